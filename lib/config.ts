@@ -1,0 +1,52 @@
+import "server-only";
+import { z } from "zod";
+
+// The environment, parsed once. A bad or missing variable fails start-up with
+// one message listing every problem, not the first one found.
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+export const configSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  DATABASE_URL: z.string().url({ message: "must be a postgres:// URL" }).refine((u) => /^postgres(ql)?:\/\//.test(u), "must be a postgres:// URL"),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  AUTH_SECRET: z.string().min(32, "must be at least 32 characters (generated into .data/secrets.json when unset)"),
+  AUTH_TRUST_HOST: bool.default(true),
+  ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$|^[A-Za-z0-9+/]{43}=$/, "must be 32 bytes as 64 hex characters or base64"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(10_000),
+  LOGIN_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
+  LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  - ${i}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = configSchema.safeParse(env);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => {
+    const key = i.path.join(".");
+    const missing = env[key] === undefined;
+    return `${key}: ${missing ? "is required" : i.message}`;
+  });
+  throw new ConfigError(issues);
+}
+
+let cached: Config | undefined;
+
+export function config(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}

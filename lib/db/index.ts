@@ -1,0 +1,53 @@
+import "server-only";
+import pg from "pg";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "./generated/client.ts";
+import { config } from "@/lib/config";
+
+export { Prisma } from "./generated/client.ts";
+export type * from "./generated/client.ts";
+
+// One pool per process, shared by Prisma and the few hot-path queries that
+// must be a single hand-written round trip (quota reservation, usage batches).
+// Kept on globalThis so Next's dev reloads do not leak pools.
+type Handles = { pool: pg.Pool; prisma: PrismaClient };
+const g = globalThis as typeof globalThis & { __promptgateDb?: Handles };
+
+function create(): Handles {
+  const cfg = config();
+  const pool = new pg.Pool({
+    connectionString: cfg.DATABASE_URL,
+    max: cfg.DATABASE_POOL_SIZE,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client erroring (e.g. database restart) must not crash the process.
+  pool.on("error", () => {});
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return { pool, prisma };
+}
+
+function handles(): Handles {
+  g.__promptgateDb ??= create();
+  return g.__promptgateDb;
+}
+
+/** The Prisma client. Lazily connected so importing this module is free. */
+export const db: PrismaClient = new Proxy({} as PrismaClient, {
+  get: (_t, prop) => Reflect.get(handles().prisma, prop),
+});
+
+/** The raw pg pool, for the hot path's single-statement queries. */
+export function pool(): pg.Pool {
+  return handles().pool;
+}
+
+export type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
+export type DbClient = PrismaClient | Tx;
+
+export async function closeDb(): Promise<void> {
+  const h = g.__promptgateDb;
+  if (!h) return;
+  g.__promptgateDb = undefined;
+  await h.prisma.$disconnect();
+  await h.pool.end();
+}
