@@ -1,0 +1,15 @@
+// GET /api/admin/keys: list keys (never their secrets). POST: create one; the
+// full key is in this response only. Revocation reaches other instances when
+// their key cache entry expires (API_KEY_CACHE_TTL_MS, default 10 s).
+import { apiRoute, json, methods } from "@/lib/http";
+import { createApiKey, createApiKeyInput, keyStatus, listApiKeys } from "@/lib/auth";
+
+export const { GET, POST, PUT, PATCH, DELETE } = methods({
+  GET: apiRoute({ auth: "admin" }, async () => ({
+    data: (await listApiKeys()).map((k) => ({ ...k, createdBy: k.createdBy?.email ?? null, status: keyStatus(k) })),
+  })),
+  POST: apiRoute({ auth: "admin", body: createApiKeyInput }, async ({ body, principal, ip }) => {
+    const { key, row } = await createApiKey(principal, body, ip);
+    return json({ ...row, key, status: keyStatus(row) }, { status: 201 });
+  }),
+});

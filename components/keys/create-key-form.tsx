@@ -1,0 +1,62 @@
+"use client";
+import { useState, useTransition } from "react";
+import { createApiKeyAction } from "@/app/(console)/keys/actions";
+import { Button } from "@/components/ui/button";
+import { CopyButton } from "@/components/ui/copy-button";
+import { TextField } from "@/components/ui/field";
+
+export function CreateKeyForm() {
+  const [pending, start] = useTransition();
+  const [error, setError] = useState<{ message: string; param?: string | null } | null>(null);
+  const [created, setCreated] = useState<string | null>(null);
+
+  return (
+    <div>
+      <form
+        aria-label="Create API key"
+        className="grid gap-3 sm:grid-cols-2 lg:grid-cols-4 lg:items-end"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const form = e.currentTarget;
+          const fd = new FormData(form);
+          const scopes = String(fd.get("scopes") ?? "")
+            .split(/[\s,]+/)
+            .filter(Boolean);
+          const expires = String(fd.get("expiresAt") ?? "");
+          start(async () => {
+            const res = await createApiKeyAction({ name: fd.get("name"), scopes, expiresAt: expires ? new Date(expires) : null });
+            if (res.ok) {
+              setCreated(res.data.key);
+              setError(null);
+              form.reset();
+            } else {
+              setError(res.error);
+            }
+          });
+        }}
+      >
+        <TextField label="Name" name="name" required autoComplete="off" error={error?.param === "name" ? error.message : null} />
+        <TextField label="Scopes" name="scopes" defaultValue="completions" hint="Space-separated: completions, admin, model:gpt-4o*" error={error?.param?.startsWith("scopes") ? error.message : null} />
+        <TextField label="Expires (optional)" name="expiresAt" type="date" error={error?.param === "expiresAt" ? error.message : null} />
+        <Button type="submit" disabled={pending}>
+          {pending ? "Creating…" : "Create key"}
+        </Button>
+      </form>
+      {error && !error.param && <p role="alert" className="mt-2 text-sm text-red-700 dark:text-red-400">{error.message}</p>}
+      {created && (
+        <div role="status" className="mt-4 rounded-md border border-amber-300 bg-amber-50 p-3 dark:border-amber-700 dark:bg-amber-950">
+          <p className="text-sm font-medium text-amber-900 dark:text-amber-100">Copy this key now. It will not be shown again.</p>
+          <div className="mt-2 flex flex-wrap items-center gap-2">
+            <code data-testid="new-api-key" className="break-all rounded bg-white px-2 py-1 font-mono text-sm dark:bg-slate-900">
+              {created}
+            </code>
+            <CopyButton value={created} />
+            <Button variant="ghost" size="sm" onClick={() => setCreated(null)}>
+              Done
+            </Button>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,16 @@
+import type { Role } from "@/lib/auth/roles";
+
+export type NavItem = { href: string; label: string; minRole: Role };
+
+// The console's areas, in the order the sidebar shows them.
+export const navItems: NavItem[] = [
+  { href: "/", label: "Overview", minRole: "viewer" },
+  { href: "/prompts", label: "Prompts", minRole: "viewer" },
+  { href: "/experiments", label: "Experiments", minRole: "viewer" },
+  { href: "/accounts", label: "Accounts", minRole: "viewer" },
+  { href: "/usage", label: "Usage", minRole: "viewer" },
+  { href: "/keys", label: "API keys", minRole: "admin" },
+  { href: "/quotas", label: "Quotas", minRole: "viewer" },
+  { href: "/users", label: "Users", minRole: "admin" },
+  { href: "/audit", label: "Audit log", minRole: "admin" },
+];

@@ -1,0 +1,58 @@
+"use client";
+import { useState, useTransition } from "react";
+import { createUserAction } from "@/app/(console)/users/actions";
+import { Button } from "@/components/ui/button";
+import { SelectField, TextField } from "@/components/ui/field";
+import { roles } from "@/lib/auth/roles";
+
+export function CreateUserForm() {
+  const [pending, start] = useTransition();
+  const [error, setError] = useState<{ message: string; param?: string | null } | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+
+  function submit(form: HTMLFormElement) {
+    const fd = new FormData(form);
+    const input = { email: fd.get("email"), name: fd.get("name"), role: fd.get("role"), password: fd.get("password") };
+    start(async () => {
+      const res = await createUserAction(input);
+      if (res.ok) {
+        setError(null);
+        setDone(`Created ${res.data.email}`);
+        form.reset();
+      } else {
+        setDone(null);
+        setError(res.error);
+      }
+    });
+  }
+
+  const fieldError = (name: string) => (error?.param === name ? error.message : null);
+  return (
+    <form
+      aria-label="Create user"
+      className="grid gap-3 sm:grid-cols-2 lg:grid-cols-5 lg:items-end"
+      onSubmit={(e) => {
+        e.preventDefault();
+        submit(e.currentTarget);
+      }}
+    >
+      <TextField label="Name" name="name" required autoComplete="off" error={fieldError("name")} />
+      <TextField label="Email" name="email" type="email" required autoComplete="off" error={fieldError("email")} />
+      <SelectField label="Role" name="role" defaultValue="viewer">
+        {roles.map((r) => (
+          <option key={r} value={r}>
+            {r}
+          </option>
+        ))}
+      </SelectField>
+      <TextField label="Password" name="password" type="password" required minLength={10} autoComplete="new-password" error={fieldError("password")} hint="At least 10 characters" />
+      <Button type="submit" disabled={pending}>
+        {pending ? "Creating…" : "Create user"}
+      </Button>
+      <div className="sm:col-span-2 lg:col-span-5" aria-live="polite">
+        {error && !error.param && <p role="alert" className="text-sm text-red-700 dark:text-red-400">{error.message}</p>}
+        {done && <p className="text-sm text-emerald-700 dark:text-emerald-400">{done}</p>}
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,70 @@
+import "server-only";
+import { db, Prisma, type DbClient } from "@/lib/db";
+import { actorOf, type Principal } from "@/lib/auth/principal";
+
+export type AuditEntry = {
+  action: string;
+  targetType: string;
+  targetId?: string | null;
+  before?: unknown;
+  after?: unknown;
+  ip?: string | null;
+};
+
+const json = (v: unknown) => (v === undefined || v === null ? Prisma.DbNull : (JSON.parse(JSON.stringify(v)) as Prisma.InputJsonValue));
+
+/** Appends one audit entry; pass the mutation's transaction so both commit or neither does. */
+export async function recordAudit(actor: Principal | null, entry: AuditEntry, client: DbClient = db): Promise<void> {
+  const who = actor ? actorOf(actor) : { actorId: null, actorEmail: "system" };
+  await client.auditLog.create({
+    data: {
+      ...who,
+      action: entry.action,
+      targetType: entry.targetType,
+      targetId: entry.targetId ?? null,
+      before: json(entry.before),
+      after: json(entry.after),
+      ip: entry.ip ?? null,
+    },
+  });
+}
+
+export type AuditFilter = { actor?: string; action?: string; from?: Date; to?: Date; page?: number; pageSize?: number };
+
+export async function listAudit(f: AuditFilter) {
+  const pageSize = Math.min(Math.max(f.pageSize ?? 50, 1), 200);
+  const page = Math.max(f.page ?? 1, 1);
+  const where: Prisma.AuditLogWhereInput = {
+    ...(f.actor ? { actorEmail: { contains: f.actor, mode: "insensitive" } } : {}),
+    ...(f.action ? { action: { startsWith: f.action } } : {}),
+    ...(f.from || f.to ? { createdAt: { ...(f.from ? { gte: f.from } : {}), ...(f.to ? { lt: f.to } : {}) } } : {}),
+  };
+  const [rows, total] = await Promise.all([
+    db.auditLog.findMany({ where, orderBy: { createdAt: "desc" }, skip: (page - 1) * pageSize, take: pageSize }),
+    db.auditLog.count({ where }),
+  ]);
+  return { rows, total, page, pageSize, pages: Math.max(1, Math.ceil(total / pageSize)) };
+}
+
+export async function listAuditActions(): Promise<string[]> {
+  const rows = await db.auditLog.findMany({ distinct: ["action"], select: { action: true }, orderBy: { action: "asc" } });
+  return rows.map((r) => r.action);
+}
+
+export type AuditedResult<T> = { result: T; targetId?: string | null; before?: unknown; after?: unknown };
+
+/**
+ * Runs a mutation and its audit entry in one transaction: a change is never
+ * committed without its record, and a failed change leaves no record.
+ */
+export async function withAudit<T>(
+  actor: Principal,
+  meta: { action: string; targetType: string; ip?: string | null },
+  fn: (tx: DbClient) => Promise<AuditedResult<T>>,
+): Promise<T> {
+  return db.$transaction(async (tx) => {
+    const out = await fn(tx);
+    await recordAudit(actor, { ...meta, targetId: out.targetId, before: out.before, after: out.after }, tx);
+    return out.result;
+  });
+}

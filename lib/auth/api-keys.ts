@@ -1,0 +1,142 @@
+import "server-only";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { db, type DbClient } from "@/lib/db";
+import { withAudit } from "@/lib/audit";
+import { AppError, notFound } from "@/lib/http/errors";
+import { config } from "@/lib/config";
+import { logger } from "@/lib/observability";
+import type { KeyIdentity, Principal } from "./principal";
+import { createApiKeyInput } from "./api-key-schemas";
+
+// Keys look like `pgk_` + 40 base62 characters. The first 12 characters are the
+// visible prefix (stored, shown, and used to find the row); only the SHA-256 of
+// the whole key is stored.
+const KEY_PREFIX = "pgk_";
+const PREFIX_LEN = 12;
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+export function generateKey(): string {
+  const bytes = randomBytes(40);
+  let out = KEY_PREFIX;
+  for (const b of bytes) out += ALPHABET[b % 62];
+  return out;
+}
+
+export const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+export const prefixOf = (key: string) => key.slice(0, PREFIX_LEN);
+
+const publicFields = {
+  id: true, name: true, prefix: true, scopes: true, createdById: true, expiresAt: true,
+  revokedAt: true, lastUsedAt: true, createdAt: true,
+} as const;
+
+/** Inserts a key with a known value (seed's INIT_API_KEY) or a fresh one. No audit: callers audit. */
+export async function insertApiKey(
+  input: { name: string; scopes?: string[]; expiresAt?: Date | null; createdById?: string | null; value?: string },
+  client: DbClient = db,
+) {
+  const data = createApiKeyInput.parse({ name: input.name, scopes: input.scopes, expiresAt: input.expiresAt });
+  const key = input.value ?? generateKey();
+  if (key.length < 20) throw new AppError("validation_error", "An API key must be at least 20 characters", { param: "value" });
+  const row = await client.apiKey.create({
+    data: {
+      name: data.name,
+      scopes: data.scopes,
+      expiresAt: data.expiresAt ?? null,
+      createdById: input.createdById ?? null,
+      prefix: prefixOf(key),
+      hash: sha256(key),
+    },
+    select: publicFields,
+  });
+  return { key, row };
+}
+
+/** Creates a key; the full value is returned once and never again. */
+export async function createApiKey(actor: Principal, input: unknown, ip?: string | null) {
+  const data = createApiKeyInput.parse(input);
+  const createdById = actor.kind === "user" ? actor.user.id : null;
+  return withAudit(actor, { action: "apikey.create", targetType: "apiKey", ip }, async (tx) => {
+    const { key, row } = await insertApiKey({ ...data, createdById }, tx);
+    return { result: { key, row }, targetId: row.id, after: row };
+  });
+}
+
+export async function revokeApiKey(actor: Principal, id: string, ip?: string | null) {
+  const row = await withAudit(actor, { action: "apikey.revoke", targetType: "apiKey", ip }, async (tx) => {
+    const before = await tx.apiKey.findUnique({ where: { id }, select: publicFields });
+    if (!before) throw notFound("API key");
+    if (before.revokedAt) return { result: before, targetId: id, before, after: before };
+    const after = await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() }, select: publicFields });
+    return { result: after, targetId: id, before: { revokedAt: null }, after: { revokedAt: after.revokedAt } };
+  });
+  forgetKey(row.prefix);
+  return row;
+}
+
+export async function listApiKeys() {
+  return db.apiKey.findMany({ select: { ...publicFields, createdBy: { select: { email: true } } }, orderBy: { createdAt: "desc" } });
+}
+
+export function keyStatus(k: { revokedAt: Date | null; expiresAt: Date | null }, now = new Date()): "active" | "revoked" | "expired" {
+  if (k.revokedAt) return "revoked";
+  if (k.expiresAt && k.expiresAt <= now) return "expired";
+  return "active";
+}
+
+// --- verification -----------------------------------------------------------
+// A per-instance cache keyed by prefix means the hot path costs no database
+// lookup. Revoking on this instance evicts at once; other instances see it when
+// their entry expires (API_KEY_CACHE_TTL_MS, default 10 s).
+
+type CacheEntry = { hash: string; identity: KeyIdentity | null; revoked: boolean; at: number };
+const cache = new Map<string, CacheEntry>();
+const lastUsedWritten = new Map<string, number>();
+const LAST_USED_EVERY_MS = 60_000;
+
+export function forgetKey(prefix?: string) {
+  if (prefix) cache.delete(prefix);
+  else cache.clear();
+}
+
+function hashesEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, "hex");
+  const y = Buffer.from(b, "hex");
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export type KeyCheck = { ok: true; principal: Principal } | { ok: false; reason: "unknown" | "revoked" | "expired" };
+
+export async function verifyApiKey(key: string, now = Date.now()): Promise<KeyCheck> {
+  if (key.length < 20 || key.length > 200) return { ok: false, reason: "unknown" };
+  const prefix = prefixOf(key);
+  const hash = sha256(key);
+  let entry = cache.get(prefix);
+  if (!entry || now - entry.at > config().API_KEY_CACHE_TTL_MS) {
+    const row = await db.apiKey.findUnique({ where: { prefix } });
+    entry = row
+      ? {
+          hash: row.hash,
+          revoked: row.revokedAt !== null,
+          identity: { id: row.id, name: row.name, prefix: row.prefix, scopes: row.scopes, expiresAt: row.expiresAt },
+          at: now,
+        }
+      : { hash: "", identity: null, revoked: false, at: now };
+    cache.set(prefix, entry);
+  }
+  if (!entry.identity || !hashesEqual(entry.hash, hash)) return { ok: false, reason: "unknown" };
+  if (entry.revoked) return { ok: false, reason: "revoked" };
+  if (entry.identity.expiresAt && entry.identity.expiresAt.getTime() <= now) return { ok: false, reason: "expired" };
+  touchLastUsed(entry.identity.id, now);
+  return { ok: true, principal: { kind: "apiKey", key: entry.identity } };
+}
+
+// At most one write per key per minute per instance, off the request path.
+function touchLastUsed(id: string, now: number) {
+  const last = lastUsedWritten.get(id) ?? 0;
+  if (now - last < LAST_USED_EVERY_MS) return;
+  lastUsedWritten.set(id, now);
+  db.apiKey
+    .update({ where: { id }, data: { lastUsedAt: new Date(now) } })
+    .catch((err: unknown) => logger.warn({ err: String(err), keyId: id }, "could not record API key last use"));
+}

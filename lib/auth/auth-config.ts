@@ -1,0 +1,39 @@
+// The part of the Auth.js configuration that needs no database, shared by the
+// proxy (which only reads the session cookie) and the full config.
+import type { NextAuthConfig } from "next-auth";
+import type { Role } from "./roles";
+
+const secureCookies = process.env.AUTH_URL?.startsWith("https://") ?? false;
+
+export const authConfig = {
+  pages: { signIn: "/login" },
+  session: { strategy: "jwt", maxAge: 12 * 60 * 60 },
+  trustHost: (process.env.AUTH_TRUST_HOST ?? "true") !== "false",
+  useSecureCookies: secureCookies,
+  providers: [],
+  callbacks: {
+    jwt({ token, user }) {
+      if (user) {
+        token.sub = user.id;
+        token.role = (user as { role?: Role }).role;
+      }
+      return token;
+    },
+    session({ session, token }) {
+      if (token.sub) session.user.id = token.sub;
+      session.user.role = token.role as Role;
+      return session;
+    },
+  },
+} satisfies NextAuthConfig;
+
+declare module "next-auth" {
+  interface Session {
+    user: { id: string; email: string; name: string; role: Role };
+  }
+}
+declare module "@auth/core/jwt" {
+  interface JWT {
+    role?: Role;
+  }
+}

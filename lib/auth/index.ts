@@ -1,0 +1,9 @@
+import "server-only";
+export { auth, signIn, signOut, handlers, clientIp } from "./next-auth";
+export { currentUser, requireRole, authedAction, type ActionResult } from "./session";
+export { hasRole, roles, type Role } from "./roles";
+export { actorOf, isAdminPrincipal, type Principal, type SessionUser, type KeyIdentity } from "./principal";
+export {
+  createApiKey, revokeApiKey, listApiKeys, verifyApiKey, insertApiKey, keyStatus, forgetKey, generateKey,
+} from "./api-keys";
+export { createApiKeyInput, apiKeyScope } from "./api-key-schemas";

@@ -1,0 +1,147 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import type { z } from "zod";
+import { config } from "@/lib/config";
+import { logger, type Logger } from "@/lib/observability";
+import { auth, verifyApiKey, currentUser, hasRole, isAdminPrincipal, type Principal, type Role } from "@/lib/auth";
+import { AppError, errorResponse, toAppError, type Envelope } from "./errors";
+import { queryObject, readJsonBody } from "./body";
+
+/**
+ * none: public. apiKey: an active API key (Bearer or x-api-key).
+ * session: a signed-in console user, optionally with a minimum role.
+ * admin: an admin session, or an API key with the `admin` scope.
+ */
+export type AuthMode = "none" | "apiKey" | "session" | "admin";
+
+type Schema = z.ZodType;
+type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export type RouteOptions<B extends Schema | undefined, Q extends Schema | undefined> = {
+  auth: AuthMode;
+  role?: Role;
+  body?: B;
+  query?: Q;
+  envelope?: Envelope;
+  maxBodyBytes?: number;
+};
+
+export type RouteContext<B, Q, P> = {
+  req: Request;
+  url: URL;
+  body: B;
+  query: Q;
+  params: P;
+  principal: Principal;
+  signal: AbortSignal;
+  requestId: string;
+  ip: string;
+  log: Logger;
+};
+
+type NextCtx = { params: Promise<Record<string, string | string[]>> };
+export type RouteHandler = (req: Request, ctx: NextCtx) => Promise<Response>;
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const anonymous: Principal = { kind: "apiKey", key: { id: "", name: "anonymous", prefix: "", scopes: [], expiresAt: null } };
+
+export function bearerToken(req: Request): string | null {
+  const h = req.headers.get("authorization");
+  if (h) {
+    const m = /^Bearer\s+(.+)$/i.exec(h.trim());
+    return m?.[1]?.trim() ?? null;
+  }
+  return req.headers.get("x-api-key")?.trim() || null;
+}
+
+async function authenticate(req: Request, mode: AuthMode, role: Role | undefined): Promise<Principal> {
+  if (mode === "none") return anonymous;
+  const token = bearerToken(req);
+  if (mode === "apiKey" || (mode === "admin" && token)) {
+    if (!token) throw new AppError("invalid_api_key", "Missing API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key'.");
+    const check = await verifyApiKey(token);
+    if (!check.ok) {
+      const why = { unknown: "Incorrect API key provided", revoked: "This API key has been revoked", expired: "This API key has expired" }[check.reason];
+      throw new AppError("invalid_api_key", why);
+    }
+    if (mode === "admin" && !isAdminPrincipal(check.principal)) {
+      throw new AppError("forbidden", "This API key lacks the 'admin' scope");
+    }
+    return check.principal;
+  }
+  // Session modes: the cookie is checked by Auth.js, the user's current state by the database.
+  const session = await auth();
+  if (!session?.user?.id) throw new AppError("unauthorized", "Sign in first, or send an admin API key");
+  const user = await currentUser();
+  if (!user) throw new AppError("unauthorized", "Your session is no longer valid; sign in again");
+  const min: Role = mode === "admin" ? "admin" : (role ?? "viewer");
+  if (!hasRole(user.role, min)) throw new AppError("forbidden", `This needs the ${min} role; you are ${user.role}`);
+  return { kind: "user", user };
+}
+
+/** JSON response helper for handlers that need a status or headers. */
+export function json(data: unknown, init: ResponseInit = {}): Response {
+  const headers = new Headers(init.headers);
+  headers.set("content-type", "application/json");
+  return new Response(JSON.stringify(data), { ...init, headers });
+}
+
+/**
+ * The one route wrapper: request id, auth, body and query parsing, error
+ * mapping and the access log. Handlers return a Response or a JSON-able value.
+ */
+export function apiRoute<B extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, P = Record<string, string>>(
+  opts: RouteOptions<B, Q>,
+  handler: (ctx: RouteContext<Out<B>, Out<Q>, P>) => Promise<unknown> | unknown,
+): RouteHandler {
+  return async (req, nextCtx) => {
+    const started = performance.now();
+    const url = new URL(req.url);
+    const incoming = req.headers.get("x-request-id");
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const envelope: Envelope = opts.envelope ?? (opts.auth === "apiKey" || url.pathname.startsWith("/api/v1/") ? "openai" : "default");
+    const ip = req.headers.get("x-forwarded-for")?.split(",")[0]?.trim() || req.headers.get("x-real-ip") || "local";
+    const log = logger.child({ requestId });
+    let res: Response;
+    try {
+      const principal = await authenticate(req, opts.auth, opts.role);
+      const body = opts.body ? opts.body.parse(await readJsonBody(req, opts.maxBodyBytes ?? config().MAX_BODY_BYTES)) : undefined;
+      const query = opts.query ? opts.query.parse(queryObject(url)) : undefined;
+      const params = (await nextCtx?.params) as P;
+      const out = await handler({
+        req, url, params, principal, requestId, ip, log,
+        body: body as Out<B>,
+        query: query as Out<Q>,
+        signal: req.signal,
+      });
+      res = out instanceof Response ? out : out === undefined ? new Response(null, { status: 204 }) : json(out);
+      res.headers.set("x-request-id", requestId);
+    } catch (e) {
+      const err = toAppError(e);
+      if (err.status >= 500 && err.code === "internal_error") log.error({ err: e, path: url.pathname }, "unhandled error");
+      res = errorResponse(err, envelope, requestId);
+    }
+    log.info(
+      { method: req.method, path: url.pathname, status: res.status, ms: Math.round((performance.now() - started) * 10) / 10 },
+      "request",
+    );
+    return res;
+  };
+}
+
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+type Method = (typeof METHODS)[number];
+
+/**
+ * Exports every HTTP method for a route file; the ones not implemented answer
+ * 405 with an `Allow` header in the route's error envelope.
+ */
+export function methods(impl: Partial<Record<Method, RouteHandler>>, envelope: Envelope = "default"): Record<Method, RouteHandler> {
+  const allow = METHODS.filter((m) => impl[m]).join(", ");
+  const notAllowed: RouteHandler = async (req) => {
+    const err = new AppError("method_not_allowed", `Method ${req.method} is not allowed here; use ${allow}`, { headers: { allow } });
+    const env: Envelope = new URL(req.url).pathname.startsWith("/api/v1/") ? "openai" : envelope;
+    return errorResponse(err, env);
+  };
+  return Object.fromEntries(METHODS.map((m) => [m, impl[m] ?? notAllowed])) as Record<Method, RouteHandler>;
+}

@@ -1,0 +1,2 @@
+import "server-only";
+export { logger, redactPaths, type Logger } from "./logger";

@@ -1,0 +1,18 @@
+import { z } from "zod";
+
+// Safe for client components: the console lists provider kinds and shows the
+// simulator's label without pulling in the server-only adapters.
+
+export const providerKinds = ["openai", "azure", "anthropic", "simulator"] as const;
+export const providerKind = z.enum(providerKinds);
+export type ProviderKind = z.infer<typeof providerKind>;
+
+/** Shown wherever a simulator account or model appears, so nobody mistakes its output for a model's. */
+export const SIMULATOR_LABEL = "Simulator (no real model)";
+
+export const providerLabels: Record<ProviderKind, string> = {
+  openai: "OpenAI (or OpenAI-compatible)",
+  azure: "Azure OpenAI",
+  anthropic: "Anthropic",
+  simulator: SIMULATOR_LABEL,
+};

@@ -1,0 +1,221 @@
+// The OpenAI chat-completions wire shapes the gateway speaks on both sides,
+// plus the adapter contract. Only the fields we read or write are typed; the
+// index signatures let anything else a client sends (or an upstream returns)
+// pass through untouched, so a new OpenAI parameter works before we know it.
+
+import type { ProviderKind } from "./schemas.ts";
+
+export type { ProviderKind };
+
+export type ChatRole = "system" | "developer" | "user" | "assistant" | "tool" | "function";
+
+export type ChatTextPart = { type: "text"; text: string };
+export type ChatImagePart = {
+  type: "image_url";
+  image_url: { url: string; detail?: "auto" | "low" | "high" };
+};
+export type ChatRefusalPart = { type: "refusal"; refusal: string };
+export type ChatAudioPart = { type: "input_audio"; input_audio: { data: string; format: string } };
+export type ChatFilePart = {
+  type: "file";
+  file: { file_data?: string; file_id?: string; filename?: string };
+};
+export type ChatContentPart = ChatTextPart | ChatImagePart | ChatRefusalPart | ChatAudioPart | ChatFilePart;
+
+export type ChatToolCall = {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+};
+
+// One flat message type rather than a union per role: the gateway mostly
+// forwards messages, and a flat type keeps unknown fields round-tripping.
+export type ChatMessage = {
+  role: ChatRole;
+  content?: string | ChatContentPart[] | null;
+  name?: string;
+  tool_calls?: ChatToolCall[];
+  tool_call_id?: string;
+  refusal?: string | null;
+  [k: string]: unknown;
+};
+
+export type ChatTool = {
+  type: "function";
+  function: {
+    name: string;
+    description?: string;
+    parameters?: Record<string, unknown>;
+    strict?: boolean | null;
+  };
+};
+
+export type ChatToolChoice = "none" | "auto" | "required" | { type: "function"; function: { name: string } };
+
+export type ChatCompletionRequest = {
+  model: string;
+  messages: ChatMessage[];
+  stream?: boolean | null;
+  stream_options?: { include_usage?: boolean; [k: string]: unknown } | null;
+  max_tokens?: number | null;
+  max_completion_tokens?: number | null;
+  temperature?: number | null;
+  top_p?: number | null;
+  n?: number | null;
+  stop?: string | string[] | null;
+  seed?: number | null;
+  tools?: ChatTool[];
+  tool_choice?: ChatToolChoice;
+  parallel_tool_calls?: boolean;
+  response_format?: { type: string; [k: string]: unknown };
+  logprobs?: boolean | null;
+  top_logprobs?: number | null;
+  presence_penalty?: number | null;
+  frequency_penalty?: number | null;
+  user?: string;
+  [k: string]: unknown;
+};
+
+export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter" | "function_call";
+
+export type Usage = {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details?: {
+    cached_tokens?: number;
+    // Anthropic bills cache writes separately; OpenAI has no such field.
+    cache_creation_tokens?: number;
+    [k: string]: unknown;
+  };
+  completion_tokens_details?: { reasoning_tokens?: number; [k: string]: unknown };
+  [k: string]: unknown;
+};
+
+export type ChatCompletionMessage = {
+  role: "assistant";
+  content: string | null;
+  tool_calls?: ChatToolCall[];
+  refusal?: string | null;
+  [k: string]: unknown;
+};
+
+export type ChatCompletionChoice = {
+  index: number;
+  message: ChatCompletionMessage;
+  finish_reason: FinishReason | null;
+  logprobs?: unknown;
+  [k: string]: unknown;
+};
+
+export type ChatCompletion = {
+  id: string;
+  object: "chat.completion";
+  created: number;
+  model: string;
+  choices: ChatCompletionChoice[];
+  usage?: Usage;
+  system_fingerprint?: string | null;
+  [k: string]: unknown;
+};
+
+export type ChatToolCallDelta = {
+  index: number;
+  id?: string;
+  type?: "function";
+  function?: { name?: string; arguments?: string };
+};
+
+export type ChatCompletionChunkChoice = {
+  index: number;
+  delta: {
+    role?: "assistant";
+    content?: string | null;
+    tool_calls?: ChatToolCallDelta[];
+    refusal?: string | null;
+    [k: string]: unknown;
+  };
+  finish_reason: FinishReason | null;
+  logprobs?: unknown;
+  [k: string]: unknown;
+};
+
+export type ChatCompletionChunk = {
+  id: string;
+  object: "chat.completion.chunk";
+  created: number;
+  model: string;
+  choices: ChatCompletionChunkChoice[];
+  // Present only on the final usage chunk (choices: []), never as null.
+  usage?: Usage;
+  system_fingerprint?: string | null;
+  [k: string]: unknown;
+};
+
+// Parsed from x-ratelimit-* (OpenAI, Azure), anthropic-ratelimit-* and
+// retry-after headers. Every field is optional: most upstreams send a subset.
+export type RateLimitInfo = {
+  limitRequests?: number;
+  limitTokens?: number;
+  remainingRequests?: number;
+  remainingTokens?: number;
+  resetRequestsMs?: number;
+  resetTokensMs?: number;
+  retryAfterMs?: number;
+};
+
+export type UpstreamAccount = {
+  id: string;
+  name: string;
+  provider: ProviderKind;
+  baseUrl: string | null;
+  /** Already decrypted. Never logged, never echoed in errors. */
+  apiKey: string | null;
+  /**
+   * Provider-specific knobs: apiVersion (azure), anthropicVersion, anthropicBeta,
+   * defaultMaxTokens (anthropic), ttftMs and tokensPerSecond (simulator),
+   * organization / project (openai), headers (extra request headers, any provider).
+   */
+  settings: Record<string, unknown>;
+  timeouts: { firstByteMs: number; idleMs: number };
+};
+
+export type CallContext = {
+  account: UpstreamAccount;
+  upstreamModel: string;
+  signal: AbortSignal;
+};
+
+export type CompleteResult = {
+  completion: ChatCompletion;
+  usage: Usage;
+  /** True when the upstream did not report usage and we counted it with the tokenizer. */
+  usageCounted: boolean;
+  rateLimit: RateLimitInfo;
+};
+
+export type UpstreamStream = {
+  /**
+   * Normalised chunks, read from the upstream only as they are pulled. The last
+   * chunk is always a usage chunk (`choices: []`, `usage` set). Iterate once.
+   * Breaking out of the loop (or calling `close`) destroys the upstream request.
+   */
+  chunks: AsyncIterable<ChatCompletionChunk>;
+  rateLimit: RateLimitInfo;
+  /** Whether the final usage chunk was counted by us; meaningful once it has been yielded. */
+  readonly usageCounted: boolean;
+  /** Releases the upstream request if the stream will not be iterated to the end. Idempotent. */
+  close(): void;
+};
+
+export interface ProviderAdapter {
+  readonly kind: ProviderKind;
+  /** Resolves with the whole completion; rejects with ProviderError or an AbortError. */
+  complete(req: ChatCompletionRequest, ctx: CallContext): Promise<CompleteResult>;
+  /**
+   * Resolves once the upstream has answered with 2xx headers, so every failure
+   * before that point (status, connect, first-byte timeout) rejects before any
+   * byte could have reached our client and the request can still be retried.
+   */
+  stream(req: ChatCompletionRequest, ctx: CallContext): Promise<UpstreamStream>;
+}

@@ -1,0 +1,50 @@
+// Runs for pages only (not /api, not static files): sets a per-request CSP
+// nonce and sends signed-out visitors to /login. Authorization is NOT decided
+// here; every page, action and route checks roles on the server itself.
+import NextAuth from "next-auth";
+import { NextResponse } from "next/server";
+import { authConfig } from "@/lib/auth/auth-config";
+
+const { auth } = NextAuth(authConfig);
+const PUBLIC = ["/login"];
+
+function csp(nonce: string): string {
+  const dev = process.env.NODE_ENV !== "production";
+  return [
+    "default-src 'self'",
+    `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${dev ? " 'unsafe-eval'" : ""}`,
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+}
+
+export default auth((req) => {
+  const { pathname, search } = req.nextUrl;
+  const isPublic = PUBLIC.some((p) => pathname === p || pathname.startsWith(`${p}/`));
+  if (!req.auth && !isPublic) {
+    const to = new URL("/login", req.nextUrl);
+    if (pathname !== "/") to.searchParams.set("callbackUrl", pathname + search);
+    return NextResponse.redirect(to);
+  }
+  const nonce = Buffer.from(crypto.randomUUID()).toString("base64");
+  const policy = csp(nonce);
+  const headers = new Headers(req.headers);
+  headers.set("x-nonce", nonce);
+  headers.set("content-security-policy", policy);
+  const res = NextResponse.next({ request: { headers } });
+  res.headers.set("Content-Security-Policy", policy);
+  if (req.headers.get("x-forwarded-proto") === "https") {
+    res.headers.set("Strict-Transport-Security", "max-age=63072000; includeSubDomains");
+  }
+  return res;
+});
+
+export const config = {
+  matcher: ["/((?!api/|_next/static|_next/image|favicon.ico|.*\\.(?:svg|png|ico|txt)$).*)"],
+};
