@@ -14,8 +14,6 @@ const shared = {
 
 export default defineConfig({
   test: {
-    reporters: ["default", "json"],
-    outputFile: { json: ".data/test-results/vitest.json" },
     projects: [
       { ...shared, test: { name: "unit", include: ["tests/unit/**/*.test.ts"], environment: "node" } },
       {

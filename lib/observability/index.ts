@@ -1,2 +1,3 @@
 import "server-only";
 export { logger, redactPaths, type Logger } from "./logger";
+export { readiness, type Readiness } from "./health";

@@ -1,6 +1,6 @@
 // GET /api/health/ready: database reachable and migrations applied, else 503.
 import { apiRoute, json, methods } from "@/lib/http";
-import { readiness } from "@/lib/db/health";
+import { readiness } from "@/lib/observability";
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({
   GET: apiRoute({ auth: "none" }, async () => {

@@ -1,7 +1,8 @@
 import "server-only";
 import { readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { pool } from "./index";
+import type pg from "pg";
+import { pool } from "@/lib/db";
 
 export type Readiness = { ok: boolean; database: "ok" | "unreachable"; migrations: "ok" | "pending" | "unknown"; pending?: string[] };
 
@@ -11,10 +12,12 @@ function migrationsOnDisk(dir = join(/*turbopackIgnore: true*/ process.cwd(), "p
 }
 
 /** Database reachable and every migration on disk applied: one query, with a timeout. */
-export async function readiness(timeoutMs = 2000): Promise<Readiness> {
-  const expected = migrationsOnDisk();
+export async function readiness(
+  { timeoutMs = 2000, client, migrationsDir }: { timeoutMs?: number; client?: Pick<pg.Pool, "query">; migrationsDir?: string } = {},
+): Promise<Readiness> {
+  const expected = migrationsOnDisk(migrationsDir);
   try {
-    const query = pool().query<{ migration_name: string }>(
+    const query = (client ?? pool()).query<{ migration_name: string }>(
       `SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
     );
     const timeout = new Promise<never>((_, rej) => setTimeout(() => rej(new Error("timeout")), timeoutMs).unref());

@@ -1,0 +1,267 @@
+import "server-only";
+import { ProviderError, malformed } from "./errors.ts";
+import {
+  baseHeaders,
+  httpError,
+  isEventStream,
+  isSuccess,
+  readBodyText,
+  sendUpstream,
+  toUpstreamStream,
+  transportError,
+  type StreamState,
+  type UpstreamCall,
+  type UpstreamErrorDetails,
+} from "./http.ts";
+import { parseEventJson, readSse } from "./sse.ts";
+import { countedUsage } from "./tokenizer.ts";
+import { normaliseUsage, usageChunk } from "./usage.ts";
+import type {
+  CallContext,
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+  CompleteResult,
+  ProviderAdapter,
+  ProviderKind,
+  UpstreamStream,
+  Usage,
+} from "./types.ts";
+
+// OpenAI, any OpenAI-compatible server (vLLM, Ollama, LM Studio, OpenRouter...)
+// and Azure OpenAI share one wire format; only the URL and auth header differ.
+
+const DEFAULT_BASE_URL = "https://api.openai.com/v1";
+const DEFAULT_AZURE_API_VERSION = "2024-10-21";
+const MAX_COMPLETION_BYTES = 32 * 1024 * 1024;
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, "");
+}
+
+export function chatCompletionsUrl(ctx: CallContext): URL {
+  const { account } = ctx;
+  if (account.provider === "azure") {
+    if (!account.baseUrl) {
+      throw new ProviderError(`Azure account "${account.name}" has no deployment URL`, {
+        status: 500,
+        code: "provider_misconfigured",
+        retryable: false,
+        provider: "azure",
+      });
+    }
+    const url = new URL(`${trimSlash(account.baseUrl)}/chat/completions`);
+    const version = account.settings.apiVersion;
+    url.searchParams.set("api-version", typeof version === "string" && version ? version : DEFAULT_AZURE_API_VERSION);
+    return url;
+  }
+  const base = new URL(trimSlash(account.baseUrl ?? DEFAULT_BASE_URL));
+  const url = new URL(`${base.origin}${trimSlash(base.pathname)}/chat/completions`);
+  url.search = base.search;
+  return url;
+}
+
+function authHeaders(ctx: CallContext): Record<string, string> {
+  const { account } = ctx;
+  const headers: Record<string, string> = {};
+  if (account.provider === "azure") {
+    if (account.apiKey) headers["api-key"] = account.apiKey;
+    return headers;
+  }
+  // Local servers (Ollama, vLLM) often need no key at all.
+  if (account.apiKey) headers.authorization = `Bearer ${account.apiKey}`;
+  const { organization, project } = account.settings;
+  if (typeof organization === "string" && organization) headers["openai-organization"] = organization;
+  if (typeof project === "string" && project) headers["openai-project"] = project;
+  return headers;
+}
+
+/**
+ * The client's body with every field kept (tools, response_format, unknown
+ * extensions...), the model swapped for the account's, and for streams
+ * `include_usage` forced on so we can bill from the upstream's own numbers.
+ */
+export function toOpenAIBody(req: ChatCompletionRequest, upstreamModel: string, stream: boolean): Record<string, unknown> {
+  const body: Record<string, unknown> = { ...req, model: upstreamModel };
+  if (stream) {
+    body.stream = true;
+    body.stream_options = { ...(req.stream_options ?? {}), include_usage: true };
+  } else {
+    // OpenAI rejects stream_options on a non-streamed request.
+    delete body.stream;
+    delete body.stream_options;
+  }
+  return body;
+}
+
+function buildCall(req: ChatCompletionRequest, ctx: CallContext, stream: boolean): UpstreamCall {
+  const provider: ProviderKind = ctx.account.provider === "azure" ? "azure" : "openai";
+  const call: UpstreamCall = {
+    provider,
+    url: chatCompletionsUrl(ctx),
+    headers: {},
+    body: JSON.stringify(toOpenAIBody(req, ctx.upstreamModel, stream)),
+    ctx,
+  };
+  call.headers = { ...baseHeaders(call, stream), ...authHeaders(ctx) };
+  return call;
+}
+
+export function extractOpenAIError(json: unknown): UpstreamErrorDetails | undefined {
+  if (typeof json !== "object" || json === null) return undefined;
+  const error = (json as { error?: unknown }).error;
+  if (typeof error === "string") return { message: error };
+  if (typeof error !== "object" || error === null) {
+    const message = (json as { message?: unknown }).message;
+    return typeof message === "string" ? { message } : undefined;
+  }
+  const { message, type, code } = error as { message?: unknown; type?: unknown; code?: unknown };
+  return {
+    message: typeof message === "string" ? message : undefined,
+    type: typeof code === "string" ? code : typeof type === "string" ? type : undefined,
+  };
+}
+
+/** Everything the model produced, as text, for counting usage ourselves. */
+function completionTextOf(completion: ChatCompletion): string {
+  let text = "";
+  for (const choice of completion.choices) {
+    const m = choice.message;
+    if (typeof m?.content === "string") text += m.content;
+    if (typeof m?.refusal === "string") text += m.refusal;
+    for (const call of m?.tool_calls ?? []) text += call.function.name + call.function.arguments;
+  }
+  return text;
+}
+
+function streamError(json: unknown, call: UpstreamCall): ProviderError {
+  const details = extractOpenAIError(json);
+  return new ProviderError(`The ${call.provider} upstream reported an error mid-stream: ${details?.message ?? "unknown"}`, {
+    status: 502,
+    code: "upstream_stream_error",
+    retryable: true,
+    provider: call.provider,
+    upstreamMessage: details?.message,
+    upstreamType: details?.type,
+  });
+}
+
+function parseCompletion(text: string, call: UpstreamCall): ChatCompletion {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw malformed(call.provider, "response body is not JSON", err);
+  }
+  if (typeof json === "object" && json !== null && "error" in json && (json as { error?: unknown }).error) {
+    throw streamError(json, call);
+  }
+  if (typeof json !== "object" || json === null || !Array.isArray((json as { choices?: unknown }).choices)) {
+    throw malformed(call.provider, "response has no choices array");
+  }
+  return json as ChatCompletion;
+}
+
+async function complete(req: ChatCompletionRequest, ctx: CallContext): Promise<CompleteResult> {
+  const call = buildCall(req, ctx, false);
+  const res = await sendUpstream(call);
+  if (!isSuccess(res.status)) throw await httpError(res, call, extractOpenAIError);
+  const completion = parseCompletion(await readBodyText(res, call, MAX_COMPLETION_BYTES), call);
+  const reported = normaliseUsage(completion.usage);
+  const usage = reported ?? countedUsage(ctx.upstreamModel, req.messages, req.tools, completionTextOf(completion));
+  completion.usage = usage;
+  return { completion, usage, usageCounted: !reported, rateLimit: res.rateLimit };
+}
+
+async function stream(req: ChatCompletionRequest, ctx: CallContext): Promise<UpstreamStream> {
+  const call = buildCall(req, ctx, true);
+  const res = await sendUpstream(call);
+  if (!isSuccess(res.status)) throw await httpError(res, call, extractOpenAIError);
+  const state: StreamState = { finished: false, usageCounted: false };
+  const source = isEventStream(res)
+    ? openaiChunks(readSse(res.body, {
+        provider: call.provider,
+        isTerminal: (e) => e.data === "[DONE]",
+        mapError: (err) => transportError(err, call),
+        onTerminal: () => (state.finished = true),
+      }), req, call, state)
+    : wholeCompletionAsChunks(res, req, call, state);
+  return toUpstreamStream(res, source, state);
+}
+
+async function* openaiChunks(
+  events: AsyncGenerator<{ event: string | undefined; data: string }, void, undefined>,
+  req: ChatCompletionRequest,
+  call: UpstreamCall,
+  state: StreamState,
+): AsyncGenerator<ChatCompletionChunk, void, undefined> {
+  let usage: Usage | undefined;
+  let last: ChatCompletionChunk | undefined;
+  // Kept only in case the upstream never reports usage and we must count.
+  let produced = "";
+  for await (const event of events) {
+    if (event.data === "[DONE]") continue;
+    const chunk = parseEventJson<ChatCompletionChunk & { error?: unknown }>(event, call.provider);
+    if (chunk.error) throw streamError(chunk, call);
+    if (chunk.usage) usage = normaliseUsage(chunk.usage) ?? usage;
+    // Upstreams send `usage: null` on every chunk, or usage on the
+    // finish_reason chunk; we move it to one trailing usage-only chunk.
+    delete chunk.usage;
+    if (!Array.isArray(chunk.choices)) {
+      if (usage) continue;
+      throw malformed(call.provider, "stream chunk has no choices array");
+    }
+    last = chunk;
+    if (chunk.choices.length === 0) continue;
+    for (const choice of chunk.choices) {
+      const d = choice.delta;
+      if (!d) continue;
+      if (typeof d.content === "string") produced += d.content;
+      if (typeof d.refusal === "string") produced += d.refusal;
+      for (const t of d.tool_calls ?? []) produced += (t.function?.name ?? "") + (t.function?.arguments ?? "");
+    }
+    yield chunk;
+  }
+  state.usageCounted = !usage;
+  yield usageChunk(
+    last,
+    call.ctx.upstreamModel,
+    usage ?? countedUsage(call.ctx.upstreamModel, req.messages, req.tools, produced),
+  );
+}
+
+/**
+ * Some OpenAI-compatible servers ignore `stream: true` and answer with one
+ * JSON completion. Replay it as chunks so the gateway sees one shape.
+ */
+async function* wholeCompletionAsChunks(
+  res: Awaited<ReturnType<typeof sendUpstream>>,
+  req: ChatCompletionRequest,
+  call: UpstreamCall,
+  state: StreamState,
+): AsyncGenerator<ChatCompletionChunk, void, undefined> {
+  const completion = parseCompletion(await readBodyText(res, call, MAX_COMPLETION_BYTES), call);
+  state.finished = true;
+  const base = { id: completion.id, object: "chat.completion.chunk" as const, created: completion.created, model: completion.model };
+  for (const choice of completion.choices) {
+    const { role: _role, tool_calls: toolCalls, ...message } = choice.message;
+    const delta: ChatCompletionChunk["choices"][number]["delta"] = { role: "assistant", ...message };
+    if (toolCalls?.length) delta.tool_calls = toolCalls.map((t, index) => ({ index, ...t }));
+    yield { ...base, choices: [{ index: choice.index, delta, finish_reason: null }] };
+    yield { ...base, choices: [{ index: choice.index, delta: {}, finish_reason: choice.finish_reason ?? "stop" }] };
+  }
+  const reported = normaliseUsage(completion.usage);
+  state.usageCounted = !reported;
+  yield usageChunk(
+    base,
+    call.ctx.upstreamModel,
+    reported ?? countedUsage(call.ctx.upstreamModel, req.messages, req.tools, completionTextOf(completion)),
+  );
+}
+
+function adapter(kind: "openai" | "azure"): ProviderAdapter {
+  return { kind, complete, stream };
+}
+
+export const openaiAdapter = adapter("openai");
+export const azureAdapter = adapter("azure");

@@ -1,0 +1,264 @@
+import "server-only";
+import { setTimeout as sleep } from "node:timers/promises";
+import { abortError, invalidRequest } from "./errors.ts";
+import { SIMULATOR_LABEL } from "./schemas.ts";
+import { countChatTokens, countTokens } from "./tokenizer.ts";
+import { usageChunk } from "./usage.ts";
+import type {
+  CallContext,
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+  CompleteResult,
+  FinishReason,
+  ProviderAdapter,
+  UpstreamStream,
+  Usage,
+} from "./types.ts";
+
+export { SIMULATOR_LABEL };
+
+// A built-in upstream with no network and no model: it makes the gateway,
+// quotas, experiments and dashboards demonstrable (and load-testable) without
+// a provider account. Output is deterministic for a given request, so tests
+// and screenshots are reproducible, and paced like a real model.
+
+const DEFAULT_TTFT_MS = 150;
+const DEFAULT_TOKENS_PER_SECOND = 60;
+const MIN_TOKENS = 24;
+const MAX_TOKENS = 160;
+
+// Every word below is exactly one token, with a leading space and when
+// capitalised, in both cl100k_base and o200k_base (checked by the unit tests),
+// as are "." and ",". So a sentence's token count is known by construction and
+// the text can end on a full stop at exactly the chosen length.
+const DETERMINERS = ["the", "this", "that", "every", "each", "our", "your", "one", "its", "their"];
+const ADJECTIVES = [
+  "simple", "clear", "small", "large", "fast", "slow", "quiet", "bright", "early", "late", "good", "new", "old",
+  "first", "last", "next", "other", "same", "different", "quick", "light", "heavy", "open", "plain", "warm", "cold",
+];
+const NOUNS = [
+  "model", "system", "request", "response", "gateway", "token", "stream", "answer", "question", "river", "mountain",
+  "city", "window", "table", "paper", "letter", "story", "plan", "reason", "result", "value", "number", "day", "week",
+  "year", "morning", "night", "world", "team", "user", "service", "server", "client", "account", "prompt", "version",
+  "label", "experiment", "variant", "phase", "report", "chart", "line", "page", "book", "song", "road", "bridge",
+  "house", "door", "field", "forest", "ocean", "cloud", "rain", "wind", "sun", "moon", "star", "fire", "stone",
+  "water", "tree", "bird", "fish", "dog", "cat", "friend", "family", "child", "teacher", "student", "worker",
+  "leader", "builder", "writer", "reader", "player",
+];
+const VERBS = ["makes", "shows", "moves", "runs", "writes", "changes", "returns", "handles", "checks", "tests", "looks", "works", "sounds"];
+const ADVERBS = ["again", "often", "always", "sometimes", "still", "here", "there", "now", "early", "late"];
+const PREPOSITIONS = ["with", "from", "into", "over", "under", "about", "around", "through", "between", "across", "near", "after", "before"];
+const CONJUNCTIONS = ["and", "but", "so", "then", "because", "while", "when"];
+const PRONOUNS = ["this", "that"];
+
+type Slot = "det" | "adj" | "noun" | "verb" | "adv" | "prep" | "conj" | "pron" | ",";
+const WORDS: Record<Exclude<Slot, ",">, string[]> = {
+  det: DETERMINERS,
+  adj: ADJECTIVES,
+  noun: NOUNS,
+  verb: VERBS,
+  adv: ADVERBS,
+  prep: PREPOSITIONS,
+  conj: CONJUNCTIONS,
+  pron: PRONOUNS,
+};
+
+// Sentence shapes by token count, the full stop included.
+const SHAPES: Record<number, Slot[]> = {
+  3: ["pron", "verb"],
+  4: ["det", "noun", "verb"],
+  5: ["det", "adj", "noun", "verb"],
+  6: ["det", "adj", "noun", "verb", "adv"],
+  9: ["det", "adj", "noun", "verb", "adv", "prep", "det", "noun"],
+  13: ["det", "adj", "noun", "verb", "prep", "det", "noun", ",", "conj", "det", "noun", "verb"],
+};
+const FREE_LENGTHS = [5, 6, 9, 9, 13, 13];
+
+/** Exposed for tests: every word the simulator can emit. */
+export const SIMULATOR_VOCABULARY: readonly string[] = [...new Set(Object.values(WORDS).flat())];
+
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function capitalise(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
+
+/** Splits a token budget into sentence lengths, all from SHAPES. */
+function sentenceLengths(total: number, random: () => number): number[] {
+  const lengths: number[] = [];
+  let left = total;
+  while (left > 16) {
+    const len = FREE_LENGTHS[Math.floor(random() * FREE_LENGTHS.length)] ?? 5;
+    lengths.push(len);
+    left -= len;
+  }
+  while (left > 0) {
+    const len = SHAPES[left] ? left : 4;
+    lengths.push(len);
+    left -= len;
+  }
+  return lengths;
+}
+
+export type SimulatedText = {
+  /** One entry per token, in order; joined they are the text. */
+  pieces: string[];
+  finishReason: FinishReason;
+};
+
+/**
+ * The simulator's answer: seeded by the model name, the messages and `seed`,
+ * 24 to 160 tokens of full sentences, cut to max_tokens (a cut answer is a
+ * prefix of the uncut one and finishes with "length").
+ */
+export function simulateText(req: ChatCompletionRequest, model: string): SimulatedText {
+  const random = mulberry32(fnv1a(JSON.stringify([model, req.messages, req.seed ?? null])));
+  const natural = MIN_TOKENS + Math.floor(random() * (MAX_TOKENS - MIN_TOKENS + 1));
+  const pieces: string[] = [];
+  for (const length of sentenceLengths(natural, random)) {
+    const shape = SHAPES[length] ?? [];
+    shape.forEach((slot, i) => {
+      if (slot === ",") {
+        pieces.push(",");
+        return;
+      }
+      const list = WORDS[slot];
+      const word = list[Math.floor(random() * list.length)] ?? "the";
+      const text = i === 0 ? capitalise(word) : word;
+      pieces.push(pieces.length === 0 ? text : ` ${text}`);
+    });
+    pieces.push(".");
+  }
+  const limit = req.max_completion_tokens ?? req.max_tokens;
+  if (typeof limit === "number" && limit >= 0 && limit < pieces.length) {
+    return { pieces: pieces.slice(0, limit), finishReason: "length" };
+  }
+  return { pieces, finishReason: "stop" };
+}
+
+function setting(ctx: CallContext, key: string, fallback: number): number {
+  const value = ctx.account.settings[key];
+  return typeof value === "number" && value >= 0 ? value : fallback;
+}
+
+type Pacing = { ttftMs: number; intervalMs: number };
+
+function pacing(ctx: CallContext): Pacing {
+  const tps = setting(ctx, "tokensPerSecond", DEFAULT_TOKENS_PER_SECOND);
+  return {
+    ttftMs: Math.min(setting(ctx, "ttftMs", DEFAULT_TTFT_MS), 600_000),
+    intervalMs: tps === 0 || !Number.isFinite(tps) ? 0 : 1000 / tps,
+  };
+}
+
+async function waitUntil(dueAt: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) throw abortError(signal);
+  const ms = dueAt - performance.now();
+  if (ms < 1) return;
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch {
+    throw abortError(signal);
+  }
+}
+
+function validate(req: ChatCompletionRequest, ctx: CallContext): void {
+  if (ctx.signal.aborted) throw abortError(ctx.signal);
+  if (req.n != null && req.n !== 1) throw invalidRequest("simulator", "The simulator supports only n = 1");
+  if (!Array.isArray(req.messages)) throw invalidRequest("simulator", "messages must be an array");
+}
+
+function usageFor(req: ChatCompletionRequest, model: string, text: string): Usage {
+  const prompt = countChatTokens(model, req.messages, req.tools);
+  const completion = countTokens(model, text);
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+const FINGERPRINT = "fp_simulator";
+
+function completionId(): string {
+  return `chatcmpl-sim-${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
+}
+
+async function complete(req: ChatCompletionRequest, ctx: CallContext): Promise<CompleteResult> {
+  validate(req, ctx);
+  const started = performance.now();
+  const model = ctx.upstreamModel;
+  const { pieces, finishReason } = simulateText(req, model);
+  const { ttftMs, intervalMs } = pacing(ctx);
+  // A non-streamed answer arrives when the last token would have.
+  await waitUntil(started + ttftMs + Math.max(0, pieces.length - 1) * intervalMs, ctx.signal);
+  const text = pieces.join("");
+  const usage = usageFor(req, model, text);
+  const completion: ChatCompletion = {
+    id: completionId(),
+    object: "chat.completion",
+    created: Math.floor(Date.now() / 1000),
+    model,
+    system_fingerprint: FINGERPRINT,
+    choices: [
+      { index: 0, message: { role: "assistant", content: text, refusal: null }, finish_reason: finishReason, logprobs: null },
+    ],
+    usage,
+  };
+  // The simulator is the upstream here: its count is the authoritative one.
+  return { completion, usage, usageCounted: false, rateLimit: {} };
+}
+
+async function stream(req: ChatCompletionRequest, ctx: CallContext): Promise<UpstreamStream> {
+  validate(req, ctx);
+  const started = performance.now();
+  const model = ctx.upstreamModel;
+  const { pieces, finishReason } = simulateText(req, model);
+  const { ttftMs, intervalMs } = pacing(ctx);
+  const base = { id: completionId(), object: "chat.completion.chunk" as const, created: Math.floor(Date.now() / 1000), model, system_fingerprint: FINGERPRINT };
+  const chunk = (delta: ChatCompletionChunk["choices"][number]["delta"], finish: FinishReason | null = null): ChatCompletionChunk => ({
+    ...base,
+    choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+  });
+
+  async function* generate(): AsyncGenerator<ChatCompletionChunk, void, undefined> {
+    // Token i is due at ttft + i * interval from the start; a slow consumer
+    // gets the overdue tokens at once rather than the delays stacking up.
+    await waitUntil(started + ttftMs, ctx.signal);
+    yield chunk({ role: "assistant", content: "" });
+    for (let i = 0; i < pieces.length; i++) {
+      await waitUntil(started + ttftMs + i * intervalMs, ctx.signal);
+      yield chunk({ content: pieces[i] });
+    }
+    if (ctx.signal.aborted) throw abortError(ctx.signal);
+    yield chunk({}, finishReason);
+    yield usageChunk(base, model, usageFor(req, model, pieces.join("")));
+  }
+
+  const source = generate();
+  return {
+    chunks: source,
+    rateLimit: {},
+    usageCounted: false,
+    close() {
+      source.return(undefined).catch(() => {});
+    },
+  };
+}
+
+export const simulatorAdapter: ProviderAdapter = { kind: "simulator", complete, stream };

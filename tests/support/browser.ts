@@ -1,0 +1,107 @@
+// Headless Chromium for the e2e tests: the system's Debian build driven by
+// playwright-core (no browser download), plus the few helpers every flow needs.
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
+
+export const SCREENSHOT_DIR = fileURLToPath(new URL("../e2e/screenshots/", import.meta.url));
+
+// Playwright itself starts Chromium with a fresh temporary --user-data-dir and
+// deletes it on close; it refuses that flag in `args`, so it is not listed here.
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-dev-shm-usage",
+];
+
+export function chromiumPath(): string {
+  return process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
+}
+
+/**
+ * A fresh, isolated context (own cookies and storage). The app sends a strict
+ * nonce CSP, so bypassCSP lets axe's injected source run.
+ */
+export async function newContext(browser: Browser, baseURL: string, options: BrowserContextOptions = {}): Promise<BrowserContext> {
+  const context = await browser.newContext({
+    baseURL,
+    bypassCSP: true,
+    viewport: { width: 1280, height: 800 },
+    reducedMotion: "reduce",
+    ...options,
+  });
+  context.setDefaultTimeout(15_000);
+  context.setDefaultNavigationTimeout(30_000);
+  return context;
+}
+
+/** Signs in through the login form like a person would, and waits to leave /login. */
+export async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL((url) => url.pathname !== "/login");
+}
+
+export async function signOut(page: Page): Promise<void> {
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL((url) => url.pathname === "/login");
+}
+
+let axeSource: string | undefined;
+
+function loadAxeSource(): string {
+  axeSource ??= readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+  return axeSource;
+}
+
+type AxeViolation = { id: string; impact?: string | null; help: string; helpUrl: string; nodes: { target: unknown[] }[] };
+
+/**
+ * Runs axe-core (WCAG 2.x A/AA rules) on the page as it is now and throws one
+ * error listing every serious or critical violation with its selectors.
+ */
+export async function checkA11y(page: Page, name: string): Promise<void> {
+  const hasAxe = await page.evaluate(() => "axe" in window);
+  if (!hasAxe) await page.evaluate(loadAxeSource());
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
+    const result = await axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
+      resultTypes: ["violations"],
+    });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact ?? null,
+      help: v.help,
+      helpUrl: v.helpUrl,
+      nodes: v.nodes.map((n) => ({ target: n.target })),
+    }));
+  });
+  const blocking = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  if (blocking.length === 0) return;
+  const lines = blocking.map(
+    (v) => `  - [${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})\n${v.nodes.map((n) => `      at ${JSON.stringify(n.target)}`).join("\n")}`,
+  );
+  throw new Error(`Accessibility violations on ${name} (${page.url()}):\n${lines.join("\n")}`);
+}
+
+/** Saves a full-page screenshot to tests/e2e/screenshots/<name>.png for review. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const path = `${SCREENSHOT_DIR}${name}.png`;
+  await page.screenshot({ path, fullPage: true, animations: "disabled" });
+  return path;
+}
