@@ -7,13 +7,14 @@ import { db, pool } from "@/lib/db";
 import { insertUser } from "@/lib/users";
 import { insertApiKey } from "@/lib/auth/api-keys";
 import { recordAudit } from "@/lib/audit";
+import { SIMULATOR_LABEL } from "@/lib/providers/schemas";
 
 const SEED_LOCK = 727_073_01;
 const system = { kind: "system", name: "seed" } as const;
 
 export type SeedResult = { seeded: boolean; adminEmail?: string; adminPassword?: string; apiKey?: string; generated: string[] };
 
-export async function seed(env = process.env): Promise<SeedResult> {
+export async function seed(env: Record<string, string | undefined> = process.env): Promise<SeedResult> {
   const client = await pool().connect();
   try {
     await client.query("SELECT pg_advisory_lock($1)", [SEED_LOCK]);
@@ -39,6 +40,14 @@ export async function seed(env = process.env): Promise<SeedResult> {
       value: env.INIT_API_KEY || undefined,
     });
     await recordAudit(system, { action: "apikey.create", targetType: "apiKey", targetId: row.id, after: { name: row.name, prefix: row.prefix } });
+
+    // The built-in simulator, so the gateway works end to end without any provider key.
+    const sim = await db.providerAccount.upsert({
+      where: { name: SIMULATOR_LABEL },
+      update: {},
+      create: { name: SIMULATOR_LABEL, provider: "simulator", models: ["sim-small", "sim-large"], settings: { ttftMs: 150, tokensPerSecond: 80 } },
+    });
+    await recordAudit(system, { action: "account.create", targetType: "account", targetId: sim.id, after: { name: sim.name, provider: sim.provider } });
 
     await db.setting.create({ data: { key: "seeded", value: { at: new Date().toISOString() } } });
     return { seeded: true, adminEmail, adminPassword: existing ? undefined : adminPassword, apiKey, generated };

@@ -236,26 +236,55 @@ async function stream(req: ChatCompletionRequest, ctx: CallContext): Promise<Ups
     choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
   });
 
+  // Our own controller so that close() or an early return() also cuts a
+  // pending wait short, not only the caller's signal.
+  const stop = new AbortController();
+  const forwardAbort = () => stop.abort(ctx.signal.reason);
+  ctx.signal.addEventListener("abort", forwardAbort, { once: true });
+
   async function* generate(): AsyncGenerator<ChatCompletionChunk, void, undefined> {
-    // Token i is due at ttft + i * interval from the start; a slow consumer
-    // gets the overdue tokens at once rather than the delays stacking up.
-    await waitUntil(started + ttftMs, ctx.signal);
-    yield chunk({ role: "assistant", content: "" });
-    for (let i = 0; i < pieces.length; i++) {
-      await waitUntil(started + ttftMs + i * intervalMs, ctx.signal);
-      yield chunk({ content: pieces[i] });
+    try {
+      // Token i is due at ttft + i * interval from the start; a slow consumer
+      // gets the overdue tokens at once rather than the delays stacking up.
+      await waitUntil(started + ttftMs, stop.signal);
+      yield chunk({ role: "assistant", content: "" });
+      for (let i = 0; i < pieces.length; i++) {
+        await waitUntil(started + ttftMs + i * intervalMs, stop.signal);
+        yield chunk({ content: pieces[i] });
+      }
+      if (stop.signal.aborted) throw abortError(stop.signal);
+      yield chunk({}, finishReason);
+      yield usageChunk(base, model, usageFor(req, model, pieces.join("")));
+    } finally {
+      ctx.signal.removeEventListener("abort", forwardAbort);
     }
-    if (ctx.signal.aborted) throw abortError(ctx.signal);
-    yield chunk({}, finishReason);
-    yield usageChunk(base, model, usageFor(req, model, pieces.join("")));
   }
 
   const source = generate();
+  const release = () => {
+    stop.abort();
+    ctx.signal.removeEventListener("abort", forwardAbort);
+  };
+  const iterator: AsyncIterableIterator<ChatCompletionChunk> = {
+    next: () => source.next(),
+    return: (value?: unknown) => {
+      release();
+      return source.return(value as undefined) as Promise<IteratorResult<ChatCompletionChunk>>;
+    },
+    throw: (err?: unknown) => {
+      release();
+      return source.throw(err);
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
   return {
-    chunks: source,
+    chunks: iterator,
     rateLimit: {},
     usageCounted: false,
     close() {
+      release();
       source.return(undefined).catch(() => {});
     },
   };

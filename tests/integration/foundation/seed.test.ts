@@ -13,6 +13,8 @@ describe("first-start seed", () => {
     expect(first).toMatchObject({ seeded: true, adminEmail: "seed.admin@example.test", generated: [] });
     expect(await authenticate("seed.admin@example.test", "seed-password-123")).toMatchObject({ role: "admin" });
     expect((await verifyApiKey(env.INIT_API_KEY)).ok).toBe(true);
+    const sim = await db.providerAccount.findFirstOrThrow({ where: { provider: "simulator" } });
+    expect(sim.name).toBe("Simulator (no real model)");
 
     const usersBefore = await db.user.count();
     const second = await seed({ ...env, ADMIN_EMAIL: "someone.else@example.test" });
@@ -23,6 +25,6 @@ describe("first-start seed", () => {
 
   it("audits what it created under the system actor", async () => {
     const entries = await db.auditLog.findMany({ where: { actorEmail: "system:seed" } });
-    expect(entries.map((e) => e.action).sort()).toEqual(["apikey.create", "user.create"]);
+    expect(entries.map((e) => e.action).sort()).toEqual(["account.create", "apikey.create", "user.create"]);
   });
 });

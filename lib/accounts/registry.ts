@@ -1,0 +1,69 @@
+import "server-only";
+import { db } from "@/lib/db";
+import { logger } from "@/lib/observability";
+import type { UpstreamAccount } from "@/lib/providers";
+import { decryptSecret } from "./secrets";
+
+// The hot path's view of the enabled accounts, kept in memory so routing costs
+// no database round trip. It is reloaded in the background every REFRESH_MS
+// (serving the previous snapshot meanwhile) and at once after a change made on
+// this instance; other instances see a change within REFRESH_MS.
+
+export type RoutableAccount = UpstreamAccount & {
+  models: string[];
+  aliases: Record<string, string>;
+  weight: number;
+  priority: number;
+};
+
+const REFRESH_MS = Number(process.env.ACCOUNT_REFRESH_MS ?? 5000);
+
+type Snapshot = { at: number; accounts: RoutableAccount[] };
+const g = globalThis as typeof globalThis & { __pgRegistry?: { snap?: Snapshot; loading?: Promise<Snapshot>; version: number } };
+const state = (g.__pgRegistry ??= { version: 0 });
+
+async function load(): Promise<Snapshot> {
+  const version = state.version;
+  const rows = await db.providerAccount.findMany({ where: { enabled: true }, orderBy: [{ priority: "asc" }, { name: "asc" }] });
+  const accounts: RoutableAccount[] = [];
+  for (const r of rows) {
+    let apiKey: string | null = null;
+    if (r.secretCiphertext) {
+      try {
+        apiKey = decryptSecret(r.secretCiphertext);
+      } catch {
+        logger.error({ accountId: r.id }, "cannot decrypt the account's secret (wrong ENCRYPTION_KEY?); skipping the account");
+        continue;
+      }
+    }
+    accounts.push({
+      id: r.id, name: r.name, provider: r.provider, baseUrl: r.baseUrl, apiKey,
+      settings: (r.settings ?? {}) as Record<string, unknown>,
+      timeouts: { firstByteMs: r.firstByteTimeoutMs, idleMs: r.idleTimeoutMs },
+      models: r.models, aliases: (r.aliases ?? {}) as Record<string, string>, weight: r.weight, priority: r.priority,
+    });
+  }
+  const snap = { at: Date.now(), accounts };
+  // A change made while we were loading invalidated this result: do not keep it.
+  if (version === state.version) state.snap = snap;
+  return snap;
+}
+
+function reload(): Promise<Snapshot> {
+  state.loading ??= load().finally(() => {
+    state.loading = undefined;
+  });
+  return state.loading;
+}
+
+export async function routableAccounts(): Promise<RoutableAccount[]> {
+  const snap = state.snap;
+  if (!snap) return (await reload()).accounts;
+  if (Date.now() - snap.at > REFRESH_MS) reload().catch((err: unknown) => logger.warn({ err: String(err) }, "account refresh failed"));
+  return snap.accounts;
+}
+
+export function invalidateRegistry(): void {
+  state.version++;
+  state.snap = undefined;
+}

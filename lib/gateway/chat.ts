@@ -1,0 +1,235 @@
+import "server-only";
+import { randomBytes } from "node:crypto";
+import {
+  adapterFor, countChatTokens, countTokens, isAbortError, isProviderError, isUsageChunk,
+  type ChatCompletionChunk, type ChatCompletionRequest, type Usage,
+} from "@/lib/providers";
+import { pickAccounts, type Candidate } from "@/lib/accounts";
+import { recordUsage, type UsageEventInput, type UsageStatus } from "@/lib/usage";
+import type { Principal } from "@/lib/auth/principal";
+import { AppError, toAppError } from "@/lib/http/errors";
+import { json } from "@/lib/http/route";
+import { SSE_DONE, SSE_HEADERS, sseData, sseError } from "@/lib/http/sse";
+import { logger } from "@/lib/observability";
+import { AllAttemptsFailed, withFailover } from "./retry";
+import { assertModelAllowed } from "./scopes";
+
+// The pipeline: resolve → admit → route → call → filter → stream → settle.
+// Nothing here touches the database before the upstream call: keys, accounts
+// and prices are served from per-instance caches, and usage is queued.
+
+export type GatewayOptions = {
+  source?: string;
+  promptVersionId?: string | null;
+  experimentId?: string | null;
+  variantId?: string | null;
+  /** Extra top-level fields for the response body and the first chunk (prompt, version, variant…). */
+  bodyExtras?: Record<string, unknown>;
+  headers?: Record<string, string>;
+};
+
+export function newCompletionId(): string {
+  return `chatcmpl-${randomBytes(15).toString("base64url")}`;
+}
+
+type Settle = (status: UsageStatus, fields?: Partial<UsageEventInput>) => void;
+
+function settler(principal: Principal, req: ChatCompletionRequest, completionId: string, started: number, opts: GatewayOptions): Settle {
+  let settled = false;
+  return (status, fields = {}) => {
+    if (settled) return;
+    settled = true;
+    recordUsage({
+      completionId,
+      createdAt: new Date(Date.now() - (performance.now() - started)),
+      apiKeyId: principal.kind === "apiKey" && principal.key.id ? principal.key.id : null,
+      endUser: typeof req.user === "string" ? req.user.slice(0, 256) : null,
+      source: opts.source ?? "api",
+      accountId: null, provider: null, requestedModel: req.model, servedModel: null,
+      promptVersionId: opts.promptVersionId ?? null, experimentId: opts.experimentId ?? null, variantId: opts.variantId ?? null,
+      inputTokens: 0, outputTokens: 0, cachedTokens: 0,
+      latencyMs: Math.round(performance.now() - started), ttftMs: null,
+      status, errorCode: null, stream: req.stream === true, attempts: 0,
+      ...fields,
+    });
+  };
+}
+
+const usageFields = (u: Usage) => ({
+  inputTokens: u.prompt_tokens ?? 0,
+  outputTokens: u.completion_tokens ?? 0,
+  cachedTokens: u.prompt_tokens_details?.cached_tokens ?? 0,
+});
+
+const accountFields = (c: Candidate) => ({ accountId: c.account.id, provider: c.account.provider, servedModel: c.upstreamModel });
+
+function failure(err: unknown): AppError {
+  if (err instanceof AllAttemptsFailed) {
+    const e = toAppError(err.last);
+    const upstream = err.last.upstreamMessage ? `: ${err.last.upstreamMessage}` : "";
+    const msg = e.status >= 500 || e.status === 429
+      ? `The upstream provider failed after ${err.attempts} attempt(s) (${err.last.code}, status ${err.last.status})${upstream}`
+      : `The upstream provider rejected the request${upstream || `: ${err.last.message}`}`;
+    return new AppError(e.code, msg, { ...e.details, extra: { ...e.details.extra, code: e.code === "bad_request" ? "upstream_rejected" : e.code } });
+  }
+  return toAppError(err);
+}
+
+export async function chat(principal: Principal, req: ChatCompletionRequest, signal: AbortSignal, opts: GatewayOptions = {}): Promise<Response> {
+  const started = performance.now();
+  const completionId = newCompletionId();
+  const settle = settler(principal, req, completionId, started, opts);
+
+  // resolve + route
+  let candidates: Candidate[];
+  try {
+    assertModelAllowed(principal, req.model);
+    candidates = await pickAccounts(req.model);
+    if (candidates.length === 0) {
+      throw new AppError("not_found", `The model '${req.model}' does not exist or no enabled account serves it`, {
+        param: "model", extra: { code: "model_not_found" },
+      });
+    }
+  } catch (err) {
+    settle("rejected", { errorCode: toAppError(err).code });
+    throw err;
+  }
+  const headers: Record<string, string> = { "x-promptgate-completion-id": completionId, ...opts.headers };
+  return req.stream ? stream(req, candidates, signal, settle, started, completionId, headers, opts) : complete(req, candidates, signal, settle, completionId, headers, opts);
+}
+
+async function complete(
+  req: ChatCompletionRequest, candidates: Candidate[], signal: AbortSignal, settle: Settle,
+  completionId: string, headers: Record<string, string>, opts: GatewayOptions,
+): Promise<Response> {
+  try {
+    const { value, candidate, attempts } = await withFailover(candidates, signal, (c) =>
+      adapterFor(c.account.provider).complete(req, { account: c.account, upstreamModel: c.upstreamModel, signal }),
+    );
+    settle("ok", { ...accountFields(candidate), ...usageFields(value.usage), attempts });
+    return json({ ...value.completion, id: completionId, ...opts.bodyExtras }, { headers });
+  } catch (err) {
+    if (isAbortError(err) || signal.aborted) {
+      settle("client_aborted", { errorCode: "client_aborted", inputTokens: safeCount(() => countChatTokens(req.model, req.messages)) });
+      throw new AppError("bad_request", "The client closed the request");
+    }
+    const failed = err instanceof AllAttemptsFailed ? err : undefined;
+    settle("upstream_error", { errorCode: failed?.last.code ?? "internal_error", attempts: failed?.attempts ?? 0, ...(failed ? accountFields(failed.candidate) : {}) });
+    throw failure(err);
+  }
+}
+
+function safeCount(fn: () => number): number {
+  try {
+    return fn();
+  } catch {
+    return 0;
+  }
+}
+
+function deltaText(chunk: ChatCompletionChunk): string {
+  let s = "";
+  for (const c of chunk.choices) {
+    if (typeof c.delta.content === "string") s += c.delta.content;
+    for (const t of c.delta.tool_calls ?? []) s += t.function?.arguments ?? "";
+  }
+  return s;
+}
+
+async function stream(
+  req: ChatCompletionRequest, candidates: Candidate[], signal: AbortSignal, settle: Settle, started: number,
+  completionId: string, headers: Record<string, string>, opts: GatewayOptions,
+): Promise<Response> {
+  // Open the upstream and read its first chunk before answering: until then a
+  // failure can still be retried or failed over without the client noticing.
+  let opened;
+  try {
+    opened = await withFailover(candidates, signal, async (c) => {
+      const upstream = await adapterFor(c.account.provider).stream(req, { account: c.account, upstreamModel: c.upstreamModel, signal });
+      const it = upstream.chunks[Symbol.asyncIterator]();
+      try {
+        const first = await it.next();
+        return { upstream, it, first };
+      } catch (err) {
+        upstream.close();
+        throw err;
+      }
+    });
+  } catch (err) {
+    if (isAbortError(err) || signal.aborted) {
+      settle("client_aborted", { errorCode: "client_aborted", inputTokens: safeCount(() => countChatTokens(req.model, req.messages)) });
+      throw new AppError("bad_request", "The client closed the request");
+    }
+    const failed = err instanceof AllAttemptsFailed ? err : undefined;
+    settle("upstream_error", { errorCode: failed?.last.code ?? "internal_error", attempts: failed?.attempts ?? 0, ...(failed ? accountFields(failed.candidate) : {}) });
+    throw failure(err);
+  }
+
+  const { upstream, it, candidate, attempts } = { ...opened.value, candidate: opened.candidate, attempts: opened.attempts };
+  const includeUsage = req.stream_options?.include_usage === true;
+  const ttftMs = Math.round(performance.now() - started);
+  let pending: IteratorResult<ChatCompletionChunk> | null = opened.value.first;
+  let usage: Usage | null = null;
+  let text = "";
+  let firstSent = false;
+
+  const finish = (status: UsageStatus, errorCode: string | null = null) => {
+    // Without upstream usage (abort, failure mid-stream) count what was streamed.
+    const counted = usage
+      ? usageFields(usage)
+      : { inputTokens: safeCount(() => countChatTokens(req.model, req.messages)), outputTokens: safeCount(() => countTokens(req.model, text)), cachedTokens: 0 };
+    settle(status, { ...accountFields(candidate), ...counted, ttftMs, attempts, errorCode });
+  };
+
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          // Loop until one frame is enqueued: a pull that enqueues nothing would stall the reader.
+          for (;;) {
+            const r = pending ?? (await it.next());
+            pending = null;
+            if (r.done) {
+              controller.enqueue(SSE_DONE);
+              controller.close();
+              finish("ok");
+              return;
+            }
+            const chunk = r.value;
+            if (isUsageChunk(chunk)) {
+              usage = chunk.usage ?? null;
+              if (!includeUsage) continue;
+              controller.enqueue(sseData({ ...chunk, id: completionId }));
+              return;
+            }
+            text += deltaText(chunk);
+            const out = firstSent || !opts.bodyExtras ? { ...chunk, id: completionId } : { ...chunk, id: completionId, ...opts.bodyExtras };
+            firstSent = true;
+            controller.enqueue(sseData(out));
+            return;
+          }
+        } catch (err) {
+          if (isAbortError(err) || signal.aborted) {
+            finish("client_aborted", "client_aborted");
+            try {
+              controller.close();
+            } catch {}
+            return;
+          }
+          const code = isProviderError(err) ? err.code : "internal_error";
+          if (!isProviderError(err)) logger.error({ err }, "stream failed");
+          controller.enqueue(sseError({ message: `The upstream stream failed: ${isProviderError(err) ? err.message : "internal error"}`, type: "upstream_error", code }));
+          controller.close();
+          finish("upstream_error", code);
+        }
+      },
+      cancel() {
+        upstream.close();
+        finish("client_aborted", "client_aborted");
+      },
+    },
+    // One frame of buffer: the next upstream chunk is read only when the client has taken this one.
+    { highWaterMark: 1 },
+  );
+  return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...headers } });
+}

@@ -1,0 +1,20 @@
+import "server-only";
+import type { Principal } from "@/lib/auth/principal";
+import { modelMatches } from "@/lib/accounts";
+import { AppError } from "@/lib/http/errors";
+
+/**
+ * A key needs the `completions` scope (or a `model:<glob>` scope, which implies
+ * it) to call the gateway; `model:` scopes limit it to the models they match.
+ */
+export function assertModelAllowed(principal: Principal, model: string): void {
+  if (principal.kind !== "apiKey") return;
+  const scopes = principal.key.scopes;
+  if (!scopes.includes("completions") && !scopes.some((s) => s.startsWith("model:"))) {
+    throw new AppError("forbidden", "This API key lacks the 'completions' scope", { extra: { code: "insufficient_scope" } });
+  }
+  const patterns = principal.key.scopes.filter((s) => s.startsWith("model:")).map((s) => s.slice(6));
+  if (patterns.length && !patterns.some((p) => modelMatches(p, model))) {
+    throw new AppError("forbidden", `This API key may not use the model '${model}'`, { param: "model", extra: { code: "model_not_allowed" } });
+  }
+}

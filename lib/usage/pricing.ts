@@ -1,0 +1,63 @@
+import "server-only";
+import { db } from "@/lib/db";
+import { logger } from "@/lib/observability";
+
+// Prices per 1M tokens, held in memory and refreshed every minute; cost is
+// computed with the row in force at the event's own time, so a new price never
+// rewrites history.
+
+export type PriceRow = { model: string; input: number; output: number; cachedInput: number | null; from: number };
+export type TokenCounts = { inputTokens: number; outputTokens: number; cachedTokens: number };
+
+const REFRESH_MS = 60_000;
+let rows: PriceRow[] = [];
+let loadedAt = 0;
+let loading: Promise<void> | undefined;
+
+export async function loadPrices(force = false): Promise<void> {
+  if (!force && Date.now() - loadedAt < REFRESH_MS) return;
+  loading ??= (async () => {
+    try {
+      const found = await db.modelPrice.findMany();
+      rows = found.map((r) => ({
+        model: r.model, input: Number(r.inputPerMTok), output: Number(r.outputPerMTok),
+        cachedInput: r.cachedInputPerMTok === null ? null : Number(r.cachedInputPerMTok), from: r.effectiveFrom.getTime(),
+      }));
+      loadedAt = Date.now();
+    } catch (err) {
+      logger.warn({ err: String(err) }, "could not load model prices; keeping the previous ones");
+    } finally {
+      loading = undefined;
+    }
+  })();
+  await loading;
+}
+
+function specificity(pattern: string, model: string): number {
+  if (pattern === model) return Number.MAX_SAFE_INTEGER;
+  if (pattern.endsWith("*") && model.startsWith(pattern.slice(0, -1))) return pattern.length;
+  return -1;
+}
+
+/** The price in force for `model` at time `at`: the most specific pattern, then the latest effective date. */
+export function priceFor(model: string, at: number, table: PriceRow[] = rows): PriceRow | null {
+  let best: PriceRow | null = null;
+  let bestSpec = -1;
+  for (const r of table) {
+    if (r.from > at) continue;
+    const s = specificity(r.model, model);
+    if (s < 0) continue;
+    if (s > bestSpec || (s === bestSpec && best && r.from > best.from)) {
+      best = r;
+      bestSpec = s;
+    }
+  }
+  return best;
+}
+
+/** Cost in USD; cached input tokens are part of input tokens and billed at the cached rate when there is one. */
+export function costOf(price: PriceRow, t: TokenCounts): number {
+  const cached = Math.min(t.cachedTokens, t.inputTokens);
+  const usd = ((t.inputTokens - cached) * price.input + cached * (price.cachedInput ?? price.input) + t.outputTokens * price.output) / 1_000_000;
+  return Math.round(usd * 1e8) / 1e8;
+}

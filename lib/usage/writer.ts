@@ -1,0 +1,128 @@
+import "server-only";
+import { pool } from "@/lib/db";
+import { logger } from "@/lib/observability";
+import { costOf, loadPrices, priceFor } from "./pricing";
+
+// Usage events leave the request path at once: they are queued in memory and
+// written in batches (one multi-row INSERT) every FLUSH_MS or every BATCH_MAX
+// events. A crash loses at most one flush interval; a failed write is retried
+// with the batch kept in order, and `flushUsage()` drains everything on shutdown.
+
+export type UsageStatus = "ok" | "client_aborted" | "upstream_error" | "rejected" | "error";
+
+export type UsageEventInput = {
+  completionId: string;
+  createdAt: Date;
+  apiKeyId: string | null;
+  endUser: string | null;
+  source?: string;
+  accountId: string | null;
+  provider: string | null;
+  requestedModel: string;
+  servedModel: string | null;
+  promptVersionId?: string | null;
+  experimentId?: string | null;
+  variantId?: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  cachedTokens: number;
+  latencyMs: number;
+  ttftMs: number | null;
+  status: UsageStatus;
+  errorCode: string | null;
+  stream: boolean;
+  attempts: number;
+};
+
+const FLUSH_MS = Number(process.env.USAGE_FLUSH_MS ?? 500);
+const BATCH_MAX = 500;
+const QUEUE_WARN = 50_000;
+
+type State = { queue: UsageEventInput[]; timer?: NodeJS.Timeout; flushing?: Promise<void>; failures: number };
+const g = globalThis as typeof globalThis & { __pgUsage?: State };
+const state: State = (g.__pgUsage ??= { queue: [], failures: 0 });
+
+export function recordUsage(e: UsageEventInput): void {
+  state.queue.push(e);
+  if (state.queue.length === QUEUE_WARN) logger.error({ queued: QUEUE_WARN }, "usage writer is falling behind the database");
+  if (state.queue.length >= BATCH_MAX) void flushSoon(0);
+  else void flushSoon(FLUSH_MS);
+}
+
+export function pendingUsage(): number {
+  return state.queue.length;
+}
+
+function flushSoon(delay: number) {
+  if (state.timer && delay > 0) return;
+  if (state.timer) clearTimeout(state.timer);
+  state.timer = setTimeout(() => {
+    state.timer = undefined;
+    void flushOnce();
+  }, delay);
+  state.timer.unref?.();
+}
+
+async function flushOnce(): Promise<void> {
+  if (state.flushing) return state.flushing;
+  if (state.queue.length === 0) return;
+  state.flushing = (async () => {
+    const batch = state.queue.splice(0, BATCH_MAX);
+    try {
+      await writeBatch(batch);
+      state.failures = 0;
+    } catch (err) {
+      // Keep the events, in order, and try again with backoff; never drop them silently.
+      state.queue.unshift(...batch);
+      state.failures++;
+      logger.error({ err: String(err), queued: state.queue.length, attempt: state.failures }, "usage batch write failed; will retry");
+    } finally {
+      state.flushing = undefined;
+    }
+    if (state.queue.length) flushSoon(state.failures ? Math.min(30_000, 250 * 2 ** state.failures) : 0);
+  })();
+  return state.flushing;
+}
+
+/** Writes everything queued so far (shutdown, tests). Throws if the database keeps failing. */
+export async function flushUsage(timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (state.queue.length || state.flushing) {
+    if (Date.now() > deadline) throw new Error(`usage flush timed out with ${state.queue.length} events queued`);
+    if (state.flushing) await state.flushing;
+    else await flushOnce();
+    if (state.failures && state.queue.length) await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const COLUMNS = [
+  ["completionId", "text"], ["createdAt", "timestamptz"], ["apiKeyId", "uuid"], ["endUser", "text"], ["source", "text"],
+  ["accountId", "uuid"], ["provider", "text"], ["requestedModel", "text"], ["servedModel", "text"],
+  ["promptVersionId", "uuid"], ["experimentId", "uuid"], ["variantId", "uuid"],
+  ["inputTokens", "int4"], ["outputTokens", "int4"], ["cachedTokens", "int4"], ["costUsd", "numeric"], ["priceKnown", "bool"],
+  ["latencyMs", "int4"], ["ttftMs", "int4"], ["status", "text"], ["errorCode", "text"], ["stream", "bool"], ["attempts", "int4"],
+] as const;
+
+const INSERT_SQL = `INSERT INTO "UsageEvent" (${COLUMNS.map(([c]) => `"${c}"`).join(", ")})
+SELECT * FROM unnest(${COLUMNS.map(([, t], i) => `$${i + 1}::${t}[]`).join(", ")})
+ON CONFLICT ("completionId") DO NOTHING`;
+
+async function writeBatch(batch: UsageEventInput[]): Promise<void> {
+  await loadPrices();
+  const cols: unknown[][] = COLUMNS.map(() => []);
+  for (const e of batch) {
+    const price = e.servedModel || e.requestedModel ? priceFor(e.servedModel ?? e.requestedModel, e.createdAt.getTime()) ?? priceFor(e.requestedModel, e.createdAt.getTime()) : null;
+    const cost = price ? costOf(price, e) : 0;
+    const row: Record<(typeof COLUMNS)[number][0], unknown> = {
+      ...e,
+      source: e.source ?? "api",
+      promptVersionId: e.promptVersionId ?? null,
+      experimentId: e.experimentId ?? null,
+      variantId: e.variantId ?? null,
+      costUsd: cost.toFixed(8),
+      priceKnown: price !== null,
+    };
+    COLUMNS.forEach(([c], i) => cols[i]!.push(row[c]));
+  }
+  await pool().query(INSERT_SQL, cols);
+}
