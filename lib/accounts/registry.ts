@@ -1,13 +1,13 @@
 import "server-only";
-import { db } from "@/lib/db";
+import { db, onInvalidate, publishInvalidation } from "@/lib/db";
 import { logger } from "@/lib/observability";
 import type { UpstreamAccount } from "@/lib/providers";
 import { decryptSecret } from "./secrets";
 
 // The hot path's view of the enabled accounts, kept in memory so routing costs
-// no database round trip. It is reloaded in the background every REFRESH_MS
-// (serving the previous snapshot meanwhile) and at once after a change made on
-// this instance; other instances see a change within REFRESH_MS.
+// no database round trip. A change anywhere is published over LISTEN/NOTIFY and
+// drops every instance's snapshot at once; as a backstop the snapshot is also
+// reloaded in the background every REFRESH_MS (serving the old one meanwhile).
 
 export type RoutableAccount = UpstreamAccount & {
   models: string[];
@@ -21,6 +21,7 @@ const REFRESH_MS = Number(process.env.ACCOUNT_REFRESH_MS ?? 5000);
 type Snapshot = { at: number; accounts: RoutableAccount[] };
 const g = globalThis as typeof globalThis & { __pgRegistry?: { snap?: Snapshot; loading?: Promise<Snapshot>; version: number } };
 const state = (g.__pgRegistry ??= { version: 0 });
+let subscribed = false;
 
 async function load(): Promise<Snapshot> {
   const version = state.version;
@@ -57,13 +58,23 @@ function reload(): Promise<Snapshot> {
 }
 
 export async function routableAccounts(): Promise<RoutableAccount[]> {
+  if (!subscribed) {
+    subscribed = true;
+    onInvalidate("accounts", () => dropSnapshot());
+  }
   const snap = state.snap;
   if (!snap) return (await reload()).accounts;
   if (Date.now() - snap.at > REFRESH_MS) reload().catch((err: unknown) => logger.warn({ err: String(err) }, "account refresh failed"));
   return snap.accounts;
 }
 
-export function invalidateRegistry(): void {
+function dropSnapshot(): void {
   state.version++;
   state.snap = undefined;
+}
+
+/** After a committed change: this instance forgets now, the others on the notification. */
+export function invalidateRegistry(): void {
+  dropSnapshot();
+  publishInvalidation("accounts").catch((err: unknown) => logger.warn({ err: String(err) }, "could not publish account change"));
 }

@@ -1,6 +1,6 @@
 import "server-only";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { db, type DbClient } from "@/lib/db";
+import { db, onInvalidate, publishInvalidation, type DbClient } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
 import { AppError, notFound } from "@/lib/http/errors";
 import { config } from "@/lib/config";
@@ -71,6 +71,7 @@ export async function revokeApiKey(actor: Principal, id: string, ip?: string | n
     return { result: after, targetId: id, before: { revokedAt: null }, after: { revokedAt: after.revokedAt } };
   });
   forgetKey(row.prefix);
+  await publishInvalidation("apikeys", row.prefix).catch((err: unknown) => logger.warn({ err: String(err) }, "could not publish key revocation"));
   return row;
 }
 
@@ -86,8 +87,9 @@ export function keyStatus(k: { revokedAt: Date | null; expiresAt: Date | null },
 
 // --- verification -----------------------------------------------------------
 // A per-instance cache keyed by prefix means the hot path costs no database
-// lookup. Revoking on this instance evicts at once; other instances see it when
-// their entry expires (API_KEY_CACHE_TTL_MS, default 10 s).
+// lookup. Revoking evicts the entry on this instance at once and on the others
+// through a LISTEN/NOTIFY message (milliseconds); if that message is lost, the
+// entry still expires after API_KEY_CACHE_TTL_MS (default 10 s).
 
 type CacheEntry = { hash: string; identity: KeyIdentity | null; revoked: boolean; at: number };
 const cache = new Map<string, CacheEntry>();
@@ -107,7 +109,13 @@ function hashesEqual(a: string, b: string): boolean {
 
 export type KeyCheck = { ok: true; principal: Principal } | { ok: false; reason: "unknown" | "revoked" | "expired" };
 
+let listening = false;
+
 export async function verifyApiKey(key: string, now = Date.now()): Promise<KeyCheck> {
+  if (!listening) {
+    listening = true;
+    onInvalidate("apikeys", (prefix) => forgetKey(prefix === "*" || !prefix ? undefined : prefix));
+  }
   if (key.length < 20 || key.length > 200) return { ok: false, reason: "unknown" };
   const prefix = prefixOf(key);
   const hash = sha256(key);

@@ -44,7 +44,11 @@ export function pool(): pg.Pool {
 export type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
 export type DbClient = PrismaClient | Tx;
 
+export { onInvalidate, publishInvalidation, ensureListening } from "./notify";
+
 export async function closeDb(): Promise<void> {
+  const { closeListener } = await import("./notify");
+  await closeListener();
   const h = g.__promptgateDb;
   if (!h) return;
   g.__promptgateDb = undefined;

@@ -3,6 +3,7 @@ import { ProviderError, invalidRequest, isRetryableStatus, malformed } from "./e
 import {
   baseHeaders,
   httpError,
+  idleTimeout,
   isSuccess,
   readBodyText,
   sendUpstream,
@@ -521,6 +522,8 @@ async function stream(req: ChatCompletionRequest, ctx: CallContext): Promise<Ups
   const events = readSse(res.body, {
     provider: "anthropic",
     isTerminal: (e) => e.event === "message_stop" || (e.event === undefined && e.data.includes('"message_stop"')),
+    idleMs: ctx.account.timeouts.idleMs,
+    idleError: () => idleTimeout(call),
     mapError: (err) => transportError(err, call),
     onTerminal: () => (state.finished = true),
   });

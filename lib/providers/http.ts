@@ -139,12 +139,7 @@ export function transportError(err: unknown, call: UpstreamCall): Error {
       cause: err,
     });
   }
-  if (code === "UND_ERR_BODY_TIMEOUT") {
-    return new ProviderError(
-      `The ${call.provider} upstream sent nothing for ${account.timeouts.idleMs} ms mid-response`,
-      { status: 504, code: "upstream_idle_timeout", retryable: true, provider: call.provider, cause: err },
-    );
-  }
+  if (code === "UND_ERR_BODY_TIMEOUT") return idleTimeout(call, err);
   // Sockets reset or refused, DNS failures, TLS errors, premature close:
   // all "could not talk to the upstream", all worth another attempt.
   return new ProviderError(`Connection to the ${call.provider} upstream failed: ${detail}`, {
@@ -154,6 +149,13 @@ export function transportError(err: unknown, call: UpstreamCall): Error {
     provider: call.provider,
     cause: err,
   });
+}
+
+export function idleTimeout(call: UpstreamCall, cause?: unknown): ProviderError {
+  return new ProviderError(
+    `The ${call.provider} upstream sent nothing for ${call.ctx.account.timeouts.idleMs} ms mid-response`,
+    { status: 504, code: "upstream_idle_timeout", retryable: true, provider: call.provider, cause },
+  );
 }
 
 function errorCode(err: unknown): string | undefined {

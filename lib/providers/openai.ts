@@ -3,6 +3,7 @@ import { ProviderError, malformed } from "./errors.ts";
 import {
   baseHeaders,
   httpError,
+  idleTimeout,
   isEventStream,
   isSuccess,
   readBodyText,
@@ -179,12 +180,19 @@ async function stream(req: ChatCompletionRequest, ctx: CallContext): Promise<Ups
   if (!isSuccess(res.status)) throw await httpError(res, call, extractOpenAIError);
   const state: StreamState = { finished: false, usageCounted: false };
   const source = isEventStream(res)
-    ? openaiChunks(readSse(res.body, {
-        provider: call.provider,
-        isTerminal: (e) => e.data === "[DONE]",
-        mapError: (err) => transportError(err, call),
-        onTerminal: () => (state.finished = true),
-      }), req, call, state)
+    ? openaiChunks(
+        readSse(res.body, {
+          provider: call.provider,
+          isTerminal: (e) => e.data === "[DONE]",
+          idleMs: ctx.account.timeouts.idleMs,
+          idleError: () => idleTimeout(call),
+          mapError: (err) => transportError(err, call),
+          onTerminal: () => (state.finished = true),
+        }),
+        req,
+        call,
+        state,
+      )
     : wholeCompletionAsChunks(res, req, call, state);
   return toUpstreamStream(res, source, state);
 }

@@ -7,6 +7,12 @@ export type SseEvent = { event: string | undefined; data: string };
 
 export type SseOptions = {
   provider: ProviderKind;
+  /**
+   * Longest wait for the next bytes while the consumer is waiting for an event.
+   * Enforced here because undici's bodyTimeout has ~1 s resolution.
+   */
+  idleMs: number;
+  idleError: () => Error;
   /** The end-of-stream marker ([DONE], message_stop). A body that ends without one failed. */
   isTerminal: (event: SseEvent) => boolean;
   /** Maps errors thrown while reading the body (socket reset, idle timeout, abort). */
@@ -27,7 +33,7 @@ const MAX_TRAILING_BYTES = 64 * 1024;
  * socket read's worth of events is ever held here.
  */
 export async function* readSse(
-  body: AsyncIterable<Uint8Array>,
+  body: AsyncIterable<Uint8Array> & { destroy(err?: Error): unknown },
   opts: SseOptions,
 ): AsyncGenerator<SseEvent, void, undefined> {
   const reader = body[Symbol.asyncIterator]();
@@ -60,7 +66,7 @@ export async function* readSse(
 
       let read: IteratorResult<Uint8Array>;
       try {
-        read = await reader.next();
+        read = await nextWithin(reader, body, opts);
       } catch (err) {
         ended = true;
         throw opts.mapError(err);
@@ -80,6 +86,30 @@ export async function* readSse(
       else void reader.return?.();
     }
   }
+}
+
+/**
+ * The idle clock runs only while we wait on the socket: data already buffered
+ * resolves at once, so a slow consumer never looks like an idle upstream.
+ */
+function nextWithin(
+  reader: AsyncIterator<Uint8Array>,
+  body: { destroy(err?: Error): unknown },
+  opts: SseOptions,
+): Promise<IteratorResult<Uint8Array>> {
+  const read = reader.next();
+  if (!(opts.idleMs > 0 && Number.isFinite(opts.idleMs))) return read;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const idle = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = opts.idleError();
+      body.destroy(err);
+      reject(err);
+    }, opts.idleMs);
+  });
+  // The losing read rejects once the body is destroyed; nobody awaits it.
+  read.catch(() => {});
+  return Promise.race([read, idle]).finally(() => clearTimeout(timer));
 }
 
 function drain(reader: AsyncIterator<Uint8Array>): void {

@@ -199,7 +199,9 @@ describe("OpenAI adapter: success", () => {
   });
 
   it("reuses the keep-alive connection after a finished stream, even when the consumer stops at the usage chunk", async () => {
+    // Pauses let each response's final bytes arrive: reuse, not ordering, is under test.
     await collect((await openai.stream(chat(), ctx())).chunks);
+    await sleep(20);
     const s = await openai.stream(chat(), ctx());
     for await (const c of s.chunks) if (c.usage) break;
     await sleep(20);

@@ -1,6 +1,5 @@
 // GET /api/admin/keys: list keys (never their secrets). POST: create one; the
-// full key is in this response only. Revocation reaches other instances when
-// their key cache entry expires (API_KEY_CACHE_TTL_MS, default 10 s).
+// full key is in this response only.
 import { apiRoute, json, methods } from "@/lib/http";
 import { createApiKey, createApiKeyInput, keyStatus, listApiKeys } from "@/lib/auth";
 

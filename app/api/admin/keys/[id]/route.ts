@@ -1,5 +1,6 @@
 // DELETE /api/admin/keys/:id: revoke a key (idempotent). It stops working on
-// this instance at once and on others within API_KEY_CACHE_TTL_MS.
+// this instance at once, on other instances as soon as they receive the
+// LISTEN/NOTIFY message (milliseconds), and in any case within API_KEY_CACHE_TTL_MS.
 import { z } from "zod";
 import { apiRoute, methods } from "@/lib/http";
 import { keyStatus, revokeApiKey } from "@/lib/auth";
