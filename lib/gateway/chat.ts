@@ -10,7 +10,7 @@ import type { Principal } from "@/lib/auth/principal";
 import { AppError, toAppError } from "@/lib/http/errors";
 import { json } from "@/lib/http/route";
 import { SSE_DONE, SSE_HEADERS, sseData, sseError } from "@/lib/http/sse";
-import { logger } from "@/lib/observability";
+import { logger, trackStream } from "@/lib/observability";
 import { AllAttemptsFailed, withFailover } from "./retry";
 import { assertModelAllowed } from "./scopes";
 
@@ -173,7 +173,9 @@ async function stream(
   let text = "";
   let firstSent = false;
 
+  const untrack = trackStream();
   const finish = (status: UsageStatus, errorCode: string | null = null) => {
+    untrack();
     // Without upstream usage (abort, failure mid-stream) count what was streamed.
     const counted = usage
       ? usageFields(usage)

@@ -219,68 +219,46 @@ describe("console foundation", () => {
     try {
       const p = await anon.newPage();
       await p.goto("/login");
-      process.stderr.write(`T5 ${Date.now() - ((globalThis as any).__t0 ?? Date.now())}\n`); (globalThis as any).__t0 = Date.now();
       await p.getByLabel("Email").fill(adminEmail);
-      process.stderr.write(`T6 ${Date.now() - ((globalThis as any).__t0 ?? Date.now())}\n`); (globalThis as any).__t0 = Date.now();
       await p.getByLabel("Password").fill(`${adminPassword}-wrong`);
-      process.stderr.write(`T7 ${Date.now() - ((globalThis as any).__t0 ?? Date.now())}\n`); (globalThis as any).__t0 = Date.now();
       await p.getByRole("button", { name: "Sign in" }).click();
-      process.stderr.write(`T8 ${Date.now() - ((globalThis as any).__t0 ?? Date.now())}\n`); (globalThis as any).__t0 = Date.now();
       await p.getByRole("alert").filter({ hasText: "Invalid email or password" }).waitFor();
-      process.stderr.write(`T9 ${Date.now() - ((globalThis as any).__t0 ?? Date.now())}\n`); (globalThis as any).__t0 = Date.now();
       expect(pathOf(p)).toBe("/login");
 
       // A user who could sign in loses access (including their open session) once disabled.
       const blocked = { name: "Dan Disabled", email: `disabled-${run}@e2e.test`, password: `disabled-pw-${run}-x`, role: "editor" };
       const a = await admin.newPage();
       await signIn(a, adminEmail, adminPassword);
-      process.stderr.write(`T15 ${Date.now() - ((globalThis as any).__t0 ?? Date.now())}\n`); (globalThis as any).__t0 = Date.now();
       await a.goto("/users");
-      process.stderr.write(`T16 ${Date.now() - ((globalThis as any).__t0 ?? Date.now())}\n`); (globalThis as any).__t0 = Date.now();
       await createUserViaForm(a, blocked);
-      process.stderr.write(`T17 ${Date.now() - ((globalThis as any).__t0 ?? Date.now())}\n`); (globalThis as any).__t0 = Date.now();
 
       const b = await (await newContext(browser, baseUrl)).newPage();
       await signIn(b, blocked.email, blocked.password);
-      process.stderr.write(`T20 ${Date.now() - ((globalThis as any).__t0 ?? Date.now())}\n`); (globalThis as any).__t0 = Date.now();
       await heading(b, "Overview").waitFor();
-      process.stderr.write(`T21 ${Date.now() - ((globalThis as any).__t0 ?? Date.now())}\n`); (globalThis as any).__t0 = Date.now();
       expect(await b.getByTestId("current-role").textContent()).toBe("editor");
 
       const row = a.getByTestId(`user-row-${blocked.email}`);
       await row.getByRole("button", { name: `Disable ${blocked.email}` }).click();
-      process.stderr.write(`T25 ${Date.now() - ((globalThis as any).__t0 ?? Date.now())}\n`); (globalThis as any).__t0 = Date.now();
       await row.getByText("disabled", { exact: true }).waitFor();
-      process.stderr.write(`T26 ${Date.now() - ((globalThis as any).__t0 ?? Date.now())}\n`); (globalThis as any).__t0 = Date.now();
       expect(await userByEmail(blocked.email)).toEqual({ role: "editor", disabled: true });
 
       await b.reload();
-      process.stderr.write(`T29 ${Date.now() - ((globalThis as any).__t0 ?? Date.now())}\n`); (globalThis as any).__t0 = Date.now();
       expect(pathOf(b)).toBe("/login");
       await b.context().close();
-      process.stderr.write(`T31 ${Date.now() - ((globalThis as any).__t0 ?? Date.now())}\n`); (globalThis as any).__t0 = Date.now();
 
       // A fresh page, so the alert cannot be the one left from the wrong password.
       const again = await anon.newPage();
       await again.goto("/login");
-      process.stderr.write(`T35 ${Date.now() - ((globalThis as any).__t0 ?? Date.now())}\n`); (globalThis as any).__t0 = Date.now();
       await again.getByLabel("Email").fill(blocked.email);
-      process.stderr.write(`T36 ${Date.now() - ((globalThis as any).__t0 ?? Date.now())}\n`); (globalThis as any).__t0 = Date.now();
       await again.getByLabel("Password").fill(blocked.password);
-      process.stderr.write(`T37 ${Date.now() - ((globalThis as any).__t0 ?? Date.now())}\n`); (globalThis as any).__t0 = Date.now();
       await again.getByRole("button", { name: "Sign in" }).click();
-      process.stderr.write(`T38 ${Date.now() - ((globalThis as any).__t0 ?? Date.now())}\n`); (globalThis as any).__t0 = Date.now();
       await again.getByRole("alert").filter({ hasText: "the account is disabled" }).waitFor();
-      process.stderr.write(`T39 ${Date.now() - ((globalThis as any).__t0 ?? Date.now())}\n`); (globalThis as any).__t0 = Date.now();
       expect(pathOf(again)).toBe("/login");
       await again.goto("/");
-      process.stderr.write(`T41 ${Date.now() - ((globalThis as any).__t0 ?? Date.now())}\n`); (globalThis as any).__t0 = Date.now();
       expect(pathOf(again)).toBe("/login");
     } finally {
       await anon.close();
-      process.stderr.write(`T44 ${Date.now() - ((globalThis as any).__t0 ?? Date.now())}\n`); (globalThis as any).__t0 = Date.now();
       await admin.close();
-      process.stderr.write(`T45 ${Date.now() - ((globalThis as any).__t0 ?? Date.now())}\n`); (globalThis as any).__t0 = Date.now();
     }
   });
 

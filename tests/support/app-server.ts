@@ -37,6 +37,8 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppSer
       NODE_ENV: "production",
       LOG_LEVEL: process.env.TEST_APP_LOG_LEVEL ?? "warn",
       USAGE_FLUSH_MS: "100",
+      NEXT_MANUAL_SIG_HANDLE: "1",
+      SHUTDOWN_DEADLINE_MS: "5000",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
