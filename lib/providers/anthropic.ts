@@ -1,5 +1,5 @@
 import "server-only";
-import { ProviderError, invalidRequest, isRetryableStatus, malformed } from "./errors.ts";
+import { ProviderError, clipMessage, invalidRequest, isRetryableStatus, malformed } from "./errors.ts";
 import {
   baseHeaders,
   httpError,
@@ -346,7 +346,7 @@ export function anthropicStreamError(json: unknown): ProviderError {
     code: "upstream_stream_error",
     retryable: isRetryableStatus(status),
     provider: "anthropic",
-    upstreamMessage: details?.message,
+    upstreamMessage: details?.message === undefined ? undefined : clipMessage(details.message),
     upstreamType: details?.type,
   });
 }

@@ -97,6 +97,9 @@ export async function sendUpstream(call: UpstreamCall): Promise<UpstreamResponse
       signal: controller.signal,
       headersTimeout: positive(firstByteMs) ? firstByteMs : 0,
       bodyTimeout: positive(idleMs) ? idleMs : 0,
+      // Explicit, as Node's default differs between versions: the most a
+      // response may read ahead of its consumer before the socket is paused.
+      highWaterMark: 16 * 1024,
     });
   } catch (err) {
     signal.removeEventListener("abort", forwardAbort);
@@ -140,6 +143,16 @@ export function transportError(err: unknown, call: UpstreamCall): Error {
     });
   }
   if (code === "UND_ERR_BODY_TIMEOUT") return idleTimeout(call, err);
+  if (code === "UND_ERR_INVALID_ARG" || code === "ERR_INVALID_URL") {
+    // e.g. a stray newline in a pasted API key: retrying cannot help.
+    return new ProviderError(`The request to the ${call.provider} upstream could not be built: ${detail}`, {
+      status: 500,
+      code: "provider_misconfigured",
+      retryable: false,
+      provider: call.provider,
+      cause: err,
+    });
+  }
   // Sockets reset or refused, DNS failures, TLS errors, premature close:
   // all "could not talk to the upstream", all worth another attempt.
   return new ProviderError(`Connection to the ${call.provider} upstream failed: ${detail}`, {

@@ -1,5 +1,5 @@
 import "server-only";
-import { ProviderError, malformed } from "./errors.ts";
+import { ProviderError, isRetryableStatus, malformed, scrubSecrets } from "./errors.ts";
 import {
   baseHeaders,
   httpError,
@@ -135,14 +135,20 @@ function completionTextOf(completion: ChatCompletion): string {
   return text;
 }
 
+/**
+ * An error object inside a 200 response (mid-stream, or as the whole body from
+ * some compatible servers). Its type is the only hint at what went wrong.
+ */
 function streamError(json: unknown, call: UpstreamCall): ProviderError {
   const details = extractOpenAIError(json);
-  return new ProviderError(`The ${call.provider} upstream reported an error mid-stream: ${details?.message ?? "unknown"}`, {
-    status: 502,
+  const hint = details?.type ?? "";
+  const status = /rate_limit|quota/.test(hint) ? 429 : /invalid_request|context_length|content_filter/.test(hint) ? 400 : 502;
+  return new ProviderError(`The ${call.provider} upstream reported an error mid-response: ${details?.message ?? "unknown"}`, {
+    status,
     code: "upstream_stream_error",
-    retryable: true,
+    retryable: isRetryableStatus(status),
     provider: call.provider,
-    upstreamMessage: details?.message,
+    upstreamMessage: details?.message === undefined ? undefined : scrubSecrets(details.message, call.ctx.account.apiKey),
     upstreamType: details?.type,
   });
 }

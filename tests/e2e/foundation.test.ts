@@ -197,6 +197,8 @@ describe("console foundation", () => {
     const api = await page.request.post("/api/admin/keys", { data: { name: "forged key", scopes: ["admin"] } });
     expect(api.status()).toBe(403);
     expect(await api.json()).toMatchObject({ error: { code: "forbidden" } });
+    const { rows: forgedKeys } = await db.query(`SELECT id FROM "ApiKey" WHERE name = 'forged key'`);
+    expect(forgedKeys).toHaveLength(0);
 
     expect(createUserRequest, "the admin's create-user server action was not captured in step 3").toBeDefined();
     const captured = createUserRequest!;
@@ -216,6 +218,7 @@ describe("console foundation", () => {
   it("shows an error for a wrong password and keeps a disabled user out", async () => {
     const anon = await newContext(browser, baseUrl);
     const admin = await newContext(browser, baseUrl);
+    const blockedUser = await newContext(browser, baseUrl);
     try {
       const p = await anon.newPage();
       await p.goto("/login");
@@ -232,7 +235,7 @@ describe("console foundation", () => {
       await a.goto("/users");
       await createUserViaForm(a, blocked);
 
-      const b = await (await newContext(browser, baseUrl)).newPage();
+      const b = await blockedUser.newPage();
       await signIn(b, blocked.email, blocked.password);
       await heading(b, "Overview").waitFor();
       expect(await b.getByTestId("current-role").textContent()).toBe("editor");
@@ -244,7 +247,6 @@ describe("console foundation", () => {
 
       await b.reload();
       expect(pathOf(b)).toBe("/login");
-      await b.context().close();
 
       // A fresh page, so the alert cannot be the one left from the wrong password.
       const again = await anon.newPage();
@@ -259,6 +261,7 @@ describe("console foundation", () => {
     } finally {
       await anon.close();
       await admin.close();
+      await blockedUser.close();
     }
   });
 

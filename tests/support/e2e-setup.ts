@@ -7,7 +7,7 @@
 // only) a throwaway promptgate_e2e_<random> database is created beside it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, existsSync, mkdirSync, type WriteStream } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, type WriteStream } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -92,16 +92,28 @@ async function provisionDatabase(): Promise<Database> {
 
   const port = await freePort();
   const embedded = await startEmbeddedPostgres({ dataDir: EMBEDDED_DATA_DIR, port, database: name, log });
+  // Postgres runs in its own process group, so a vitest that dies without its
+  // teardown would leave it running and block the next start on this data dir.
+  const stopOnExit = () => stopPostmasterSync(EMBEDDED_DATA_DIR);
+  process.once("exit", stopOnExit);
   return {
     url: embedded.url,
     async drop() {
       try {
         await dropDatabase(embedded.adminUrl, name);
       } finally {
+        process.removeListener("exit", stopOnExit);
         await embedded.stop();
       }
     },
   };
+}
+
+function stopPostmasterSync(dataDir: string): void {
+  try {
+    const pid = Number.parseInt(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0] ?? "", 10);
+    if (pid > 0) process.kill(pid, "SIGINT"); // Postgres' fast shutdown
+  } catch {}
 }
 
 async function createDatabaseBeside(givenUrl: string, name: string): Promise<Database> {

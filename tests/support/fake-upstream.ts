@@ -61,8 +61,8 @@ export type RecordedRequest = {
   /** Path including the query string. */
   path: string;
   headers: IncomingHttpHeaders;
-  /** Parsed JSON body, the raw string if not JSON, undefined if empty. */
-  body: any;
+  /** Parsed JSON body, the raw string if not JSON, undefined if empty. Loosely typed for test assertions. */
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   api: "openai" | "anthropic" | "models" | "unknown";
   behaviour: FakeBehaviour;
   /** The client's port: equal ports on sequential requests mean a reused keep-alive connection. */
@@ -118,6 +118,8 @@ const DEFAULT_PROMPT_TOKENS = 10;
 const DEFAULT_MODELS = ["gpt-4o-mini", "gpt-4o", "claude-3-5-haiku-latest"];
 
 type Frame = string;
+/** The request fields the fake itself looks at. */
+type RequestBody = { model?: string; stream?: boolean; stream_options?: { include_usage?: boolean } };
 
 export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
   const requests: RecordedRequest[] = [];
@@ -201,7 +203,7 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
     }
     if (status >= 300) return sendJson(res, status, errorBody(rec.api, status, `Fake upstream error ${status}`), extra);
 
-    const body = (typeof rec.body === "object" && rec.body !== null ? rec.body : {}) as Record<string, any>;
+    const body: RequestBody = typeof rec.body === "object" && rec.body !== null ? rec.body : {};
     switch (rec.api) {
       case "models":
         return sendJson(res, status, modelList(opts.models ?? DEFAULT_MODELS), extra);
@@ -493,7 +495,7 @@ function openaiUsage(b: FakeBehaviour) {
   };
 }
 
-function openaiCompletion(rec: RecordedRequest, b: FakeBehaviour, body: Record<string, any>) {
+function openaiCompletion(rec: RecordedRequest, b: FakeBehaviour, body: RequestBody) {
   const text = pieces(b).join("");
   const toolCalls = (b.toolCalls ?? []).map((c, i) => ({
     id: toolCallId(c, i, rec, "call"),
@@ -520,7 +522,7 @@ function openaiCompletion(rec: RecordedRequest, b: FakeBehaviour, body: Record<s
   return completion;
 }
 
-function openaiFrames(rec: RecordedRequest, b: FakeBehaviour, body: Record<string, any>) {
+function openaiFrames(rec: RecordedRequest, b: FakeBehaviour, body: RequestBody) {
   const includeUsage = body.stream_options?.include_usage === true && !b.omitUsage;
   const base = {
     id: `chatcmpl-fake-${rec.id}`,
@@ -566,7 +568,7 @@ function anthropicStopReason(b: FakeBehaviour): string {
   return b.finishReason ?? (b.toolCalls?.length ? "tool_use" : "end_turn");
 }
 
-function anthropicMessage(rec: RecordedRequest, b: FakeBehaviour, body: Record<string, any>) {
+function anthropicMessage(rec: RecordedRequest, b: FakeBehaviour, body: RequestBody) {
   const text = pieces(b).join("");
   const content: unknown[] = [];
   if (text) content.push({ type: "text", text });
@@ -594,7 +596,7 @@ function anthropicMessage(rec: RecordedRequest, b: FakeBehaviour, body: Record<s
   return message;
 }
 
-function anthropicFrames(rec: RecordedRequest, b: FakeBehaviour, body: Record<string, any>) {
+function anthropicFrames(rec: RecordedRequest, b: FakeBehaviour, body: RequestBody) {
   const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
   const u = usageNumbers(b);
   const texts = pieces(b);
