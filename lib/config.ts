@@ -22,6 +22,9 @@ export const configSchema = z.object({
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(10_000),
   LOGIN_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  // How many reverse proxies in front of us append to X-Forwarded-For. 0 means
+  // the header is not trusted (a client can set it), so no per-IP decisions.
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
 });
 
 export type Config = z.infer<typeof configSchema>;

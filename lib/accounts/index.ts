@@ -4,3 +4,4 @@ export { pickAccounts, servedModels, servedAs, modelMatches, type Candidate } fr
 export { routableAccounts, invalidateRegistry, type RoutableAccount } from "./registry";
 export { encryptSecret, decryptSecret } from "./secrets";
 export { createAccountInput, updateAccountInput } from "./schemas";
+export { testConnection, type ConnectionTestResult } from "./test-connection";

@@ -11,9 +11,11 @@ function windowStart(now: number, seconds: number): number {
   return Math.floor(now / (seconds * 1000)) * seconds * 1000;
 }
 
-const keysFor = (email: string, ip: string) => [`login:email:${email.trim().toLowerCase()}`, `login:ip:${ip}`];
+// Without a trusted IP only the per-email limit applies: a spoofable IP must not
+// let one attacker lock everyone out (or dodge the limit by rotating it).
+const keysFor = (email: string, ip: string | null) => [`login:email:${email.trim().toLowerCase()}`, ...(ip ? [`login:ip:${ip}`] : [])];
 
-export async function checkLoginAllowed(email: string, ip: string, now = Date.now()): Promise<LoginGate> {
+export async function checkLoginAllowed(email: string, ip: string | null, now = Date.now()): Promise<LoginGate> {
   const { LOGIN_MAX_ATTEMPTS: max, LOGIN_WINDOW_SECONDS: win } = config();
   const start = new Date(windowStart(now, win));
   const { rows } = await pool().query<{ count: number }>(
@@ -26,7 +28,7 @@ export async function checkLoginAllowed(email: string, ip: string, now = Date.no
   return { allowed: true };
 }
 
-export async function recordLoginFailure(email: string, ip: string, now = Date.now()): Promise<void> {
+export async function recordLoginFailure(email: string, ip: string | null, now = Date.now()): Promise<void> {
   const win = config().LOGIN_WINDOW_SECONDS;
   const start = new Date(windowStart(now, win));
   const expires = new Date(start.getTime() + win * 1000);
@@ -43,5 +45,5 @@ export async function recordLoginFailure(email: string, ip: string, now = Date.n
 }
 
 export async function clearLoginFailures(email: string): Promise<void> {
-  await pool().query(`DELETE FROM "RateLimitBucket" WHERE key = $1`, [keysFor(email, "")[0]]);
+  await pool().query(`DELETE FROM "RateLimitBucket" WHERE key = $1`, [keysFor(email, null)[0]]);
 }

@@ -7,6 +7,7 @@ import { authenticate } from "@/lib/users";
 import { logger } from "@/lib/observability";
 import { authConfig } from "./auth-config";
 import { checkLoginAllowed, clearLoginFailures, recordLoginFailure } from "./login-rate-limit";
+import { clientIpFrom } from "./client-ip";
 
 class RateLimited extends CredentialsSignin {
   code = "rate_limited";
@@ -14,13 +15,22 @@ class RateLimited extends CredentialsSignin {
 
 const credentials = z.object({ email: z.string().trim().toLowerCase().max(254), password: z.string().max(200) });
 
-export async function clientIp(): Promise<string> {
-  const h = await headers();
-  return h.get("x-forwarded-for")?.split(",")[0]?.trim() || h.get("x-real-ip") || "local";
+/** The client IP when a trusted proxy reports it, else null (see client-ip.ts). */
+export async function clientIp(): Promise<string | null> {
+  return clientIpFrom(await headers());
 }
 
 export const { handlers, auth, signIn, signOut } = NextAuth({
   ...authConfig,
+  // Failed sign-ins are expected traffic, not server errors: keep them out of the error log.
+  logger: {
+    error: (error) => {
+      if (error.name === "CredentialsSignin" || (error as { type?: string }).type === "CredentialsSignin") logger.debug("sign-in refused");
+      else logger.error({ err: error }, "auth error");
+    },
+    warn: (code) => logger.warn({ code }, "auth warning"),
+    debug: () => {},
+  },
   providers: [
     Credentials({
       credentials: { email: { label: "Email" }, password: { label: "Password", type: "password" } },

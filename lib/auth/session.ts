@@ -44,7 +44,7 @@ export type ActionResult<T> =
  */
 export function authedAction<I, O>(
   min: Role,
-  mutate: (principal: Principal, input: I, ip: string) => Promise<O>,
+  mutate: (principal: Principal, input: I, ip: string | null) => Promise<O>,
 ): (input: I) => Promise<ActionResult<O>> {
   return async (input: I) => {
     try {

@@ -4,6 +4,7 @@ import type { z } from "zod";
 import { config } from "@/lib/config";
 import { logger, type Logger } from "@/lib/observability";
 import { auth, verifyApiKey, currentUser, hasRole, isAdminPrincipal, type Principal, type Role } from "@/lib/auth";
+import { clientIpFrom } from "@/lib/auth/client-ip";
 import { AppError, errorResponse, toAppError, type Envelope } from "./errors";
 import { queryObject, readJsonBody } from "./body";
 
@@ -35,7 +36,8 @@ export type RouteContext<B, Q, P> = {
   principal: Principal;
   signal: AbortSignal;
   requestId: string;
-  ip: string;
+  /** Null unless a trusted proxy reported it (TRUST_PROXY_HOPS). */
+  ip: string | null;
   log: Logger;
 };
 
@@ -100,7 +102,7 @@ export function apiRoute<B extends Schema | undefined = undefined, Q extends Sch
     const incoming = req.headers.get("x-request-id");
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     const envelope: Envelope = opts.envelope ?? (opts.auth === "apiKey" || url.pathname.startsWith("/api/v1/") ? "openai" : "default");
-    const ip = req.headers.get("x-forwarded-for")?.split(",")[0]?.trim() || req.headers.get("x-real-ip") || "local";
+    const ip = clientIpFrom(req.headers);
     const log = logger.child({ requestId });
     let res: Response;
     try {

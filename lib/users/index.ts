@@ -1,7 +1,7 @@
 import "server-only";
 import { db, type DbClient } from "@/lib/db";
 import { AppError, notFound } from "@/lib/http/errors";
-import { hashPassword, verifyPassword, DUMMY_HASH } from "./passwords";
+import { hashPassword, verifyPassword, dummyHash } from "./passwords";
 import type { Role } from "@/lib/auth/roles";
 import type { Principal, SessionUser } from "@/lib/auth/principal";
 import { withAudit } from "@/lib/audit";
@@ -67,7 +67,7 @@ export async function setUserDisabled(actor: Principal, input: unknown, ip?: str
 /** Checks credentials; null for unknown, wrong or disabled, in constant-ish time. */
 export async function authenticate(email: string, password: string): Promise<SessionUser | null> {
   const user = await db.user.findUnique({ where: { email: email.trim().toLowerCase() } });
-  const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+  const ok = await verifyPassword(password, user?.passwordHash ?? dummyHash());
   if (!user || !ok || user.disabled) return null;
   return { id: user.id, email: user.email, name: user.name, role: user.role as Role };
 }

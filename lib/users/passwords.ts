@@ -12,5 +12,10 @@ export function verifyPassword(password: string, hash: string): Promise<boolean>
   return bcrypt.compare(password, hash);
 }
 
-// Compared against when the email is unknown, so response time does not reveal which emails exist.
-export const DUMMY_HASH = "$2b$10$CwTycUXWue0Thq9StjUM0uJ8.Jl8zP0uPFfBT9yA5Ew0TnC4Zr6m2";
+// Compared against when the email is unknown, so response time does not reveal
+// which emails exist. It must have the same cost as real hashes to take as long.
+let dummy: string | undefined;
+export function dummyHash(): string {
+  dummy ??= bcrypt.hashSync("promptgate-timing-equaliser", Math.max(10, COST));
+  return dummy;
+}
