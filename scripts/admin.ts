@@ -16,6 +16,14 @@ const usage = `Usage: npm run admin -- <command> [options]
   keys create --name <n> [--scopes completions,admin,model:gpt-4o*] [--expires <YYYY-MM-DD | 30d>]
   keys list
   keys revoke <id or prefix>
+  accounts create --name <n> --provider <openai|azure|anthropic|simulator> [--base-url <u>]
+                  [--api-key <k>] [--models a,b] [--weight <n>] [--priority <n>]
+  accounts list
+  accounts disable <name>  |  accounts enable <name>
+  accounts delete <name>
+
+  The provider API key may come from the environment instead of --api-key, so it
+  stays out of your shell history:  PROVIDER_API_KEY=sk-... npm run admin -- accounts create ...
 `;
 
 function parseExpiry(s: string | undefined): Date | null {
@@ -34,6 +42,8 @@ async function main(argv: string[]): Promise<number> {
     options: {
       email: { type: "string" }, role: { type: "string" }, name: { type: "string" }, password: { type: "string" },
       scopes: { type: "string" }, expires: { type: "string" }, help: { type: "boolean", short: "h" },
+      provider: { type: "string" }, "base-url": { type: "string" }, "api-key": { type: "string" }, models: { type: "string" },
+      weight: { type: "string" }, priority: { type: "string" },
     },
   });
   const [area, cmd, arg] = positionals;
@@ -46,6 +56,18 @@ async function main(argv: string[]): Promise<number> {
     const { db } = await import("@/lib/db");
     const users = await import("@/lib/users");
     const auth = await import("@/lib/auth/api-keys");
+    const accounts = await import("@/lib/accounts");
+    const { publishInvalidation } = await import("@/lib/db");
+    const findAccount = async (name?: string) => {
+      if (!name) throw new Error(`accounts ${cmd} needs an account name`);
+      const a = await db.providerAccount.findUnique({ where: { name }, select: { id: true, name: true } });
+      if (!a) throw new Error(`no account named ${name}`);
+      return a;
+    };
+    // The domain publishes its change in the background; a CLI exits at once, so
+    // wait for running instances to be told before closing the pool.
+    const tellInstances = () => publishInvalidation("accounts");
+    const int = (v: string | undefined) => (v === undefined ? undefined : Number(v));
     const findUser = async (email?: string) => {
       if (!email) throw new Error("--email is required");
       const u = await db.user.findUnique({ where: { email: email.trim().toLowerCase() } });
@@ -98,6 +120,42 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`Revoked ${k.prefix}… (${k.name})\n`);
         return 0;
       }
+      case "accounts create": {
+        const a = await accounts.createAccount(system, {
+          name: values.name, provider: values.provider, baseUrl: values["base-url"],
+          apiKey: values["api-key"] ?? (process.env.PROVIDER_API_KEY || undefined),
+          models: values.models ? values.models.split(/[\s,]+/).filter(Boolean) : undefined,
+          weight: int(values.weight), priority: int(values.priority),
+        });
+        await tellInstances();
+        process.stdout.write(`Created ${a.provider} account '${a.name}' (${a.id})${a.secretLast4 ? ` key ••••${a.secretLast4}` : ""}\n`);
+        return 0;
+      }
+      case "accounts list": {
+        for (const a of await accounts.listAccounts()) {
+          const models = a.models.length ? a.models.join(",") : "*";
+          const key = a.secretLast4 ? `••••${a.secretLast4}` : "no-key  ";
+          process.stdout.write(
+            `${a.id}  ${a.enabled ? "enabled " : "disabled"}  ${a.provider.padEnd(9)}  priority=${a.priority} weight=${a.weight}  ${key}  ${a.name}  models=${models}\n`,
+          );
+        }
+        return 0;
+      }
+      case "accounts disable":
+      case "accounts enable": {
+        const a = await findAccount(arg);
+        await accounts.updateAccount(system, a.id, { enabled: cmd === "enable" });
+        await tellInstances();
+        process.stdout.write(`${a.name} ${cmd}d\n`);
+        return 0;
+      }
+      case "accounts delete": {
+        const a = await findAccount(arg);
+        await accounts.deleteAccount(system, a.id);
+        await tellInstances();
+        process.stdout.write(`Deleted account ${a.name}\n`);
+        return 0;
+      }
       default:
         process.stderr.write(`Unknown command: ${positionals.join(" ")}\n\n${usage}`);
         return 2;
@@ -109,12 +167,16 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// Zod names the input field; the user typed the flag.
+const flags: Record<string, string> = { baseUrl: "base-url", apiKey: "api-key", expiresAt: "expires" };
+const flagFor = (field: PropertyKey) => flags[String(field)] ?? String(field);
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     const err = e as { name?: string; message?: string; issues?: { path: PropertyKey[]; message: string }[] };
     const msg = err.name === "ZodError" && err.issues
-      ? err.issues.map((i) => `--${i.path.join(".")}: ${i.message}`).join("\n")
+      ? err.issues.map((i) => (i.path.length ? `--${[flagFor(i.path[0]!), ...i.path.slice(1)].join(".")}: ${i.message}` : i.message)).join("\n")
       : (err.message ?? String(e));
     process.stderr.write(`error: ${msg}\n`);
     process.exit(1);

@@ -2,7 +2,7 @@ import "server-only";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import pg from "pg";
 
@@ -42,10 +42,28 @@ export type EmbeddedPostgres = {
 
 /** A start-up problem whose message already tells the operator what to do. */
 export class EmbeddedPostgresError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** For callers that can recover, such as tests picking another directory or port. */
+    readonly reason?: "data-dir-in-use" | "port-in-use",
+  ) {
     super(message);
     this.name = "EmbeddedPostgresError";
   }
+}
+
+/** Where `npm start`, `npm run db:migrate` and the admin CLI keep the app's own database. */
+export const EMBEDDED_DEFAULTS = { dataDir: ".data/postgres", port: 54329, database: "promptgate" } as const;
+
+/** PROMPTGATE_PG_PORT, validated, or the default port. */
+export function embeddedPort(env: Record<string, string | undefined> = process.env): number {
+  const raw = env.PROMPTGATE_PG_PORT;
+  if (raw === undefined || raw === "") return EMBEDDED_DEFAULTS.port;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new EmbeddedPostgresError(`PROMPTGATE_PG_PORT must be a port number (1-65535), got "${raw}"`);
+  }
+  return port;
 }
 
 const SUPERUSER = "postgres";
@@ -67,7 +85,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   if (!isInitialised(dataDir)) {
     log(`initialising embedded Postgres in ${options.dataDir} (first start)`);
     await initialise(dataDir, port, password, serverLog).catch((err: unknown) => {
-      throw fail(`initdb failed for ${dataDir}: ${errorMessage(err)}`);
+      throw err instanceof EmbeddedPostgresError ? err : fail(`initdb failed for ${dataDir}: ${errorMessage(err)}`);
     });
   }
   clearStalePidFile(dataDir, log);
@@ -177,8 +195,15 @@ async function postgresBinary(): Promise<string> {
 
 function postgresUserIds(): { uid: number; gid: number } | Record<string, never> {
   if (process.getuid?.() !== 0) return {};
-  const id = (flag: string) => Number.parseInt(execFileSync("id", [flag, SUPERUSER], { encoding: "utf8" }), 10);
-  return { uid: id("-u"), gid: id("-g") };
+  try {
+    const id = (flag: string) => Number.parseInt(execFileSync("id", [flag, SUPERUSER], { encoding: "utf8" }), 10);
+    return { uid: id("-u"), gid: id("-g") };
+  } catch {
+    throw new EmbeddedPostgresError(
+      `Postgres cannot run as root and there is no \`${SUPERUSER}\` system user to run it as. ` +
+        `Create one (useradd ${SUPERUSER}), run as a normal user, or set DATABASE_URL.`,
+    );
+  }
 }
 
 // A process killed with SIGKILL leaves postmaster.pid behind. Postgres copes
@@ -193,12 +218,14 @@ function clearStalePidFile(dataDir: string, log: (line: string) => void): void {
     return;
   }
   const pid = Number.parseInt(text.split("\n")[0] ?? "", 10);
-  if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-    const owner = describeProcess(pid);
+  // A zombie (killed, not yet reaped) still answers kill(pid, 0) but has an empty command line.
+  const owner = Number.isInteger(pid) && pid > 0 && isAlive(pid) ? describeProcess(pid) : "";
+  if (owner !== "") {
     if (owner === undefined || (/postgres/.test(owner) && owner.includes(dataDir))) {
       throw new EmbeddedPostgresError(
         `Postgres (PID ${pid}) is already running on ${dataDir}. If \`npm start\` or \`npm run dev\` is running, ` +
           `stop that first. Otherwise it was left behind by a run that was killed: stop it with \`kill -INT ${pid}\` and try again.`,
+        "data-dir-in-use",
       );
     }
     log(`removing stale ${file}: PID ${pid} now belongs to another program (${owner.slice(0, 80)})`);
@@ -232,7 +259,7 @@ function describeProcess(pid: number): string | undefined {
 }
 
 function portInUse(port: number): EmbeddedPostgresError {
-  return new EmbeddedPostgresError(`port ${port} is in use; set PROMPTGATE_PG_PORT or stop the other server`);
+  return new EmbeddedPostgresError(`port ${port} is in use; set PROMPTGATE_PG_PORT or stop the other server`, "port-in-use");
 }
 
 function assertPortFree(port: number): Promise<void> {
@@ -265,9 +292,13 @@ async function launch(
     ...postgresUserIds(),
   });
   child.stderr?.on("data", (chunk: Buffer) => serverLog.write(chunk.toString("utf8")));
+  // A caller that forgets stop() must not hang its process; the exit hook in
+  // ServerProcess still shuts the server down.
+  child.unref();
+  (child.stderr as Socket | null)?.unref();
   const server = new ServerProcess(child);
   try {
-    await waitUntilReady(child, port, serverLog, fail);
+    await waitUntilReady(child, dataDir, port, serverLog, fail);
   } catch (err) {
     await server.stop();
     throw err;
@@ -282,6 +313,7 @@ async function launch(
 
 function waitUntilReady(
   child: ChildProcess,
+  dataDir: string,
   port: number,
   serverLog: RingBuffer,
   fail: (message: string) => EmbeddedPostgresError,
@@ -297,7 +329,9 @@ function waitUntilReady(
     // "close", not "exit": by then every line Postgres wrote has been read.
     const onClose = (code: number | null, signal: NodeJS.Signals | null) => {
       if (serverLog.some((l) => l.includes("Address already in use"))) settle(portInUse(port));
-      else settle(fail(`embedded Postgres exited during start-up (${exitReason(code, signal)}); its log is above`));
+      else if (serverLog.some((l) => l.includes('lock file "postmaster.pid" already exists'))) {
+        settle(new EmbeddedPostgresError(`another Postgres started on ${dataDir} at the same moment`, "data-dir-in-use"));
+      } else settle(fail(`embedded Postgres exited during start-up (${exitReason(code, signal)}); its log is above`));
     };
     child.once("close", onClose);
     child.once("error", (err) => settle(fail(`could not run ${child.spawnfile}: ${err.message}`)));

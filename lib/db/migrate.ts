@@ -73,7 +73,9 @@ export async function applyMigrations({
 }: ApplyMigrationsOptions): Promise<ApplyMigrationsResult> {
   const local = readLocalMigrations(migrationsDir);
   const client = new pg.Client({ connectionString, application_name: "promptgate-migrate" });
-  await client.connect();
+  await client.connect().catch((err: unknown) => {
+    throw new MigrationError(`cannot connect to the database at ${redact(connectionString)}: ${connectError(err)}`);
+  });
   try {
     await acquireLock(client, log);
     try {
@@ -263,6 +265,24 @@ function describePgError(err: unknown): string {
   if (e.code) parts.push(`(SQLSTATE ${e.code}${e.position ? `, at character ${e.position}` : ""})`);
   if (e.detail) parts.push(`\n${e.detail}`);
   return parts.join(" ");
+}
+
+function redact(connectionString: string): string {
+  try {
+    const url = new URL(connectionString);
+    if (url.password) url.password = "***";
+    return url.toString();
+  } catch {
+    return "(unparseable DATABASE_URL)";
+  }
+}
+
+// "localhost" fails on ::1 and 127.0.0.1 at once, which Node reports as an
+// AggregateError with an empty message.
+function connectError(err: unknown): string {
+  if (err instanceof AggregateError) return [...new Set(err.errors.map(connectError))].join("; ");
+  const e = err as Error & { code?: string };
+  return e.message || e.code || String(err);
 }
 
 function pgCode(err: unknown): string | undefined {

@@ -2,11 +2,9 @@
 // complete (instance secrets, DATABASE_URL) and the database migrated, starting
 // the embedded Postgres from .data/postgres when no DATABASE_URL is given.
 import { ensureInstanceSecrets } from "@/lib/instance-secrets";
-import { startEmbeddedPostgres } from "@/lib/db/embedded";
+import { EMBEDDED_DEFAULTS, embeddedPort, startEmbeddedPostgres } from "@/lib/db/embedded";
 import { applyMigrations } from "@/lib/db/migrate";
 
-export const EMBEDDED_DATA_DIR = ".data/postgres";
-export const EMBEDDED_PORT = Number(process.env.PROMPTGATE_PG_PORT ?? 54329);
 
 export async function prepareDatabase({ quiet = false } = {}): Promise<() => Promise<void>> {
   const log = (line: string) => {
@@ -19,7 +17,7 @@ export async function prepareDatabase({ quiet = false } = {}): Promise<() => Pro
 
   let stop = async () => {};
   if (!process.env.DATABASE_URL) {
-    const pg = await startEmbeddedPostgres({ dataDir: EMBEDDED_DATA_DIR, port: EMBEDDED_PORT, database: "promptgate", log: (l) => process.stderr.write(`${l}\n`) });
+    const pg = await startEmbeddedPostgres({ dataDir: EMBEDDED_DEFAULTS.dataDir, port: embeddedPort(), database: EMBEDDED_DEFAULTS.database, log: (l) => process.stderr.write(`${l}\n`) });
     process.env.DATABASE_URL = pg.url;
     stop = () => pg.stop();
   }

@@ -1,8 +1,8 @@
 // Starts the production build (`next start`) against the test database, the way
 // an operator runs it, so tests exercise Next's real request handling
 // (streaming, client disconnects, headers). Builds once if no build exists.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { buildIfStale } from "../../scripts/lib/build";
 import { createServer } from "node:net";
 
 export type AppServer = { url: string; port: number; output: () => string; stop: () => Promise<void> };
@@ -20,11 +20,8 @@ export async function freePort(): Promise<number> {
 }
 
 export function ensureBuild(): void {
-  if (existsSync(".next/BUILD_ID") && process.env.PROMPTGATE_REBUILD !== "1") return;
-  const t = Date.now();
-  const r = spawnSync(process.execPath, ["node_modules/next/dist/bin/next", "build"], { stdio: "inherit", env: { ...process.env, NODE_ENV: "production" } });
-  if (r.status !== 0) throw new Error("next build failed");
-  process.stdout.write(`next build took ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
+  const seconds = buildIfStale();
+  if (seconds) process.stdout.write(`next build took ${seconds.toFixed(1)} s\n`);
 }
 
 export async function startApp(env: Record<string, string> = {}): Promise<AppServer> {

@@ -5,9 +5,10 @@
 // The database is never the app's own: with DATABASE_URL unset it lives in an
 // embedded Postgres under .data/e2e-postgres; with DATABASE_URL set (localhost
 // only) a throwaway promptgate_e2e_<random> database is created beside it.
+import { buildIfStale } from "../../scripts/lib/build";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, type WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -154,29 +155,9 @@ async function dropDatabase(adminUrl: string, name: string): Promise<void> {
 // ------------------------------------------------------------------- build
 
 async function buildApp(): Promise<void> {
-  if (process.env.E2E_SKIP_BUILD === "1" && existsSync(join(ROOT, ".next/BUILD_ID"))) {
-    log("E2E_SKIP_BUILD=1: using the existing .next build");
-    return;
-  }
-  const started = Date.now();
-  log("building the app (next build)…");
-  const child = spawn(process.execPath, [NEXT_BIN, "build"], {
-    cwd: ROOT,
-    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-  const outcome = await new Promise<string | null>((resolve) => {
-    child.once("error", (err) => resolve(err.message));
-    child.once("close", (code, signal) => resolve(code === 0 ? null : signal ? `signal ${signal}` : `exit code ${code}`));
-  });
-  if (outcome) {
-    process.stderr.write(`${output}\n`);
-    throw new Error(`next build failed (${outcome}); its output is above`);
-  }
-  log(`next build took ${seconds(started)}`);
+  // Rebuilds only when the sources changed since the last build (scripts/lib/build.ts).
+  const secs = buildIfStale(log);
+  log(secs ? `next build took ${secs.toFixed(1)} s` : "the existing .next build matches the sources");
 }
 
 // -------------------------------------------------------------------- seed
@@ -223,6 +204,7 @@ async function startServer(env: { DATABASE_URL: string; AUTH_SECRET: string; ENC
       NODE_ENV: "production",
       LOG_LEVEL: "warn",
       NEXT_TELEMETRY_DISABLED: "1",
+      NEXT_MANUAL_SIG_HANDLE: "1",
       PORT: String(port),
     },
   });

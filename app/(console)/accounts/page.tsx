@@ -1,16 +1,65 @@
-import { EmptyState, PageHeader } from "@/components/ui/card";
-import { requireRole } from "@/lib/auth";
+import { Card, EmptyState, PageHeader } from "@/components/ui/card";
+import { Table, Th } from "@/components/ui/table";
+import { AccountForm } from "@/components/accounts/account-form";
+import { AccountRow } from "@/components/accounts/account-row";
+import type { AccountView } from "@/components/accounts/account-values";
+import { listAccounts } from "@/lib/accounts";
+import { hasRole, requireRole } from "@/lib/auth";
 
 export const metadata = { title: "Accounts" };
 
-export default async function Page() {
-  await requireRole("viewer", "page");
+export default async function AccountsPage() {
+  const me = await requireRole("viewer", "page");
+  const canEdit = hasRole(me.role, "admin");
+  const accounts: AccountView[] = (await listAccounts()).map((a) => ({
+    id: a.id, name: a.name, provider: a.provider, baseUrl: a.baseUrl, secretLast4: a.secretLast4, models: a.models,
+    aliases: (a.aliases ?? {}) as Record<string, string>,
+    // Settings may hold extra upstream headers; only the admins who edit them need them.
+    settings: canEdit ? ((a.settings ?? {}) as Record<string, unknown>) : {},
+    enabled: a.enabled, weight: a.weight, priority: a.priority, firstByteTimeoutMs: a.firstByteTimeoutMs, idleTimeoutMs: a.idleTimeoutMs,
+  }));
   return (
     <>
-      <PageHeader title="Accounts" description="Upstream provider accounts and their health." />
-      <EmptyState title="Not built yet">
-        Provider accounts, their health and circuit breakers will be managed here.
-      </EmptyState>
+      <PageHeader
+        title="Accounts"
+        description="Upstream provider accounts the gateway routes to: lower priority is tried first, weight shares traffic within a priority."
+      />
+      {!canEdit && (
+        <p className="mb-4 text-sm text-slate-600 dark:text-slate-400">Read-only: only admins can add, change or test accounts.</p>
+      )}
+      {accounts.length === 0 ? (
+        <EmptyState title="No provider accounts yet">
+          {canEdit
+            ? "Add one below. The simulator needs no key and lets you try the gateway without a provider."
+            : "An admin can add one."}
+        </EmptyState>
+      ) : (
+        <Table caption="Provider accounts">
+          <thead className="bg-slate-50 dark:bg-slate-800/50">
+            <tr>
+              <Th>Account</Th>
+              <Th>Provider</Th>
+              <Th>Models / aliases</Th>
+              <Th>Key</Th>
+              <Th>Routing</Th>
+              <Th>
+                Timeouts<span className="sr-only"> (first byte / idle)</span>
+              </Th>
+              {canEdit && <Th className="text-right">Actions</Th>}
+            </tr>
+          </thead>
+          <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
+            {accounts.map((a) => (
+              <AccountRow key={a.id} account={a} canEdit={canEdit} />
+            ))}
+          </tbody>
+        </Table>
+      )}
+      {canEdit && (
+        <Card title="Add an account" className="mt-6">
+          <AccountForm />
+        </Card>
+      )}
     </>
   );
 }

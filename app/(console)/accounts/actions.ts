@@ -1,0 +1,33 @@
+"use server";
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+import { createAccount, deleteAccount, testConnection, updateAccount } from "@/lib/accounts";
+import { authedAction } from "@/lib/auth";
+
+// The id comes from the browser like everything else: check it is one before
+// it reaches a uuid column.
+const accountId = z.string().uuid("must be an account id");
+const updateInput = z.object({ id: accountId, patch: z.unknown() });
+
+const refresh = <T,>(r: T) => {
+  revalidatePath("/accounts");
+  return r;
+};
+
+export const createAccountAction = authedAction("admin", async (actor, input: unknown, ip) => {
+  const a = await createAccount(actor, input, ip);
+  return refresh({ id: a.id, name: a.name });
+});
+
+export const updateAccountAction = authedAction("admin", async (actor, input: unknown, ip) => {
+  const { id, patch } = updateInput.parse(input);
+  const a = await updateAccount(actor, id, patch, ip);
+  return refresh({ id: a.id, name: a.name, enabled: a.enabled });
+});
+
+export const deleteAccountAction = authedAction("admin", async (actor, id: unknown, ip) => {
+  await deleteAccount(actor, accountId.parse(id), ip);
+  return refresh({ id: id as string });
+});
+
+export const testAccountAction = authedAction("admin", async (actor, id: unknown, ip) => testConnection(actor, accountId.parse(id), ip));

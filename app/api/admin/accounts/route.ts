@@ -1,0 +1,11 @@
+// GET /api/admin/accounts: list provider accounts. POST: create one (201).
+// The API key is write-only: responses carry `secretLast4`, never the secret.
+import { apiRoute, json, methods } from "@/lib/http";
+import { createAccount, createAccountInput, listAccounts } from "@/lib/accounts";
+
+export const { GET, POST, PUT, PATCH, DELETE } = methods({
+  GET: apiRoute({ auth: "admin" }, async () => ({ data: await listAccounts() })),
+  POST: apiRoute({ auth: "admin", body: createAccountInput }, async ({ body, principal, ip }) =>
+    json(await createAccount(principal, body, ip), { status: 201 }),
+  ),
+});

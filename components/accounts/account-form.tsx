@@ -1,0 +1,227 @@
+"use client";
+import { useId, useState, useTransition } from "react";
+import { createAccountAction, updateAccountAction } from "@/app/(console)/accounts/actions";
+import { Button } from "@/components/ui/button";
+import { SelectField, TextField } from "@/components/ui/field";
+import { SIMULATOR_LABEL, providerKinds, providerLabels, type ProviderKind } from "@/lib/providers/schemas";
+import {
+  formatAliases, formatSettings, parseAliases, parseInteger, parseModels, parseSettings, maskedKey, type AccountView,
+} from "./account-values";
+
+type Field =
+  | "name" | "provider" | "baseUrl" | "apiKey" | "models" | "aliases" | "settings"
+  | "weight" | "priority" | "firstByteTimeoutMs" | "idleTimeoutMs" | "enabled";
+const FIELDS = new Set<string>(["name", "provider", "baseUrl", "apiKey", "models", "aliases", "settings", "weight", "priority", "firstByteTimeoutMs", "idleTimeoutMs", "enabled"]);
+type Errors = Partial<Record<Field, string>>;
+
+const baseUrlHint: Record<ProviderKind, string> = {
+  openai: "Empty means https://api.openai.com/v1. Any OpenAI-compatible server works (vLLM, Ollama…).",
+  azure: "Required: the deployment URL, …/openai/deployments/<name>",
+  anthropic: "Empty means https://api.anthropic.com",
+  simulator: "Not used: the simulator runs in-process.",
+};
+
+const control =
+  "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 font-mono text-sm text-slate-900 shadow-sm placeholder:text-slate-500 focus:border-indigo-500 dark:border-slate-600 dark:bg-slate-900 dark:text-slate-100 dark:placeholder:text-slate-400";
+
+function TextAreaField({ label, hint, error, className = "", ...rest }: { label: string; hint?: string; error?: string | null } & React.TextareaHTMLAttributes<HTMLTextAreaElement>) {
+  const id = useId();
+  const describedBy = [hint ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(" ") || undefined;
+  return (
+    <div className={className}>
+      <label htmlFor={id} className="mb-1 block text-sm font-medium text-slate-700 dark:text-slate-200">
+        {label}
+      </label>
+      <textarea id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy} className={control} spellCheck={false} {...rest} />
+      {hint && <p id={`${id}-hint`} className="mt-1 text-xs text-slate-600 dark:text-slate-400">{hint}</p>}
+      {error && <p id={`${id}-error`} role="alert" className="mt-1 text-xs text-red-700 dark:text-red-400">{error}</p>}
+    </div>
+  );
+}
+
+/** Builds the API input from the form, or the per-field problems found before sending. */
+function readForm(fd: FormData, editing: boolean, clearKey: boolean): { input?: Record<string, unknown>; errors: Errors } {
+  const errors: Errors = {};
+  const text = (k: string) => String(fd.get(k) ?? "");
+  const aliases = parseAliases(text("aliases"));
+  if (!aliases.ok) errors.aliases = aliases.message;
+  const settings = parseSettings(text("settings"));
+  if (!settings.ok) errors.settings = settings.message;
+  const ints: Record<string, number | undefined> = {};
+  for (const [k, label] of [["weight", "Weight"], ["priority", "Priority"], ["firstByteTimeoutMs", "First-byte timeout"], ["idleTimeoutMs", "Idle timeout"]] as const) {
+    const n = parseInteger(text(k), label);
+    if (n.ok) ints[k] = n.value;
+    else errors[k] = n.message;
+  }
+  if (Object.keys(errors).length) return { errors };
+
+  const apiKey = text("apiKey").trim();
+  const input: Record<string, unknown> = {
+    name: text("name"),
+    provider: text("provider"),
+    baseUrl: text("baseUrl").trim() || null,
+    models: parseModels(text("models")),
+    aliases: aliases.ok ? aliases.value : {},
+    settings: settings.ok ? settings.value : {},
+    enabled: fd.get("enabled") === "on",
+    ...Object.fromEntries(Object.entries(ints).filter(([, v]) => v !== undefined)),
+  };
+  // On edit an empty key field keeps the stored key; "clear" removes it.
+  if (clearKey) input.apiKey = null;
+  else if (apiKey) input.apiKey = apiKey;
+  else if (!editing) input.apiKey = null;
+  return { input, errors };
+}
+
+export function AccountForm({ account, onDone, onCancel }: { account?: AccountView; onDone?: () => void; onCancel?: () => void }) {
+  const editing = !!account;
+  const [pending, start] = useTransition();
+  const [provider, setProvider] = useState<ProviderKind>(account?.provider ?? "openai");
+  const [clearKey, setClearKey] = useState(false);
+  const [errors, setErrors] = useState<Errors>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const clearId = useId();
+  const enabledId = useId();
+
+  function submit(form: HTMLFormElement) {
+    const { input, errors: found } = readForm(new FormData(form), editing, clearKey);
+    setDone(null);
+    setFormError(null);
+    setErrors(found);
+    if (!input) return;
+    start(async () => {
+      const res = account ? await updateAccountAction({ id: account.id, patch: input }) : await createAccountAction(input);
+      if (res.ok) {
+        setErrors({});
+        if (!account) {
+          form.reset();
+          setProvider("openai");
+          setDone(`Added ${res.data.name}`);
+        }
+        setClearKey(false);
+        onDone?.();
+        return;
+      }
+      const field = res.error.param?.split(".")[0];
+      // The name is an account's only unique field.
+      if (res.error.code === "conflict") setErrors({ name: "An account with this name already exists" });
+      else if (field && FIELDS.has(field)) setErrors({ [field as Field]: res.error.message });
+      else setFormError(res.error.message);
+    });
+  }
+
+  const keyNow = maskedKey(account?.secretLast4 ?? null);
+  return (
+    <form
+      aria-label={account ? `Edit account ${account.name}` : "Add account"}
+      className="grid gap-3 sm:grid-cols-2 lg:grid-cols-4"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        submit(e.currentTarget);
+      }}
+    >
+      <TextField label="Name" name="name" required autoComplete="off" defaultValue={account?.name} error={errors.name} autoFocus={editing} />
+      <SelectField label="Provider" name="provider" value={provider} onChange={(e) => setProvider(e.target.value as ProviderKind)} error={errors.provider}>
+        {providerKinds.map((k) => (
+          <option key={k} value={k}>
+            {providerLabels[k]}
+          </option>
+        ))}
+      </SelectField>
+      <TextField
+        label={provider === "azure" ? "Base URL (deployment URL)" : "Base URL"}
+        name="baseUrl"
+        type="url"
+        inputMode="url"
+        autoComplete="off"
+        placeholder={provider === "simulator" ? "" : provider === "anthropic" ? "https://api.anthropic.com" : "https://api.openai.com/v1"}
+        defaultValue={account?.baseUrl ?? ""}
+        required={provider === "azure"}
+        hint={baseUrlHint[provider]}
+        error={errors.baseUrl}
+        className="sm:col-span-2"
+      />
+      {provider === "simulator" && (
+        <p role="note" className="rounded-md border border-amber-300 bg-amber-50 p-2 text-sm text-amber-900 sm:col-span-2 lg:col-span-4 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100">
+          <strong>{SIMULATOR_LABEL}.</strong> Answers are generated filler text, not a model&apos;s output. It needs no key and is meant for trying the gateway and for load tests.
+        </p>
+      )}
+      <div className="sm:col-span-2">
+        <TextField
+          label="API key"
+          name="apiKey"
+          type="password"
+          autoComplete="new-password"
+          disabled={clearKey}
+          placeholder={keyNow ? `current key ${keyNow}` : ""}
+          hint={editing ? (keyNow ? `Leave empty to keep the current key (${keyNow}).` : "No key stored. Leave empty for none.") : "Stored encrypted; only its last four characters are shown again."}
+          error={errors.apiKey}
+        />
+        {editing && keyNow && (
+          <div className="mt-1 flex items-center gap-2">
+            <input id={clearId} type="checkbox" checked={clearKey} onChange={(e) => setClearKey(e.target.checked)} className="h-4 w-4 rounded border-slate-300" />
+            <label htmlFor={clearId} className="text-sm text-slate-700 dark:text-slate-200">
+              Clear key (call the upstream without one)
+            </label>
+          </div>
+        )}
+      </div>
+      <TextField
+        label="Models"
+        name="models"
+        autoComplete="off"
+        defaultValue={account?.models.join(", ")}
+        placeholder="gpt-4o-mini, gpt-4o*"
+        hint="Comma or space separated; * is a wildcard. Empty serves every model."
+        error={errors.models}
+        className="sm:col-span-2"
+      />
+      <TextAreaField
+        label="Aliases"
+        name="aliases"
+        rows={3}
+        defaultValue={account ? formatAliases(account.aliases) : ""}
+        placeholder="fast=gpt-4o-mini"
+        hint="One per line: public=upstream"
+        error={errors.aliases}
+        className="sm:col-span-2"
+      />
+      <TextAreaField
+        label="Provider settings (JSON)"
+        name="settings"
+        rows={3}
+        defaultValue={account ? formatSettings(account.settings) : ""}
+        placeholder='{"apiVersion": "2024-10-21"}'
+        hint="Optional, e.g. apiVersion (Azure), anthropicVersion, ttftMs (simulator), testModel."
+        error={errors.settings}
+        className="sm:col-span-2"
+      />
+      <TextField label="Weight" name="weight" type="number" inputMode="numeric" min={0} max={1000} step={1} defaultValue={account?.weight ?? 1} hint="Share of traffic within a priority tier" error={errors.weight} />
+      <TextField label="Priority" name="priority" type="number" inputMode="numeric" min={0} max={100} step={1} defaultValue={account?.priority ?? 0} hint="Lower is tried first" error={errors.priority} />
+      <TextField label="First-byte timeout (ms)" name="firstByteTimeoutMs" type="number" inputMode="numeric" min={100} max={600000} step={100} defaultValue={account?.firstByteTimeoutMs ?? 30000} error={errors.firstByteTimeoutMs} />
+      <TextField label="Idle timeout (ms)" name="idleTimeoutMs" type="number" inputMode="numeric" min={100} max={600000} step={100} defaultValue={account?.idleTimeoutMs ?? 60000} error={errors.idleTimeoutMs} />
+      <div className="flex items-center gap-2 sm:col-span-2 lg:col-span-4">
+        <input id={enabledId} name="enabled" type="checkbox" defaultChecked={account?.enabled ?? true} className="h-4 w-4 rounded border-slate-300" />
+        <label htmlFor={enabledId} className="text-sm text-slate-700 dark:text-slate-200">
+          Enabled (the gateway routes to it)
+        </label>
+      </div>
+      <div className="flex flex-wrap items-center gap-2 sm:col-span-2 lg:col-span-4">
+        <Button type="submit" disabled={pending}>
+          {pending ? "Saving…" : account ? "Save changes" : "Add account"}
+        </Button>
+        {onCancel && (
+          <Button variant="ghost" onClick={onCancel}>
+            Cancel
+          </Button>
+        )}
+        <span aria-live="polite" className="text-sm">
+          {formError && <span role="alert" className="text-red-700 dark:text-red-400">{formError}</span>}
+          {done && <span className="text-emerald-700 dark:text-emerald-400">{done}</span>}
+        </span>
+      </div>
+    </form>
+  );
+}
