@@ -23,6 +23,9 @@ export default defineConfig({
           include: ["tests/integration/**/*.test.ts"],
           environment: "node",
           globalSetup: ["tests/support/global-setup.ts"],
+          // next-auth imports "next/server" without an extension, which Node's ESM
+          // resolver refuses; inlining lets Vite resolve it (route handlers import auth).
+          server: { deps: { inline: ["next-auth"] } },
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,

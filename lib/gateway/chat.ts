@@ -63,7 +63,14 @@ const usageFields = (u: Usage) => ({
 
 const accountFields = (c: Candidate) => ({ accountId: c.account.id, provider: c.account.provider, servedModel: c.upstreamModel });
 
-function failure(err: unknown): AppError {
+function failure(err: unknown, completionId: string): AppError {
+  const e = describeFailure(err);
+  // The id lets a client (or an operator) find the usage event of a failed call.
+  e.details.headers = { ...e.details.headers, "x-promptgate-completion-id": completionId };
+  return e;
+}
+
+function describeFailure(err: unknown): AppError {
   if (err instanceof AllAttemptsFailed) {
     const e = toAppError(err.last);
     const upstream = err.last.upstreamMessage ? `: ${err.last.upstreamMessage}` : "";
@@ -91,8 +98,10 @@ export async function chat(principal: Principal, req: ChatCompletionRequest, sig
       });
     }
   } catch (err) {
-    settle("rejected", { errorCode: toAppError(err).code });
-    throw err;
+    const e = toAppError(err);
+    settle("rejected", { errorCode: (e.details.extra?.code as string | undefined) ?? e.code });
+    e.details.headers = { ...e.details.headers, "x-promptgate-completion-id": completionId };
+    throw e;
   }
   const headers: Record<string, string> = { "x-promptgate-completion-id": completionId, ...opts.headers };
   return req.stream ? stream(req, candidates, signal, settle, started, completionId, headers, opts) : complete(req, candidates, signal, settle, completionId, headers, opts);
@@ -115,7 +124,7 @@ async function complete(
     }
     const failed = err instanceof AllAttemptsFailed ? err : undefined;
     settle("upstream_error", { errorCode: failed?.last.code ?? "internal_error", attempts: failed?.attempts ?? 0, ...(failed ? accountFields(failed.candidate) : {}) });
-    throw failure(err);
+    throw failure(err, completionId);
   }
 }
 
@@ -162,7 +171,7 @@ async function stream(
     }
     const failed = err instanceof AllAttemptsFailed ? err : undefined;
     settle("upstream_error", { errorCode: failed?.last.code ?? "internal_error", attempts: failed?.attempts ?? 0, ...(failed ? accountFields(failed.candidate) : {}) });
-    throw failure(err);
+    throw failure(err, completionId);
   }
 
   const { upstream, it, candidate, attempts } = { ...opened.value, candidate: opened.candidate, attempts: opened.attempts };

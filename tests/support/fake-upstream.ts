@@ -43,7 +43,7 @@ export type FakeBehaviour = {
   omitDone?: boolean;
   /** Exact completion text, streamed word by word (" word" pieces). */
   content?: string;
-  /** Instead of content: N pieces of exactly one token each (" tok"); usage reports N. */
+  /** Usage reports N completion tokens; without `content`, the text is N pieces of exactly one token (" tok"). */
   completionTokens?: number;
   /** Reported prompt tokens (Anthropic: input_tokens, excluding cache). Default 10. */
   promptTokens?: number;
@@ -435,7 +435,7 @@ async function sendStream(
 }
 
 function pieces(b: FakeBehaviour): string[] {
-  if (b.completionTokens !== undefined) return Array.from({ length: b.completionTokens }, () => " tok");
+  if (b.completionTokens !== undefined && b.content === undefined) return Array.from({ length: b.completionTokens }, () => " tok");
   const text = b.content ?? (b.toolCalls?.length ? "" : DEFAULT_CONTENT);
   return text ? text.split(/(?=\s)/) : [];
 }

@@ -43,6 +43,9 @@ describe("provider accounts management", () => {
     [fake, guarded] = await Promise.all([startFakeUpstream(), startFakeUpstream({ apiKey: "right" })]);
   });
   afterAll(async () => {
+    // Later files share this database, and an enabled account here (a simulator
+    // serves every model) would take their gateway traffic.
+    await db.providerAccount.deleteMany({ where: { name: { endsWith: `-${run}` } } });
     await Promise.all([fake?.close(), guarded?.close()]);
     await closeDb();
   });

@@ -13,8 +13,8 @@ describe("first-start seed", () => {
     expect(first).toMatchObject({ seeded: true, adminEmail: "seed.admin@example.test", generated: [] });
     expect(await authenticate("seed.admin@example.test", "seed-password-123")).toMatchObject({ role: "admin" });
     expect((await verifyApiKey(env.INIT_API_KEY)).ok).toBe(true);
-    const sim = await db.providerAccount.findFirstOrThrow({ where: { provider: "simulator" } });
-    expect(sim.name).toBe("Simulator (no real model)");
+    const sim = await db.providerAccount.findUniqueOrThrow({ where: { name: "Simulator (no real model)" } });
+    expect(sim).toMatchObject({ provider: "simulator", enabled: true });
 
     const usersBefore = await db.user.count();
     const second = await seed({ ...env, ADMIN_EMAIL: "someone.else@example.test" });
