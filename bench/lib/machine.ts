@@ -18,10 +18,12 @@ export type MachineInfo = {
 };
 
 const TASKSET = ["/usr/bin/taskset", "/bin/taskset", "/usr/sbin/taskset"].find((p) => existsSync(p)) ?? null;
+// The machine's cores, not this process's: availableParallelism() shrinks to 1 once we pin ourselves.
+const CORES = os.cpus().length;
 
 /** taskset is only useful with at least two cores: one for the gateway, one for everything else. */
 export function canPin(): boolean {
-  return TASKSET !== null && os.availableParallelism() >= 2 && process.platform === "linux";
+  return TASKSET !== null && CORES >= 2 && process.platform === "linux";
 }
 
 /** The command and arguments to run `argv` on one core (or unpinned when pinning is not possible). */
@@ -133,6 +135,34 @@ export function coreUtilisation(before: CoreTimes, after: CoreTimes): number[] {
   });
 }
 
+/** CPU seconds of a process and all its descendants (Postgres: postmaster and backends). */
+export function treeCpuSeconds(pid: number): number {
+  let sum = 0;
+  for (const p of [pid, ...descendants(pid)]) {
+    const s = processCpuSeconds(p);
+    if (Number.isFinite(s)) sum += s;
+  }
+  return sum;
+}
+
+export type CpuSnapshot = { at: number; cores: CoreTimes; ours: number };
+
+/** Where the machine's CPU went between two snapshots, in cores (1 = one core fully busy). */
+export type CpuUse = { coreUtil: number[]; ours: number; foreign: number };
+
+/** `ours`: the processes of the benchmark; everything else on the machine counts as foreign. */
+export function cpuSnapshot(ours: number[]): CpuSnapshot {
+  return { at: performance.now(), cores: coreTimes(), ours: ours.reduce((sum, pid) => sum + treeCpuSeconds(pid), 0) };
+}
+
+export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): CpuUse {
+  const wall = (b.at - a.at) / 1000;
+  const coreUtil = coreUtilisation(a.cores, b.cores);
+  const busy = coreUtil.reduce((x, y) => x + y, 0);
+  const ours = wall > 0 ? (b.ours - a.ours) / wall : 0;
+  return { coreUtil, ours, foreign: Math.max(0, busy - ours) };
+}
+
 function packageVersion(name: string): string {
   try {
     return (JSON.parse(readFileSync(`node_modules/${name}/package.json`, "utf8")) as { version: string }).version;
@@ -161,7 +191,7 @@ export function machineInfo(): MachineInfo {
   } catch {}
   return {
     cpuModel,
-    cores: os.availableParallelism(),
+    cores: CORES,
     hypervisor,
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     os: `${os.type()} ${os.release()} ${os.arch()}`,

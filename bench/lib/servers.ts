@@ -12,7 +12,7 @@ import { assertLocalDatabaseUrl, createScratchDatabase, dropDatabase, freePort, 
 import { startEmbeddedPostgres } from "@/lib/db/embedded";
 import { applyMigrations } from "@/lib/db/migrate";
 import { pinned, pinTree } from "./machine.ts";
-import type { UpstreamCommand, UpstreamReply } from "./upstream-process.ts";
+import type { UpstreamCommand, UpstreamReply, UpstreamRequest } from "./upstream-process.ts";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const NEXT_BIN = join(ROOT, "node_modules/next/dist/bin/next");
@@ -73,11 +73,11 @@ export async function startUpstream(): Promise<Upstream> {
     });
   });
   const { url, openaiBaseUrl } = await ready;
-  const ask = (cmd: Omit<UpstreamCommand, "id">) =>
+  const ask = (cmd: UpstreamRequest) =>
     new Promise<Extract<UpstreamReply, { type: "ack" }>>((resolve) => {
       const id = nextId++;
       waiting.set(id, resolve);
-      child.send({ ...cmd, id } as UpstreamCommand);
+      child.send({ ...cmd, id } satisfies UpstreamCommand);
     });
   return {
     url,

@@ -3,9 +3,8 @@
 // response write must not delay a scheduled send. Controlled over IPC.
 import { startFakeUpstream, type FakeBehaviour } from "../../tests/support/fake-upstream.ts";
 
-export type UpstreamCommand =
-  | { type: "behaviour"; id: number; behaviour: FakeBehaviour }
-  | { type: "stats"; id: number };
+export type UpstreamRequest = { type: "behaviour"; behaviour: FakeBehaviour } | { type: "stats" };
+export type UpstreamCommand = UpstreamRequest & { id: number };
 
 export type UpstreamReply =
   | { type: "ready"; url: string; openaiBaseUrl: string }

@@ -5,3 +5,4 @@ export { routableAccounts, invalidateRegistry, type RoutableAccount } from "./re
 export { encryptSecret, decryptSecret } from "./secrets";
 export { createAccountInput, updateAccountInput } from "./schemas";
 export { testConnection, type ConnectionTestResult } from "./test-connection";
+export { callStarted, reportSuccess, reportFailure, inFlightCount, type SuccessOutcome } from "./health";

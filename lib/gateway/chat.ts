@@ -4,7 +4,8 @@ import {
   adapterFor, countChatTokens, countTokens, isAbortError, isProviderError, isUsageChunk,
   type ChatCompletionChunk, type ChatCompletionRequest, type Usage,
 } from "@/lib/providers";
-import { pickAccounts, type Candidate } from "@/lib/accounts";
+import { callStarted, pickAccounts, reportFailure, reportSuccess, type Candidate } from "@/lib/accounts";
+import { admit } from "@/lib/quota";
 import { recordUsage, type UsageEventInput, type UsageStatus } from "@/lib/usage";
 import type { Principal } from "@/lib/auth/principal";
 import { AppError, toAppError } from "@/lib/http/errors";
@@ -23,6 +24,8 @@ export type GatewayOptions = {
   promptVersionId?: string | null;
   experimentId?: string | null;
   variantId?: string | null;
+  /** Route only to this account (the console playground's account picker). */
+  accountId?: string;
   /** Extra top-level fields for the response body and the first chunk (prompt, version, variant…). */
   bodyExtras?: Record<string, unknown>;
   headers?: Record<string, string>;
@@ -34,9 +37,11 @@ export function newCompletionId(): string {
 
 type Settle = (status: UsageStatus, fields?: Partial<UsageEventInput>) => void;
 
-function settler(principal: Principal, req: ChatCompletionRequest, completionId: string, started: number, opts: GatewayOptions): Settle {
+type Settler = Settle & { reservation?: unknown };
+
+function settler(principal: Principal, req: ChatCompletionRequest, completionId: string, started: number, opts: GatewayOptions): Settler {
   let settled = false;
-  return (status, fields = {}) => {
+  const fn: Settler = (status, fields = {}) => {
     if (settled) return;
     settled = true;
     recordUsage({
@@ -50,9 +55,11 @@ function settler(principal: Principal, req: ChatCompletionRequest, completionId:
       inputTokens: 0, outputTokens: 0, cachedTokens: 0,
       latencyMs: Math.round(performance.now() - started), ttftMs: null,
       status, errorCode: null, stream: req.stream === true, attempts: 0,
+      reservation: fn.reservation ?? null,
       ...fields,
     });
   };
+  return fn;
 }
 
 const usageFields = (u: Usage) => ({
@@ -87,23 +94,28 @@ export async function chat(principal: Principal, req: ChatCompletionRequest, sig
   const completionId = newCompletionId();
   const settle = settler(principal, req, completionId, started, opts);
 
-  // resolve + route
+  // resolve + route + admit
   let candidates: Candidate[];
+  let admissionHeaders: Record<string, string> = {};
   try {
     assertModelAllowed(principal, req.model);
     candidates = await pickAccounts(req.model);
+    if (opts.accountId) candidates = candidates.filter((c) => c.account.id === opts.accountId);
     if (candidates.length === 0) {
       throw new AppError("not_found", `The model '${req.model}' does not exist or no enabled account serves it`, {
         param: "model", extra: { code: "model_not_found" },
       });
     }
+    const admission = await admit(principal, req, { completionId });
+    settle.reservation = admission.reservation;
+    admissionHeaders = admission.headers;
   } catch (err) {
     const e = toAppError(err);
     settle("rejected", { errorCode: (e.details.extra?.code as string | undefined) ?? e.code });
     e.details.headers = { ...e.details.headers, "x-promptgate-completion-id": completionId };
     throw e;
   }
-  const headers: Record<string, string> = { "x-promptgate-completion-id": completionId, ...opts.headers };
+  const headers: Record<string, string> = { "x-promptgate-completion-id": completionId, ...admissionHeaders, ...opts.headers };
   return req.stream ? stream(req, candidates, signal, settle, started, completionId, headers, opts) : complete(req, candidates, signal, settle, completionId, headers, opts);
 }
 
@@ -112,8 +124,22 @@ async function complete(
   completionId: string, headers: Record<string, string>, opts: GatewayOptions,
 ): Promise<Response> {
   try {
-    const { value, candidate, attempts } = await withFailover(candidates, signal, (c) =>
-      adapterFor(c.account.provider).complete(req, { account: c.account, upstreamModel: c.upstreamModel, signal }),
+    const { value, candidate, attempts } = await withFailover(
+      candidates,
+      signal,
+      async (c) => {
+        const t = performance.now();
+        const done = callStarted(c);
+        try {
+          const r = await adapterFor(c.account.provider).complete(req, { account: c.account, upstreamModel: c.upstreamModel, signal });
+          reportSuccess(c, { latencyMs: performance.now() - t, rateLimit: r.rateLimit });
+          return r;
+        } finally {
+          done();
+        }
+      },
+      undefined,
+      reportFailure,
     );
     settle("ok", { ...accountFields(candidate), ...usageFields(value.usage), attempts });
     return json({ ...value.completion, id: completionId, ...opts.bodyExtras }, { headers });
@@ -153,17 +179,30 @@ async function stream(
   // failure can still be retried or failed over without the client noticing.
   let opened;
   try {
-    opened = await withFailover(candidates, signal, async (c) => {
-      const upstream = await adapterFor(c.account.provider).stream(req, { account: c.account, upstreamModel: c.upstreamModel, signal });
-      const it = upstream.chunks[Symbol.asyncIterator]();
-      try {
-        const first = await it.next();
-        return { upstream, it, first };
-      } catch (err) {
-        upstream.close();
-        throw err;
-      }
-    });
+    opened = await withFailover(
+      candidates,
+      signal,
+      async (c) => {
+        const t = performance.now();
+        const done = callStarted(c);
+        try {
+          const upstream = await adapterFor(c.account.provider).stream(req, { account: c.account, upstreamModel: c.upstreamModel, signal });
+          const it = upstream.chunks[Symbol.asyncIterator]();
+          try {
+            const first = await it.next();
+            return { upstream, it, first, done, t };
+          } catch (err) {
+            upstream.close();
+            throw err;
+          }
+        } catch (err) {
+          done();
+          throw err;
+        }
+      },
+      undefined,
+      reportFailure,
+    );
   } catch (err) {
     if (isAbortError(err) || signal.aborted) {
       settle("client_aborted", { errorCode: "client_aborted", inputTokens: safeCount(() => countChatTokens(req.model, req.messages)) });
@@ -183,8 +222,12 @@ async function stream(
   let firstSent = false;
 
   const untrack = trackStream();
+  const callDone = opened.value.done;
+  const callStart = opened.value.t;
   const finish = (status: UsageStatus, errorCode: string | null = null) => {
     untrack();
+    callDone();
+    if (status === "ok") reportSuccess(candidate, { latencyMs: performance.now() - callStart, ttftMs, rateLimit: upstream.rateLimit });
     // Without upstream usage (abort, failure mid-stream) count what was streamed.
     const counted = usage
       ? usageFields(usage)
@@ -228,7 +271,8 @@ async function stream(
             return;
           }
           const code = isProviderError(err) ? err.code : "internal_error";
-          if (!isProviderError(err)) logger.error({ err }, "stream failed");
+          if (isProviderError(err)) reportFailure(candidate, err);
+          else logger.error({ err }, "stream failed");
           controller.enqueue(sseError({ message: `The upstream stream failed: ${isProviderError(err) ? err.message : "internal error"}`, type: "upstream_error", code }));
           controller.close();
           finish("upstream_error", code);

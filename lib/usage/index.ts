@@ -1,4 +1,4 @@
 import "server-only";
-export { recordUsage, flushUsage, pendingUsage, type UsageEventInput, type UsageStatus } from "./writer";
+export { recordUsage, flushUsage, pendingUsage, registerBatchHook, type UsageEventInput, type UsageStatus, type BatchHook, type PricedUsageEvent } from "./writer";
 export { loadPrices, priceFor, costOf, type PriceRow } from "./pricing";
 export { usageSummary } from "./summary";

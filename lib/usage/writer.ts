@@ -1,4 +1,5 @@
 import "server-only";
+import type { PoolClient } from "pg";
 import { pool } from "@/lib/db";
 import { logger } from "@/lib/observability";
 import { costOf, loadPrices, priceFor } from "./pricing";
@@ -32,7 +33,20 @@ export type UsageEventInput = {
   errorCode: string | null;
   stream: boolean;
   attempts: number;
+  /** The quota reservation this call holds (lib/quota), settled in the same transaction as the event. */
+  reservation?: unknown;
 };
+
+/** Runs inside the batch's transaction, after the events are inserted (rollups, quota settlement). */
+export type BatchHook = (client: PoolClient, batch: readonly PricedUsageEvent[]) => Promise<void>;
+export type PricedUsageEvent = UsageEventInput & { costUsd: number; priceKnown: boolean };
+
+const hooks = new Map<string, BatchHook>();
+
+/** Registers (or replaces) a hook by name; hooks run in registration order. */
+export function registerBatchHook(name: string, hook: BatchHook): void {
+  hooks.set(name, hook);
+}
 
 const FLUSH_MS = Number(process.env.USAGE_FLUSH_MS ?? 500);
 const BATCH_MAX = 500;
@@ -105,13 +119,16 @@ const COLUMNS = [
 
 const INSERT_SQL = `INSERT INTO "UsageEvent" (${COLUMNS.map(([c]) => `"${c}"`).join(", ")})
 SELECT * FROM unnest(${COLUMNS.map(([, t], i) => `$${i + 1}::${t}[]`).join(", ")})
-ON CONFLICT ("completionId") DO NOTHING`;
+ON CONFLICT ("completionId") DO NOTHING
+RETURNING "completionId"`;
 
 async function writeBatch(batch: UsageEventInput[]): Promise<void> {
   await loadPrices();
   const cols: unknown[][] = COLUMNS.map(() => []);
+  const priced: PricedUsageEvent[] = [];
   for (const e of batch) {
-    const price = e.servedModel || e.requestedModel ? priceFor(e.servedModel ?? e.requestedModel, e.createdAt.getTime()) ?? priceFor(e.requestedModel, e.createdAt.getTime()) : null;
+    const at = e.createdAt.getTime();
+    const price = priceFor(e.servedModel ?? e.requestedModel, at) ?? priceFor(e.requestedModel, at);
     const cost = price ? costOf(price, e) : 0;
     const row: Record<(typeof COLUMNS)[number][0], unknown> = {
       ...e,
@@ -123,6 +140,26 @@ async function writeBatch(batch: UsageEventInput[]): Promise<void> {
       priceKnown: price !== null,
     };
     COLUMNS.forEach(([c], i) => cols[i]!.push(row[c]));
+    priced.push({ ...e, costUsd: cost, priceKnown: price !== null });
   }
-  await pool().query(INSERT_SQL, cols);
+  if (hooks.size === 0) {
+    await pool().query(INSERT_SQL, cols);
+    return;
+  }
+  // Events and everything derived from them (rollups, quota settlement) commit together or not at all.
+  const client = await pool().connect();
+  try {
+    await client.query("BEGIN");
+    const { rows } = await client.query<{ completionId: string }>(INSERT_SQL, cols);
+    // A retried batch may hold events that are already stored: derive only from the new ones.
+    const inserted = new Set(rows.map((r) => r.completionId));
+    const fresh = inserted.size === priced.length ? priced : priced.filter((e) => inserted.has(e.completionId));
+    for (const hook of hooks.values()) await hook(client, fresh);
+    await client.query("COMMIT");
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
 }

@@ -7,7 +7,8 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "
 import { join } from "node:path";
 
 const SOURCES = ["app", "components", "lib", "public", "proxy.ts", "instrumentation.ts", "next.config.mjs", "postcss.config.mjs", "package.json", "prisma/schema.prisma", "tsconfig.json"];
-const STAMP = ".next/promptgate-build-stamp";
+const distDir = () => process.env.PROMPTGATE_DIST_DIR || ".next";
+const stampFile = () => join(distDir(), "promptgate-build-stamp");
 
 function walk(path: string, out: string[]) {
   if (!existsSync(path)) return;
@@ -24,7 +25,7 @@ export function sourceFingerprint(): string {
 }
 
 export function buildIsCurrent(): boolean {
-  return existsSync(".next/BUILD_ID") && existsSync(STAMP) && readFileSync(STAMP, "utf8") === sourceFingerprint();
+  return existsSync(join(distDir(), "BUILD_ID")) && existsSync(stampFile()) && readFileSync(stampFile(), "utf8") === sourceFingerprint();
 }
 
 /** Runs `next build` unless the current build matches the sources. Returns the seconds spent (0 when skipped). */
@@ -35,6 +36,6 @@ export function buildIfStale(log: (s: string) => void = (s) => process.stderr.wr
   const t = performance.now();
   const r = spawnSync(process.execPath, ["node_modules/next/dist/bin/next", "build"], { stdio: "inherit", env: { ...process.env, NODE_ENV: "production" } });
   if (r.status !== 0) throw new Error(`next build failed (exit code ${r.status})`);
-  writeFileSync(STAMP, fingerprint);
+  writeFileSync(stampFile(), fingerprint);
   return (performance.now() - t) / 1000;
 }
