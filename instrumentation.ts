@@ -10,6 +10,18 @@ export async function register() {
   warmTokenizer();
   // Usage first: it needs the database, which closes last.
   onShutdown("usage", () => flushUsage(10_000), 10);
+  // Quota reservations travel on the usage events and are settled in the same
+  // transaction as their batch, so the usage flush above also releases them.
   onShutdown("upstream-pools", () => closeUpstreamPools(), 20);
+  // Traces only when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT or _TRACES_ENDPOINT).
+  const { otlpExporterFromEnv, setSpanExporter, flushSpans } = await import("@/lib/observability/tracing");
+  const exporter = otlpExporterFromEnv();
+  if (exporter) {
+    setSpanExporter(exporter);
+    onShutdown("traces", () => flushSpans(), 30);
+  }
   onShutdown("database", () => closeDb(), 90);
+  // Account health: snapshot writer, active probes, seeding from the cluster (lib/accounts/snapshots.ts).
+  const { startAccountHealth } = await import("@/lib/accounts");
+  startAccountHealth();
 }

@@ -7,6 +7,7 @@
 //   npm run bench:gateway -- --scale=0.5     every duration and count × 0.5 (or BENCH_SCALE)
 //   npm run bench:gateway -- --only=throughput,sequential
 //   BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=.data/bench-profile" npm run bench:gateway
+//   BENCH_QUIET_WAIT_S=0 npm run bench:gateway   do not wait for other processes to go quiet
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -16,7 +17,7 @@ import {
   closePool, holdStreams, openLoop, openPool, sentRequests, sequential, streamOnce, sustained,
   type ArmName, type OpenLoop, type Sequential, type StreamGauge, type StreamResult, type Sustained, type Target,
 } from "./lib/load.ts";
-import { coreTimes, coreUtilisation, machineInfo, pinPid, processCpuSeconds, rssBytes, type MachineInfo } from "./lib/machine.ts";
+import { cpuBetween, cpuSnapshot, machineInfo, pinPid, processCpuSeconds, rssBytes, type CpuUse, type MachineInfo } from "./lib/machine.ts";
 import {
   LOAD_CORE, ROOT, countUsageEvents, newSecrets, pinDatabase, seedGateway, startDatabase, startGateway, startUpstream,
   type Gateway, type Upstream,
@@ -40,6 +41,10 @@ if (!(scale > 0)) throw new Error(`--scale must be a positive number, got ${argv
 const only = new Set<Phase>(argv.only ? (argv.only.split(",").map((s) => s.trim()) as Phase[]) : PHASES);
 for (const p of only) if (!PHASES.includes(p)) throw new Error(`--only: unknown phase "${p}" (phases: ${PHASES.join(", ")})`);
 
+/** Seconds to wait for other processes to go below QUIET_CORES before measuring anyway. */
+const quietWaitS = Number(process.env.BENCH_QUIET_WAIT_S ?? (quick ? 0 : 600));
+const QUIET_CORES = 0.1;
+
 const n = (full: number, min: number) => Math.max(min, Math.round(full * scale));
 
 /** Every knob of the run, written into the results so two runs can be compared. */
@@ -47,8 +52,9 @@ const plan = {
   sequential: { warmup: n(500, 100), requests: n(2000, 400), rounds: 4 },
   openLoop: { rate: Number(process.env.BENCH_RATE ?? 300), durationMs: n(10_000, 3000), maxConnections: 256 },
   streaming: { warmup: n(20, 5), streams: n(200, 40), rounds: 4, completionTokens: 8, chunkDelayMs: 20 },
-  throughput: { concurrency: [1, 2, 4, 8, 16, 32, 64, 128, 256], warmMs: n(1000, 300), measureMs: n(4000, 1200), minGain: 0.03 },
-  memory: { streams: Number(process.env.BENCH_STREAMS ?? 1000), completionTokens: quick ? 60 : 150, chunkDelayMs: 100, batch: 100, batchEveryMs: 100 },
+  throughput: { concurrency: [1, 2, 4, 8, 16, 32, 64, 128, 256], warmMs: n(1000, 300), measureMs: n(4000, 1200), minGain: 0.03, patience: 3 },
+  // 4 chunks/s per stream keeps the relay work of 1,000 streams well under one core, so all of them are open at once.
+  memory: { streams: Number(process.env.BENCH_STREAMS ?? 1000), completionTokens: quick ? 40 : 60, chunkDelayMs: 250, batch: 100, batchEveryMs: 100 },
 };
 
 const CHAT = { model: "bench-model", messages: [{ role: "user", content: "Say hello in five words." }], max_tokens: 16 };
@@ -92,7 +98,11 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 type ArmMap<T> = Partial<Record<ArmName, T>>;
 
-type Step = { concurrency: number; rps: number; errors: number; p50: number; p99: number; coreUtil: number[]; gatewayCpu: number | null };
+type Step = {
+  concurrency: number; rps: number; errors: number; p50: number; p99: number;
+  /** Busy share of each core, the gateway process's CPU (in cores) and everything not ours (in cores). */
+  coreUtil: number[]; gatewayCpu: number | null; foreignCpu: number;
+};
 
 type Results = {
   mode: "full" | "quick";
@@ -102,13 +112,22 @@ type Results = {
   machine: MachineInfo;
   plan: typeof plan;
   phases: Phase[];
+  /** CPU used by processes outside the benchmark, in cores, measured idle before the phases. */
+  backgroundCpu?: number;
+  cpu?: Partial<Record<Phase, CpuUse>>;
   sequential?: ArmMap<Summary & { errors: number }>;
   openLoop?: { rate: number; arms: ArmMap<{ latency: Summary; service: Summary; sendLagP99: number; errors: number; achievedRps: number }> };
   streaming?: ArmMap<{ ttft: Summary; gaps: Summary; bunchedShare: number; errors: number }>;
   throughput?: ArmMap<{ best: Omit<Step, "errors"> | null; steps: Step[]; stoppedBecause: string }>;
   memory?: {
-    streams: number; ok: number; failed: number; maxOpen: number; openAtPeak: number; rampMs: number;
-    rssBeforeMB: number; rssPeakMB: number; rssAfterMB: number; extraMB: number; perStreamKB: number;
+    streams: number; ok: number; failed: number; maxOpen: number; rampMs: number;
+    /** Idle before; highest while ≥ 95% of the streams were open; highest overall; 2 s after the last ended. */
+    rssBeforeMB: number; rssAllOpenMB: number; rssPeakMB: number; rssAfterMB: number;
+    /** Peak minus idle: what holding the streams cost, the conservative reading. */
+    extraMB: number; perStreamKB: number;
+    /** Gateway CPU for the phase divided by the chunks it relayed (stream set-up included). */
+    gatewayCpuS: number; chunksRelayed: number; cpuPerChunkUs: number;
+    timeline: { ms: number; open: number; rssMB: number }[];
   };
   usage?: { gatewayRequests: number; usageEvents: number };
   targets?: { name: string; threshold: string; measured: string; pass: boolean | null }[];
@@ -138,27 +157,32 @@ async function memoryPhase(gateway: Gateway, target: Target, upstream: Upstream)
   await new Promise((r) => setTimeout(r, 2000));
   const before = rssBytes(gateway.pid);
   const gauge: StreamGauge = { open: 0, maxOpen: 0 };
-  let peak = before;
-  let openAtPeak = 0;
-  const sampler = setInterval(() => {
-    const rss = rssBytes(gateway.pid);
-    if (rss > peak) {
-      peak = rss;
-      openAtPeak = gauge.open;
-    }
-  }, 100);
+  const timeline: { ms: number; open: number; rss: number }[] = [];
+  const t0 = performance.now();
+  const sample = () => timeline.push({ ms: performance.now() - t0, open: gauge.open, rss: rssBytes(gateway.pid) });
+  const sampler = setInterval(sample, 100);
+  const cpu0 = processCpuSeconds(gateway.pid);
   let held;
   try {
     held = await holdStreams(target, STREAM_BODY, p.streams, { batch: p.batch, batchEveryMs: p.batchEveryMs, gauge });
   } finally {
     clearInterval(sampler);
   }
+  sample();
+  const cpu = processCpuSeconds(gateway.pid) - cpu0;
+  // role, content pieces, finish, usage, [DONE]
+  const chunks = held.ok * (p.completionTokens + 4);
   await new Promise((r) => setTimeout(r, 2000));
   const after = rssBytes(gateway.pid);
+  const peak = Math.max(before, ...timeline.map((s) => s.rss));
+  const allOpen = Math.max(Number.NaN, ...timeline.filter((s) => s.open >= p.streams * 0.95).map((s) => s.rss));
   return {
-    streams: p.streams, ok: held.ok, failed: held.failed, maxOpen: gauge.maxOpen, openAtPeak, rampMs: round(held.rampMs, 0),
-    rssBeforeMB: round(before / MB, 1), rssPeakMB: round(peak / MB, 1), rssAfterMB: round(after / MB, 1),
+    streams: p.streams, ok: held.ok, failed: held.failed, maxOpen: gauge.maxOpen, rampMs: round(held.rampMs, 0),
+    rssBeforeMB: round(before / MB, 1), rssAllOpenMB: round(allOpen / MB, 1), rssPeakMB: round(peak / MB, 1), rssAfterMB: round(after / MB, 1),
     extraMB: round((peak - before) / MB, 1), perStreamKB: round((peak - before) / p.streams / 1000, 1),
+    gatewayCpuS: round(cpu, 2), chunksRelayed: chunks, cpuPerChunkUs: round((cpu / Math.max(1, chunks)) * 1e6, 1),
+    // Every 5th sample is enough to see the shape.
+    timeline: timeline.filter((_, i) => i % 5 === 0).map((s) => ({ ms: Math.round(s.ms), open: s.open, rssMB: round(s.rss / MB, 1) })),
   };
 }
 
@@ -237,30 +261,31 @@ async function throughputPhase(targets: Record<ArmName, Target>, upstream: Upstr
     let stoppedBecause = `reached concurrency ${p.concurrency.at(-1)}`;
     for (const concurrency of p.concurrency) {
       const cpu0 = processCpuSeconds(gateway.pid);
-      const cores0 = coreTimes();
-      const t0 = performance.now();
+      const before = cpuSnapshot([process.pid]);
       const r: Sustained = await sustained(targets[arm], NON_STREAM_BODY, concurrency, p.warmMs, p.measureMs);
-      const wall = (performance.now() - t0) / 1000;
+      const use = cpuBetween(before, cpuSnapshot([process.pid]));
+      const wall = (performance.now() - before.at) / 1000;
       const s = summarise(r.latencies);
       const step: Step = {
         concurrency, rps: round(r.rps, 1), errors: r.errors, p50: round(s.p50), p99: round(s.p99),
-        coreUtil: coreUtilisation(cores0, coreTimes()).map((u) => round(u, 3)),
+        coreUtil: use.coreUtil.map((u) => round(u, 3)),
         // Only meaningful for the arms the gateway process serves.
         gatewayCpu: arm === "direct" ? null : round((processCpuSeconds(gateway.pid) - cpu0) / wall, 3),
+        foreignCpu: round(use.foreign, 3),
       };
       steps.push(step);
-      log(`  ${arm} ×${concurrency}: ${fmt(step.rps, 0)} req/s, p50 ${fmt(step.p50)} ms, p99 ${fmt(step.p99)} ms, ${r.errors} errors, cores ${step.coreUtil.map((u) => `${Math.round(u * 100)}%`).join("/")}`);
+      log(`  ${arm} ×${concurrency}: ${fmt(step.rps, 0)} req/s, p50 ${fmt(step.p50)} ms, p99 ${fmt(step.p99)} ms, ${r.errors} errors, cores ${step.coreUtil.map((u) => `${Math.round(u * 100)}%`).join("/")}, others ${step.foreignCpu.toFixed(2)} cores`);
       if (r.errors > 0) {
         stoppedBecause = `errors at concurrency ${concurrency}`;
         break;
       }
       if (!best || step.rps > best.rps * (1 + p.minGain)) {
         flat = 0;
-      } else if (++flat >= 2) {
-        stoppedBecause = `no gain ≥ ${p.minGain * 100}% for two steps after concurrency ${best.concurrency}`;
+      } else if (++flat >= p.patience) {
+        stoppedBecause = `no gain ≥ ${p.minGain * 100}% for ${p.patience} steps after concurrency ${best.concurrency}`;
       }
       if (!best || step.rps > best.rps) best = step;
-      if (flat >= 2) break;
+      if (flat >= p.patience) break;
     }
     const { errors: _errors, ...bestStep } = best ?? { errors: 0 };
     out[arm] = { best: best ? (bestStep as Omit<Step, "errors">) : null, steps, stoppedBecause };
@@ -303,11 +328,11 @@ function targetsOf(r: Results): NonNullable<Results["targets"]> {
   }
   const m = r.memory;
   if (m) {
-    const complete = m.openAtPeak >= m.streams * 0.95 && m.failed === 0;
+    const complete = m.maxOpen >= m.streams * 0.95 && m.failed === 0;
     out.push({
       name: `Extra gateway RSS for ${m.streams} concurrent streams`,
       threshold: "≤ 100 MB",
-      measured: `${fmt(m.extraMB, 1)} MB (${m.openAtPeak} open at peak, ${m.failed} failed)`,
+      measured: `${fmt(m.extraMB, 1)} MB (${m.maxOpen} open at once, ${m.failed} failed)`,
       pass: complete ? m.extraMB <= 100 : null,
     });
   }
@@ -367,6 +392,14 @@ function errorLines(r: Results): string[] {
   return lines;
 }
 
+function backgroundLines(r: Results): string[] {
+  const busy = Object.entries(r.cpu ?? {}).filter(([, u]) => u.foreign > 0.05);
+  const lines: string[] = [];
+  if ((r.backgroundCpu ?? 0) > 0.05) lines.push(`Other processes on the machine used ${fmt(r.backgroundCpu)} cores while the benchmark was idle`);
+  if (busy.length) lines.push(`Other processes were busy during: ${busy.map(([p, u]) => `${p} (${fmt(u.foreign)} cores)`).join(", ")}. Their work shares the cores with the arms and inflates the tails.`);
+  return lines;
+}
+
 function throughputRows(r: Results): Row[] {
   const t = r.throughput;
   if (!t) return [];
@@ -388,7 +421,10 @@ function report(r: Results): { text: string; markdown: string } {
   const tpHeader: Row = ["concurrency", "direct req/s", "no-op req/s", "gateway req/s"];
   const notes = [
     ...errorLines(r),
-    r.memory ? `RSS of the gateway process: ${r.memory.rssBeforeMB} MB idle → ${r.memory.rssPeakMB} MB peak (${r.memory.openAtPeak} streams open) → ${r.memory.rssAfterMB} MB after; ${r.memory.perStreamKB} kB per stream; ${r.memory.ok}/${r.memory.streams} streams completed` : "",
+    r.memory
+      ? `RSS of the gateway process: ${r.memory.rssBeforeMB} MB idle → ${fmt(r.memory.rssAllOpenMB, 1)} MB with all ${r.memory.streams} streams open → ${r.memory.rssPeakMB} MB peak → ${r.memory.rssAfterMB} MB 2 s after; ${r.memory.perStreamKB} kB per stream; ${r.memory.ok}/${r.memory.streams} streams completed, ${r.memory.maxOpen} open at once; gateway CPU ${r.memory.cpuPerChunkUs} µs per relayed chunk (${r.memory.chunksRelayed} chunks, set-up included)`
+      : "",
+    ...backgroundLines(r),
     r.openLoop ? `Open loop: latency from the scheduled send time; generator send lag p99 ${ARMS.map((a) => `${a} ${fmt(r.openLoop!.arms[a]?.sendLagP99)} ms`).join(", ")}` : "",
     r.usage ? `Usage events written by the gateway: ${r.usage.usageEvents} for ${r.usage.gatewayRequests} gateway requests` : "",
   ].filter(Boolean);
@@ -437,6 +473,9 @@ async function main(): Promise<void> {
     phases: PHASES.filter((p) => only.has(p)),
   };
 
+  // A build folder of its own: a test run rebuilding .next must not swap the
+  // code under a running benchmark (and the other way round).
+  process.env.PROMPTGATE_DIST_DIR ||= ".next-bench";
   // Before pinning: the build may use every core.
   const built = buildIfStale(log);
   if (built) log(`next build took ${built.toFixed(1)} s`);
@@ -465,12 +504,31 @@ async function main(): Promise<void> {
   await warmUp(targets, upstream);
   log(`warm-up done in ${seconds(t)}`);
 
+  // Everything the benchmark runs descends from this process (gateway, upstream, Postgres).
+  const ours = [process.pid];
+  // A busy machine makes every number meaningless, so wait a while for it to go quiet.
+  const quietUntil = performance.now() + quietWaitS * 1000;
+  for (;;) {
+    const idle = cpuSnapshot(ours);
+    await new Promise((r) => setTimeout(r, 3000));
+    results.backgroundCpu = round(cpuBetween(idle, cpuSnapshot(ours)).foreign, 3);
+    if (results.backgroundCpu <= QUIET_CORES || interrupted) break;
+    if (performance.now() > quietUntil) {
+      log(`other processes are using ${results.backgroundCpu.toFixed(2)} cores: expect noisy results`);
+      break;
+    }
+    log(`waiting for a quiet machine: other processes use ${results.backgroundCpu.toFixed(2)} cores (giving up in ${Math.round((quietUntil - performance.now()) / 1000)} s)`);
+  }
+
   const run = async <T>(phase: Phase, what: string, fn: () => Promise<T>): Promise<T | undefined> => {
     if (!only.has(phase) || interrupted) return undefined;
     t = performance.now();
     log(`${phase}: ${what}`);
+    const before = cpuSnapshot(ours);
     const out = await fn();
-    log(`${phase} done in ${seconds(t)}`);
+    const use = cpuBetween(before, cpuSnapshot(ours));
+    (results.cpu ??= {})[phase] = { coreUtil: use.coreUtil.map((u) => round(u, 3)), ours: round(use.ours, 3), foreign: round(use.foreign, 3) };
+    log(`${phase} done in ${seconds(t)}${use.foreign > 0.05 ? ` (other processes used ${use.foreign.toFixed(2)} cores meanwhile)` : ""}`);
     return out;
   };
 

@@ -8,6 +8,7 @@ import { insertUser } from "@/lib/users";
 import { insertApiKey } from "@/lib/auth/api-keys";
 import { recordAudit } from "@/lib/audit";
 import { SIMULATOR_LABEL } from "@/lib/providers/schemas";
+import { seedDemoPrompt } from "@/lib/prompts";
 
 const SEED_LOCK = 727_073_01;
 const system = { kind: "system", name: "seed" } as const;
@@ -48,6 +49,9 @@ export async function seed(env: Record<string, string | undefined> = process.env
       create: { name: SIMULATOR_LABEL, provider: "simulator", models: ["sim-small", "sim-large"], settings: { ttftMs: 150, tokensPerSecond: 80 } },
     });
     await recordAudit(system, { action: "account.create", targetType: "account", targetId: sim.id, after: { name: sim.name, provider: sim.provider } });
+
+    // A demo prompt template (two versions, production on v2) served by the simulator.
+    await seedDemoPrompt(system);
 
     await db.setting.create({ data: { key: "seeded", value: { at: new Date().toISOString() } } });
     return { seeded: true, adminEmail, adminPassword: existing ? undefined : adminPassword, apiKey, generated };

@@ -21,6 +21,14 @@ const usage = `Usage: npm run admin -- <command> [options]
   accounts list
   accounts disable <name>  |  accounts enable <name>
   accounts delete <name>
+  quotas list
+  quotas create --name <n> --scope <key|user|model|key_model> [--key <id or prefix>] [--user <end user>]
+                [--model <name or prefix*>] [--rpm <n>] [--tpm <n>] [--tpd <n>] [--tpmonth <n>]
+                [--spend-day <usd>] [--spend-month <usd>] [--default-max-tokens <n>] [--require-max-tokens]
+  quotas set <name or id> [any limit flag above; "none" removes that limit]
+  quotas disable <name or id>  |  quotas enable <name or id>
+  quotas delete <name or id>
+  quotas usage [--key <id or prefix>]     current windows: used + reserved / limit
 
   The provider API key may come from the environment instead of --api-key, so it
   stays out of your shell history:  PROVIDER_API_KEY=sk-... npm run admin -- accounts create ...
@@ -44,6 +52,10 @@ async function main(argv: string[]): Promise<number> {
       scopes: { type: "string" }, expires: { type: "string" }, help: { type: "boolean", short: "h" },
       provider: { type: "string" }, "base-url": { type: "string" }, "api-key": { type: "string" }, models: { type: "string" },
       weight: { type: "string" }, priority: { type: "string" },
+      scope: { type: "string" }, key: { type: "string" }, user: { type: "string" }, model: { type: "string" },
+      rpm: { type: "string" }, tpm: { type: "string" }, tpd: { type: "string" }, tpmonth: { type: "string" },
+      "spend-day": { type: "string" }, "spend-month": { type: "string" }, "default-max-tokens": { type: "string" },
+      "require-max-tokens": { type: "boolean" },
     },
   });
   const [area, cmd, arg] = positionals;
@@ -68,6 +80,17 @@ async function main(argv: string[]): Promise<number> {
     // wait for running instances to be told before closing the pool.
     const tellInstances = () => publishInvalidation("accounts");
     const int = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+    const findKey = async (idOrPrefix: string) => {
+      const k = await db.apiKey.findFirst({ where: /^[0-9a-f-]{36}$/.test(idOrPrefix) ? { id: idOrPrefix } : { prefix: idOrPrefix.slice(0, 12) } });
+      if (!k) throw new Error(`no key matches ${idOrPrefix}`);
+      return k.id;
+    };
+    const findPolicy = async (nameOrId?: string) => {
+      if (!nameOrId) throw new Error(`quotas ${cmd} needs a policy name or id`);
+      const p = await db.quotaPolicy.findFirst({ where: /^[0-9a-f-]{36}$/.test(nameOrId) ? { id: nameOrId } : { name: nameOrId } });
+      if (!p) throw new Error(`no quota policy named ${nameOrId}`);
+      return p;
+    };
     const findUser = async (email?: string) => {
       if (!email) throw new Error("--email is required");
       const u = await db.user.findUnique({ where: { email: email.trim().toLowerCase() } });
@@ -156,6 +179,67 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`Deleted account ${a.name}\n`);
         return 0;
       }
+      case "quotas list": {
+        const quota = await import("@/lib/quota");
+        for (const p of await quota.listPolicies()) {
+          const limits = quota.limitFields.flatMap((l) => (p[l.field] == null ? [] : [`${l.name}=${p[l.field]}`])).join(" ");
+          const who = [p.apiKeyId ? `key=${p.apiKeyId}` : p.scope === "model" ? "" : "key=each", p.endUser ? `user=${p.endUser}` : "", p.model ? `model=${p.model}` : ""].filter(Boolean).join(" ");
+          process.stdout.write(`${p.id}  ${p.enabled ? "enabled " : "disabled"}  ${p.scope.padEnd(9)}  ${p.name}  ${who}  ${limits}\n`);
+        }
+        return 0;
+      }
+      case "quotas create":
+      case "quotas set": {
+        const quota = await import("@/lib/quota");
+        const key = values.key ? await findKey(values.key) : undefined;
+        const input: Record<string, unknown> = {
+          ...(values.name !== undefined && cmd === "create" ? { name: values.name } : {}),
+          ...(values.scope !== undefined ? { scope: values.scope } : {}),
+          ...(key !== undefined ? { apiKeyId: key } : {}),
+          ...(values.user !== undefined ? { endUser: values.user === "none" ? null : values.user } : {}),
+          ...(values.model !== undefined ? { model: values.model === "none" ? null : values.model } : {}),
+          ...(values["require-max-tokens"] ? { requireMaxTokens: true } : {}),
+        };
+        for (const [flag, field] of quotaFlags) {
+          const v = values[flag];
+          if (v !== undefined) input[field] = v === "none" ? null : Number(v);
+        }
+        if (cmd === "create") {
+          const p = await quota.createPolicy(system, input);
+          process.stdout.write(`Created quota policy '${p.name}' (${p.id})\n`);
+        } else {
+          const p = await quota.updatePolicy(system, (await findPolicy(arg)).id, input);
+          process.stdout.write(`Updated quota policy '${p.name}'\n`);
+        }
+        return 0;
+      }
+      case "quotas disable":
+      case "quotas enable": {
+        const quota = await import("@/lib/quota");
+        const p = await findPolicy(arg);
+        await quota.updatePolicy(system, p.id, { enabled: cmd === "enable" });
+        process.stdout.write(`${p.name} ${cmd}d\n`);
+        return 0;
+      }
+      case "quotas delete": {
+        const quota = await import("@/lib/quota");
+        const p = await findPolicy(arg);
+        await quota.deletePolicy(system, p.id);
+        process.stdout.write(`Deleted quota policy ${p.name}\n`);
+        return 0;
+      }
+      case "quotas usage": {
+        const quota = await import("@/lib/quota");
+        const only = values.key ? await findKey(values.key) : null;
+        const { keys, models } = await quota.quotaOverview();
+        for (const k of keys) {
+          if (only && k.key.id !== only) continue;
+          process.stdout.write(`${k.key.name} (${k.key.prefix}…)\n`);
+          for (const p of k.policies) for (const l of p.limits) process.stdout.write(`  ${p.name.padEnd(24)} ${l.limit.padEnd(20)} ${l.used} + ${l.reserved} / ${l.max}  resets ${l.resetsAt}\n`);
+        }
+        if (!only) for (const p of models) for (const l of p.limits) process.stdout.write(`model-wide ${p.name} ${l.limit} ${l.used} + ${l.reserved} / ${l.max}\n`);
+        return 0;
+      }
       default:
         process.stderr.write(`Unknown command: ${positionals.join(" ")}\n\n${usage}`);
         return 2;
@@ -168,7 +252,15 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // Zod names the input field; the user typed the flag.
-const flags: Record<string, string> = { baseUrl: "base-url", apiKey: "api-key", expiresAt: "expires" };
+const quotaFlags = [
+  ["rpm", "requestsPerMinute"], ["tpm", "tokensPerMinute"], ["tpd", "tokensPerDay"], ["tpmonth", "tokensPerMonth"],
+  ["spend-day", "spendPerDayUsd"], ["spend-month", "spendPerMonthUsd"], ["default-max-tokens", "defaultMaxTokens"],
+] as const;
+
+const flags: Record<string, string> = {
+  baseUrl: "base-url", apiKey: "api-key", expiresAt: "expires",
+  ...Object.fromEntries(quotaFlags.map(([flag, field]) => [field, flag])), apiKeyId: "key", endUser: "user", requireMaxTokens: "require-max-tokens",
+};
 const flagFor = (field: PropertyKey) => flags[String(field)] ?? String(field);
 
 main(process.argv.slice(2)).then(

@@ -206,8 +206,12 @@ export async function streamOnce(pool: Pool, t: Target, body: string, gauge?: St
     stream.once("error", () => resolve(false));
   });
   if (gauge) gauge.open--;
+  // Gaps between data events, not counting the [DONE] terminator: the gateway
+  // sends its trailing usage chunk only once the upstream has finished, so
+  // usage and [DONE] legitimately arrive together.
   const gapsMs: number[] = [];
-  for (let i = 1; i < times.length; i++) gapsMs.push(times[i]! - times[i - 1]!);
+  const dataEvents = sawDone ? times.length - 1 : times.length;
+  for (let i = 1; i < dataEvents; i++) gapsMs.push(times[i]! - times[i - 1]!);
   return {
     ok: ended && sawDone && !errored,
     ttftMs: times.length ? times[0]! - start : Number.NaN,

@@ -10,8 +10,9 @@ import {
 
 type Field =
   | "name" | "provider" | "baseUrl" | "apiKey" | "models" | "aliases" | "settings"
-  | "weight" | "priority" | "firstByteTimeoutMs" | "idleTimeoutMs" | "enabled";
-const FIELDS = new Set<string>(["name", "provider", "baseUrl", "apiKey", "models", "aliases", "settings", "weight", "priority", "firstByteTimeoutMs", "idleTimeoutMs", "enabled"]);
+  | "weight" | "priority" | "firstByteTimeoutMs" | "idleTimeoutMs" | "enabled"
+  | "rpmLimit" | "tpmLimit" | "probeMode" | "probeIntervalSec" | "probeModel";
+const FIELDS = new Set<string>(["name", "provider", "baseUrl", "apiKey", "models", "aliases", "settings", "weight", "priority", "firstByteTimeoutMs", "idleTimeoutMs", "enabled", "rpmLimit", "tpmLimit", "probeMode", "probeIntervalSec", "probeModel"]);
 type Errors = Partial<Record<Field, string>>;
 
 const baseUrlHint: Record<ProviderKind, string> = {
@@ -48,9 +49,15 @@ function readForm(fd: FormData, editing: boolean, clearKey: boolean): { input?: 
   const settings = parseSettings(text("settings"));
   if (!settings.ok) errors.settings = settings.message;
   const ints: Record<string, number | undefined> = {};
-  for (const [k, label] of [["weight", "Weight"], ["priority", "Priority"], ["firstByteTimeoutMs", "First-byte timeout"], ["idleTimeoutMs", "Idle timeout"]] as const) {
+  for (const [k, label] of [["weight", "Weight"], ["priority", "Priority"], ["firstByteTimeoutMs", "First-byte timeout"], ["idleTimeoutMs", "Idle timeout"], ["probeIntervalSec", "Probe interval"]] as const) {
     const n = parseInteger(text(k), label);
     if (n.ok) ints[k] = n.value;
+    else errors[k] = n.message;
+  }
+  const limits: Record<string, number | null> = {};
+  for (const [k, label] of [["rpmLimit", "RPM limit"], ["tpmLimit", "TPM limit"]] as const) {
+    const n = parseInteger(text(k), label);
+    if (n.ok) limits[k] = n.value ?? null;
     else errors[k] = n.message;
   }
   if (Object.keys(errors).length) return { errors };
@@ -64,6 +71,9 @@ function readForm(fd: FormData, editing: boolean, clearKey: boolean): { input?: 
     aliases: aliases.ok ? aliases.value : {},
     settings: settings.ok ? settings.value : {},
     enabled: fd.get("enabled") === "on",
+    ...limits,
+    probeMode: text("probeMode") || "off",
+    probeModel: text("probeModel").trim() || null,
     ...Object.fromEntries(Object.entries(ints).filter(([, v]) => v !== undefined)),
   };
   // On edit an empty key field keeps the stored key; "clear" removes it.
@@ -202,6 +212,15 @@ export function AccountForm({ account, onDone, onCancel }: { account?: AccountVi
       <TextField label="Priority" name="priority" type="number" inputMode="numeric" min={0} max={100} step={1} defaultValue={account?.priority ?? 0} hint="Lower is tried first" error={errors.priority} />
       <TextField label="First-byte timeout (ms)" name="firstByteTimeoutMs" type="number" inputMode="numeric" min={100} max={600000} step={100} defaultValue={account?.firstByteTimeoutMs ?? 30000} error={errors.firstByteTimeoutMs} />
       <TextField label="Idle timeout (ms)" name="idleTimeoutMs" type="number" inputMode="numeric" min={100} max={600000} step={100} defaultValue={account?.idleTimeoutMs ?? 60000} error={errors.idleTimeoutMs} />
+      <TextField label="RPM limit" name="rpmLimit" type="number" inputMode="numeric" min={1} step={1} defaultValue={account?.rpmLimit ?? ""} hint="The upstream's requests per minute; empty if unknown" error={errors.rpmLimit} />
+      <TextField label="TPM limit" name="tpmLimit" type="number" inputMode="numeric" min={1} step={1} defaultValue={account?.tpmLimit ?? ""} hint="The upstream's tokens per minute; empty if unknown" error={errors.tpmLimit} />
+      <SelectField label="Active probe" name="probeMode" defaultValue={account?.probeMode ?? "off"} error={errors.probeMode}>
+        <option value="off">Off</option>
+        <option value="models">List models</option>
+        <option value="completion">1-token completion</option>
+      </SelectField>
+      <TextField label="Probe interval (s)" name="probeIntervalSec" type="number" inputMode="numeric" min={5} max={86400} step={1} defaultValue={account?.probeIntervalSec ?? 60} error={errors.probeIntervalSec} />
+      <TextField label="Probe model" name="probeModel" autoComplete="off" defaultValue={account?.probeModel ?? ""} placeholder="first listed model" hint="For 1-token probes" error={errors.probeModel} className="sm:col-span-2" />
       <div className="flex items-center gap-2 sm:col-span-2 lg:col-span-4">
         <input id={enabledId} name="enabled" type="checkbox" defaultChecked={account?.enabled ?? true} className="h-4 w-4 rounded border-slate-300" />
         <label htmlFor={enabledId} className="text-sm text-slate-700 dark:text-slate-200">

@@ -17,6 +17,13 @@ export type AccountView = {
   priority: number;
   firstByteTimeoutMs: number;
   idleTimeoutMs: number;
+  rpmLimit: number | null;
+  tpmLimit: number | null;
+  draining: boolean;
+  probeMode: "off" | "models" | "completion";
+  probeIntervalSec: number;
+  probeModel: string | null;
+  modelOverrides: Record<string, { weight?: number; priority?: number }>;
 };
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };

@@ -1,14 +1,15 @@
 import "server-only";
+import { AppError } from "@/lib/http/errors";
+import { loadPrices, priceFor } from "@/lib/usage";
+import { awaitingProbe, headroom, inFlightCount, latencyScore, nextAvailableAt, unavailableReason } from "./health";
+import { modelMatches } from "./model-match";
 import { routableAccounts, type RoutableAccount } from "./registry";
+import { loadRoutingSettings, strategyFor } from "./routing-settings";
+import { orderTier, type Scored } from "./strategies";
+
+export { modelMatches };
 
 export type Candidate = { account: RoutableAccount; upstreamModel: string };
-
-/** Glob match where `*` is any run of characters; everything else is literal. */
-export function modelMatches(pattern: string, model: string): boolean {
-  if (!pattern.includes("*")) return pattern === model;
-  const re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
-  return re.test(model);
-}
 
 /** The upstream model name an account would use for a public name, or null if it does not serve it. */
 export function servedAs(account: Pick<RoutableAccount, "models" | "aliases">, model: string): string | null {
@@ -18,31 +19,81 @@ export function servedAs(account: Pick<RoutableAccount, "models" | "aliases">, m
   return null;
 }
 
-// Weighted shuffle (Efraimidis–Spirakis): each account's key is u^(1/w), so the
-// first pick follows the weights and the rest give a fallback order.
-function weightedOrder(accounts: Candidate[]): Candidate[] {
-  return accounts
-    .map((c) => ({ c, k: c.account.weight > 0 ? Math.random() ** (1 / c.account.weight) : -1 }))
-    .sort((a, b) => b.k - a.k)
-    .map((x) => x.c);
+function overrideFor(account: RoutableAccount, model: string) {
+  if (account.modelOverrides.length === 0) return undefined;
+  return account.modelOverrides.find(([p]) => modelMatches(p, model))?.[1];
 }
 
+function priceOf(model: string, now: number): number {
+  const p = priceFor(model, now);
+  return p ? p.input + p.output : Infinity;
+}
+
+type Entry = Scored<Candidate> & { probe: boolean; saturated: boolean };
+
 /**
- * Candidates for a model, in the order the gateway should try them: by priority
- * tier (lower first), weighted random within a tier. The accounts issue
- * replaces this with health-aware strategies; the contract stays.
+ * Candidates for a model, in the order the gateway should try them.
+ *
+ * - Unavailable accounts are left out: draining, cooling down after a 429, or
+ *   with an open circuit (a half-open one is included while its probe slot is free).
+ * - Priority tiers in order (lower first): a lower tier is reached only when
+ *   every account above it is unavailable or has failed this request.
+ * - Within a tier the strategy (global, or the model's override) orders the
+ *   accounts; a half-open account goes first so its one probe happens, and an
+ *   account at its own RPM/TPM limit goes last.
+ *
+ * Synchronous after the first call (accounts, settings and health are in memory)
+ * and O(n log n) in the number of accounts serving the model.
  */
 export async function pickAccounts(model: string): Promise<Candidate[]> {
-  const all = await routableAccounts();
-  const tiers = new Map<number, Candidate[]>();
+  const [all] = await Promise.all([routableAccounts(), loadRoutingSettings()]);
+  const now = Date.now();
+  const strategy = strategyFor(model);
+  if (strategy === "cheapest") void loadPrices();
+  const tiers = new Map<number, Entry[]>();
+  let serving = 0;
+  let retryAt = Infinity;
   for (const account of all) {
     const upstreamModel = servedAs(account, model);
     if (!upstreamModel) continue;
-    const tier = tiers.get(account.priority) ?? [];
-    tier.push({ account, upstreamModel });
-    tiers.set(account.priority, tier);
+    serving++;
+    if (unavailableReason(account, upstreamModel, now)) {
+      const at = nextAvailableAt(account, upstreamModel);
+      if (at) retryAt = Math.min(retryAt, at);
+      continue;
+    }
+    const ov = overrideFor(account, model);
+    const priority = ov?.priority ?? account.priority;
+    const room = headroom(account, now);
+    const entry: Entry = {
+      item: { account, upstreamModel },
+      weight: ov?.weight ?? account.weight,
+      latency: strategy === "least_latency" ? latencyScore(account, upstreamModel, now) : 0,
+      inFlight: inFlightCount(account.id),
+      headroom: room,
+      price: strategy === "cheapest" ? priceOf(upstreamModel, now) : 0,
+      probe: awaitingProbe(account, upstreamModel, now),
+      saturated: room <= 0,
+    };
+    const tier = tiers.get(priority);
+    if (tier) tier.push(entry);
+    else tiers.set(priority, [entry]);
   }
-  return [...tiers.keys()].sort((a, b) => a - b).flatMap((t) => weightedOrder(tiers.get(t)!));
+  if (serving > 0 && tiers.size === 0) {
+    const wait = Number.isFinite(retryAt) ? Math.max(1, Math.ceil((retryAt - now) / 1000)) : null;
+    throw new AppError("service_unavailable", `No account can serve '${model}' right now: every one is draining, cooling down or has an open circuit`, {
+      headers: wait ? { "retry-after": String(wait) } : {},
+      extra: { code: "no_healthy_account" },
+    });
+  }
+  const out: Candidate[] = [];
+  for (const priority of [...tiers.keys()].sort((a, b) => a - b)) {
+    const ordered = orderTier(strategy, tiers.get(priority)!) as Entry[];
+    for (const e of ordered) if (e.probe) out.push(e.item);
+    for (const e of ordered) if (!e.probe && !e.saturated) out.push(e.item);
+    for (const e of ordered) if (!e.probe && e.saturated) out.push(e.item);
+  }
+  return out;
 }
 
 /** Public model ids served by the enabled accounts: exact names and aliases (globs are not listable). */

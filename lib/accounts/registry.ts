@@ -9,12 +9,29 @@ import { decryptSecret } from "./secrets";
 // drops every instance's snapshot at once; as a backstop the snapshot is also
 // reloaded in the background every REFRESH_MS (serving the old one meanwhile).
 
+export type ModelOverride = { weight?: number; priority?: number };
+
 export type RoutableAccount = UpstreamAccount & {
   models: string[];
   aliases: Record<string, string>;
   weight: number;
   priority: number;
+  /** Health fields (lib/accounts/health.ts): a draining account gets no new calls. */
+  draining: boolean;
+  rpmLimit: number | null;
+  tpmLimit: number | null;
+  probeMode: "off" | "models" | "completion";
+  probeIntervalSec: number;
+  probeModel: string | null;
+  /** [pattern, override] pairs, most specific pattern first. */
+  modelOverrides: [string, ModelOverride][];
 };
+
+function overridesOf(v: unknown): [string, ModelOverride][] {
+  const entries = Object.entries((v ?? {}) as Record<string, ModelOverride>);
+  const rank = (p: string) => (p.includes("*") ? p.replace(/\*/g, "").length : Number.MAX_SAFE_INTEGER);
+  return entries.sort((a, b) => rank(b[0]) - rank(a[0]));
+}
 
 const REFRESH_MS = Number(process.env.ACCOUNT_REFRESH_MS ?? 5000);
 
@@ -42,6 +59,8 @@ async function load(): Promise<Snapshot> {
       settings: (r.settings ?? {}) as Record<string, unknown>,
       timeouts: { firstByteMs: r.firstByteTimeoutMs, idleMs: r.idleTimeoutMs },
       models: r.models, aliases: (r.aliases ?? {}) as Record<string, string>, weight: r.weight, priority: r.priority,
+      draining: r.draining, rpmLimit: r.rpmLimit, tpmLimit: r.tpmLimit, probeMode: r.probeMode,
+      probeIntervalSec: r.probeIntervalSec, probeModel: r.probeModel, modelOverrides: overridesOf(r.modelOverrides),
     });
   }
   const snap = { at: Date.now(), accounts };

@@ -29,6 +29,12 @@ const fields = {
   priority: z.number().int().min(0).max(100),
   firstByteTimeoutMs: z.number().int().min(100).max(600_000),
   idleTimeoutMs: z.number().int().min(100).max(600_000),
+  rpmLimit: z.number().int().min(1).max(100_000_000).nullable(),
+  tpmLimit: z.number().int().min(1).max(2_000_000_000).nullable(),
+  probeMode: z.enum(["off", "models", "completion"]),
+  probeIntervalSec: z.number().int().min(5).max(86_400),
+  probeModel: modelPattern.nullable(),
+  modelOverrides: z.record(modelPattern, z.object({ weight: z.number().int().min(0).max(1000).optional(), priority: z.number().int().min(0).max(100).optional() })),
 };
 
 export const createAccountInput = z
@@ -42,6 +48,12 @@ export const createAccountInput = z
     priority: fields.priority.default(0),
     firstByteTimeoutMs: fields.firstByteTimeoutMs.default(30_000),
     idleTimeoutMs: fields.idleTimeoutMs.default(60_000),
+    rpmLimit: fields.rpmLimit.default(null),
+    tpmLimit: fields.tpmLimit.default(null),
+    probeMode: fields.probeMode.default("off"),
+    probeIntervalSec: fields.probeIntervalSec.default(60),
+    probeModel: fields.probeModel.default(null),
+    modelOverrides: fields.modelOverrides.default({}),
   })
   .refine((a) => a.provider !== "azure" || a.baseUrl, {
     message: "is required for Azure (the deployment URL)",
@@ -52,3 +64,53 @@ export type CreateAccountInput = z.input<typeof createAccountInput>;
 /** Every field optional; `apiKey: null` clears the secret, absent keeps it. */
 export const updateAccountInput = z.object(fields).partial();
 export type UpdateAccountInput = z.input<typeof updateAccountInput>;
+
+// ─── Account health: routing settings and admin actions ───
+
+export const routingStrategies = ["weighted", "least_latency", "least_busy", "most_headroom", "cheapest"] as const;
+export const routingStrategy = z.enum(routingStrategies);
+export type RoutingStrategy = z.infer<typeof routingStrategy>;
+
+export const strategyLabels: Record<RoutingStrategy, string> = {
+  weighted: "Weighted random",
+  least_latency: "Least latency (EWMA, power of two choices)",
+  least_busy: "Least busy (fewest calls in flight)",
+  most_headroom: "Most rate-limit headroom",
+  cheapest: "Cheapest (model price)",
+};
+
+/** Circuit-breaker thresholds; every field has a default (lib/accounts/routing-settings.ts). */
+export const circuitSettings = z.object({
+  /** Opens after this many consecutive failures. */
+  consecutiveFailures: z.number().int().min(1).max(1000),
+  /** …or when the error rate over the window exceeds this fraction… */
+  errorRate: z.number().min(0.01).max(1),
+  windowMs: z.number().int().min(1000).max(3_600_000),
+  /** …with at least this many requests in the window. */
+  minRequests: z.number().int().min(1).max(100_000),
+  /** First cooldown; doubles on each trip that follows a recent one, up to maxCooldownMs. */
+  cooldownMs: z.number().int().min(100).max(3_600_000),
+  maxCooldownMs: z.number().int().min(100).max(86_400_000),
+  /** Used for a 429 without Retry-After. */
+  rateLimitCooldownMs: z.number().int().min(0).max(3_600_000),
+});
+export type CircuitSettings = z.infer<typeof circuitSettings>;
+
+export const routingSettings = z.object({
+  strategy: routingStrategy,
+  /** Model pattern (globs allowed) → strategy; the most specific match wins. */
+  modelStrategies: z.record(modelPattern, routingStrategy),
+  circuit: circuitSettings,
+});
+export type RoutingSettings = z.infer<typeof routingSettings>;
+
+export const updateRoutingSettingsInput = z.object({
+  strategy: routingStrategy.optional(),
+  modelStrategies: z.record(modelPattern, routingStrategy).optional(),
+  circuit: circuitSettings.partial().optional(),
+});
+export type UpdateRoutingSettingsInput = z.input<typeof updateRoutingSettingsInput>;
+
+export const accountHealthActions = ["disable", "enable", "drain", "undrain", "reset_circuit", "probe"] as const;
+export const accountHealthAction = z.object({ action: z.enum(accountHealthActions) });
+export type AccountHealthAction = (typeof accountHealthActions)[number];

@@ -11,6 +11,7 @@ import { invalidateRegistry } from "./registry";
 export const publicAccountFields = {
   id: true, name: true, provider: true, baseUrl: true, secretLast4: true, models: true, aliases: true,
   settings: true, enabled: true, weight: true, priority: true, firstByteTimeoutMs: true, idleTimeoutMs: true,
+  rpmLimit: true, tpmLimit: true, draining: true, probeMode: true, probeIntervalSec: true, probeModel: true, modelOverrides: true,
   createdAt: true, updatedAt: true,
 } as const satisfies Prisma.ProviderAccountSelect;
 
@@ -38,6 +39,8 @@ export async function createAccount(actor: Principal, input: unknown, ip?: strin
         secretLast4: data.apiKey ? last4(data.apiKey) : null,
         models: data.models, aliases: asJson(data.aliases), settings: asJson(data.settings), enabled: data.enabled,
         weight: data.weight, priority: data.priority, firstByteTimeoutMs: data.firstByteTimeoutMs, idleTimeoutMs: data.idleTimeoutMs,
+        rpmLimit: data.rpmLimit, tpmLimit: data.tpmLimit, probeMode: data.probeMode, probeIntervalSec: data.probeIntervalSec,
+        probeModel: data.probeModel, modelOverrides: asJson(data.modelOverrides),
       },
       select: publicAccountFields,
     });
@@ -49,7 +52,7 @@ export async function createAccount(actor: Principal, input: unknown, ip?: strin
 
 export async function updateAccount(actor: Principal, id: string, input: unknown, ip?: string | null): Promise<PublicAccount> {
   const data = updateAccountInput.parse(input);
-  const { apiKey, aliases, settings, ...rest } = data;
+  const { apiKey, aliases, settings, modelOverrides, ...rest } = data;
   const row = await withAudit(actor, { action: "account.update", targetType: "account", ip }, async (tx) => {
     const before = await tx.providerAccount.findUnique({ where: { id }, select: publicAccountFields });
     if (!before) throw notFound("Account");
@@ -59,6 +62,7 @@ export async function updateAccount(actor: Principal, id: string, input: unknown
         ...rest,
         ...(aliases !== undefined ? { aliases: asJson(aliases) } : {}),
         ...(settings !== undefined ? { settings: asJson(settings) } : {}),
+        ...(modelOverrides !== undefined ? { modelOverrides: asJson(modelOverrides) } : {}),
         ...(apiKey !== undefined
           ? { secretCiphertext: apiKey ? encryptSecret(apiKey) : null, secretLast4: apiKey ? last4(apiKey) : null }
           : {}),

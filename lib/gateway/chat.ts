@@ -4,14 +4,15 @@ import {
   adapterFor, countChatTokens, countTokens, isAbortError, isProviderError, isUsageChunk,
   type ChatCompletionChunk, type ChatCompletionRequest, type Usage,
 } from "@/lib/providers";
-import { callStarted, pickAccounts, reportFailure, reportSuccess, type Candidate } from "@/lib/accounts";
+import { callStarted, pickAccounts, reportFailure as reportFailureToPool, reportSuccess, type Candidate } from "@/lib/accounts";
 import { admit } from "@/lib/quota";
 import { recordUsage, type UsageEventInput, type UsageStatus } from "@/lib/usage";
 import type { Principal } from "@/lib/auth/principal";
 import { AppError, toAppError } from "@/lib/http/errors";
 import { json } from "@/lib/http/route";
-import { SSE_DONE, SSE_HEADERS, sseData, sseError } from "@/lib/http/sse";
-import { logger, trackStream } from "@/lib/observability";
+import { SSE_DONE, SSE_HEADERS, sseData, sseError, sseEvent } from "@/lib/http/sse";
+import { filterChunks, filterCompletion, filterRequest, resolveFilter, segmentOf, type CompiledFilter, type FilterConfig } from "@/lib/filters";
+import { logger, trackStream, trackCall, recordGatewayCall, recordUpstreamError, startGatewayTrace, type GatewayTrace } from "@/lib/observability";
 import { AllAttemptsFailed, withFailover } from "./retry";
 import { assertModelAllowed } from "./scopes";
 
@@ -29,22 +30,37 @@ export type GatewayOptions = {
   /** Extra top-level fields for the response body and the first chunk (prompt, version, variant…). */
   bodyExtras?: Record<string, unknown>;
   headers?: Record<string, string>;
+  /** Extra content-filter configuration (a prompt's), merged with the API key's (lib/filters). */
+  filters?: FilterConfig | null;
 };
 
 export function newCompletionId(): string {
   return `chatcmpl-${randomBytes(15).toString("base64url")}`;
 }
 
-type Settle = (status: UsageStatus, fields?: Partial<UsageEventInput>) => void;
+type Settle = ((status: UsageStatus, fields?: Partial<UsageEventInput>) => void) & { trace?: GatewayTrace };
+
+// Every failed upstream attempt (retries included) is counted by account and code before the pool hears of it.
+const reportFailure: typeof reportFailureToPool = (c, err) => {
+  recordUpstreamError(c.account.id, err.code);
+  reportFailureToPool(c, err);
+};
 
 type Settler = Settle & { reservation?: unknown };
 
 function settler(principal: Principal, req: ChatCompletionRequest, completionId: string, started: number, opts: GatewayOptions): Settler {
   let settled = false;
+  // The one place every call ends: the usage event, its metrics and the end of its trace.
+  const record = (e: UsageEventInput) => {
+    untrack();
+    recordUsage(e);
+    recordGatewayCall(e);
+    fn.trace?.end(e);
+  };
   const fn: Settler = (status, fields = {}) => {
     if (settled) return;
     settled = true;
-    recordUsage({
+    record({
       completionId,
       createdAt: new Date(Date.now() - (performance.now() - started)),
       apiKeyId: principal.kind === "apiKey" && principal.key.id ? principal.key.id : null,
@@ -59,6 +75,9 @@ function settler(principal: Principal, req: ChatCompletionRequest, completionId:
       ...fields,
     });
   };
+  // At the shutdown deadline a call still unsettled is settled as an error, so its usage is in the final flush.
+  const untrack = trackCall(() => fn("error", { errorCode: "shutting_down" }));
+  fn.trace = startGatewayTrace(() => ({ "promptgate.completion_id": completionId, "gen_ai.request.model": req.model, "promptgate.stream": req.stream === true }));
   return fn;
 }
 
@@ -97,8 +116,15 @@ export async function chat(principal: Principal, req: ChatCompletionRequest, sig
   // resolve + route + admit
   let candidates: Candidate[];
   let admissionHeaders: Record<string, string> = {};
+  let filter: CompiledFilter | null = null;
   try {
+    // filter (request side): null unless the key or the prompt configures one, so unfiltered calls do no filter work.
+    settle.trace?.stage("filter");
+    filter = await resolveFilter(principal, opts.filters);
+    if (filter) req = filterRequest(filter, req);
+    settle.trace?.stage("resolve");
     assertModelAllowed(principal, req.model);
+    settle.trace?.stage("route");
     candidates = await pickAccounts(req.model);
     if (opts.accountId) candidates = candidates.filter((c) => c.account.id === opts.accountId);
     if (candidates.length === 0) {
@@ -106,6 +132,7 @@ export async function chat(principal: Principal, req: ChatCompletionRequest, sig
         param: "model", extra: { code: "model_not_found" },
       });
     }
+    settle.trace?.stage("admit");
     const admission = await admit(principal, req, { completionId });
     settle.reservation = admission.reservation;
     admissionHeaders = admission.headers;
@@ -116,12 +143,13 @@ export async function chat(principal: Principal, req: ChatCompletionRequest, sig
     throw e;
   }
   const headers: Record<string, string> = { "x-promptgate-completion-id": completionId, ...admissionHeaders, ...opts.headers };
-  return req.stream ? stream(req, candidates, signal, settle, started, completionId, headers, opts) : complete(req, candidates, signal, settle, completionId, headers, opts);
+  settle.trace?.stage("upstream");
+  return req.stream ? stream(req, candidates, signal, settle, started, completionId, headers, opts, filter) : complete(req, candidates, signal, settle, completionId, headers, opts, filter);
 }
 
 async function complete(
   req: ChatCompletionRequest, candidates: Candidate[], signal: AbortSignal, settle: Settle,
-  completionId: string, headers: Record<string, string>, opts: GatewayOptions,
+  completionId: string, headers: Record<string, string>, opts: GatewayOptions, filter: CompiledFilter | null = null,
 ): Promise<Response> {
   try {
     const { value, candidate, attempts } = await withFailover(
@@ -142,7 +170,7 @@ async function complete(
       reportFailure,
     );
     settle("ok", { ...accountFields(candidate), ...usageFields(value.usage), attempts });
-    return json({ ...value.completion, id: completionId, ...opts.bodyExtras }, { headers });
+    return json({ ...(filter ? filterCompletion(filter, value.completion) : value.completion), id: completionId, ...opts.bodyExtras }, { headers });
   } catch (err) {
     if (isAbortError(err) || signal.aborted) {
       settle("client_aborted", { errorCode: "client_aborted", inputTokens: safeCount(() => countChatTokens(req.model, req.messages)) });
@@ -173,7 +201,7 @@ function deltaText(chunk: ChatCompletionChunk): string {
 
 async function stream(
   req: ChatCompletionRequest, candidates: Candidate[], signal: AbortSignal, settle: Settle, started: number,
-  completionId: string, headers: Record<string, string>, opts: GatewayOptions,
+  completionId: string, headers: Record<string, string>, opts: GatewayOptions, filter: CompiledFilter | null = null,
 ): Promise<Response> {
   // Open the upstream and read its first chunk before answering: until then a
   // failure can still be retried or failed over without the client noticing.
@@ -216,12 +244,16 @@ async function stream(
   const { upstream, it, candidate, attempts } = { ...opened.value, candidate: opened.candidate, attempts: opened.attempts };
   const includeUsage = req.stream_options?.include_usage === true;
   const ttftMs = Math.round(performance.now() - started);
-  let pending: IteratorResult<ChatCompletionChunk> | null = opened.value.first;
+  settle.trace?.event("first_token", { "promptgate.ttft_ms": ttftMs });
+  settle.trace?.stage("stream", { "promptgate.filtered": filter !== null });
+  // filter (stream side): masks across chunk boundaries, holding back at most the longest pattern - 1 characters.
+  const source: AsyncIterator<ChatCompletionChunk> = filter ? filterChunks(filter, opened.value.first, it) : it;
+  let pending: IteratorResult<ChatCompletionChunk> | null = filter ? null : opened.value.first;
   let usage: Usage | null = null;
   let text = "";
   let firstSent = false;
 
-  const untrack = trackStream();
+  const untrack = trackStream(() => endForShutdown());
   const callDone = opened.value.done;
   const callStart = opened.value.t;
   const finish = (status: UsageStatus, errorCode: string | null = null) => {
@@ -235,13 +267,33 @@ async function stream(
     settle(status, { ...accountFields(candidate), ...counted, ttftMs, attempts, errorCode });
   };
 
+  // At the shutdown deadline (lib/observability/lifecycle.ts) a stream still
+  // open ends with an explicit error event, never a silent cut, and is settled
+  // before the usage writer's final flush. A pull in progress then fails on the
+  // closed upstream or controller and returns quietly.
+  let ctrl: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let shuttingDown = false;
+  const endForShutdown = () => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    try {
+      ctrl?.enqueue(sseError({ message: "The server is shutting down; the stream was ended before it finished", type: "server_error", code: "shutting_down" }));
+      ctrl?.close();
+    } catch {}
+    upstream.close();
+    finish("error", "shutting_down");
+  };
+
   const body = new ReadableStream<Uint8Array>(
     {
+      start(controller) {
+        ctrl = controller;
+      },
       async pull(controller) {
         try {
           // Loop until one frame is enqueued: a pull that enqueues nothing would stall the reader.
           for (;;) {
-            const r = pending ?? (await it.next());
+            const r = pending ?? (await source.next());
             pending = null;
             if (r.done) {
               controller.enqueue(SSE_DONE);
@@ -250,6 +302,11 @@ async function stream(
               return;
             }
             const chunk = r.value;
+            const segment = filter ? segmentOf(chunk) : null;
+            if (segment) {
+              controller.enqueue(sseEvent("segment", { ...chunk, id: completionId }));
+              return;
+            }
             if (isUsageChunk(chunk)) {
               usage = chunk.usage ?? null;
               if (!includeUsage) continue;
@@ -263,6 +320,7 @@ async function stream(
             return;
           }
         } catch (err) {
+          if (shuttingDown) return;
           if (isAbortError(err) || signal.aborted) {
             finish("client_aborted", "client_aborted");
             try {

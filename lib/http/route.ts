@@ -2,7 +2,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import { config } from "@/lib/config";
-import { logger, type Logger } from "@/lib/observability";
+import { logger, recordHttpRequest, withRequestTrace, type Logger } from "@/lib/observability";
 import { auth, verifyApiKey, currentUser, hasRole, isAdminPrincipal, type Principal, type Role } from "@/lib/auth";
 import { clientIpFrom } from "@/lib/auth/client-ip";
 import { AppError, errorResponse, toAppError, type Envelope } from "./errors";
@@ -110,12 +110,13 @@ export function apiRoute<B extends Schema | undefined = undefined, Q extends Sch
       const body = opts.body ? opts.body.parse(await readJsonBody(req, opts.maxBodyBytes ?? config().MAX_BODY_BYTES)) : undefined;
       const query = opts.query ? opts.query.parse(queryObject(url)) : undefined;
       const params = (await nextCtx?.params) as P;
-      const out = await handler({
+      // Spans started by the handler join the caller's trace (traceparent) and carry the request id.
+      const out = await withRequestTrace(requestId, req.headers.get("traceparent"), () => handler({
         req, url, params, principal, requestId, ip, log,
         body: body as Out<B>,
         query: query as Out<Q>,
         signal: req.signal,
-      });
+      }));
       res = out instanceof Response ? out : out === undefined ? new Response(null, { status: 204 }) : json(out);
       res.headers.set("x-request-id", requestId);
     } catch (e) {
@@ -123,10 +124,9 @@ export function apiRoute<B extends Schema | undefined = undefined, Q extends Sch
       if (err.status >= 500 && err.code === "internal_error") log.error({ err: e, path: url.pathname }, "unhandled error");
       res = errorResponse(err, envelope, requestId);
     }
-    log.info(
-      { method: req.method, path: url.pathname, status: res.status, ms: Math.round((performance.now() - started) * 10) / 10 },
-      "request",
-    );
+    const ms = performance.now() - started;
+    log.info({ method: req.method, path: url.pathname, status: res.status, ms: Math.round(ms * 10) / 10 }, "request");
+    recordHttpRequest(req.method, url.pathname, res.status, ms);
     return res;
   };
 }

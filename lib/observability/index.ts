@@ -1,4 +1,14 @@
 import "server-only";
 export { logger, createLogger, redactPaths, type Logger } from "./logger";
 export { readiness, type Readiness } from "./health";
-export { trackStream, isDraining, activeStreams, onShutdown, installShutdown } from "./lifecycle";
+export { trackStream, trackCall, isDraining, activeStreams, activeCalls, onShutdown, installShutdown, abortInFlight } from "./lifecycle";
+export {
+  metrics, recordHttpRequest, recordGatewayCall, recordUpstreamError, recordQuotaRejection, setCircuitState, recordUsageFlush,
+  routeLabel, CIRCUIT_STATES, LATENCY_BUCKETS, type CircuitState, type GatewayOutcome,
+} from "./metrics";
+export {
+  startSpan, startGatewayTrace, withRequestTrace, traceparentOf, setSpanExporter, flushSpans, tracingEnabled,
+  InMemorySpanExporter, OtlpHttpExporter, otlpExporterFromEnv, GatewayTrace,
+  type Span, type SpanExporter, type FinishedSpan, type Attributes,
+} from "./tracing";
+export { sloStatus, sloTargets, sloReport, SLO_DEFAULTS, SLO_WINDOW_DAYS, type SloStatus, type SloTargets, type Objective } from "./slo";

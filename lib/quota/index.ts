@@ -1,18 +1,19 @@
 import "server-only";
-import type { Principal } from "@/lib/auth/principal";
-import type { ChatCompletionRequest } from "@/lib/providers";
+import { registerSettlement } from "./settle";
 
-// Admission control for the gateway: reserve before the upstream call (one
-// database round trip), settle after it (batched with the usage write). This
-// is the seam; the quota domain is built behind it.
+// Quotas and rate limits: policies, reserve-then-settle admission, rate-limit
+// headers, the sweeper and the status views. See README.md for the invariants.
+// The gateway imports admit() from here, which also registers settlement with
+// the usage writer (same transaction as the usage insert, fresh events only).
+registerSettlement();
 
-export type Admission = {
-  /** Rate-limit headers for the response (x-ratelimit-*). */
-  headers: Record<string, string>;
-  /** Opaque reservation handle carried on the usage event and settled with it; null when nothing was reserved. */
-  reservation: unknown;
-};
-
-export async function admit(_principal: Principal, _req: ChatCompletionRequest, _ctx: { completionId: string }): Promise<Admission> {
-  return { headers: {}, reservation: null };
-}
+export { admit, isReservation, type Admission, type Reservation, type HeldCounter } from "./reserve";
+export { listPolicies, getPolicy, createPolicy, updatePolicy, deletePolicy, enabledPolicies } from "./policies";
+export { quotaStatus, quotaOverview, policiesForKeys, statusOf, type PolicyStatus, type KeyQuotaOverview } from "./status";
+export { sweepQuotas, ensureSweeper, stopSweeper, RESERVATION_TTL_MS } from "./sweeper";
+export { settleBatch } from "./settle";
+export { setQuotaClock, windowStart, windowEnd, formatDuration, rateLimitHeaders, subjectFor, completionBudget } from "./windows";
+export {
+  createQuotaPolicyInput, updateQuotaPolicyInput, quotaStatusQuery, limitFields, quotaScopes, scopeLabels,
+  type CreateQuotaPolicyInput, type UpdateQuotaPolicyInput, type PolicyView, type LimitStatus, type QuotaScope, type QuotaPeriod,
+} from "./schemas";

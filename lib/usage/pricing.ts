@@ -1,5 +1,5 @@
 import "server-only";
-import { db } from "@/lib/db";
+import { db, onInvalidate } from "@/lib/db";
 import { logger } from "@/lib/observability";
 
 // Prices per 1M tokens, held in memory and refreshed every minute; cost is
@@ -14,7 +14,16 @@ let rows: PriceRow[] = [];
 let loadedAt = 0;
 let loading: Promise<void> | undefined;
 
+let subscribed = false;
+
 export async function loadPrices(force = false): Promise<void> {
+  if (!subscribed) {
+    subscribed = true;
+    // An admin's price change (lib/usage/prices.ts) reaches every instance before its next batch.
+    onInvalidate("prices", () => {
+      loadedAt = 0;
+    });
+  }
   if (!force && Date.now() - loadedAt < REFRESH_MS) return;
   loading ??= (async () => {
     try {

@@ -1,7 +1,7 @@
 import "server-only";
 import type { PoolClient } from "pg";
 import { pool } from "@/lib/db";
-import { logger } from "@/lib/observability";
+import { logger, recordUsageFlush } from "@/lib/observability";
 import { costOf, loadPrices, priceFor } from "./pricing";
 
 // Usage events leave the request path at once: they are queued in memory and
@@ -82,10 +82,13 @@ async function flushOnce(): Promise<void> {
   if (state.queue.length === 0) return;
   state.flushing = (async () => {
     const batch = state.queue.splice(0, BATCH_MAX);
+    const t = performance.now();
     try {
-      await writeBatch(batch);
+      const written = await writeBatch(batch);
+      recordUsageFlush("ok", performance.now() - t, written);
       state.failures = 0;
     } catch (err) {
+      recordUsageFlush("failed", performance.now() - t);
       // Keep the events, in order, and try again with backoff; never drop them silently.
       state.queue.unshift(...batch);
       state.failures++;
@@ -122,7 +125,8 @@ SELECT * FROM unnest(${COLUMNS.map(([, t], i) => `$${i + 1}::${t}[]`).join(", ")
 ON CONFLICT ("completionId") DO NOTHING
 RETURNING "completionId"`;
 
-async function writeBatch(batch: UsageEventInput[]): Promise<void> {
+/** Prices and writes one batch now, hooks included; exported for concurrent-writer tests and seeding. */
+export async function writeBatch(batch: UsageEventInput[]): Promise<PricedUsageEvent[]> {
   await loadPrices();
   const cols: unknown[][] = COLUMNS.map(() => []);
   const priced: PricedUsageEvent[] = [];
@@ -144,7 +148,7 @@ async function writeBatch(batch: UsageEventInput[]): Promise<void> {
   }
   if (hooks.size === 0) {
     await pool().query(INSERT_SQL, cols);
-    return;
+    return priced;
   }
   // Events and everything derived from them (rollups, quota settlement) commit together or not at all.
   const client = await pool().connect();
@@ -156,6 +160,7 @@ async function writeBatch(batch: UsageEventInput[]): Promise<void> {
     const fresh = inserted.size === priced.length ? priced : priced.filter((e) => inserted.has(e.completionId));
     for (const hook of hooks.values()) await hook(client, fresh);
     await client.query("COMMIT");
+    return fresh;
   } catch (err) {
     await client.query("ROLLBACK").catch(() => {});
     throw err;

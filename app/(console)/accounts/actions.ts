@@ -1,7 +1,9 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { createAccount, deleteAccount, testConnection, updateAccount } from "@/lib/accounts";
+import {
+  accountHealthDetail, accountHealthReport, createAccount, deleteAccount, runHealthAction, testConnection, updateAccount, updateRoutingSettings,
+} from "@/lib/accounts";
 import { authedAction } from "@/lib/auth";
 
 // The id comes from the browser like everything else: check it is one before
@@ -31,3 +33,19 @@ export const deleteAccountAction = authedAction("admin", async (actor, id: unkno
 });
 
 export const testAccountAction = authedAction("admin", async (actor, id: unknown, ip) => testConnection(actor, accountId.parse(id), ip));
+
+// ─── Account health ───
+
+// Reads for the live health views (TanStack Query polls these): any signed-in user.
+export const accountHealthQuery = authedAction("viewer", async () => accountHealthReport());
+export const accountHealthDetailQuery = authedAction("viewer", async (_actor, id: unknown) => accountHealthDetail(accountId.parse(id)));
+
+const healthActionInput = z.object({ id: accountId, action: z.string() });
+
+/** Disable, enable, drain, undrain, reset circuit or probe now: admin only, audited. */
+export const accountHealthActionAction = authedAction("admin", async (actor, input: unknown, ip) => {
+  const { id, action } = healthActionInput.parse(input);
+  return refresh(await runHealthAction(actor, id, { action }, ip));
+});
+
+export const updateRoutingAction = authedAction("admin", async (actor, input: unknown, ip) => refresh(await updateRoutingSettings(actor, input, ip)));

@@ -3,7 +3,9 @@ import { Table, Th } from "@/components/ui/table";
 import { AccountForm } from "@/components/accounts/account-form";
 import { AccountRow } from "@/components/accounts/account-row";
 import type { AccountView } from "@/components/accounts/account-values";
-import { listAccounts } from "@/lib/accounts";
+import { AccountHealthTable } from "@/components/accounts/health-table";
+import { RoutingSettingsForm } from "@/components/accounts/routing-form";
+import { accountHealthReport, getRoutingSettings, listAccounts } from "@/lib/accounts";
 import { hasRole, requireRole } from "@/lib/auth";
 
 export const metadata = { title: "Accounts" };
@@ -11,12 +13,15 @@ export const metadata = { title: "Accounts" };
 export default async function AccountsPage() {
   const me = await requireRole("viewer", "page");
   const canEdit = hasRole(me.role, "admin");
-  const accounts: AccountView[] = (await listAccounts()).map((a) => ({
+  const [rows, health, routing] = await Promise.all([listAccounts(), accountHealthReport(), getRoutingSettings()]);
+  const accounts: AccountView[] = rows.map((a) => ({
     id: a.id, name: a.name, provider: a.provider, baseUrl: a.baseUrl, secretLast4: a.secretLast4, models: a.models,
     aliases: (a.aliases ?? {}) as Record<string, string>,
     // Settings may hold extra upstream headers; only the admins who edit them need them.
     settings: canEdit ? ((a.settings ?? {}) as Record<string, unknown>) : {},
     enabled: a.enabled, weight: a.weight, priority: a.priority, firstByteTimeoutMs: a.firstByteTimeoutMs, idleTimeoutMs: a.idleTimeoutMs,
+    rpmLimit: a.rpmLimit, tpmLimit: a.tpmLimit, draining: a.draining, probeMode: a.probeMode, probeIntervalSec: a.probeIntervalSec, probeModel: a.probeModel,
+    modelOverrides: (a.modelOverrides ?? {}) as AccountView["modelOverrides"],
   }));
   return (
     <>
@@ -34,6 +39,9 @@ export default async function AccountsPage() {
             : "An admin can add one."}
         </EmptyState>
       ) : (
+        <>
+        <AccountHealthTable initial={health} canEdit={canEdit} />
+        <h2 className="mb-2 text-lg font-semibold">Configuration</h2>
         <Table caption="Provider accounts">
           <thead className="bg-slate-50 dark:bg-slate-800/50">
             <tr>
@@ -54,7 +62,11 @@ export default async function AccountsPage() {
             ))}
           </tbody>
         </Table>
+        </>
       )}
+      <Card title="Routing" className="mt-6">
+        <RoutingSettingsForm settings={routing} canEdit={canEdit} />
+      </Card>
       {canEdit && (
         <Card title="Add an account" className="mt-6">
           <AccountForm />

@@ -1,6 +1,7 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { authedAction, createApiKey, revokeApiKey } from "@/lib/auth";
+import { setKeyFilters } from "@/lib/filters";
 
 export const createApiKeyAction = authedAction("admin", async (actor, input: unknown, ip) => {
   const { key, row } = await createApiKey(actor, input, ip);
@@ -12,4 +13,10 @@ export const revokeApiKeyAction = authedAction("admin", async (actor, id: string
   const row = await revokeApiKey(actor, id, ip);
   revalidatePath("/keys");
   return { id: row.id };
+});
+
+export const updateKeyFiltersAction = authedAction("admin", async (actor, input: { id: string; filters: unknown }, ip) => {
+  const filters = await setKeyFilters(actor, String(input?.id ?? ""), input?.filters, ip);
+  revalidatePath(`/keys/${input.id}`);
+  return { terms: filters.terms.length };
 });

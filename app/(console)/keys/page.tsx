@@ -1,10 +1,13 @@
+import Link from "next/link";
 import { Badge } from "@/components/ui/badge";
 import { Card, EmptyState, PageHeader } from "@/components/ui/card";
 import { formatDateTime } from "@/components/ui/format";
 import { Table, Td, Th } from "@/components/ui/table";
 import { CreateKeyForm } from "@/components/keys/create-key-form";
 import { RevokeKeyButton } from "@/components/keys/revoke-key-button";
+import { KeyPolicies } from "@/components/quotas/key-policies";
 import { keyStatus, listApiKeys, requireRole } from "@/lib/auth";
+import { policiesForKeys } from "@/lib/quota";
 
 export const metadata = { title: "API keys" };
 
@@ -12,7 +15,7 @@ const tone = { active: "green", revoked: "red", expired: "amber" } as const;
 
 export default async function KeysPage() {
   await requireRole("admin", "page");
-  const keys = await listApiKeys();
+  const [keys, quotas] = await Promise.all([listApiKeys(), policiesForKeys()]);
   return (
     <>
       <PageHeader title="API keys" description="Keys that apps use to call the gateway. A key is shown once, when it is created." />
@@ -31,6 +34,7 @@ export default async function KeysPage() {
               <Th>Last used</Th>
               <Th>Expires</Th>
               <Th>Status</Th>
+              <Th>Quotas</Th>
               <Th>Created by</Th>
               <Th className="text-right">Actions</Th>
             </tr>
@@ -54,8 +58,18 @@ export default async function KeysPage() {
                   <Td>
                     <Badge tone={tone[status]}>{status}</Badge>
                   </Td>
+                  <td className="px-3 py-2 align-middle">
+                    <KeyPolicies keyId={k.id} policies={quotas.get(k.id) ?? []} />
+                  </td>
                   <Td>{k.createdBy?.email ?? "—"}</Td>
-                  <Td className="text-right">{status === "active" && <RevokeKeyButton id={k.id} name={k.name} />}</Td>
+                  <Td className="text-right">
+                    <span className="inline-flex items-center gap-2">
+                      <Link href={`/keys/${k.id}`} className="text-sm text-indigo-700 underline dark:text-indigo-300">
+                        Security<span className="sr-only"> settings for {k.name}</span>
+                      </Link>
+                      {status === "active" && <RevokeKeyButton id={k.id} name={k.name} />}
+                    </span>
+                  </Td>
                 </tr>
               );
             })}

@@ -1,0 +1,37 @@
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { Badge } from "@/components/ui/badge";
+import { Card, PageHeader } from "@/components/ui/card";
+import { KeyFilterForm } from "@/components/keys/key-filter-form";
+import { keyStatus, listApiKeys, requireRole } from "@/lib/auth";
+import { getKeyPolicy } from "@/lib/filters";
+
+export const metadata = { title: "API key security" };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export default async function KeySecurityPage({ params }: { params: Promise<{ id: string }> }) {
+  await requireRole("admin", "page");
+  const { id } = await params;
+  if (!UUID.test(id)) notFound();
+  const key = (await listApiKeys()).find((k) => k.id === id);
+  if (!key) notFound();
+  const policy = await getKeyPolicy(id);
+  return (
+    <>
+      <p className="mb-2 text-sm">
+        <Link href="/keys" className="text-indigo-700 underline dark:text-indigo-300">
+          ← API keys
+        </Link>
+      </p>
+      <PageHeader
+        title={`Key security: ${key.name}`}
+        description="Content filters mask sensitive words and personal data in this key's responses (also when a value is split across streamed chunks), and can mask or refuse requests."
+        actions={<Badge tone={keyStatus(key) === "active" ? "green" : "red"}>{keyStatus(key)}</Badge>}
+      />
+      <Card title="Content filters" className="mb-6">
+        <KeyFilterForm keyId={key.id} initial={policy.filters} />
+      </Card>
+    </>
+  );
+}

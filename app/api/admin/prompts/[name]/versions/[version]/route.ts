@@ -1,0 +1,13 @@
+// GET /api/admin/prompts/:name/versions/:version: one version in full.
+import { z } from "zod";
+import { apiRoute, methods } from "@/lib/http";
+import { getVersion } from "@/lib/prompts";
+
+const params = z.object({ name: z.string(), version: z.coerce.number({ message: "must be a version number" }).int().positive() });
+
+export const { GET, POST, PUT, PATCH, DELETE } = methods({
+  GET: apiRoute({ auth: "admin" }, ({ params: raw }) => {
+    const { name, version } = params.parse(raw);
+    return getVersion(name, version);
+  }),
+});

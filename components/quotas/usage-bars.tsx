@@ -1,0 +1,42 @@
+import { Badge } from "@/components/ui/badge";
+import { formatDateTime } from "@/components/ui/format";
+import { limitFields, type LimitStatus } from "@/lib/quota/schemas";
+import { formatAmount, level } from "./quota-values";
+
+const barTone = { ok: "bg-indigo-600", near: "bg-amber-500", over: "bg-red-700" } as const;
+
+/** One limit as a progress bar: used (solid) and reserved by calls in flight, against the limit. */
+export function LimitBar({ status: l, label }: { status: LimitStatus; label?: string }) {
+  const lvl = level(l);
+  const name = label ?? limitFields.find((f) => f.name === l.limit)?.label ?? l.limit;
+  const pct = l.max > 0 ? Math.min(100, ((l.used + l.reserved) / l.max) * 100) : l.used + l.reserved > 0 ? 100 : 0;
+  const usedPct = l.max > 0 ? Math.min(100, (l.used / l.max) * 100) : pct;
+  const text = `${formatAmount(l.metric, l.used)}${l.reserved ? ` + ${formatAmount(l.metric, l.reserved)} in flight` : ""} of ${formatAmount(l.metric, l.max)}`;
+  return (
+    <div className="min-w-56" data-level={lvl}>
+      <div className="mb-1 flex items-center justify-between gap-2 text-xs">
+        <span className="font-medium">{name}</span>
+        <span className="text-slate-700 dark:text-slate-300">
+          {text}
+          {lvl !== "ok" && (
+            <span className="ml-1">
+              <Badge tone={lvl === "over" ? "red" : "amber"}>{lvl === "over" ? "at limit" : "near limit"}</Badge>
+            </span>
+          )}
+        </span>
+      </div>
+      <div
+        role="progressbar"
+        aria-label={`${name}: ${text}`}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.round(pct)}
+        title={`Window resets ${formatDateTime(l.resetsAt)}`}
+        className="relative h-2 overflow-hidden rounded bg-slate-200 dark:bg-slate-700"
+      >
+        <div className={`absolute inset-y-0 left-0 opacity-40 ${barTone[lvl]}`} style={{ width: `${pct}%` }} />
+        <div className={`absolute inset-y-0 left-0 ${barTone[lvl]}`} style={{ width: `${usedPct}%` }} />
+      </div>
+    </div>
+  );
+}

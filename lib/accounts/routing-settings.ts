@@ -1,0 +1,153 @@
+import "server-only";
+import { db, onInvalidate, publishInvalidation, type Prisma } from "@/lib/db";
+import { withAudit } from "@/lib/audit";
+import { logger } from "@/lib/observability";
+import type { Principal } from "@/lib/auth/principal";
+import { modelMatches } from "./model-match";
+import {
+  circuitSettings, routingSettings, routingStrategy, updateRoutingSettingsInput,
+  type CircuitSettings, type RoutingSettings, type RoutingStrategy,
+} from "./schemas";
+
+// The routing strategy (global, with per-model overrides) and the circuit
+// thresholds. Stored in the Setting row "accounts.routing"; environment
+// variables give the defaults. Served from memory: a change publishes
+// "account-routing" and every instance reloads; a reload every REFRESH_MS is
+// the backstop.
+
+const KEY = "accounts.routing";
+const REFRESH_MS = 30_000;
+
+const envNumber = (name: string, fallback: number) => {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && process.env[name] !== undefined && process.env[name] !== "" ? v : fallback;
+};
+
+export function defaultRoutingSettings(): RoutingSettings {
+  const strategy = routingStrategy.safeParse(process.env.ACCOUNT_STRATEGY);
+  return {
+    strategy: strategy.success ? strategy.data : "weighted",
+    modelStrategies: {},
+    circuit: {
+      consecutiveFailures: envNumber("ACCOUNT_CIRCUIT_FAILURES", 5),
+      errorRate: envNumber("ACCOUNT_CIRCUIT_ERROR_RATE", 0.5),
+      windowMs: envNumber("ACCOUNT_CIRCUIT_WINDOW_MS", 60_000),
+      minRequests: envNumber("ACCOUNT_CIRCUIT_MIN_REQUESTS", 20),
+      cooldownMs: envNumber("ACCOUNT_CIRCUIT_COOLDOWN_MS", 5_000),
+      maxCooldownMs: envNumber("ACCOUNT_CIRCUIT_MAX_COOLDOWN_MS", 300_000),
+      rateLimitCooldownMs: envNumber("ACCOUNT_RATE_LIMIT_COOLDOWN_MS", 1_000),
+    },
+  };
+}
+
+/** Stored values over the defaults; anything invalid in the row falls back field by field. */
+function merge(stored: unknown): RoutingSettings {
+  const base = defaultRoutingSettings();
+  const s = (stored ?? {}) as Record<string, unknown>;
+  const strategy = routingStrategy.safeParse(s.strategy);
+  const models = routingSettings.shape.modelStrategies.safeParse(s.modelStrategies);
+  const circuit: Record<string, unknown> = { ...base.circuit };
+  for (const [k, v] of Object.entries((s.circuit ?? {}) as Record<string, unknown>)) {
+    const field = circuitSettings.shape[k as keyof CircuitSettings];
+    if (field && field.safeParse(v).success) circuit[k] = v;
+  }
+  return {
+    strategy: strategy.success ? strategy.data : base.strategy,
+    modelStrategies: models.success ? models.data : {},
+    circuit: circuit as CircuitSettings,
+  };
+}
+
+type State = { settings: RoutingSettings; loadedAt: number; loading?: Promise<void>; byModel: Map<string, RoutingStrategy>; subscribed: boolean; version: number };
+const g = globalThis as typeof globalThis & { __pgRouting?: State };
+const state: State = (g.__pgRouting ??= { settings: defaultRoutingSettings(), loadedAt: 0, byModel: new Map(), subscribed: false, version: 0 });
+
+async function load(): Promise<void> {
+  const version = state.version;
+  try {
+    const row = await db.setting.findUnique({ where: { key: KEY } });
+    if (version !== state.version) return;
+    state.settings = merge(row?.value);
+    state.byModel.clear();
+    state.loadedAt = Date.now();
+  } catch (err) {
+    logger.warn({ err: String(err) }, "could not load account routing settings; keeping the previous ones");
+    state.loadedAt = Date.now();
+  }
+}
+
+function reload(): Promise<void> {
+  state.loading ??= load().finally(() => {
+    state.loading = undefined;
+  });
+  return state.loading;
+}
+
+/** Awaits only the first load; afterwards serves memory and refreshes in the background. */
+export async function loadRoutingSettings(): Promise<RoutingSettings> {
+  if (!state.subscribed) {
+    state.subscribed = true;
+    onInvalidate("account-routing", () => {
+      state.version++;
+      state.loadedAt = 0;
+    });
+  }
+  if (state.loadedAt === 0) await reload();
+  else if (Date.now() - state.loadedAt > REFRESH_MS) void reload();
+  return state.settings;
+}
+
+/** The settings in memory now (defaults before the first load). Synchronous, for the hot path. */
+export function routing(): RoutingSettings {
+  return state.settings;
+}
+
+export function circuitConfig(): CircuitSettings {
+  return state.settings.circuit;
+}
+
+/** The strategy for a public model name: the most specific matching override, else the global one. */
+export function strategyFor(model: string): RoutingStrategy {
+  const hit = state.byModel.get(model);
+  if (hit) return hit;
+  let best: RoutingStrategy = state.settings.strategy;
+  let bestLen = -1;
+  for (const [pattern, s] of Object.entries(state.settings.modelStrategies)) {
+    if (!modelMatches(pattern, model)) continue;
+    const len = pattern === model ? Number.MAX_SAFE_INTEGER : pattern.replace(/\*/g, "").length;
+    if (len > bestLen) {
+      best = s;
+      bestLen = len;
+    }
+  }
+  if (state.byModel.size > 10_000) state.byModel.clear();
+  state.byModel.set(model, best);
+  return best;
+}
+
+export async function getRoutingSettings(): Promise<RoutingSettings> {
+  const row = await db.setting.findUnique({ where: { key: KEY } });
+  return merge(row?.value);
+}
+
+export async function updateRoutingSettings(actor: Principal, input: unknown, ip?: string | null): Promise<RoutingSettings> {
+  const patch = updateRoutingSettingsInput.parse(input);
+  const after = await withAudit(actor, { action: "account.routing.update", targetType: "setting", ip }, async (tx) => {
+    const row = await tx.setting.findUnique({ where: { key: KEY } });
+    const before = merge(row?.value);
+    const next: RoutingSettings = {
+      strategy: patch.strategy ?? before.strategy,
+      modelStrategies: patch.modelStrategies ?? before.modelStrategies,
+      circuit: { ...before.circuit, ...patch.circuit },
+    };
+    const value = next as unknown as Prisma.InputJsonValue;
+    await tx.setting.upsert({ where: { key: KEY }, create: { key: KEY, value }, update: { value } });
+    return { result: next, targetId: KEY, before, after: next };
+  });
+  state.version++;
+  state.settings = after;
+  state.byModel.clear();
+  state.loadedAt = Date.now();
+  publishInvalidation("account-routing").catch((err: unknown) => logger.warn({ err: String(err) }, "could not publish routing change"));
+  return after;
+}

@@ -1,0 +1,18 @@
+import "server-only";
+import { registerExposureHook } from "./exposures";
+
+// A/B experiments over prompt variants: sticky assignment on /api/completion,
+// feedback, per-phase results with sound statistics, and the lifecycle that
+// promotes a winner. See README.md for the invariants.
+// Importing this module registers the exposure hook with the usage writer.
+registerExposureHook();
+
+export { experimentCompletion, subjectOf } from "./completion";
+export { activeExperiment, invalidateExperiments, type ActiveExperiment, type ActiveVariant } from "./registry";
+export { bucketOf, pickByWeight, assign } from "./assignment";
+export { recordFeedback, feedbackFor, type FeedbackView } from "./feedback";
+export { createExperiment, stepExperiment, changeWeights, completeExperiment, deleteExperiment, getExperiment, listExperiments, type LifecycleStep } from "./store";
+export { experimentResults } from "./results";
+export { backfillExposures, recordExposures } from "./exposures";
+export { seedDemoExperiment, DEMO_EXPERIMENT } from "./seed";
+export * from "./schemas";

@@ -1,0 +1,191 @@
+import "server-only";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { activeStreams } from "./lifecycle";
+
+// Prometheus metrics: one registry per process, kept on globalThis because Next
+// loads this module once per bundle (instrumentation, each route) and every copy
+// must count into the same series. Recording functions are synchronous and
+// allocation-light: they run on the gateway's hot path. Scrape-time values that
+// live in other domains (usage queue, DB pool, circuit states) are set by
+// scrape.ts, which only the metrics route imports, so nothing here depends on a
+// domain that itself logs through lib/observability.
+//
+// The metric names are a contract: deploy/prometheus/alerts.yml and the SLO card
+// (slo.ts) use them, and tests/unit/observability/alert-rules.test.ts checks that
+// every name the rules reference is exported here.
+
+/** Latency buckets in seconds. The SLO latency threshold (SLO_LATENCY_P95_MS, default 2500 ms) must be one of them. */
+export const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+const FLUSH_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Circuit states as gauge values: closed 0, half-open 1, open 2. */
+export const CIRCUIT_STATES = { closed: 0, half_open: 1, open: 2 } as const;
+export type CircuitState = keyof typeof CIRCUIT_STATES;
+
+function create() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const r = [registry];
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: "promptgate_http_requests_total", help: "API requests answered, by route pattern, method and status.",
+      labelNames: ["route", "method", "status"] as const, registers: r,
+    }),
+    httpDuration: new Histogram({
+      name: "promptgate_http_request_duration_seconds", help: "Time until the response (headers, for streams) was returned, by route pattern.",
+      labelNames: ["route", "method"] as const, buckets: LATENCY_BUCKETS, registers: r,
+    }),
+    gatewayRequests: new Counter({
+      name: "promptgate_gateway_requests_total",
+      help: "Gateway calls by outcome (status: ok, client_aborted, upstream_error, rejected, error), model and account.",
+      labelNames: ["model", "account", "status"] as const, registers: r,
+    }),
+    gatewayDuration: new Histogram({
+      name: "promptgate_gateway_request_duration_seconds", help: "Gateway call duration, start to settle (stream end for streams), by model and account.",
+      labelNames: ["model", "account", "stream"] as const, buckets: LATENCY_BUCKETS, registers: r,
+    }),
+    gatewayTtft: new Histogram({
+      name: "promptgate_gateway_ttft_seconds",
+      help: "Time to first token of successful calls (non-streamed calls: the whole response), by model and account. The latency SLI.",
+      labelNames: ["model", "account", "stream"] as const, buckets: LATENCY_BUCKETS, registers: r,
+    }),
+    tokens: new Counter({
+      name: "promptgate_gateway_tokens_total", help: "Tokens by model and direction (input, output, cached).",
+      labelNames: ["model", "direction"] as const, registers: r,
+    }),
+    cost: new Counter({
+      name: "promptgate_gateway_cost_usd_total", help: "Cost in USD of written usage events, by model (priced when the event is written).",
+      labelNames: ["model"] as const, registers: r,
+    }),
+    upstreamErrors: new Counter({
+      name: "promptgate_upstream_errors_total", help: "Failed upstream attempts (retries included), by account and error code.",
+      labelNames: ["account", "code"] as const, registers: r,
+    }),
+    circuitState: new Gauge({
+      name: "promptgate_account_circuit_state", help: "Circuit breaker state per account: 0 closed, 1 half-open, 2 open.",
+      labelNames: ["account"] as const, registers: r,
+    }),
+    accountInfo: new Gauge({
+      name: "promptgate_account_info", help: "Always 1; maps an account id to its name and provider (join on `account`).",
+      labelNames: ["account", "name", "provider"] as const, registers: r,
+    }),
+    quotaRejections: new Counter({
+      name: "promptgate_quota_rejections_total", help: "Requests refused by a quota, by quota type.",
+      labelNames: ["type"] as const, registers: r,
+    }),
+    activeStreams: new Gauge({
+      name: "promptgate_active_streams", help: "Streaming responses in flight on this instance.", registers: r,
+      collect() {
+        this.set(activeStreams());
+      },
+    }),
+    usageQueue: new Gauge({ name: "promptgate_usage_queue_depth", help: "Usage events queued in memory, not yet written.", registers: r }),
+    usageFlush: new Histogram({
+      name: "promptgate_usage_flush_duration_seconds", help: "Time to write one usage batch, by outcome (ok, failed).",
+      labelNames: ["outcome"] as const, buckets: FLUSH_BUCKETS, registers: r,
+    }),
+    usageFlushedEvents: new Counter({ name: "promptgate_usage_events_written_total", help: "Usage events written to the database.", registers: r }),
+    dbPool: new Gauge({
+      name: "promptgate_db_pool_connections", help: "Database pool connections by state (in_use, idle, total).",
+      labelNames: ["state"] as const, registers: r,
+    }),
+    dbWaiting: new Gauge({ name: "promptgate_db_pool_waiting", help: "Queries waiting for a free pool connection.", registers: r }),
+  };
+}
+
+type Metrics = ReturnType<typeof create>;
+const g = globalThis as typeof globalThis & { __pgMetrics?: Metrics };
+
+/** The process's metrics, created on first use. */
+export function metrics(): Metrics {
+  return (g.__pgMetrics ??= create());
+}
+
+// Label values that come from requests (model names, paths) are capped per
+// label, so a client sending random model names cannot grow the series without bound.
+const MAX_VALUES = 200;
+const seen = new Map<string, Set<string>>();
+function bounded(label: string, value: string): string {
+  let set = seen.get(label);
+  if (!set) seen.set(label, (set = new Set()));
+  if (set.has(value)) return value;
+  if (set.size >= MAX_VALUES) return "other";
+  set.add(value);
+  return value;
+}
+
+const ID_SEGMENT = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d+|c[a-z0-9]{20,}|[A-Za-z0-9_-]{24,}|pgk_[A-Za-z0-9_-]+)$/i;
+
+/** A path as a low-cardinality route label: id-like segments become `:id`. */
+export function routeLabel(pathname: string): string {
+  return pathname
+    .split("/")
+    .map((s) => (ID_SEGMENT.test(s) ? ":id" : s))
+    .join("/");
+}
+
+export function recordHttpRequest(method: string, pathname: string, status: number, ms: number): void {
+  const m = metrics();
+  const route = bounded("route", routeLabel(pathname));
+  m.httpRequests.inc({ route, method, status: String(status) });
+  m.httpDuration.observe({ route, method }, ms / 1000);
+}
+
+/** What the gateway knows when a call is settled (a subset of the usage event). */
+export type GatewayOutcome = {
+  requestedModel: string;
+  servedModel: string | null;
+  accountId: string | null;
+  status: string;
+  stream: boolean;
+  latencyMs: number;
+  ttftMs: number | null;
+  inputTokens: number;
+  outputTokens: number;
+  cachedTokens: number;
+};
+
+/** Records one settled gateway call. Called once per call, from the gateway's settler. */
+export function recordGatewayCall(o: GatewayOutcome): void {
+  const m = metrics();
+  // Rejected calls may name any model; only served ones are bounded by the account configuration.
+  const model = bounded("model", o.servedModel ?? (o.accountId ? o.requestedModel : "none"));
+  const account = o.accountId ?? "none";
+  const stream = o.stream ? "true" : "false";
+  m.gatewayRequests.inc({ model, account, status: o.status });
+  m.gatewayDuration.observe({ model, account, stream }, o.latencyMs / 1000);
+  if (o.status === "ok") m.gatewayTtft.observe({ model, account, stream }, (o.ttftMs ?? o.latencyMs) / 1000);
+  if (o.inputTokens) m.tokens.inc({ model, direction: "input" }, o.inputTokens);
+  if (o.outputTokens) m.tokens.inc({ model, direction: "output" }, o.outputTokens);
+  if (o.cachedTokens) m.tokens.inc({ model, direction: "cached" }, o.cachedTokens);
+}
+
+/** One failed upstream attempt (a retried one included). */
+export function recordUpstreamError(accountId: string, code: string): void {
+  metrics().upstreamErrors.inc({ account: accountId, code: bounded("code", code) });
+}
+
+/**
+ * For lib/quota: call once per request refused by a quota, with the kind of
+ * limit that refused it (e.g. "requests_per_minute", "tokens_per_day", "cost_per_month").
+ */
+export function recordQuotaRejection(type: string): void {
+  metrics().quotaRejections.inc({ type: bounded("quota_type", type) });
+}
+
+/** For lib/accounts: call on every circuit transition (the scrape also reads current states when lib/accounts exports them). */
+export function setCircuitState(accountId: string, state: CircuitState): void {
+  metrics().circuitState.set({ account: accountId }, CIRCUIT_STATES[state]);
+}
+
+/** For the usage writer: one batch attempt, with the priced events on success. */
+export function recordUsageFlush(outcome: "ok" | "failed", ms: number, written: readonly { servedModel: string | null; requestedModel: string; costUsd: number }[] = []): void {
+  const m = metrics();
+  m.usageFlush.observe({ outcome }, ms / 1000);
+  if (outcome !== "ok") return;
+  m.usageFlushedEvents.inc(written.length);
+  for (const e of written) {
+    if (e.costUsd > 0) m.cost.inc({ model: bounded("model", e.servedModel ?? e.requestedModel) }, e.costUsd);
+  }
+}

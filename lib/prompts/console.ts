@@ -1,0 +1,63 @@
+import "server-only";
+import { db } from "@/lib/db";
+import { toAppError } from "@/lib/http/errors";
+import { diffContents } from "./diff";
+import { checkTemplates, renderContent, resolveValues, undeclaredVariables } from "./engine";
+import { globalValues } from "./resolve";
+import { getVersion } from "./store";
+import { diffQuery, promptContent, type PreviewResult, type VersionDiff } from "./schemas";
+
+// Read-only helpers behind the console editor: live preview, diffs (also of an
+// unsaved draft) and the playground's recorded numbers.
+
+/** Renders a draft with sample values: the editor's live preview and its warnings. */
+export async function previewDraft(draft: unknown, values: Record<string, unknown>): Promise<PreviewResult> {
+  let used: string[] = [];
+  let warnings: string[] = [];
+  try {
+    const content = promptContent.parse(draft);
+    const globals = await globalValues();
+    used = checkTemplates(content);
+    warnings = undeclaredVariables(used, content.variables, Object.keys(globals)).map(
+      (v) => `'${v}' is used but not declared (and is not a global variable)`,
+    );
+    const rendered = renderContent(content, resolveValues(content.variables, values, globals));
+    return { ok: true, messages: rendered.messages, chars: rendered.chars, warnings, used };
+  } catch (e) {
+    const err = toAppError(e);
+    return { ok: false, error: { message: err.message, param: err.details.param ?? null }, warnings, used };
+  }
+}
+
+export async function diffVersions(name: string, query: unknown): Promise<VersionDiff> {
+  const { from, to } = diffQuery.parse(query);
+  const [a, b] = await Promise.all([getVersion(name, from), getVersion(name, to)]);
+  return diffContents(a, b, { from, to });
+}
+
+/** A saved version against an unsaved draft: what the user would change by saving. */
+export async function diffDraft(name: string, against: number, draft: unknown): Promise<VersionDiff> {
+  const a = await getVersion(name, against);
+  return diffContents(a, promptContent.parse(draft), { from: against, to: "draft" });
+}
+
+export type PlaygroundRun = {
+  status: string;
+  inputTokens: number;
+  outputTokens: number;
+  ttftMs: number | null;
+  latencyMs: number;
+  costUsd: number;
+  priceKnown: boolean;
+  servedModel: string | null;
+};
+
+/** The usage event a playground run recorded, once the batched writer has flushed it. */
+export async function playgroundRun(completionId: string): Promise<PlaygroundRun | null> {
+  const e = await db.usageEvent.findUnique({ where: { completionId } });
+  if (!e || e.source !== "playground") return null;
+  return {
+    status: e.status, inputTokens: e.inputTokens, outputTokens: e.outputTokens, ttftMs: e.ttftMs, latencyMs: e.latencyMs,
+    costUsd: Number(e.costUsd), priceKnown: e.priceKnown, servedModel: e.servedModel,
+  };
+}

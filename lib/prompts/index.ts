@@ -1,0 +1,13 @@
+import "server-only";
+export {
+  listPrompts, listTags, getPrompt, getVersion, createPrompt, createPromptVersion, moveLabel, deleteLabel, updatePrompt,
+  listGlobalVariables, setGlobalVariable, deleteGlobalVariable,
+} from "./store";
+export { resolvePrompt, globalValues, invalidatePrompt, type ResolvedPrompt, type PromptSelection } from "./resolve";
+export { renderPrompt, renderContent, resolveValues, checkTemplates, templateVariables, undeclaredVariables } from "./engine";
+export { diffContents } from "./diff";
+export { promptCompletion, playgroundCompletion, buildChatRequest } from "./completion";
+export { previewDraft, diffVersions, diffDraft, playgroundRun, type PlaygroundRun } from "./console";
+export { seedDemoPrompt, DEMO_PROMPT } from "./seed";
+export { templateResponse } from "./template-api";
+export * from "./schemas";

@@ -1,0 +1,147 @@
+import "server-only";
+import { db, ensureListening, onInvalidate, publishInvalidation } from "@/lib/db";
+import { AppError } from "@/lib/http/errors";
+import { logger } from "@/lib/observability";
+import { DEFAULT_LABEL, type VersionView } from "./schemas";
+import { toVersionView } from "./views";
+
+// Resolution of (prompt, label | version) to a version, cached per instance so
+// the completion hot path costs no database round trip.
+//
+// Freshness: every save and label move publishes "prompts:<name>" over
+// LISTEN/NOTIFY after its commit, and every instance drops that prompt's
+// entries when the notification arrives (milliseconds; the test bounds it
+// under 1 s). Two races are closed explicitly:
+// - an entry is cached only once this instance is LISTENing, so a change
+//   committed after the read always reaches us as a notification;
+// - a load that overlapped an invalidation is served but not cached (the
+//   per-name generation changed while it ran), so a stale read never sticks.
+// A lost listening connection delivers "*" (drop everything); the TTL is a
+// backstop on top of that.
+
+const TTL_MS = 60_000;
+const TOPIC = "prompts";
+const GLOBALS_TOPIC = "prompt-globals";
+
+export type ResolvedPrompt = {
+  prompt: { id: string; name: string };
+  version: VersionView;
+  /** The label that selected the version; null when the caller named a version. */
+  label: string | null;
+};
+
+export type PromptSelection = { label?: string; version?: number };
+
+type Entry = { value: ResolvedPrompt; at: number };
+type State = {
+  entries: Map<string, Map<string, Entry>>;
+  gens: Map<string, number>;
+  epoch: number;
+  globals?: { values: Record<string, unknown>; at: number };
+  globalsGen: number;
+  subscribed: boolean;
+};
+const g = globalThis as typeof globalThis & { __pgPrompts?: State };
+const state: State = (g.__pgPrompts ??= { entries: new Map(), gens: new Map(), epoch: 0, globalsGen: 0, subscribed: false });
+
+function forget(name: string | null): void {
+  if (!name || name === "*") {
+    state.epoch++;
+    state.entries.clear();
+    return;
+  }
+  state.gens.set(name, (state.gens.get(name) ?? 0) + 1);
+  state.entries.delete(name);
+}
+
+function forgetGlobals(): void {
+  state.globalsGen++;
+  state.globals = undefined;
+}
+
+function subscribe(): void {
+  if (state.subscribed) return;
+  state.subscribed = true;
+  onInvalidate(TOPIC, (payload) => forget(payload || "*"));
+  onInvalidate(GLOBALS_TOPIC, () => forgetGlobals());
+}
+
+const generation = (name: string) => `${state.epoch}:${state.gens.get(name) ?? 0}`;
+
+async function listening(): Promise<boolean> {
+  return ensureListening().then(
+    () => true,
+    () => false,
+  );
+}
+
+const promptNotFound = (name: string) =>
+  new AppError("not_found", `Prompt '${name}' not found`, { param: "prompt", extra: { code: "prompt_not_found" } });
+
+async function load(name: string, sel: PromptSelection): Promise<ResolvedPrompt> {
+  if (sel.version) {
+    const row = await db.promptVersion.findFirst({ where: { version: sel.version, prompt: { name } }, include: { prompt: { select: { id: true, name: true } } } });
+    if (row) return { prompt: row.prompt, version: toVersionView(row), label: null };
+    if (!(await db.prompt.count({ where: { name } }))) throw promptNotFound(name);
+    throw new AppError("not_found", `Prompt '${name}' has no version ${sel.version}`, { param: "version", extra: { code: "version_not_found" } });
+  }
+  const label = sel.label ?? DEFAULT_LABEL;
+  const row = await db.promptLabel.findFirst({
+    where: { name: label, prompt: { name } },
+    include: { version: true, prompt: { select: { id: true, name: true } } },
+  });
+  if (row) return { prompt: row.prompt, version: toVersionView(row.version), label };
+  if (!(await db.prompt.count({ where: { name } }))) throw promptNotFound(name);
+  throw new AppError("not_found", `Prompt '${name}' has no label '${label}'`, { param: "label", extra: { code: "label_not_found" } });
+}
+
+/**
+ * The version a request selects: by `version`, else by `label` (default
+ * `production`). Throws 404 for an unknown prompt, label or version.
+ * Experiments hook in above this: a variant may pass its own version.
+ */
+export async function resolvePrompt(name: string, sel: PromptSelection = {}): Promise<ResolvedPrompt> {
+  subscribe();
+  const key = sel.version ? `v:${sel.version}` : `l:${sel.label ?? DEFAULT_LABEL}`;
+  const hit = state.entries.get(name)?.get(key);
+  if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
+  const canCache = await listening();
+  const gen = generation(name);
+  const value = await load(name, sel);
+  if (canCache && gen === generation(name)) {
+    let forName = state.entries.get(name);
+    if (!forName) state.entries.set(name, (forName = new Map()));
+    forName.set(key, { value, at: Date.now() });
+  }
+  return value;
+}
+
+/** Global variables as a name → value map, cached and invalidated like prompts. */
+export async function globalValues(): Promise<Record<string, unknown>> {
+  subscribe();
+  const hit = state.globals;
+  if (hit && Date.now() - hit.at < TTL_MS) return hit.values;
+  const canCache = await listening();
+  const gen = state.globalsGen;
+  const rows = await db.globalVariable.findMany({ select: { name: true, value: true } });
+  const values = Object.fromEntries(rows.map((r) => [r.name, r.value as unknown]));
+  if (canCache && gen === state.globalsGen) state.globals = { values, at: Date.now() };
+  return values;
+}
+
+async function publish(topic: string, payload: string): Promise<void> {
+  await publishInvalidation(topic, payload).catch((err: unknown) =>
+    logger.warn({ err: String(err), topic, payload }, "could not publish a prompt change; other instances catch up within the cache TTL"),
+  );
+}
+
+/** After a committed change: this instance forgets at once, the others on the notification. */
+export async function invalidatePrompt(name: string): Promise<void> {
+  forget(name);
+  await publish(TOPIC, name);
+}
+
+export async function invalidateGlobals(): Promise<void> {
+  forgetGlobals();
+  await publish(GLOBALS_TOPIC, "");
+}

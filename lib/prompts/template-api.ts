@@ -1,0 +1,36 @@
+import "server-only";
+import { createHash } from "node:crypto";
+import { json } from "@/lib/http/route";
+import { globalValues, resolvePrompt } from "./resolve";
+import { promptSelector } from "./schemas";
+
+// GET /api/prompts/:name: the template itself, for apps that render on their
+// own side. Conditional requests are cheap: resolution is cached, and the ETag
+// is a hash of the body, so it changes exactly when the answer does (a label
+// move, a new version behind `latest`, a changed global variable).
+
+export async function templateResponse(req: Request, name: string, query: unknown): Promise<Response> {
+  const sel = promptSelector.parse(query);
+  const [r, globals] = await Promise.all([resolvePrompt(name, sel), globalValues()]);
+  const v = r.version;
+  const body = {
+    name: r.prompt.name,
+    version: v.version,
+    label: r.label,
+    type: v.type,
+    ...(v.type === "chat" ? { messages: v.messages } : { text: v.text }),
+    variables: v.variables,
+    config: v.config,
+    globals,
+    commit_message: v.commitMessage,
+    created_at: v.createdAt,
+  };
+  const text = JSON.stringify(body);
+  const etag = `"${createHash("sha256").update(text).digest("base64url").slice(0, 32)}"`;
+  const headers = { etag, "cache-control": "private, no-cache" };
+  const inm = req.headers.get("if-none-match");
+  if (inm && inm.split(",").some((t) => t.trim().replace(/^W\//, "") === etag || t.trim() === "*")) {
+    return new Response(null, { status: 304, headers });
+  }
+  return json(body, { headers });
+}

@@ -1,0 +1,125 @@
+import "server-only";
+import { db, onInvalidate, publishInvalidation, type DbClient } from "@/lib/db";
+import type { QuotaPolicy } from "@/lib/db";
+import { withAudit } from "@/lib/audit";
+import { notFound } from "@/lib/http/errors";
+import { logger } from "@/lib/observability";
+import type { Principal } from "@/lib/auth/principal";
+import { createQuotaPolicyInput, mergedPolicyCheck, updateQuotaPolicyInput, type PolicyView } from "./schemas";
+import type { CachedPolicy } from "./windows";
+
+// Policies: CRUD (audited) and the per-instance cache admission reads, so that
+// admit() spends its one round trip on reserving and none on looking policies
+// up. A change is published over LISTEN/NOTIFY and drops every instance's
+// cache at once; a background reload every REFRESH_MS is the backstop for a
+// lost notification. The reserve statement re-reads limits and `enabled` from
+// the table itself, so a stale cache can only miss a brand-new policy briefly.
+
+const REFRESH_MS = Number(process.env.QUOTA_POLICY_REFRESH_MS ?? 30_000);
+const TOPIC = "quotas";
+
+export function toView(p: QuotaPolicy): PolicyView {
+  return {
+    id: p.id, name: p.name, scope: p.scope, apiKeyId: p.apiKeyId, endUser: p.endUser, model: p.model,
+    requestsPerMinute: p.requestsPerMinute, tokensPerMinute: p.tokensPerMinute, tokensPerDay: p.tokensPerDay, tokensPerMonth: p.tokensPerMonth,
+    spendPerDayUsd: p.spendPerDayUsd === null ? null : Number(p.spendPerDayUsd),
+    spendPerMonthUsd: p.spendPerMonthUsd === null ? null : Number(p.spendPerMonthUsd),
+    defaultMaxTokens: p.defaultMaxTokens, requireMaxTokens: p.requireMaxTokens, enabled: p.enabled,
+    createdAt: p.createdAt.toISOString(), updatedAt: p.updatedAt.toISOString(),
+  };
+}
+
+// ---- cache ------------------------------------------------------------------
+
+type Snapshot = { at: number; policies: CachedPolicy[] };
+type CacheState = { snap?: Snapshot; loading?: Promise<Snapshot>; version: number; subscribed: boolean };
+const g = globalThis as typeof globalThis & { __pgQuotaPolicies?: CacheState };
+const cache: CacheState = (g.__pgQuotaPolicies ??= { version: 0, subscribed: false });
+
+async function load(): Promise<Snapshot> {
+  const version = cache.version;
+  const rows = await db.quotaPolicy.findMany({ where: { enabled: true }, orderBy: { id: "asc" } });
+  const snap = { at: Date.now(), policies: rows.map(toView) };
+  // A change published while we were loading makes this result stale: use it once, do not keep it.
+  if (version === cache.version) cache.snap = snap;
+  return snap;
+}
+
+function reload(): Promise<Snapshot> {
+  cache.loading ??= load().finally(() => {
+    cache.loading = undefined;
+  });
+  return cache.loading;
+}
+
+function dropCache(): void {
+  cache.version++;
+  cache.snap = undefined;
+}
+
+/** The enabled policies, from memory (loaded on first use). */
+export async function enabledPolicies(): Promise<CachedPolicy[]> {
+  if (!cache.subscribed) {
+    cache.subscribed = true;
+    onInvalidate(TOPIC, dropCache);
+  }
+  const snap = cache.snap;
+  if (!snap) return (await reload()).policies;
+  if (Date.now() - snap.at > REFRESH_MS) reload().catch((err: unknown) => logger.warn({ err: String(err) }, "quota policy refresh failed"));
+  return snap.policies;
+}
+
+/** After a committed change: this instance forgets now, the others when the notification arrives. */
+async function invalidatePolicies(): Promise<void> {
+  dropCache();
+  await publishInvalidation(TOPIC).catch((err: unknown) => logger.warn({ err: String(err) }, "could not publish quota policy change"));
+}
+
+// ---- CRUD -------------------------------------------------------------------
+
+export async function listPolicies(client: DbClient = db): Promise<PolicyView[]> {
+  const rows = await client.quotaPolicy.findMany({ orderBy: [{ scope: "asc" }, { name: "asc" }] });
+  return rows.map(toView);
+}
+
+export async function getPolicy(id: string): Promise<PolicyView> {
+  const p = await db.quotaPolicy.findUnique({ where: { id } });
+  if (!p) throw notFound("Quota policy");
+  return toView(p);
+}
+
+export async function createPolicy(actor: Principal, input: unknown, ip?: string | null): Promise<PolicyView> {
+  const data = createQuotaPolicyInput.parse(input);
+  const view = await withAudit(actor, { action: "quota.create", targetType: "quotaPolicy", ip }, async (tx) => {
+    const row = toView(await tx.quotaPolicy.create({ data }));
+    return { result: row, targetId: row.id, after: row };
+  });
+  await invalidatePolicies();
+  return view;
+}
+
+export async function updatePolicy(actor: Principal, id: string, input: unknown, ip?: string | null): Promise<PolicyView> {
+  const patch = updateQuotaPolicyInput.parse(input);
+  const view = await withAudit(actor, { action: "quota.update", targetType: "quotaPolicy", ip }, async (tx) => {
+    const found = await tx.quotaPolicy.findUnique({ where: { id } });
+    if (!found) throw notFound("Quota policy");
+    const before = toView(found);
+    // Scope rules span fields: check the policy as it will be, not just the patch.
+    mergedPolicyCheck.parse({ ...before, ...patch });
+    const after = toView(await tx.quotaPolicy.update({ where: { id }, data: patch }));
+    return { result: after, targetId: id, before, after };
+  });
+  await invalidatePolicies();
+  return view;
+}
+
+export async function deletePolicy(actor: Principal, id: string, ip?: string | null): Promise<void> {
+  await withAudit(actor, { action: "quota.delete", targetType: "quotaPolicy", ip }, async (tx) => {
+    const found = await tx.quotaPolicy.findUnique({ where: { id } });
+    if (!found) throw notFound("Quota policy");
+    // Counters go with it (cascade); reservations naming it settle into nothing.
+    await tx.quotaPolicy.delete({ where: { id } });
+    return { result: undefined, targetId: id, before: toView(found) };
+  });
+  await invalidatePolicies();
+}

@@ -1,0 +1,42 @@
+import "server-only";
+import type { PoolClient } from "pg";
+import { registerBatchHook, type PricedUsageEvent } from "@/lib/usage";
+import { isReservation } from "./reserve";
+import { untrackReservations } from "./sweeper";
+
+// Settlement runs inside the usage writer's batch transaction, only for events
+// inserted by that transaction (a retried batch never settles twice), as one
+// statement for the whole batch: each call's estimate is released (unless the
+// sweeper already released it) and its actual usage added, overage included.
+// A failed or aborted call settles what the gateway counted for it.
+
+const SETTLE_SQL = `SELECT quota_settle($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[], $7::numeric[], $8::bigint[], $9::numeric[])`;
+
+export async function settleBatch(client: PoolClient, batch: readonly PricedUsageEvent[]): Promise<void> {
+  const cols: [string[], string[], string[], string[], string[], number[], string[], number[], string[]] = [[], [], [], [], [], [], [], [], []];
+  const ids: string[] = [];
+  for (const e of batch) {
+    const r = e.reservation;
+    if (!isReservation(r)) continue;
+    ids.push(r.id);
+    const tokens = e.inputTokens + e.outputTokens;
+    for (const c of r.counters) {
+      cols[0].push(r.id);
+      cols[1].push(c.policyId);
+      cols[2].push(c.subject);
+      cols[3].push(c.period);
+      cols[4].push(c.windowStart);
+      cols[5].push(c.tokens);
+      cols[6].push(c.spend.toFixed(8));
+      cols[7].push(tokens);
+      cols[8].push(e.costUsd.toFixed(8));
+    }
+  }
+  if (ids.length === 0) return;
+  await client.query(SETTLE_SQL, cols);
+  untrackReservations(ids);
+}
+
+export function registerSettlement(): void {
+  registerBatchHook("quota", settleBatch);
+}

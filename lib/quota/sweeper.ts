@@ -1,0 +1,69 @@
+import "server-only";
+import { pool } from "@/lib/db";
+import { logger } from "@/lib/observability";
+import { now } from "./windows";
+
+// Reservations expire so that a crashed instance's holds do not block a key
+// forever. While an instance is alive it keeps its own calls' reservations
+// fresh (one UPDATE per interval for all of them), so a long stream is never
+// released early; once it dies they lapse within RESERVATION_TTL_MS and any
+// instance's sweeper gives the reserved amounts back. The sweeper starts with
+// the first admission, never at import (a build imports modules too).
+
+export const RESERVATION_TTL_MS = Number(process.env.QUOTA_RESERVATION_TTL_MS ?? 120_000);
+const SWEEP_MS = Number(process.env.QUOTA_SWEEP_MS ?? Math.min(15_000, Math.max(250, Math.floor(RESERVATION_TTL_MS / 4))));
+// A handle whose usage never reached the writer (it should not happen) stops being renewed after this.
+const LIVE_MAX_MS = 24 * 3600_000;
+
+type State = { timer?: NodeJS.Timeout; live: Map<string, number>; running?: Promise<void> };
+const g = globalThis as typeof globalThis & { __pgQuotaSweeper?: State };
+const state: State = (g.__pgQuotaSweeper ??= { live: new Map() });
+
+export function trackReservation(id: string): void {
+  state.live.set(id, Date.now());
+}
+
+export function untrackReservations(ids: Iterable<string>): void {
+  for (const id of ids) state.live.delete(id);
+}
+
+export function ensureSweeper(): void {
+  if (state.timer) return;
+  state.timer = setInterval(() => void tick(), SWEEP_MS);
+  state.timer.unref?.();
+}
+
+export function stopSweeper(): void {
+  if (state.timer) clearInterval(state.timer);
+  state.timer = undefined;
+}
+
+async function tick(): Promise<void> {
+  if (state.running) return;
+  state.running = (async () => {
+    try {
+      await renewLive();
+      await sweepQuotas();
+    } catch (err) {
+      logger.warn({ err: String(err) }, "quota sweep failed; will retry");
+    } finally {
+      state.running = undefined;
+    }
+  })();
+  await state.running;
+}
+
+async function renewLive(): Promise<void> {
+  const cutoff = Date.now() - LIVE_MAX_MS;
+  for (const [id, at] of state.live) if (at < cutoff) state.live.delete(id);
+  if (state.live.size === 0) return;
+  await pool().query(`UPDATE "QuotaReservation" SET "expiresAt" = $2 WHERE "id" = ANY($1::uuid[])`, [[...state.live.keys()], new Date(now() + RESERVATION_TTL_MS)]);
+}
+
+/** Releases expired reservations and drops long-finished counters. Returns how many reservations were released. */
+export async function sweepQuotas(at: number = now()): Promise<number> {
+  const { rows } = await pool().query<{ n: number }>(`SELECT quota_sweep($1::timestamptz) AS n`, [new Date(at)]);
+  const n = rows[0]?.n ?? 0;
+  if (n > 0) logger.warn({ released: n }, "released expired quota reservations (an instance stopped before settling them)");
+  return n;
+}

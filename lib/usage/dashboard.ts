@@ -1,0 +1,386 @@
+import "server-only";
+import { pool } from "@/lib/db";
+import { histogramPercentile, LATENCY_BUCKETS, LATENCY_THRESHOLDS_SQL, mergeHistogram } from "./histogram";
+import { bucketStarts, previousWindow, resolveWindow, segments, type Segment, type Window } from "./range";
+import { NIL_UUID, ROLLUP_TABLE } from "./rollups";
+import type { Bucket, Dimension, FilterName, UsageView } from "./schemas";
+import type { SeriesKey, StackedPoint, TopRow, UsageDashboard, UsagePoint, UsageTotals } from "./types";
+
+// The Usage page's queries. Each one is a single statement over the UNION ALL
+// of the segments that cover its window exactly (range.ts): daily rollup rows,
+// hourly rollup rows and raw events at the edges, all projected to one shape
+// and aggregated once. The four queries of a view run in parallel.
+
+export type Filters = Partial<Record<FilterName, string>>;
+
+class Sql {
+  readonly params: unknown[] = [];
+  p(v: unknown): string {
+    this.params.push(v);
+    return `$${this.params.length}`;
+  }
+}
+
+const DIM_COLUMN: Record<Dimension, string> = {
+  model: "model", account: `"accountId"`, key: `"apiKeyId"`, prompt: `"promptVersionId"`, version: `"promptVersionId"`,
+  variant: `"variantId"`, status: "status",
+};
+
+function filterSql(q: Sql, f: Filters, raw: boolean): string {
+  const c: string[] = [];
+  const col = (rollup: string, event: string) => (raw ? event : rollup);
+  if (f.model) c.push(`${col("model", `COALESCE("servedModel", "requestedModel")`)} = ${q.p(f.model)}`);
+  if (f.key) c.push(`${col(`"apiKeyId"`, `COALESCE("apiKeyId", '${NIL_UUID}')`)} = ${q.p(f.key)}::uuid`);
+  if (f.account) c.push(`${col(`"accountId"`, `COALESCE("accountId", '${NIL_UUID}')`)} = ${q.p(f.account)}::uuid`);
+  if (f.status) c.push(`status = ${q.p(f.status)}`);
+  if (f.prompt) c.push(`"promptVersionId" IN (SELECT id FROM "PromptVersion" WHERE "promptId" = ${q.p(f.prompt)}::uuid)`);
+  return c.map((s) => ` AND ${s}`).join("");
+}
+
+type Measure = "requests" | "errors" | "inputTokens" | "outputTokens" | "cachedTokens" | "costUsd" | "latencySumMs" | "latencyCount" | "ttftSumMs" | "ttftCount";
+const ALL: Measure[] = ["requests", "errors", "inputTokens", "outputTokens", "cachedTokens", "costUsd", "latencySumMs", "latencyCount", "ttftSumMs", "ttftCount"];
+const CHART: Measure[] = ["requests", "errors", "inputTokens", "outputTokens", "cachedTokens", "costUsd"];
+const RAW_MEASURE: Record<Measure, string> = {
+  requests: "1", errors: "(status <> 'ok')::int", inputTokens: `"inputTokens"::int8`, outputTokens: `"outputTokens"::int8`,
+  cachedTokens: `"cachedTokens"::int8`, costUsd: `"costUsd"`, latencySumMs: `(CASE WHEN status = 'ok' THEN "latencyMs" ELSE 0 END)::int8`,
+  latencyCount: "(status = 'ok')::int", ttftSumMs: `COALESCE("ttftMs", 0)::int8`, ttftCount: `("ttftMs" IS NOT NULL)::int`,
+};
+const RAW_DIM: Record<string, string> = {
+  model: `COALESCE("servedModel", "requestedModel")`, accountId: `COALESCE("accountId", '${NIL_UUID}')`, apiKeyId: `COALESCE("apiKeyId", '${NIL_UUID}')`,
+  promptVersionId: `COALESCE("promptVersionId", '${NIL_UUID}')`, variantId: `COALESCE("variantId", '${NIL_UUID}')`, status: "status",
+};
+const ALL_DIMS = ["model", "accountId", "apiKeyId", "promptVersionId", "variantId", "status"];
+const ident = (c: string) => (c === "model" || c === "status" ? c : `"${c}"`);
+
+type Shape = { dims: string[]; measures: Measure[]; hist: boolean };
+
+/**
+ * One segment projected to a common shape: t (bucket start, or NULL for
+ * totals), the dimensions and measures asked for, and the latency histogram as
+ * an array (rollups) or a bucket index (raw events). Projecting only what a
+ * query needs keeps the scans narrow.
+ */
+function segmentSql(q: Sql, seg: Segment, bucket: Bucket | null, f: Filters, shape: Shape): string {
+  if (seg.source === "raw") {
+    const t = bucket ? `date_trunc('${bucket}', "createdAt", 'UTC')` : "NULL::timestamptz";
+    const cols = [
+      `${t} AS t`,
+      ...shape.dims.map((d) => `${RAW_DIM[d]} AS ${ident(d)}`),
+      ...shape.measures.map((m) => `${RAW_MEASURE[m]} AS "${m}"`),
+      ...(shape.hist ? [`NULL::int4[] AS h`, `CASE WHEN status = 'ok' THEN width_bucket("latencyMs", ${LATENCY_THRESHOLDS_SQL}) END AS wb`] : []),
+    ];
+    return `SELECT ${cols.join(", ")} FROM "UsageEvent" WHERE "createdAt" >= ${q.p(seg.from)} AND "createdAt" < ${q.p(seg.to)}${filterSql(q, f, true)}`;
+  }
+  const t = !bucket ? "NULL::timestamptz" : bucket === seg.source ? "bucket" : `date_trunc('${bucket}', bucket, 'UTC')`;
+  const cols = [
+    `${t} AS t`,
+    ...shape.dims.map(ident),
+    ...shape.measures.map((m) => `"${m}"`),
+    ...(shape.hist ? [`"latencyBuckets" AS h`, `NULL::int AS wb`] : []),
+  ];
+  return `SELECT ${cols.join(", ")} FROM "${ROLLUP_TABLE[seg.source]}" WHERE bucket >= ${q.p(seg.from)} AND bucket < ${q.p(seg.to)}${filterSql(q, f, false)}`;
+}
+
+function unionSql(q: Sql, segs: Segment[], bucket: Bucket | null, f: Filters, shape: Shape): string {
+  // An empty window still yields a well-formed (empty) relation.
+  const parts = segs.length ? segs : [{ source: "raw" as const, from: new Date(0), to: new Date(0) }];
+  return parts.map((s) => segmentSql(q, s, bucket, f, shape)).join("\nUNION ALL\n");
+}
+
+const SUM_CAST: Record<Measure, string> = {
+  requests: "::int8", errors: "::int8", inputTokens: "::int8", outputTokens: "::int8", cachedTokens: "::int8", costUsd: "",
+  latencySumMs: "::int8", latencyCount: "::int8", ttftSumMs: "::int8", ttftCount: "::int8",
+};
+const sums = (ms: Measure[]) => ms.map((m) => `sum("${m}")${SUM_CAST[m]} AS "${m}"`).join(", ");
+const SUMS = sums(ALL);
+
+const HIST_SUMS = Array.from({ length: LATENCY_BUCKETS }, (_, i) => `COALESCE(sum(h[${i + 1}]), 0) + count(*) FILTER (WHERE wb = ${i})`).join(", ");
+const HIST_SELECT = `ARRAY[${HIST_SUMS}]::int8[] AS hist`;
+
+type SumRow = {
+  requests: string; errors: string; inputTokens: string; outputTokens: string; cachedTokens: string; costUsd: string | null;
+  latencySumMs: string; latencyCount: string; ttftSumMs: string; ttftCount: string;
+};
+type Sums = { requests: number; errors: number; inputTokens: number; outputTokens: number; cachedTokens: number; costUsd: number; latencySumMs: number; latencyCount: number; ttftSumMs: number; ttftCount: number };
+
+const zeroSums = (): Sums => ({ requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cachedTokens: 0, costUsd: 0, latencySumMs: 0, latencyCount: 0, ttftSumMs: 0, ttftCount: 0 });
+function toSums(r: SumRow | undefined): Sums {
+  if (!r) return zeroSums();
+  return {
+    requests: Number(r.requests ?? 0), errors: Number(r.errors ?? 0), inputTokens: Number(r.inputTokens ?? 0), outputTokens: Number(r.outputTokens ?? 0),
+    cachedTokens: Number(r.cachedTokens ?? 0), costUsd: Number(r.costUsd ?? 0), latencySumMs: Number(r.latencySumMs ?? 0),
+    latencyCount: Number(r.latencyCount ?? 0), ttftSumMs: Number(r.ttftSumMs ?? 0), ttftCount: Number(r.ttftCount ?? 0),
+  };
+}
+function addSums(a: Sums, b: Sums): Sums {
+  const out = { ...a };
+  for (const k of Object.keys(b) as (keyof Sums)[]) out[k] += b[k];
+  return out;
+}
+const round8 = (n: number) => Math.round(n * 1e8) / 1e8;
+
+function totals(s: Sums, p50: number | null, p95: number | null): UsageTotals {
+  return {
+    requests: s.requests, errors: s.errors, errorRate: s.requests ? s.errors / s.requests : 0,
+    inputTokens: s.inputTokens, outputTokens: s.outputTokens, cachedTokens: s.cachedTokens, costUsd: round8(s.costUsd),
+    avgLatencyMs: s.latencyCount ? Math.round(s.latencySumMs / s.latencyCount) : null,
+    p50LatencyMs: p50, p95LatencyMs: p95,
+    avgTtftMs: s.ttftCount ? Math.round(s.ttftSumMs / s.ttftCount) : null,
+  };
+}
+
+// ------------------------------------------------------------------ queries
+
+type SeriesRow = SumRow & { t: Date; dim: string };
+
+/** Measures per (bucket, dimension value) over the window; the stacked chart and the totals come from it. */
+export async function seriesByDimension(w: Window, f: Filters, by: Dimension): Promise<SeriesRow[]> {
+  const q = new Sql();
+  const dim = DIM_COLUMN[by];
+  const sql = `SELECT t, ${dim}::text AS dim, ${sums(CHART)}
+  FROM (${unionSql(q, segments(w.from.getTime(), w.to.getTime(), w.bucket), w.bucket, f, { dims: [dim.replace(/"/g, "")], measures: CHART, hist: false })}) u GROUP BY 1, 2`;
+  return (await pool().query<SeriesRow>(sql, q.params)).rows;
+}
+
+type LatencyRow = { t: Date | null; hist?: string[]; p50?: number | null; p95?: number | null };
+
+/**
+ * p50/p95 latency per bucket and over the whole window. Minute buckets read
+ * raw events only, so their percentiles are exact; otherwise they come from the
+ * merged histograms (histogram.ts documents the accuracy).
+ */
+export async function latencyByBucket(w: Window, f: Filters): Promise<{ exact: boolean; points: Map<number, { p50: number | null; p95: number | null }>; p50: number | null; p95: number | null }> {
+  const q = new Sql();
+  const segs = segments(w.from.getTime(), w.to.getTime(), w.bucket);
+  const points = new Map<number, { p50: number | null; p95: number | null }>();
+  if (segs.every((s) => s.source === "raw")) {
+    const sql = `SELECT t, percentile_disc(0.5) WITHIN GROUP (ORDER BY "latencySumMs") AS p50, percentile_disc(0.95) WITHIN GROUP (ORDER BY "latencySumMs") AS p95
+  FROM (${unionSql(q, segs, w.bucket, f, { dims: [], measures: ["latencySumMs", "latencyCount"], hist: false })}) u WHERE "latencyCount" = 1 GROUP BY GROUPING SETS ((t), ())`;
+    const { rows } = await pool().query<LatencyRow>(sql, q.params);
+    let all: LatencyRow | undefined;
+    for (const r of rows) {
+      if (r.t === null) all = r;
+      else points.set(r.t.getTime(), { p50: num(r.p50), p95: num(r.p95) });
+    }
+    return { exact: true, points, p50: num(all?.p50), p95: num(all?.p95) };
+  }
+  const sql = `SELECT t, ${HIST_SELECT} FROM (${unionSql(q, segs, w.bucket, f, { dims: [], measures: [], hist: true })}) u GROUP BY t`;
+  const { rows } = await pool().query<LatencyRow>(sql, q.params);
+  let total: number[] = [];
+  for (const r of rows) {
+    const h = (r.hist ?? []).map(Number);
+    total = mergeHistogram(total, h);
+    points.set(r.t!.getTime(), { p50: histogramPercentile(h, 50), p95: histogramPercentile(h, 95) });
+  }
+  return { exact: false, points, p50: histogramPercentile(total, 50), p95: histogramPercentile(total, 95) };
+}
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/** Totals and percentiles of a window (the previous period's KPIs). */
+export async function windowTotals(w: Window, f: Filters, exact: boolean): Promise<UsageTotals> {
+  const q = new Sql();
+  if (exact) {
+    const sql = `SELECT ${SUMS},
+      percentile_disc(0.5) WITHIN GROUP (ORDER BY "latencySumMs") FILTER (WHERE "latencyCount" = 1) AS p50,
+      percentile_disc(0.95) WITHIN GROUP (ORDER BY "latencySumMs") FILTER (WHERE "latencyCount" = 1) AS p95
+      FROM (${unionSql(q, [{ source: "raw", from: w.from, to: w.to }], null, f, { dims: [], measures: ALL, hist: false })}) u`;
+    const r = (await pool().query<SumRow & { p50: number | null; p95: number | null }>(sql, q.params)).rows[0];
+    return totals(toSums(r), num(r?.p50), num(r?.p95));
+  }
+  const sql = `SELECT ${SUMS}, ${HIST_SELECT} FROM (${unionSql(q, segments(w.from.getTime(), w.to.getTime(), "day"), null, f, { dims: [], measures: ALL, hist: true })}) u`;
+  const r = (await pool().query<SumRow & { hist: string[] }>(sql, q.params)).rows[0];
+  const h = (r?.hist ?? []).map(Number);
+  return totals(toSums(r), histogramPercentile(h, 50), histogramPercentile(h, 95));
+}
+
+type TopSqlRow = SumRow & { model: string | null; key: string | null; version: string | null; account: string | null };
+
+/** Requests, tokens and cost per model, key, prompt version and account, in one scan. */
+export async function topByDimension(w: Window, f: Filters): Promise<TopSqlRow[]> {
+  const q = new Sql();
+  const measures: Measure[] = ["requests", "inputTokens", "outputTokens", "costUsd"];
+  const sql = `SELECT model, "apiKeyId"::text AS key, "promptVersionId"::text AS version, "accountId"::text AS account, ${sums(measures)}
+  FROM (${unionSql(q, segments(w.from.getTime(), w.to.getTime(), "day"), null, f, { dims: ["model", "apiKeyId", "promptVersionId", "accountId"], measures, hist: false })}) u
+  GROUP BY GROUPING SETS ((model), ("apiKeyId"), ("promptVersionId"), ("accountId"))`;
+  return (await pool().query<TopSqlRow>(sql, q.params)).rows;
+}
+
+// ------------------------------------------------------------------- labels
+
+export type Labels = { keys: Map<string, string>; accounts: Map<string, string>; versions: Map<string, { label: string; promptId: string }>; prompts: Map<string, string> };
+
+export async function labelsFor(ids: { keys?: string[]; accounts?: string[]; versions?: string[]; prompts?: string[] }): Promise<Labels> {
+  const real = (a?: string[]) => [...new Set((a ?? []).filter((id) => id && id !== NIL_UUID))];
+  const { rows } = await pool().query<{ kind: string; id: string; label: string; extra: string | null }>(
+    `SELECT 'key' AS kind, id::text, name AS label, NULL AS extra FROM "ApiKey" WHERE id = ANY($1::uuid[])
+     UNION ALL SELECT 'account', id::text, name, NULL FROM "ProviderAccount" WHERE id = ANY($2::uuid[])
+     UNION ALL SELECT 'version', v.id::text, p.name || ' v' || v.version, v."promptId"::text FROM "PromptVersion" v JOIN "Prompt" p ON p.id = v."promptId" WHERE v.id = ANY($3::uuid[])
+     UNION ALL SELECT 'prompt', id::text, name, NULL FROM "Prompt" WHERE id = ANY($4::uuid[])`,
+    [real(ids.keys), real(ids.accounts), real(ids.versions), real(ids.prompts)],
+  );
+  const out: Labels = { keys: new Map(), accounts: new Map(), versions: new Map(), prompts: new Map() };
+  for (const r of rows) {
+    if (r.kind === "key") out.keys.set(r.id, r.label);
+    else if (r.kind === "account") out.accounts.set(r.id, r.label);
+    else if (r.kind === "prompt") out.prompts.set(r.id, r.label);
+    else out.versions.set(r.id, { label: r.label, promptId: r.extra ?? r.id });
+  }
+  return out;
+}
+
+const STATUS_LABEL: Record<string, string> = { ok: "OK", client_aborted: "Client aborted", upstream_error: "Upstream error", rejected: "Rejected", error: "Error" };
+const short = (id: string) => `${id.slice(0, 8)}…`;
+
+function labelOf(dim: Dimension, id: string, l: Labels): string {
+  if (dim === "model") return id;
+  if (dim === "status") return STATUS_LABEL[id] ?? id;
+  if (id === NIL_UUID) return { account: "No account", key: "No key", prompt: "No prompt", version: "No prompt", variant: "No variant" }[dim];
+  if (dim === "key") return l.keys.get(id) ?? `Deleted key ${short(id)}`;
+  if (dim === "account") return l.accounts.get(id) ?? `Deleted account ${short(id)}`;
+  if (dim === "version") return l.versions.get(id)?.label ?? `Version ${short(id)}`;
+  if (dim === "prompt") return l.prompts.get(id) ?? `Prompt ${short(id)}`;
+  return `Variant ${short(id)}`;
+}
+
+// ---------------------------------------------------------------- dashboard
+
+const STACK_TOP = 8;
+const TOP_N = 10;
+export const OTHER_KEY = "__other";
+
+/** Everything the Usage page shows for one view, in one round trip from the browser. */
+export async function usageDashboard(view: UsageView, now: number = Date.now()): Promise<UsageDashboard> {
+  const w = resolveWindow(view, now);
+  const prev = previousWindow(w);
+  const f = view.filters;
+  // Minute buckets read raw events only, so both periods' percentiles are exact.
+  const exact = w.bucket === "minute";
+  const [series, latency, top, previous] = await Promise.all([
+    seriesByDimension(w, f, view.by), latencyByBucket(w, f), topByDimension(w, f), windowTotals(prev, f, exact),
+  ]);
+
+  // Labels for every id that will be shown.
+  const ids = { keys: [] as string[], accounts: [] as string[], versions: [] as string[], prompts: [] as string[] };
+  const dimIds = view.by === "key" ? ids.keys : view.by === "account" ? ids.accounts : view.by === "prompt" || view.by === "version" ? ids.versions : null;
+  if (dimIds) for (const r of series) dimIds.push(r.dim);
+  for (const r of top) {
+    if (r.key) ids.keys.push(r.key);
+    if (r.account) ids.accounts.push(r.account);
+    if (r.version) ids.versions.push(r.version);
+  }
+  const labels = await labelsFor(ids);
+
+  // "prompt" groups versions by their prompt.
+  const dimOf = (id: string) => (view.by === "prompt" ? (id === NIL_UUID ? id : (labels.versions.get(id)?.promptId ?? id)) : id);
+  if (view.by === "prompt") {
+    const promptIds = [...new Set(series.map((r) => dimOf(r.dim)))];
+    const more = await labelsFor({ prompts: promptIds });
+    for (const [k, v] of more.prompts) labels.prompts.set(k, v);
+  }
+
+  // Points per bucket (every bucket present, zero-filled).
+  const starts = bucketStarts(w);
+  const byT = new Map<number, Sums>(starts.map((t) => [t, zeroSums()]));
+  const tokensByDim = new Map<string, number>();
+  const cells = new Map<string, number>(); // `${t}|${dim}` → tokens
+  let all = zeroSums();
+  for (const r of series) {
+    const t = r.t.getTime();
+    const s = toSums(r);
+    byT.set(t, addSums(byT.get(t) ?? zeroSums(), s));
+    all = addSums(all, s);
+    const d = dimOf(r.dim);
+    const tokens = s.inputTokens + s.outputTokens;
+    tokensByDim.set(d, (tokensByDim.get(d) ?? 0) + tokens);
+    cells.set(`${t}|${d}`, (cells.get(`${t}|${d}`) ?? 0) + tokens);
+  }
+  const points: UsagePoint[] = [...byT.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([t, s]) => ({
+      t, requests: s.requests, errors: s.errors, inputTokens: s.inputTokens, outputTokens: s.outputTokens, cachedTokens: s.cachedTokens,
+      costUsd: round8(s.costUsd), p50LatencyMs: latency.points.get(t)?.p50 ?? null, p95LatencyMs: latency.points.get(t)?.p95 ?? null,
+    }));
+
+  const ranked = [...tokensByDim.entries()].sort((a, b) => b[1] - a[1]);
+  const shown = ranked.slice(0, STACK_TOP).map(([id]) => id);
+  const hasOther = ranked.length > STACK_TOP;
+  const keys: SeriesKey[] = shown.map((id) => ({ id, label: labelOf(view.by, id, labels) }));
+  if (hasOther) keys.push({ id: OTHER_KEY, label: `Other (${ranked.length - STACK_TOP})` });
+  const shownSet = new Set(shown);
+  const stackedPoints: StackedPoint[] = points.map(({ t }) => {
+    const p: StackedPoint = { t } as StackedPoint;
+    for (const id of shown) p[id] = cells.get(`${t}|${id}`) ?? 0;
+    if (hasOther) p[OTHER_KEY] = 0;
+    return p;
+  });
+  if (hasOther) {
+    const index = new Map(stackedPoints.map((p) => [p.t, p]));
+    for (const [cell, tokens] of cells) {
+      const [t, d] = [Number(cell.slice(0, cell.indexOf("|"))), cell.slice(cell.indexOf("|") + 1)];
+      if (!shownSet.has(d)) index.get(t)![OTHER_KEY]! += tokens;
+    }
+  }
+
+  const topOf = (dim: "model" | "key" | "version" | "account", labelDim: Dimension): TopRow[] => {
+    const rows = top.filter((r) => r[dim] !== null).map((r) => {
+      const s = toSums(r);
+      const id = r[dim]!;
+      return { id, label: labelOf(labelDim, id, labels), requests: s.requests, tokens: s.inputTokens + s.outputTokens, costUsd: round8(s.costUsd) };
+    });
+    const byCost = [...rows].sort((a, b) => b.costUsd - a.costUsd || b.tokens - a.tokens).slice(0, TOP_N);
+    const byTokens = [...rows].sort((a, b) => b.tokens - a.tokens).slice(0, TOP_N);
+    const seen = new Set<string>();
+    return [...byCost, ...byTokens].filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)));
+  };
+
+  return {
+    window: { from: w.from.toISOString(), to: w.to.toISOString(), bucket: w.bucket, previousFrom: prev.from.toISOString(), by: view.by },
+    latencySource: latency.exact ? "exact" : "histogram",
+    current: totals(all, latency.p50, latency.p95),
+    previous,
+    points,
+    stacked: { keys, points: stackedPoints },
+    top: { models: topOf("model", "model"), keys: topOf("key", "key"), prompts: topOf("version", "version"), accounts: topOf("account", "account") },
+  };
+}
+
+/** Per bucket and every dimension, with labels, ordered by bucket: the aggregate CSV export's query. */
+export function exportAggregateSql(segs: Segment[], bucket: Bucket, f: Filters): { sql: string; params: unknown[] } {
+  const q = new Sql();
+  const sql = `SELECT u.t, u.model, u."accountId"::text AS "accountId", a.name AS "accountName", u."apiKeyId"::text AS "apiKeyId", k.name AS "keyName",
+    u."promptVersionId"::text AS "promptVersionId", p.name || ' v' || v.version AS "promptLabel", u."variantId"::text AS "variantId", u.status,
+    u.requests, u.errors, u."inputTokens", u."outputTokens", u."cachedTokens", u."costUsd"::text AS "costUsd", u."latencySumMs", u."latencyCount",
+    u."ttftSumMs", u."ttftCount", u.hist
+  FROM (SELECT t, model, "accountId", "apiKeyId", "promptVersionId", "variantId", status, ${SUMS}, ${HIST_SELECT}
+          FROM (${unionSql(q, segs, bucket, f, { dims: ALL_DIMS, measures: ALL, hist: true })}) s GROUP BY 1, 2, 3, 4, 5, 6, 7) u
+  LEFT JOIN "ProviderAccount" a ON a.id = u."accountId" LEFT JOIN "ApiKey" k ON k.id = u."apiKeyId"
+  LEFT JOIN "PromptVersion" v ON v.id = u."promptVersionId" LEFT JOIN "Prompt" p ON p.id = v."promptId"
+  ORDER BY u.t, u.model, u."accountId", u."apiKeyId", u."promptVersionId", u."variantId", u.status`;
+  return { sql, params: q.params };
+}
+
+/** Requests and errors per account over a window (the Overview's account card). */
+export async function accountTotals(w: Window): Promise<Map<string, { requests: number; errors: number }>> {
+  const q = new Sql();
+  const sql = `SELECT "accountId"::text AS id, ${sums(["requests", "errors"])}
+  FROM (${unionSql(q, segments(w.from.getTime(), w.to.getTime(), "day"), null, {}, { dims: ["accountId"], measures: ["requests", "errors"], hist: false })}) u GROUP BY 1`;
+  const { rows } = await pool().query<{ id: string; requests: string; errors: string }>(sql, q.params);
+  return new Map(rows.map((r) => [r.id, { requests: Number(r.requests), errors: Number(r.errors) }]));
+}
+
+/** Choices for the page's filters: models seen in the last 90 days, and the keys, prompts and accounts that exist. */
+export async function usageFilterOptions(now = Date.now()) {
+  const since = new Date(Math.floor((now - 90 * 86_400_000) / 86_400_000) * 86_400_000);
+  const [models, named] = await Promise.all([
+    pool().query<{ model: string }>(`SELECT DISTINCT model FROM "${ROLLUP_TABLE.day}" WHERE bucket >= $1 ORDER BY 1`, [since]),
+    pool().query<{ kind: string; id: string; label: string }>(
+      `SELECT 'key' AS kind, id::text, name || ' (' || prefix || '…)' AS label FROM "ApiKey"
+       UNION ALL SELECT 'account', id::text, name FROM "ProviderAccount"
+       UNION ALL SELECT 'prompt', id::text, name FROM "Prompt"
+       ORDER BY 1, 3`,
+    ),
+  ]);
+  const of = (kind: string) => named.rows.filter((r) => r.kind === kind).map((r) => ({ value: r.id, label: r.label }));
+  return { models: models.rows.map((r) => ({ value: r.model, label: r.model })), keys: of("key"), prompts: of("prompt"), accounts: of("account") };
+}

@@ -1,0 +1,32 @@
+import "server-only";
+import { listAccounts } from "@/lib/accounts";
+import { listAudit } from "@/lib/audit";
+import { accountTotals, usageDashboard } from "./dashboard";
+import { NIL_UUID } from "./rollups";
+
+// The console home: the last 24 hours of traffic (hourly, for sparklines),
+// each account's request and error counts from the rollups, and recent audit
+// entries. Self-contained: the full account health view lives on /accounts.
+
+export async function overview(now = Date.now()) {
+  const day = { from: new Date(now - 86_400_000), to: new Date(now), bucket: "hour" as const };
+  const [traffic, perAccount, accounts, audit] = await Promise.all([
+    usageDashboard({ range: "24h", by: "model", filters: {} }, now),
+    accountTotals(day),
+    listAccounts(),
+    listAudit({ pageSize: 8 }),
+  ]);
+  const health = accounts.map((a) => {
+    const t = perAccount.get(a.id) ?? { requests: 0, errors: 0 };
+    return { id: a.id, name: a.name, provider: a.provider, enabled: a.enabled, requests: t.requests, errors: t.errors, errorRate: t.requests ? t.errors / t.requests : null };
+  });
+  const unattributed = perAccount.get(NIL_UUID);
+  return {
+    traffic,
+    accounts: health,
+    /** Calls that never reached an account (rejected before routing). */
+    unrouted: unattributed ?? { requests: 0, errors: 0 },
+    audit: audit.rows.map((r) => ({ id: r.id, at: r.createdAt, actor: r.actorEmail ?? "system", action: r.action, targetType: r.targetType, targetId: r.targetId })),
+  };
+}
+export type Overview = Awaited<ReturnType<typeof overview>>;

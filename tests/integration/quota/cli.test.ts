@@ -1,0 +1,45 @@
+// `npm run admin -- quotas …` against the test database, audited as system:cli.
+import { spawnSync } from "node:child_process";
+import { afterAll, describe, expect, it } from "vitest";
+import { closeDb, db } from "@/lib/db";
+import { newKey, unique } from "./helpers";
+
+function admin(...args: string[]) {
+  const r = spawnSync(process.execPath, ["--conditions=react-server", "--import", "tsx", "scripts/admin.ts", ...args], {
+    env: { ...process.env, LOG_LEVEL: "silent" },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe("admin CLI: quotas", () => {
+  afterAll(closeDb);
+
+  it("creates, changes, lists, disables and deletes a policy, auditing each step", async () => {
+    const k = await newKey();
+    const prefix = k.key.slice(0, 12);
+    const name = unique("cli-quota");
+    const created = admin("quotas", "create", "--name", name, "--scope", "key", "--key", prefix, "--tpd", "50000", "--rpm", "60", "--spend-month", "12.5");
+    expect(created.err).toBe("");
+    expect(created.code).toBe(0);
+    const row = await db.quotaPolicy.findUniqueOrThrow({ where: { name } });
+    expect(row).toMatchObject({ scope: "key", apiKeyId: k.id, tokensPerDay: 50_000, requestsPerMinute: 60 });
+    expect(Number(row.spendPerMonthUsd)).toBe(12.5);
+
+    expect(admin("quotas", "set", name, "--rpm", "none", "--tpm", "9000").code).toBe(0);
+    expect(await db.quotaPolicy.findUniqueOrThrow({ where: { name } })).toMatchObject({ requestsPerMinute: null, tokensPerMinute: 9000 });
+
+    expect(admin("quotas", "list").out).toContain(name);
+    expect(admin("quotas", "disable", name).code).toBe(0);
+    expect((await db.quotaPolicy.findUniqueOrThrow({ where: { name } })).enabled).toBe(false);
+
+    const bad = admin("quotas", "create", "--name", unique("cli-bad"), "--scope", "model", "--tpd", "5");
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain("--model");
+
+    expect(admin("quotas", "delete", name).code).toBe(0);
+    const audit = await db.auditLog.findMany({ where: { targetId: row.id, actorEmail: "system:cli" }, orderBy: { createdAt: "asc" } });
+    expect(audit.map((a) => a.action)).toEqual(["quota.create", "quota.update", "quota.update", "quota.delete"]);
+  });
+});
