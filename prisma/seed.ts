@@ -9,6 +9,7 @@ import { insertApiKey } from "@/lib/auth/api-keys";
 import { recordAudit } from "@/lib/audit";
 import { SIMULATOR_LABEL } from "@/lib/providers/schemas";
 import { seedDemoPrompt } from "@/lib/prompts";
+import { seedDemoExperiment } from "@/lib/experiments";
 
 const SEED_LOCK = 727_073_01;
 const system = { kind: "system", name: "seed" } as const;
@@ -52,6 +53,9 @@ export async function seed(env: Record<string, string | undefined> = process.env
 
     // A demo prompt template (two versions, production on v2) served by the simulator.
     await seedDemoPrompt(system);
+
+    // Demo data: a paused A/B experiment on the demo prompt with simulated traffic and feedback (marked demo).
+    await seedDemoExperiment(system);
 
     await db.setting.create({ data: { key: "seeded", value: { at: new Date().toISOString() } } });
     return { seeded: true, adminEmail, adminPassword: existing ? undefined : adminPassword, apiKey, generated };

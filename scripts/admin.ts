@@ -85,6 +85,8 @@ async function main(argv: string[]): Promise<number> {
       if (!k) throw new Error(`no key matches ${idOrPrefix}`);
       return k.id;
     };
+    // The quota domain's store and views only: its index also loads the gateway side (usage writer and its routes).
+    const quotaDomain = async () => ({ ...(await import("@/lib/quota/policies")), ...(await import("@/lib/quota/status")), ...(await import("@/lib/quota/schemas")) });
     const findPolicy = async (nameOrId?: string) => {
       if (!nameOrId) throw new Error(`quotas ${cmd} needs a policy name or id`);
       const p = await db.quotaPolicy.findFirst({ where: /^[0-9a-f-]{36}$/.test(nameOrId) ? { id: nameOrId } : { name: nameOrId } });
@@ -180,7 +182,7 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case "quotas list": {
-        const quota = await import("@/lib/quota");
+        const quota = await quotaDomain();
         for (const p of await quota.listPolicies()) {
           const limits = quota.limitFields.flatMap((l) => (p[l.field] == null ? [] : [`${l.name}=${p[l.field]}`])).join(" ");
           const who = [p.apiKeyId ? `key=${p.apiKeyId}` : p.scope === "model" ? "" : "key=each", p.endUser ? `user=${p.endUser}` : "", p.model ? `model=${p.model}` : ""].filter(Boolean).join(" ");
@@ -190,7 +192,7 @@ async function main(argv: string[]): Promise<number> {
       }
       case "quotas create":
       case "quotas set": {
-        const quota = await import("@/lib/quota");
+        const quota = await quotaDomain();
         const key = values.key ? await findKey(values.key) : undefined;
         const input: Record<string, unknown> = {
           ...(values.name !== undefined && cmd === "create" ? { name: values.name } : {}),
@@ -215,21 +217,21 @@ async function main(argv: string[]): Promise<number> {
       }
       case "quotas disable":
       case "quotas enable": {
-        const quota = await import("@/lib/quota");
+        const quota = await quotaDomain();
         const p = await findPolicy(arg);
         await quota.updatePolicy(system, p.id, { enabled: cmd === "enable" });
         process.stdout.write(`${p.name} ${cmd}d\n`);
         return 0;
       }
       case "quotas delete": {
-        const quota = await import("@/lib/quota");
+        const quota = await quotaDomain();
         const p = await findPolicy(arg);
         await quota.deletePolicy(system, p.id);
         process.stdout.write(`Deleted quota policy ${p.name}\n`);
         return 0;
       }
       case "quotas usage": {
-        const quota = await import("@/lib/quota");
+        const quota = await quotaDomain();
         const only = values.key ? await findKey(values.key) : null;
         const { keys, models } = await quota.quotaOverview();
         for (const k of keys) {

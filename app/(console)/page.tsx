@@ -1,40 +1,116 @@
 import Link from "next/link";
+import { Badge } from "@/components/ui/badge";
 import { Card, PageHeader } from "@/components/ui/card";
-import { requireRole } from "@/lib/auth";
-import { consoleSummary } from "@/lib/users";
+import { formatDateTime } from "@/components/ui/format";
+import { Table, Td, Th } from "@/components/ui/table";
+import { formatCount, formatPercent } from "@/components/usage/format";
+import { OverviewKpis } from "@/components/usage/overview-kpis";
+import { hasRole, requireRole } from "@/lib/auth";
+import { quotaOverview } from "@/lib/quota";
+import { overview } from "@/lib/usage";
 
 export const metadata = { title: "Overview" };
 
+const link = "text-sm text-indigo-700 underline dark:text-indigo-300";
+
+async function quotaAlerts() {
+  try {
+    const q = await quotaOverview();
+    return { configured: q.policies.length > 0, hot: q.keys.filter((k) => !k.key.revoked && k.worst >= 0.8).sort((a, b) => b.worst - a.worst) };
+  } catch {
+    return null;
+  }
+}
+
 export default async function OverviewPage() {
   const user = await requireRole("viewer", "page");
-  const s = await consoleSummary();
-  const stats = [
-    { label: "Users", value: s.users, href: "/users" },
-    { label: "Active API keys", value: s.activeKeys, href: "/keys" },
-    { label: "Audit entries (24 h)", value: s.audit24h, href: "/audit" },
-  ];
+  const isAdmin = hasRole(user.role, "admin");
+  const [o, quotas] = await Promise.all([overview(), quotaAlerts()]);
+  const t = o.traffic;
   return (
     <>
-      <PageHeader title="Overview" description={`Welcome back, ${user.name}.`} />
-      <div className="grid gap-4 sm:grid-cols-3">
-        {stats.map((st) => (
-          <Card key={st.label}>
-            <p className="text-sm text-slate-600 dark:text-slate-400">{st.label}</p>
-            <p className="mt-1 text-3xl font-semibold tabular-nums">{st.value}</p>
-            {user.role === "admin" && (
-              <Link href={st.href} className="mt-2 inline-block text-sm text-indigo-700 underline dark:text-indigo-300">
-                View {st.label.toLowerCase()}
-              </Link>
+      <PageHeader title="Overview" description={`Welcome back, ${user.name}. The last 24 hours, compared with the 24 hours before.`} />
+      {t.current.requests === 0 && t.previous.requests === 0 ? (
+        <Card>
+          <p className="text-sm text-slate-600 dark:text-slate-400">
+            No traffic in the last 48 hours. Point an OpenAI client at <code className="font-mono">/api/v1</code> with an API key and the figures appear here.
+          </p>
+        </Card>
+      ) : (
+        <OverviewKpis traffic={t} />
+      )}
+      <div className="mt-6 grid gap-4 lg:grid-cols-2">
+        <Card title="Accounts, last 24 h" actions={<Link href="/accounts" className={link}>All accounts</Link>}>
+          {o.accounts.length === 0 ? (
+            <p className="text-sm text-slate-600 dark:text-slate-400">No provider accounts yet.</p>
+          ) : (
+            <Table caption="Accounts with their request and error counts over the last 24 hours">
+              <thead className="bg-slate-50 dark:bg-slate-800/50">
+                <tr>
+                  <Th>Account</Th>
+                  <Th>State</Th>
+                  <Th className="text-right">Requests</Th>
+                  <Th className="text-right">Error rate</Th>
+                </tr>
+              </thead>
+              <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
+                {o.accounts.map((a) => (
+                  <tr key={a.id} data-testid={`overview-account-${a.name}`}>
+                    <Td className="font-medium">{a.name} <span className="text-xs text-slate-600 dark:text-slate-400">{a.provider}</span></Td>
+                    <Td><Badge tone={a.enabled ? "green" : "gray"}>{a.enabled ? "enabled" : "disabled"}</Badge></Td>
+                    <Td className="text-right tabular-nums">{formatCount(a.requests)}</Td>
+                    <Td className="text-right tabular-nums">
+                      {a.errorRate === null ? "—" : <Badge tone={a.errorRate >= 0.05 ? "red" : a.errorRate >= 0.01 ? "amber" : "green"}>{formatPercent(a.errorRate)}</Badge>}
+                    </Td>
+                  </tr>
+                ))}
+              </tbody>
+            </Table>
+          )}
+          {o.unrouted.requests > 0 && (
+            <p className="mt-2 text-xs text-slate-600 dark:text-slate-400">{formatCount(o.unrouted.requests)} calls were rejected before reaching an account.</p>
+          )}
+        </Card>
+        <Card title="Quota alerts" actions={<Link href="/quotas" className={link}>Quotas</Link>}>
+          {quotas === null ? (
+            <p className="text-sm text-slate-600 dark:text-slate-400">Quota status is unavailable right now.</p>
+          ) : !quotas.configured ? (
+            <p className="text-sm text-slate-600 dark:text-slate-400">Quotas not configured.</p>
+          ) : quotas.hot.length === 0 ? (
+            <p className="text-sm text-slate-600 dark:text-slate-400">No key is above 80% of a limit.</p>
+          ) : (
+            <ul className="space-y-1 text-sm" data-testid="quota-alerts">
+              {quotas.hot.slice(0, 8).map((k) => (
+                <li key={k.key.id} className="flex items-center justify-between gap-2">
+                  <span>{k.key.name} <code className="font-mono text-xs">{k.key.prefix}…</code></span>
+                  <Badge tone={k.worst >= 1 ? "red" : "amber"}>{Number.isFinite(k.worst) ? formatPercent(k.worst) : "over"}</Badge>
+                </li>
+              ))}
+            </ul>
+          )}
+        </Card>
+        <Card title="Experiments">
+          <p className="text-sm text-slate-600 dark:text-slate-400">Running experiments and their current leaders appear here once experiments are set up.</p>
+          <Link href="/experiments" className={link}>Experiments</Link>
+        </Card>
+        {isAdmin && (
+          <Card title="Recent audit entries" actions={<Link href="/audit" className={link}>Audit log</Link>}>
+            {o.audit.length === 0 ? (
+              <p className="text-sm text-slate-600 dark:text-slate-400">Nothing recorded yet.</p>
+            ) : (
+              <ul className="divide-y divide-slate-100 text-sm dark:divide-slate-800" data-testid="recent-audit">
+                {o.audit.map((a) => (
+                  <li key={a.id} className="flex flex-wrap items-baseline justify-between gap-2 py-1.5">
+                    <span><code className="font-mono text-xs">{a.action}</code> by {a.actor}</span>
+                    <span className="text-xs text-slate-600 dark:text-slate-400">{formatDateTime(a.at)}</span>
+                  </li>
+                ))}
+              </ul>
             )}
           </Card>
-        ))}
+        )}
       </div>
-      <Card title="Traffic" className="mt-6">
-        <p className="text-sm text-slate-600 dark:text-slate-400">
-          Token, cost and latency charts appear here once the gateway has served requests. The completion API lives at{" "}
-          <code className="font-mono">/api/v1/chat/completions</code>.
-        </p>
-      </Card>
+      <p className="mt-6 text-sm"><Link href="/usage" className={link}>Open usage analytics</Link></p>
     </>
   );
 }

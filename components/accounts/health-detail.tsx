@@ -43,7 +43,9 @@ export function AccountHealthDetailView({ initial, canEdit }: { initial: Account
       <Card className="mb-6">
         <dl className="grid grid-cols-2 gap-4 sm:grid-cols-4 lg:grid-cols-6">
           <Stat label="Status">
-            <Badge tone={statusTone[a.status]}>{statusLabel[a.status]}</Badge>
+            <span data-testid="health-status">
+              <Badge tone={statusTone[a.status]}>{statusLabel[a.status]}</Badge>
+            </span>
             {a.reason && <span className="mt-1 block text-xs font-normal text-slate-600 dark:text-slate-400">{a.reason}</span>}
           </Stat>
           <Stat label="Requests 5 min / 1 h / 24 h">

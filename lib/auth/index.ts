@@ -7,3 +7,8 @@ export {
   createApiKey, revokeApiKey, listApiKeys, verifyApiKey, insertApiKey, keyStatus, forgetKey, generateKey,
 } from "./api-keys";
 export { createApiKeyInput, apiKeyScope } from "./api-key-schemas";
+export {
+  verifyRequestSignature, signRequest, signingPayload, enableSigning, disableSigning, signingEnabled, forgetSigningSecrets,
+  SIGNATURE_HEADER, TIMESTAMP_HEADER, SIGNATURE_WINDOW_SECONDS,
+} from "./signing";
+export { exchangeToken, verifyAccessToken, isAccessToken, tokenRequest, ACCESS_TOKEN_TTL_SECONDS, type TokenResponse } from "./service-tokens";

@@ -160,8 +160,8 @@ async function promptNameOf(promptId: string): Promise<string> {
 
 /** start, pause or resume. */
 export async function stepExperiment(actor: Principal, id: string, step: LifecycleStep, ip?: string | null): Promise<ExperimentView> {
+  if (!Object.hasOwn(transitions, step)) throw new AppError("bad_request", `Unknown lifecycle step '${String(step)}'`, { param: "step" });
   const t: Transition = transitions[step];
-  if (!t) throw new AppError("bad_request", `Unknown lifecycle step '${String(step)}'`);
   let prompt = "";
   let label = "";
   try {

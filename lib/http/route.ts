@@ -3,7 +3,9 @@ import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import { config } from "@/lib/config";
 import { logger, recordHttpRequest, withRequestTrace, type Logger } from "@/lib/observability";
-import { auth, verifyApiKey, currentUser, hasRole, isAdminPrincipal, type Principal, type Role } from "@/lib/auth";
+import {
+  auth, verifyApiKey, currentUser, hasRole, isAdminPrincipal, isAccessToken, verifyAccessToken, verifyRequestSignature, type Principal, type Role,
+} from "@/lib/auth";
 import { clientIpFrom } from "@/lib/auth/client-ip";
 import { AppError, errorResponse, toAppError, type Envelope } from "./errors";
 import { queryObject, readJsonBody } from "./body";
@@ -61,7 +63,8 @@ async function authenticate(req: Request, mode: AuthMode, role: Role | undefined
   const token = bearerToken(req);
   if (mode === "apiKey" || (mode === "admin" && token)) {
     if (!token) throw new AppError("invalid_api_key", "Missing API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key'.");
-    const check = await verifyApiKey(token);
+    // A service access token (POST /api/auth/token) is accepted wherever an API key is.
+    const check = isAccessToken(token) ? await verifyAccessToken(token) : await verifyApiKey(token);
     if (!check.ok) {
       const why = { unknown: "Incorrect API key provided", revoked: "This API key has been revoked", expired: "This API key has expired" }[check.reason];
       throw new AppError("invalid_api_key", why);
@@ -69,6 +72,8 @@ async function authenticate(req: Request, mode: AuthMode, role: Role | undefined
     if (mode === "admin" && !isAdminPrincipal(check.principal)) {
       throw new AppError("forbidden", "This API key lacks the 'admin' scope");
     }
+    // Keys with request signing enabled must send a fresh HMAC signature (lib/auth/signing.ts).
+    await verifyRequestSignature(req, check.principal);
     return check.principal;
   }
   // Session modes: the cookie is checked by Auth.js, the user's current state by the database.

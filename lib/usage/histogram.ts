@@ -11,7 +11,7 @@ import "server-only";
 // Accuracy: the rank of a percentile is exact (counts are exact). Its value is
 // interpolated geometrically inside the bucket holding that rank, so it lies in
 // the same bucket as the exact percentile: within 1 ms below 11 ms, and within a
-// factor of 1.31 (worst case, usually 1.26) above. On realistic, smooth latency
+// factor of 1.32 (worst case, 1.26 for most buckets) above. On realistic, smooth latency
 // distributions the error is a few percent (tests/unit/usage/histogram.test.ts).
 
 function thresholds(): number[] {

@@ -1,6 +1,6 @@
 "use server";
 import { revalidatePath } from "next/cache";
-import { authedAction, createApiKey, revokeApiKey } from "@/lib/auth";
+import { authedAction, createApiKey, disableSigning, enableSigning, revokeApiKey } from "@/lib/auth";
 import { setKeyFilters } from "@/lib/filters";
 
 export const createApiKeyAction = authedAction("admin", async (actor, input: unknown, ip) => {
@@ -19,4 +19,16 @@ export const updateKeyFiltersAction = authedAction("admin", async (actor, input:
   const filters = await setKeyFilters(actor, String(input?.id ?? ""), input?.filters, ip);
   revalidatePath(`/keys/${input.id}`);
   return { terms: filters.terms.length };
+});
+
+export const enableSigningAction = authedAction("admin", async (actor, id: string, ip) => {
+  const { secret } = await enableSigning(actor, String(id), ip);
+  revalidatePath(`/keys/${id}`);
+  return { secret };
+});
+
+export const disableSigningAction = authedAction("admin", async (actor, id: string, ip) => {
+  await disableSigning(actor, String(id), ip);
+  revalidatePath(`/keys/${id}`);
+  return { id };
 });

@@ -1,16 +1,31 @@
-import { EmptyState, PageHeader } from "@/components/ui/card";
-import { requireRole } from "@/lib/auth";
+import Link from "next/link";
+import { Suspense } from "react";
+import { PageHeader } from "@/components/ui/card";
+import { UsageDashboard } from "@/components/usage/usage-dashboard";
+import { hasRole, requireRole } from "@/lib/auth";
+import { usageFilterOptions } from "@/lib/usage";
 
 export const metadata = { title: "Usage" };
 
-export default async function Page() {
-  await requireRole("viewer", "page");
+export default async function UsagePage() {
+  const user = await requireRole("viewer", "page");
+  const options = await usageFilterOptions();
   return (
     <>
-      <PageHeader title="Usage" description="Tokens, cost and latency over time." />
-      <EmptyState title="Not built yet">
-        Usage charts appear once the gateway records traffic.
-      </EmptyState>
+      <PageHeader
+        title="Usage"
+        description="Tokens, cost and latency over time, from the hourly and daily rollups. Times are UTC."
+        actions={
+          hasRole(user.role, "admin") ? (
+            <Link href="/usage/pricing" className="text-sm text-indigo-700 underline dark:text-indigo-300">
+              Model prices
+            </Link>
+          ) : undefined
+        }
+      />
+      <Suspense>
+        <UsageDashboard options={options} />
+      </Suspense>
     </>
   );
 }

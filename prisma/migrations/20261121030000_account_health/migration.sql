@@ -10,9 +10,6 @@ ADD COLUMN     "probeModel" TEXT,
 ADD COLUMN     "rpmLimit" INTEGER,
 ADD COLUMN     "tpmLimit" INTEGER;
 
--- AlterTable
-ALTER TABLE "UsageEvent" ADD COLUMN     "cached" BOOLEAN;
-
 -- CreateTable
 CREATE TABLE "AccountHealthSnapshot" (
     "instanceId" TEXT NOT NULL,
@@ -68,31 +65,6 @@ CREATE TABLE "AccountHealthEvent" (
     CONSTRAINT "AccountHealthEvent_pkey" PRIMARY KEY ("id")
 );
 
--- CreateTable
-CREATE TABLE "ResponseCacheEntry" (
-    "key" TEXT NOT NULL,
-    "scope" TEXT NOT NULL,
-    "model" TEXT NOT NULL,
-    "response" JSONB NOT NULL,
-    "sizeBytes" INTEGER NOT NULL,
-    "hits" INTEGER NOT NULL DEFAULT 0,
-    "createdAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    "expiresAt" TIMESTAMPTZ(3) NOT NULL,
-
-    CONSTRAINT "ResponseCacheEntry_pkey" PRIMARY KEY ("key")
-);
-
--- CreateTable
-CREATE TABLE "ResponseCachePolicy" (
-    "apiKeyId" UUID NOT NULL,
-    "enabled" BOOLEAN NOT NULL DEFAULT true,
-    "shareGroup" TEXT,
-    "ttlSeconds" INTEGER,
-    "updatedAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-
-    CONSTRAINT "ResponseCachePolicy_pkey" PRIMARY KEY ("apiKeyId")
-);
-
 -- CreateIndex
 CREATE INDEX "AccountHealthSnapshot_takenAt_idx" ON "AccountHealthSnapshot"("takenAt");
 
@@ -108,8 +80,3 @@ CREATE INDEX "AccountHealthEvent_accountId_at_idx" ON "AccountHealthEvent"("acco
 -- CreateIndex
 CREATE INDEX "AccountHealthEvent_at_idx" ON "AccountHealthEvent"("at");
 
--- CreateIndex
-CREATE INDEX "ResponseCacheEntry_expiresAt_idx" ON "ResponseCacheEntry"("expiresAt");
-
--- CreateIndex
-CREATE INDEX "ResponseCacheEntry_scope_idx" ON "ResponseCacheEntry"("scope");

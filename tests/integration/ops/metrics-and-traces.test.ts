@@ -36,7 +36,8 @@ describe("operations: metrics endpoint and traces", () => {
   /** The value of one exposition line, by metric name and exact labels; 0 when absent. */
   function sample(text: string, name: string, labels: Record<string, string>): number {
     for (const line of text.split("\n")) {
-      if (!line.startsWith(`${name}{`)) continue;
+      if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+      if (!line.includes("{")) return Object.keys(labels).length ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
       const inner = line.slice(name.length + 1, line.lastIndexOf("}"));
       const got = Object.fromEntries([...inner.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
       if (Object.keys(labels).length === Object.keys(got).length && Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(line.slice(line.lastIndexOf(" ") + 1));
@@ -101,7 +102,7 @@ describe("operations: metrics endpoint and traces", () => {
     expect(sample(text, "promptgate_gateway_tokens_total", { model: "ops-model", direction: "output" })).toBe(8);
     // 18 input tokens at $1000/M and 8 output at $2000/M.
     expect(sample(text, "promptgate_gateway_cost_usd_total", { model: "ops-model" })).toBeCloseTo((18 * 1000 + 8 * 2000) / 1e6, 8);
-    expect(sample(text, "promptgate_upstream_errors_total", { account: accountId, code: "upstream_error" })).toBe(2);
+    expect(sample(text, "promptgate_upstream_errors_total", { account: accountId, code: "upstream_http_error" })).toBe(2);
     expect(sample(text, "promptgate_account_info", { account: accountId, name: "ops-metrics", provider: "openai" })).toBe(1);
     expect(sample(text, "promptgate_http_requests_total", { route: "/api/v1/chat/completions", method: "POST", status: "200" })).toBe(2);
     expect(sample(text, "promptgate_http_requests_total", { route: "/api/metrics", method: "GET", status: "401" })).toBe(2);

@@ -19,7 +19,7 @@ function failure(fn: () => unknown): AppError {
   throw new Error("expected an AppError");
 }
 
-const decl = (d: Partial<VariableDeclaration> & { name: string }): PromptContentInput["variables"][number] => ({ type: "string", required: true, ...d });
+const decl = (d: Partial<VariableDeclaration> & { name: string }): NonNullable<PromptContentInput["variables"]>[number] => ({ type: "string", required: true, ...d });
 
 describe("template rendering", () => {
   it("substitutes variables with or without whitespace inside the braces, and never HTML-escapes", () => {

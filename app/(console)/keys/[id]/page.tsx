@@ -3,7 +3,8 @@ import { notFound } from "next/navigation";
 import { Badge } from "@/components/ui/badge";
 import { Card, PageHeader } from "@/components/ui/card";
 import { KeyFilterForm } from "@/components/keys/key-filter-form";
-import { keyStatus, listApiKeys, requireRole } from "@/lib/auth";
+import { KeySigningPanel } from "@/components/keys/key-signing-panel";
+import { keyStatus, listApiKeys, requireRole, signingEnabled } from "@/lib/auth";
 import { getKeyPolicy } from "@/lib/filters";
 
 export const metadata = { title: "API key security" };
@@ -16,7 +17,7 @@ export default async function KeySecurityPage({ params }: { params: Promise<{ id
   if (!UUID.test(id)) notFound();
   const key = (await listApiKeys()).find((k) => k.id === id);
   if (!key) notFound();
-  const policy = await getKeyPolicy(id);
+  const [policy, signing] = await Promise.all([getKeyPolicy(id), signingEnabled(id)]);
   return (
     <>
       <p className="mb-2 text-sm">
@@ -31,6 +32,9 @@ export default async function KeySecurityPage({ params }: { params: Promise<{ id
       />
       <Card title="Content filters" className="mb-6">
         <KeyFilterForm keyId={key.id} initial={policy.filters} />
+      </Card>
+      <Card title="Request signing" className="mb-6">
+        <KeySigningPanel keyId={key.id} enabled={signing} />
       </Card>
     </>
   );
