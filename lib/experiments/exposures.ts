@@ -1,7 +1,9 @@
 import "server-only";
 import type { PoolClient } from "pg";
 import { db } from "@/lib/db";
-import { registerBatchHook, type PricedUsageEvent } from "@/lib/usage";
+// The writer module rather than lib/usage's index: the index also exports the usage HTTP helpers,
+// which reach next-auth, and this module is part of the seed's import graph.
+import { registerBatchHook, type PricedUsageEvent } from "@/lib/usage/writer";
 
 // Exposures: the experiment's own narrow, indexed copy of the usage events its
 // variants served. The usage writer calls this hook inside the transaction

@@ -1,8 +1,9 @@
 import "server-only";
 import { db } from "@/lib/db";
 import type { Principal } from "@/lib/auth/principal";
-import { DEMO_PROMPT } from "@/lib/prompts";
-import { writeBatch, type UsageEventInput } from "@/lib/usage";
+// Seed-safe imports only (no lib/prompts or lib/usage index, which reach next-auth): prisma/seed.ts
+// imports this module directly, and the e2e setup runs that seed under plain Node.
+import { writeBatch, type UsageEventInput } from "@/lib/usage/writer";
 import { backfillExposures } from "./exposures";
 import { createRng } from "./stats";
 import { changeWeights, createExperiment, stepExperiment } from "./store";
@@ -18,12 +19,13 @@ export const DEMO_EXPERIMENT = "Greeting by name (demo)";
 
 const DAY = 86_400_000;
 
-export async function seedDemoExperiment(actor: Principal, now = new Date()): Promise<boolean> {
+/** Seeds the demo experiment on `prompt` (the demo prompt, lib/prompts' DEMO_PROMPT); false if there is one already. */
+export async function seedDemoExperiment(actor: Principal, prompt: string, now = new Date()): Promise<boolean> {
   if (await db.experiment.count({ where: { demo: true } })) return false;
-  if (!(await db.prompt.count({ where: { name: DEMO_PROMPT } }))) return false;
+  if (!(await db.prompt.count({ where: { name: prompt } }))) return false;
   const created = await createExperiment(actor, {
     name: DEMO_EXPERIMENT,
-    prompt: DEMO_PROMPT,
+    prompt,
     label: "production",
     hypothesis: "Greeting the customer by name (version 2) earns more thumbs-up than the plain answer (version 1).",
     primaryMetric: "thumbs",
@@ -79,7 +81,7 @@ export async function seedDemoExperiment(actor: Principal, now = new Date()): Pr
     }
   }
   const versionIds = new Map(
-    (await db.promptVersion.findMany({ where: { prompt: { name: DEMO_PROMPT } }, select: { id: true, version: true } })).map((v) => [v.version, v.id]),
+    (await db.promptVersion.findMany({ where: { prompt: { name: prompt } }, select: { id: true, version: true } })).map((v) => [v.version, v.id]),
   );
   const versionOf = new Map(e.phases.flatMap((p) => p.variants.map((v) => [v.id, versionIds.get(v.promptVersion) ?? null] as const)));
   for (const ev of events) ev.promptVersionId = versionOf.get(ev.variantId!) ?? null;

@@ -3,7 +3,6 @@ import { db, Prisma, type DbClient } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
 import { actorOf, type Principal } from "@/lib/auth/principal";
 import { AppError } from "@/lib/http/errors";
-import { moveLabel } from "@/lib/prompts";
 import { invalidateExperiments } from "./registry";
 import {
   changeWeightsInput, completeExperimentInput, createExperimentInput,
@@ -239,7 +238,12 @@ export async function completeExperiment(actor: Principal, id: string, input: un
   if (data.winner && !winner) throw new AppError("bad_request", `No variant named '${data.winner}'`, { param: "winner" });
   // The label moves first, through the prompts domain (audited, protected labels, cache
   // invalidation). If it is refused, the experiment keeps running and nothing changed.
-  if (data.promote && winner) await moveLabel(actor, current.promptName, current.label, { version: winner.promptVersion }, ip);
+  if (data.promote && winner) {
+    // Loaded here, not at the top: the seed (and the e2e setup that runs it) imports this module,
+    // and lib/prompts' index reaches next-auth, which plain Node cannot load there.
+    const { moveLabel } = await import("@/lib/prompts");
+    await moveLabel(actor, current.promptName, current.label, { version: winner.promptVersion }, ip);
+  }
   await withAudit(actor, { action: "experiment.complete", targetType: "experiment", ip }, async (tx) => {
     const row = await lockExperiment(tx, id);
     if (row.status !== "running" && row.status !== "paused") {

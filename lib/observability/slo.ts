@@ -1,5 +1,6 @@
 import "server-only";
 import { z } from "zod";
+import type pg from "pg";
 import { pool } from "@/lib/db";
 
 // Service level objectives over the usage events, with exactly the SLIs of the
@@ -103,8 +104,8 @@ FROM e`;
 type Row = { valid: number; bad: number; ok: number; slow: number; valid_1h: number; bad_1h: number; ok_1h: number; slow_1h: number; p95: number | null };
 
 /** The SLO status over the last 30 days of usage events (one query). */
-export async function sloStatus(targets: SloTargets = sloTargets()): Promise<SloStatus> {
-  const { rows } = await pool().query<Row>(SLO_SQL, [targets.latencyP95Ms, SLO_WINDOW_DAYS]);
+export async function sloStatus(targets: SloTargets = sloTargets(), client: Pick<pg.Pool, "query"> = pool()): Promise<SloStatus> {
+  const { rows } = await client.query<Row>(SLO_SQL, [targets.latencyP95Ms, SLO_WINDOW_DAYS]);
   const r = rows[0]!;
   return sloReport(
     { valid: r.valid, bad: r.bad, ok: r.ok, slow: r.slow },

@@ -1,6 +1,6 @@
 import "server-only";
 import { ZodError } from "zod";
-import { chat, chatCompletionRequest } from "@/lib/gateway";
+import { chatCompletionRequest } from "@/lib/gateway/schemas";
 import type { Principal } from "@/lib/auth/principal";
 import { AppError, toAppError } from "@/lib/http/errors";
 import type { ChatCompletionRequest } from "@/lib/providers";
@@ -13,6 +13,10 @@ import { promptContent, type CompletionRequest, type ModelConfig, type PromptCon
 // to the gateway pipeline (lib/gateway), which routes, streams and records usage.
 
 type Overrides = CompletionRequest["overrides"];
+
+// Loaded on first use: the gateway pulls in the HTTP layer and Auth.js, which
+// scripts that only need prompts (the seed, the admin CLI) cannot load.
+const gateway = () => import("@/lib/gateway");
 
 /** The chat request for rendered messages: config, then overrides, then the call's own fields. */
 export function buildChatRequest(
@@ -53,7 +57,7 @@ export async function promptCompletion(principal: Principal, body: CompletionReq
   const req = buildChatRequest(r.version.config, messages, body);
   const extras: Record<string, unknown> = { prompt: r.prompt.name, version: r.version.version, label: r.label };
   if (body.metadata) extras.metadata = body.metadata;
-  return chat(principal, req, signal, {
+  return (await gateway()).chat(principal, req, signal, {
     source: "completion",
     promptVersionId: r.version.id,
     bodyExtras: extras,
@@ -86,5 +90,5 @@ export async function playgroundCompletion(principal: Principal, input: Playgrou
     stream: true,
     stream_options: { include_usage: true },
   });
-  return chat(principal, req, signal, { source: "playground", accountId: body.accountId, promptVersionId: versionId, bodyExtras: extras });
+  return (await gateway()).chat(principal, req, signal, { source: "playground", accountId: body.accountId, promptVersionId: versionId, bodyExtras: extras });
 }

@@ -1,6 +1,5 @@
 import "server-only";
 import { createHash } from "node:crypto";
-import { json } from "@/lib/http/route";
 import { globalValues, resolvePrompt } from "./resolve";
 import { promptSelector } from "./schemas";
 
@@ -27,10 +26,10 @@ export async function templateResponse(req: Request, name: string, query: unknow
   };
   const text = JSON.stringify(body);
   const etag = `"${createHash("sha256").update(text).digest("base64url").slice(0, 32)}"`;
-  const headers = { etag, "cache-control": "private, no-cache" };
+  const headers = { etag, "cache-control": "private, no-cache", "content-type": "application/json" };
   const inm = req.headers.get("if-none-match");
   if (inm && inm.split(",").some((t) => t.trim().replace(/^W\//, "") === etag || t.trim() === "*")) {
-    return new Response(null, { status: 304, headers });
+    return new Response(null, { status: 304, headers: { etag, "cache-control": headers["cache-control"] } });
   }
-  return json(body, { headers });
+  return new Response(text, { headers });
 }

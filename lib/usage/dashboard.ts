@@ -96,6 +96,39 @@ const SUMS = sums(ALL);
 
 const HIST_SUMS = Array.from({ length: LATENCY_BUCKETS }, (_, i) => `COALESCE(sum(h[${i + 1}]), 0) + count(*) FILTER (WHERE wb = ${i})`).join(", ");
 const HIST_SELECT = `ARRAY[${HIST_SUMS}]::int8[] AS hist`;
+const ROLLUP_HIST = `ARRAY[${Array.from({ length: LATENCY_BUCKETS }, (_, i) => `COALESCE(sum(h[${i + 1}]), 0)`).join(", ")}]::int8[] AS hist`;
+
+/**
+ * Latency histograms per bucket start (null key: the whole window). Rollup rows
+ * (element-wise sums of their arrays) and raw edges (counts per bucket index)
+ * are separate statements, run in parallel and merged here, so neither pays
+ * for the other's shape.
+ */
+async function histograms(segs: Segment[], bucket: Bucket | null, f: Filters): Promise<Map<number | null, number[]>> {
+  const rollups = segs.filter((s) => s.source !== "raw");
+  const raws = segs.filter((s) => s.source === "raw");
+  const shape: Shape = { dims: [], measures: [], hist: true };
+  const q1 = new Sql();
+  const q2 = new Sql();
+  const [a, b] = await Promise.all([
+    rollups.length
+      ? pool().query<{ t: Date | null; hist: string[] }>(`SELECT t, ${ROLLUP_HIST} FROM (${unionSql(q1, rollups, bucket, f, shape)}) u GROUP BY t`, q1.params)
+      : { rows: [] },
+    raws.length
+      ? pool().query<{ t: Date | null; wb: number; n: string }>(`SELECT t, wb, count(*) AS n FROM (${unionSql(q2, raws, bucket, f, shape)}) u WHERE wb IS NOT NULL GROUP BY t, wb`, q2.params)
+      : { rows: [] },
+  ]);
+  const out = new Map<number | null, number[]>();
+  const at = (t: Date | null) => {
+    const k = t ? t.getTime() : null;
+    let h = out.get(k);
+    if (!h) out.set(k, (h = new Array<number>(LATENCY_BUCKETS).fill(0)));
+    return h;
+  };
+  for (const r of a.rows) mergeHistogram(at(r.t), r.hist);
+  for (const r of b.rows) at(r.t)[r.wb]! += Number(r.n);
+  return out;
+}
 
 type SumRow = {
   requests: string; errors: string; inputTokens: string; outputTokens: string; cachedTokens: string; costUsd: string | null;
@@ -164,13 +197,10 @@ export async function latencyByBucket(w: Window, f: Filters): Promise<{ exact: b
     }
     return { exact: true, points, p50: num(all?.p50), p95: num(all?.p95) };
   }
-  const sql = `SELECT t, ${HIST_SELECT} FROM (${unionSql(q, segs, w.bucket, f, { dims: [], measures: [], hist: true })}) u GROUP BY t`;
-  const { rows } = await pool().query<LatencyRow>(sql, q.params);
   let total: number[] = [];
-  for (const r of rows) {
-    const h = (r.hist ?? []).map(Number);
+  for (const [t, h] of await histograms(segs, w.bucket, f)) {
     total = mergeHistogram(total, h);
-    points.set(r.t!.getTime(), { p50: histogramPercentile(h, 50), p95: histogramPercentile(h, 95) });
+    points.set(t!, { p50: histogramPercentile(h, 50), p95: histogramPercentile(h, 95) });
   }
   return { exact: false, points, p50: histogramPercentile(total, 50), p95: histogramPercentile(total, 95) };
 }
@@ -188,9 +218,11 @@ export async function windowTotals(w: Window, f: Filters, exact: boolean): Promi
     const r = (await pool().query<SumRow & { p50: number | null; p95: number | null }>(sql, q.params)).rows[0];
     return totals(toSums(r), num(r?.p50), num(r?.p95));
   }
-  const sql = `SELECT ${SUMS}, ${HIST_SELECT} FROM (${unionSql(q, segments(w.from.getTime(), w.to.getTime(), "day"), null, f, { dims: [], measures: ALL, hist: true })}) u`;
-  const r = (await pool().query<SumRow & { hist: string[] }>(sql, q.params)).rows[0];
-  const h = (r?.hist ?? []).map(Number);
+  const segs = segments(w.from.getTime(), w.to.getTime(), "day");
+  const sql = `SELECT ${SUMS} FROM (${unionSql(q, segs, null, f, { dims: [], measures: ALL, hist: false })}) u`;
+  const [res, hists] = await Promise.all([pool().query<SumRow>(sql, q.params), histograms(segs, null, f)]);
+  const r = res.rows[0];
+  const h = hists.get(null) ?? [];
   return totals(toSums(r), histogramPercentile(h, 50), histogramPercentile(h, 95));
 }
 

@@ -242,14 +242,20 @@ describe("account health: circuit breakers, cool-downs, balancing and draining",
     fakeA.setDefault({ status: 500 });
     for (let i = 0; i < 3; i++) await chat(model);
     expect(reqsFor(fakeA, model)).toHaveLength(FAILURES);
-    await sleep(700); // at least one snapshot written
+    await sleep(700);
+    // The periodic writer (not a page view) has put the open circuit in Postgres.
+    const snap = await db.accountHealthSnapshot.findMany({ where: { accountId: ids.a } });
+    expect(snap.some((r) => JSON.stringify(r.circuits).includes(model))).toBe(true);
 
     const app2 = await startApp({ GATEWAY_RETRY_BASE_MS: "10", ACCOUNT_SNAPSHOT_MS: "300" });
     try {
       fakeA.setDefault({ content: "from A" });
       await sleep(300);
       // Seeded: the second instance knows A's circuit for this model is open and never tries it.
-      for (let i = 0; i < 3; i++) expect((await chat(model, { server: app2 })).text).toBe("from B");
+      const seeded = [];
+      for (let i = 0; i < 3; i++) seeded.push((await chat(model, { server: app2 })).text);
+      if (seeded.includes("from A")) console.error(app2.output());
+      expect(seeded).toEqual(["from B", "from B", "from B"]);
       expect(reqsFor(fakeA, model)).toHaveLength(FAILURES);
       // Other models still go to A from the second instance.
       expect((await chat(`hf-${run}-other`, { server: app2 })).text).toBe("from A");

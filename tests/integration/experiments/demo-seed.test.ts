@@ -2,7 +2,7 @@
 // real usage writer and exposure hook, so the results page has honest numbers.
 import { afterAll, describe, expect, it } from "vitest";
 import { closeDb, db } from "@/lib/db";
-import { seedDemoPrompt } from "@/lib/prompts";
+import { DEMO_PROMPT, seedDemoPrompt } from "@/lib/prompts";
 import { experimentResults, seedDemoExperiment } from "@/lib/experiments";
 
 const system = { kind: "system", name: "seed" } as const;
@@ -12,8 +12,8 @@ describe("demo experiment seed", () => {
 
   it("creates one paused, demo-marked experiment with two phases of traffic and feedback, once", async () => {
     await seedDemoPrompt(system);
-    await seedDemoExperiment(system);
-    expect(await seedDemoExperiment(system)).toBe(false);
+    await seedDemoExperiment(system, DEMO_PROMPT);
+    expect(await seedDemoExperiment(system, DEMO_PROMPT)).toBe(false);
     const demos = await db.experiment.findMany({ where: { demo: true } });
     expect(demos).toHaveLength(1);
     const demo = demos[0]!;

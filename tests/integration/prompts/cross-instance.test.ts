@@ -3,6 +3,8 @@
 // within 1 s, through the resolution cache's LISTEN/NOTIFY invalidation.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
+import OpenAI from "openai";
+import { Stream } from "openai/streaming";
 import { createAccount } from "@/lib/accounts";
 import { createApiKey } from "@/lib/auth/api-keys";
 import { closeDb, db } from "@/lib/db";
@@ -99,5 +101,23 @@ describe("prompt resolution across instances", () => {
     });
     expect(r.status).toBe(201);
     expect(await untilServed(a, 3, "latest")).toBeLessThan(1000);
+  });
+
+  it("works with the openai SDK's generic post, as the README shows, streamed and not", async () => {
+    const client = new OpenAI({ apiKey: key, baseURL: `${b.url}/api`, maxRetries: 0 });
+    const completion = await client.post<OpenAI.ChatCompletion & { prompt: string; version: number; label: string | null }>("/completion", {
+      body: { prompt: name, variables: { who: "Ada" } },
+    });
+    expect(completion).toMatchObject({ object: "chat.completion", prompt: name, version: 1, label: "production" });
+    expect(completion.choices[0]!.message.content).toBe("ok");
+
+    const stream = await client.post<Stream<OpenAI.ChatCompletionChunk>>("/completion", {
+      body: { prompt: name, stream: true, variables: { who: "Ada" } },
+      stream: true,
+      __streamClass: Stream,
+    });
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+    expect(text).toBe("ok");
   });
 });

@@ -56,19 +56,19 @@ async function awayFromBoundary(windowMs: number, marginMs: number): Promise<voi
 describe("quotas under concurrency", () => {
   let fake: FakeUpstream;
   let app: AppServer;
-  let app2: AppServer | undefined;
+  let app2: AppServer;
   let sql: pg.Pool;
 
   beforeAll(async () => {
     sql = new pg.Pool({ connectionString: process.env.DATABASE_URL });
     fake = await startFakeUpstream({ defaultBehaviour: { promptTokens: PROMPT, completionTokens: COMPLETION, chunkDelayMs: 2 } });
     await createAccount(system, { name: unique("quota-upstream"), provider: "openai", baseUrl: fake.openaiBaseUrl, apiKey: "sk-quota-upstream-0001", models: [MODEL] });
-    app = await startApp();
-  }, 600_000);
+    // Both processes start up front: startApp rebuilds when the sources changed, which takes minutes.
+    [app, app2] = await Promise.all([startApp(), startApp()]);
+  }, 900_000);
 
   afterAll(async () => {
-    await app2?.stop();
-    await app?.stop();
+    await Promise.all([app2?.stop(), app?.stop()]);
     await fake?.close();
     await sql?.end();
     await closeDb();
@@ -114,11 +114,10 @@ describe("quotas under concurrency", () => {
 
   it("holds the limit across two `next start` processes sharing one database", async () => {
     await awayFromBoundary(86_400_000, 120_000);
-    app2 = await startApp();
     const k = await newKey();
     const limit = COST * 61 + 1;
     const p = await createPolicy(system, { name: unique("two-instances"), scope: "key", apiKeyId: k.id, tokensPerDay: limit });
-    const outcomes = await Promise.all(Array.from({ length: 300 }, (_, i) => callOnce(i % 2 ? app.url : app2!.url, k.key, i)));
+    const outcomes = await Promise.all(Array.from({ length: 300 }, (_, i) => callOnce(i % 2 ? app.url : app2.url, k.key, i)));
     expect(outcomes.filter((o) => o.status === 200).length).toBe(61);
     for (const r of outcomes.filter((o) => o.status !== 200)) expect(r).toMatchObject({ status: 429, type: "quota_exceeded" });
     const c = await eventually(async () => {
@@ -127,8 +126,6 @@ describe("quotas under concurrency", () => {
     });
     expect(c.usedTokens).toBe(61 * COST);
     expect(c.usedTokens).toBeLessThanOrEqual(limit);
-    await app2.stop();
-    app2 = undefined;
   });
 
   it("keeps the counters when the app restarts mid-window", async () => {
@@ -141,5 +138,5 @@ describe("quotas under concurrency", () => {
     expect(limitOf(after)).toEqual(limitOf(before));
     const again = await callOnce(app.url, dailyKey.key, 1);
     expect(again).toMatchObject({ status: 429, type: "quota_exceeded" });
-  });
+  }, 900_000);
 });

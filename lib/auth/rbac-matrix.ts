@@ -1,0 +1,212 @@
+// The one table of who may do what: every console server action and every
+// management route, against the six kinds of caller. tests/integration/
+// security/rbac.test.ts calls each entry as each caller over real HTTP and
+// checks the answer; rbac-coverage.test.ts fails when an admin route or a
+// server action exists that this table does not list; docs/rbac.md is
+// rendered from it (renderRbacDoc) and checked to be current.
+//
+// Policy: the management API (/api/admin) is for admins: an admin session or
+// an API key with the `admin` scope. In the console, editors may edit prompts
+// and experiments but not users, keys, accounts, quotas or prices; viewers
+// read. Gateway routes take an API key (or a service access token).
+//
+// Plain data and one renderer; the tests read it in-process.
+import "server-only";
+
+export const actors = ["admin", "editor", "viewer", "anonymous", "apiKey", "adminKey"] as const;
+export type Actor = (typeof actors)[number];
+
+export const actorLabels: Record<Actor, string> = {
+  admin: "admin",
+  editor: "editor",
+  viewer: "viewer",
+  anonymous: "anonymous",
+  apiKey: "API key (no admin scope)",
+  adminKey: "API key (admin scope)",
+};
+
+type Allow = readonly Actor[];
+const MANAGEMENT: Allow = ["admin", "adminKey"];
+const ADMIN_SESSION: Allow = ["admin"];
+const EDITORS: Allow = ["admin", "editor"];
+const SIGNED_IN: Allow = ["admin", "editor", "viewer"];
+const SIGNED_IN_OR_ADMIN_KEY: Allow = ["admin", "editor", "viewer", "adminKey"];
+const ANY_KEY: Allow = ["apiKey", "adminKey"];
+const COMPLETIONS_KEY: Allow = ["apiKey"];
+const EVERYONE: Allow = actors;
+
+/** A harmless request: allowed callers get a 4xx from validation or a missing record, never a change. */
+export type RouteRule = {
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  /** As in app/api, with [param] segments. */
+  path: string;
+  what: string;
+  allow: Allow;
+  probe?: { body?: unknown; query?: string; params?: Record<string, string> };
+};
+
+export type ActionRule = {
+  /** The "use server" file and the exported action. */
+  file: string;
+  name: string;
+  what: string;
+  allow: Allow;
+  /** Arguments for the probe call; allowed callers must get a validation or not-found error. */
+  args?: unknown[];
+};
+
+const MISSING_ID = "00000000-0000-4000-8000-000000000000";
+const NOT_AN_OBJECT = { body: [] as unknown[] };
+
+export const routeRules: RouteRule[] = [
+  // Management API: API keys
+  { method: "GET", path: "/api/admin/keys", what: "List API keys", allow: MANAGEMENT },
+  { method: "POST", path: "/api/admin/keys", what: "Create an API key", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
+  { method: "DELETE", path: "/api/admin/keys/[id]", what: "Revoke an API key", allow: MANAGEMENT },
+  // Provider accounts
+  { method: "GET", path: "/api/admin/accounts", what: "List provider accounts", allow: MANAGEMENT },
+  { method: "POST", path: "/api/admin/accounts", what: "Create a provider account", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
+  { method: "GET", path: "/api/admin/accounts/[id]", what: "Read a provider account", allow: MANAGEMENT },
+  { method: "PATCH", path: "/api/admin/accounts/[id]", what: "Update a provider account", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
+  { method: "DELETE", path: "/api/admin/accounts/[id]", what: "Delete a provider account", allow: MANAGEMENT },
+  { method: "POST", path: "/api/admin/accounts/[id]/test", what: "Test a provider account's connection", allow: MANAGEMENT },
+  { method: "GET", path: "/api/admin/accounts/[id]/health", what: "Read an account's health", allow: MANAGEMENT },
+  { method: "POST", path: "/api/admin/accounts/[id]/actions", what: "Run a health action on an account", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
+  { method: "GET", path: "/api/admin/accounts/health", what: "Read every account's health", allow: MANAGEMENT },
+  { method: "GET", path: "/api/admin/accounts/routing", what: "Read routing settings", allow: MANAGEMENT },
+  { method: "PUT", path: "/api/admin/accounts/routing", what: "Change routing settings", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
+  // Quotas
+  { method: "GET", path: "/api/admin/quotas", what: "List quota policies", allow: MANAGEMENT },
+  { method: "POST", path: "/api/admin/quotas", what: "Create a quota policy", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
+  { method: "GET", path: "/api/admin/quotas/[id]", what: "Read a quota policy", allow: MANAGEMENT },
+  { method: "PATCH", path: "/api/admin/quotas/[id]", what: "Update a quota policy", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
+  { method: "DELETE", path: "/api/admin/quotas/[id]", what: "Delete a quota policy", allow: MANAGEMENT },
+  // Prompts (the management API is admin-only; editors edit prompts in the console)
+  { method: "GET", path: "/api/admin/prompts", what: "List prompts", allow: MANAGEMENT },
+  { method: "POST", path: "/api/admin/prompts", what: "Create a prompt", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
+  { method: "GET", path: "/api/admin/prompts/[name]", what: "Read a prompt", allow: MANAGEMENT },
+  { method: "PATCH", path: "/api/admin/prompts/[name]", what: "Update a prompt", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
+  { method: "GET", path: "/api/admin/prompts/[name]/versions", what: "List a prompt's versions", allow: MANAGEMENT },
+  { method: "POST", path: "/api/admin/prompts/[name]/versions", what: "Save a prompt version", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
+  { method: "GET", path: "/api/admin/prompts/[name]/versions/[version]", what: "Read a prompt version", allow: MANAGEMENT, probe: { params: { version: "999999" } } },
+  { method: "GET", path: "/api/admin/prompts/[name]/diff", what: "Diff two prompt versions", allow: MANAGEMENT },
+  { method: "PUT", path: "/api/admin/prompts/[name]/labels/[label]", what: "Move a prompt label", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
+  { method: "DELETE", path: "/api/admin/prompts/[name]/labels/[label]", what: "Delete a prompt label", allow: MANAGEMENT },
+  { method: "GET", path: "/api/admin/prompts/globals", what: "List global prompt variables", allow: MANAGEMENT },
+  { method: "PUT", path: "/api/admin/prompts/globals", what: "Set a global prompt variable", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
+  { method: "DELETE", path: "/api/admin/prompts/globals/[name]", what: "Delete a global prompt variable", allow: MANAGEMENT },
+  // Experiments and usage: readable by every signed-in user (and admin keys)
+  { method: "GET", path: "/api/admin/experiments/[id]/results", what: "Read an experiment's results", allow: SIGNED_IN },
+  { method: "GET", path: "/api/admin/usage/dashboard", what: "Usage dashboard data", allow: SIGNED_IN_OR_ADMIN_KEY },
+  { method: "GET", path: "/api/admin/usage/export/aggregate", what: "Export aggregated usage (CSV)", allow: SIGNED_IN_OR_ADMIN_KEY },
+  { method: "GET", path: "/api/admin/usage/export/events", what: "Export usage events (CSV)", allow: SIGNED_IN_OR_ADMIN_KEY },
+  // Console API
+  { method: "POST", path: "/api/console/playground", what: "Run the prompt playground", allow: EDITORS, probe: NOT_AN_OBJECT },
+  // Gateway and public routes
+  { method: "POST", path: "/api/v1/chat/completions", what: "Chat completion", allow: COMPLETIONS_KEY, probe: { body: { model: "rbac-probe-model", messages: [{ role: "user", content: "x" }] } } },
+  { method: "POST", path: "/api/completion", what: "Template completion", allow: COMPLETIONS_KEY, probe: { body: { prompt: "rbac-probe-missing", variables: {} } } },
+  { method: "GET", path: "/api/v1/models", what: "List models", allow: ANY_KEY },
+  { method: "GET", path: "/api/v1/usage", what: "The calling key's usage", allow: ANY_KEY },
+  { method: "GET", path: "/api/quota", what: "The calling key's quota status", allow: ANY_KEY },
+  { method: "GET", path: "/api/prompts/[name]", what: "Render a prompt template", allow: ANY_KEY },
+  { method: "POST", path: "/api/feedback", what: "Record feedback for a completion", allow: ANY_KEY, probe: NOT_AN_OBJECT },
+  { method: "POST", path: "/api/auth/token", what: "Exchange an API key for service tokens", allow: EVERYONE, probe: NOT_AN_OBJECT },
+  { method: "GET", path: "/api/health/live", what: "Liveness", allow: EVERYONE },
+  { method: "GET", path: "/api/health/ready", what: "Readiness", allow: EVERYONE },
+];
+
+export const actionRules: ActionRule[] = [
+  // API keys
+  { file: "app/(console)/keys/actions.ts", name: "createApiKeyAction", what: "Create an API key", allow: ADMIN_SESSION },
+  { file: "app/(console)/keys/actions.ts", name: "revokeApiKeyAction", what: "Revoke an API key", allow: ADMIN_SESSION, args: [MISSING_ID] },
+  { file: "app/(console)/keys/actions.ts", name: "updateKeyFiltersAction", what: "Change a key's content filters", allow: ADMIN_SESSION, args: [{ id: MISSING_ID, filters: {} }] },
+  { file: "app/(console)/keys/actions.ts", name: "enableSigningAction", what: "Require signed requests for a key", allow: ADMIN_SESSION, args: [MISSING_ID] },
+  { file: "app/(console)/keys/actions.ts", name: "disableSigningAction", what: "Turn off request signing for a key", allow: ADMIN_SESSION, args: [MISSING_ID] },
+  // Users
+  { file: "app/(console)/users/actions.ts", name: "createUserAction", what: "Create a user", allow: ADMIN_SESSION },
+  { file: "app/(console)/users/actions.ts", name: "setUserRoleAction", what: "Change a user's role", allow: ADMIN_SESSION },
+  { file: "app/(console)/users/actions.ts", name: "setUserDisabledAction", what: "Disable or enable a user", allow: ADMIN_SESSION },
+  // Accounts
+  { file: "app/(console)/accounts/actions.ts", name: "createAccountAction", what: "Create a provider account", allow: ADMIN_SESSION },
+  { file: "app/(console)/accounts/actions.ts", name: "updateAccountAction", what: "Update a provider account", allow: ADMIN_SESSION, args: [MISSING_ID, null] },
+  { file: "app/(console)/accounts/actions.ts", name: "deleteAccountAction", what: "Delete a provider account", allow: ADMIN_SESSION, args: [MISSING_ID] },
+  { file: "app/(console)/accounts/actions.ts", name: "testAccountAction", what: "Test a provider account", allow: ADMIN_SESSION, args: [MISSING_ID] },
+  { file: "app/(console)/accounts/actions.ts", name: "accountHealthQuery", what: "Read account health", allow: SIGNED_IN },
+  { file: "app/(console)/accounts/actions.ts", name: "accountHealthDetailQuery", what: "Read one account's health", allow: SIGNED_IN, args: [MISSING_ID] },
+  { file: "app/(console)/accounts/actions.ts", name: "accountHealthActionAction", what: "Run a health action on an account", allow: ADMIN_SESSION },
+  { file: "app/(console)/accounts/actions.ts", name: "updateRoutingAction", what: "Change routing settings", allow: ADMIN_SESSION },
+  // Quotas
+  { file: "app/(console)/quotas/actions.ts", name: "createQuotaPolicyAction", what: "Create a quota policy", allow: ADMIN_SESSION },
+  { file: "app/(console)/quotas/actions.ts", name: "updateQuotaPolicyAction", what: "Update a quota policy", allow: ADMIN_SESSION, args: [MISSING_ID, null] },
+  { file: "app/(console)/quotas/actions.ts", name: "deleteQuotaPolicyAction", what: "Delete a quota policy", allow: ADMIN_SESSION, args: [MISSING_ID] },
+  // Prices
+  { file: "app/(console)/usage/pricing/actions.ts", name: "createPriceAction", what: "Add a model price", allow: ADMIN_SESSION },
+  { file: "app/(console)/usage/pricing/actions.ts", name: "deletePriceAction", what: "Delete a model price", allow: ADMIN_SESSION, args: [MISSING_ID] },
+  // Prompts: editors edit, viewers read
+  { file: "app/(console)/prompts/actions.ts", name: "getPromptAction", what: "Read a prompt", allow: SIGNED_IN, args: ["rbac-probe-missing"] },
+  { file: "app/(console)/prompts/actions.ts", name: "getVersionAction", what: "Read a prompt version", allow: SIGNED_IN },
+  { file: "app/(console)/prompts/actions.ts", name: "previewAction", what: "Preview a rendered prompt", allow: SIGNED_IN },
+  { file: "app/(console)/prompts/actions.ts", name: "diffAction", what: "Diff prompt versions", allow: SIGNED_IN },
+  { file: "app/(console)/prompts/actions.ts", name: "diffDraftAction", what: "Diff a draft against a version", allow: SIGNED_IN },
+  { file: "app/(console)/prompts/actions.ts", name: "createPromptAction", what: "Create a prompt", allow: EDITORS },
+  { file: "app/(console)/prompts/actions.ts", name: "saveVersionAction", what: "Save a prompt version", allow: EDITORS },
+  { file: "app/(console)/prompts/actions.ts", name: "moveLabelAction", what: "Move a prompt label", allow: EDITORS },
+  { file: "app/(console)/prompts/actions.ts", name: "deleteLabelAction", what: "Delete a prompt label", allow: EDITORS },
+  { file: "app/(console)/prompts/actions.ts", name: "updatePromptAction", what: "Update a prompt's settings", allow: EDITORS },
+  { file: "app/(console)/prompts/actions.ts", name: "setGlobalAction", what: "Set a global prompt variable", allow: ADMIN_SESSION },
+  { file: "app/(console)/prompts/actions.ts", name: "deleteGlobalAction", what: "Delete a global prompt variable", allow: ADMIN_SESSION },
+  { file: "app/(console)/prompts/actions.ts", name: "playgroundRunAction", what: "Run the playground", allow: EDITORS },
+  // Experiments: editors run them
+  { file: "app/(console)/experiments/actions.ts", name: "createExperimentAction", what: "Create an experiment", allow: EDITORS },
+  { file: "app/(console)/experiments/actions.ts", name: "stepExperimentAction", what: "Start, pause or advance an experiment", allow: EDITORS },
+  { file: "app/(console)/experiments/actions.ts", name: "changeWeightsAction", what: "Change variant weights", allow: EDITORS },
+  { file: "app/(console)/experiments/actions.ts", name: "completeExperimentAction", what: "Complete an experiment", allow: EDITORS },
+  { file: "app/(console)/experiments/actions.ts", name: "deleteExperimentAction", what: "Delete an experiment", allow: EDITORS, args: [MISSING_ID] },
+  { file: "app/(console)/experiments/actions.ts", name: "recordFeedbackAction", what: "Record feedback on a completion", allow: EDITORS },
+];
+
+/**
+ * Server actions that are deliberately public or session-plumbing rather
+ * than console mutations; the coverage test accepts them unlisted above.
+ */
+export const publicActions = [
+  { file: "app/(auth)/login/actions.ts", name: "loginAction", why: "Signing in: public by nature, rate limited per email and IP" },
+  { file: "app/(console)/layout.tsx", name: "*", why: "The sign-out form's inline action" },
+];
+
+const mark = (allowed: boolean) => (allowed ? "allow" : "deny");
+
+/** docs/rbac.md, rendered from the tables above. */
+export function renderRbacDoc(): string {
+  const head = `| What | Where | ${actors.map((a) => actorLabels[a]).join(" | ")} |\n|---|---|${actors.map(() => ":-:").join("|")}|`;
+  const routeRows = routeRules.map((r) => `| ${r.what} | \`${r.method} ${r.path}\` | ${actors.map((a) => mark(r.allow.includes(a))).join(" | ")} |`);
+  const actionRows = actionRules.map((r) => `| ${r.what} | \`${r.name}\` (${r.file.replace(/^app\//, "")}) | ${actors.map((a) => mark(r.allow.includes(a))).join(" | ")} |`);
+  return [
+    "# Roles and access (RBAC matrix)",
+    "",
+    "<!-- Generated from lib/auth/rbac-matrix.ts by tests/integration/security/rbac-coverage.test.ts; do not edit by hand. -->",
+    "<!-- Regenerate: UPDATE_RBAC_DOC=1 npx vitest run --project integration tests/integration/security/rbac-coverage.test.ts -->",
+    "",
+    "Every row is checked over real HTTP against a production build by `tests/integration/security/rbac.test.ts`:",
+    "each caller makes a harmless request (invalid input or a missing record), and a denial must be a 401 or 403",
+    "(for server actions, an `unauthorized` or `forbidden` result) while an allowed caller must get past the check.",
+    "",
+    "Policy: the management API (`/api/admin`) is for admins, as an admin session or an API key with the `admin` scope.",
+    "In the console, editors may edit prompts and experiments but not users, API keys, accounts, quotas or prices; viewers read.",
+    "Gateway routes take an API key or a service access token (`POST /api/auth/token`); the chat routes need the `completions` scope.",
+    "Server actions only ever act for a signed-in console user: API keys cannot call them.",
+    "",
+    "## Routes",
+    "",
+    head,
+    ...routeRows,
+    "",
+    "## Console server actions",
+    "",
+    head,
+    ...actionRows,
+    "",
+    "Not listed, on purpose: " + publicActions.map((p) => `\`${p.name === "*" ? p.file : p.name}\` (${p.why})`).join("; ") + ".",
+    "",
+  ].join("\n");
+}
