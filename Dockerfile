@@ -18,8 +18,10 @@ ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false
 COPY package.json package-lock.json ./
 COPY prisma/schema.prisma prisma/schema.prisma
 COPY scripts/prisma-generate.mjs scripts/prisma-generate.mjs
-# postinstall generates the Prisma client into lib/db/generated.
-RUN npm ci --no-audit
+# postinstall generates the Prisma client into lib/db/generated. `npm install`
+# rather than `npm ci`: the lockfile lists optional platform packages that some
+# registries do not carry (README, Troubleshooting).
+RUN npm install --no-audit
 
 # ─── build: `next build` with standalone output ───
 FROM deps AS build

@@ -6,6 +6,7 @@ import { Table, Td, Th } from "@/components/ui/table";
 import { formatCount, formatPercent } from "@/components/usage/format";
 import { OverviewKpis } from "@/components/usage/overview-kpis";
 import { hasRole, requireRole } from "@/lib/auth";
+import { experimentResults, listExperiments } from "@/lib/experiments";
 import { quotaOverview } from "@/lib/quota";
 import { overview } from "@/lib/usage";
 
@@ -22,10 +23,26 @@ async function quotaAlerts() {
   }
 }
 
+// The leader is the variant most likely to be best on the primary metric (the experiment's own statistics).
+async function runningExperiments() {
+  try {
+    const running = (await listExperiments({ status: "running" })).slice(0, 5);
+    return await Promise.all(
+      running.map(async (e) => {
+        const r = await experimentResults(e.id).catch(() => null);
+        const best = r ? Object.entries(r.primary.probabilityBest).sort((a, b) => b[1] - a[1])[0] : undefined;
+        return { id: e.id, name: e.name, prompt: e.promptName, requests: e.requests, leader: best ? { name: best[0], probability: best[1] } : null };
+      }),
+    );
+  } catch {
+    return null;
+  }
+}
+
 export default async function OverviewPage() {
   const user = await requireRole("viewer", "page");
   const isAdmin = hasRole(user.role, "admin");
-  const [o, quotas] = await Promise.all([overview(), quotaAlerts()]);
+  const [o, quotas, experiments] = await Promise.all([overview(), quotaAlerts(), runningExperiments()]);
   const t = o.traffic;
   return (
     <>
@@ -89,9 +106,24 @@ export default async function OverviewPage() {
             </ul>
           )}
         </Card>
-        <Card title="Experiments">
-          <p className="text-sm text-slate-600 dark:text-slate-400">Running experiments and their current leaders appear here once experiments are set up.</p>
-          <Link href="/experiments" className={link}>Experiments</Link>
+        <Card title="Running experiments" actions={<Link href="/experiments" className={link}>Experiments</Link>}>
+          {experiments === null ? (
+            <p className="text-sm text-slate-600 dark:text-slate-400">Experiments are unavailable right now.</p>
+          ) : experiments.length === 0 ? (
+            <p className="text-sm text-slate-600 dark:text-slate-400">No experiment is running.</p>
+          ) : (
+            <ul className="divide-y divide-slate-100 text-sm dark:divide-slate-800" data-testid="running-experiments">
+              {experiments.map((e) => (
+                <li key={e.id} className="flex flex-wrap items-baseline justify-between gap-2 py-1.5">
+                  <Link href={`/experiments/${e.id}`} className={link}>{e.name}</Link>
+                  <span className="text-xs text-slate-600 dark:text-slate-400">
+                    {e.prompt} · {formatCount(e.requests)} requests ·{" "}
+                    {e.leader ? `leading: ${e.leader.name} (${formatPercent(e.leader.probability)} likely best)` : "no leader yet"}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
         </Card>
         {isAdmin && (
           <Card title="Recent audit entries" actions={<Link href="/audit" className={link}>Audit log</Link>}>

@@ -69,7 +69,20 @@ export function CreateExperimentForm({ prompts }: { prompts: PromptOption[] }) {
     >
       <div className="grid gap-4 sm:grid-cols-2">
         <TextField label="Name" name="name" required autoComplete="off" placeholder="Greeting by name" error={errorFor("name")} />
-        <SelectField label="Prompt" name="prompt" value={promptName} onChange={(e) => setPromptName(e.target.value)} error={errorFor("prompt")}>
+        <SelectField
+          label="Prompt"
+          name="prompt"
+          value={promptName}
+          onChange={(e) => {
+            // A new prompt has its own versions: start from its production (control) and latest.
+            const next = prompts.find((p) => p.name === e.target.value);
+            const prod = next?.labels.find((l) => l.name === "production")?.version ?? next?.latestVersion ?? 1;
+            setPromptName(e.target.value);
+            setLabel(next?.labels.some((l) => l.name === "production") ? "production" : (next?.labels.find((l) => l.name !== "latest")?.name ?? "production"));
+            setRows((rs) => rs.map((r, i) => ({ ...r, version: String(i === 0 ? prod : (next?.latestVersion ?? 1)) })));
+          }}
+          error={errorFor("prompt")}
+        >
           {prompts.map((p) => (
             <option key={p.name} value={p.name}>
               {p.name}

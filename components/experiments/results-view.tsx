@@ -182,7 +182,9 @@ export function ResultsView({ initial, canEdit }: { initial: ExperimentResults; 
                 </Td>
                 <Td className="tabular-nums">{c ? <span title={c.test}>{pValue(c.pValue)}</span> : "—"}</Td>
                 <Td className="tabular-nums">{c ? pValue(c.alwaysValidPValue) : "—"}</Td>
-                <Td className="tabular-nums" data-testid={`pbest-${v.name}`}>{pct(primary.probabilityBest[v.name])}</Td>
+                <Td className="tabular-nums">
+                  <span data-testid={`pbest-${v.name}`}>{pct(primary.probabilityBest[v.name])}</span>
+                </Td>
               </tr>
             );
           })}
@@ -237,7 +239,9 @@ export function ResultsView({ initial, canEdit }: { initial: ExperimentResults; 
             <tr key={v.name} data-testid={`variant-ops-${v.name}`}>
               <Td className="font-medium">{v.name}</Td>
               <Td className="text-right tabular-nums">{v.weight}</Td>
-              <Td className="text-right tabular-nums" data-testid={`requests-${v.name}`}>{count(v.requests)}</Td>
+              <Td className="text-right tabular-nums">
+                <span data-testid={`requests-${v.name}`}>{count(v.requests)}</span>
+              </Td>
               <Td className="text-right tabular-nums">{count(v.uniqueSubjects)}</Td>
               <Td className="text-right tabular-nums">{count(v.nonSticky)}</Td>
               <Td className="text-right tabular-nums">{pct(v.errorRate)}</Td>

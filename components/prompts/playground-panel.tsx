@@ -61,7 +61,7 @@ export function PlaygroundPanel({
   return (
     <section aria-labelledby="playground-heading" className="space-y-3">
       <h2 id="playground-heading" className="text-base font-semibold">Playground</h2>
-      <div className="grid gap-2 sm:grid-cols-3">
+      <div className="grid gap-2">
         <div>
           <label htmlFor={ids.source} className="mb-0.5 block text-xs font-medium">Run</label>
           <select id={ids.source} className={input} value={source} onChange={(e) => setSource(e.target.value)}>

@@ -50,7 +50,9 @@ function SampleField({ v }: { v: VariableRow }) {
 }
 
 export function PreviewPanel({ result, pending, problems }: { result: PreviewResult | undefined; pending: boolean; problems: string[] }) {
-  const variables = useEditorStore((s) => s.draft.variables.filter((v) => v.name.trim()));
+  // Select the stable array and filter here: a selector that builds a new array re-renders forever.
+  const all = useEditorStore((s) => s.draft.variables);
+  const variables = all.filter((v) => v.name.trim());
   return (
     <section aria-labelledby="preview-heading" className="space-y-3">
       <h2 id="preview-heading" className="text-base font-semibold">Live preview</h2>

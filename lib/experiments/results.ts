@@ -46,7 +46,7 @@ const finiteOrNull = (x: number | null | undefined) => (x === null || x === unde
 
 /** Picks a chart bucket so the experiment spans at most ~150 points. */
 function bucketSeconds(spanMs: number): number {
-  const steps = [60, 300, 900, 3600, 3 * 3600, 6 * 3600, 86400];
+  const steps = [5, 15, 60, 300, 900, 3600, 3 * 3600, 6 * 3600, 86400];
   for (const s of steps) if (spanMs / (s * 1000) <= 150) return s;
   return 86400;
 }

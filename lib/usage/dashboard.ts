@@ -125,7 +125,7 @@ async function histograms(segs: Segment[], bucket: Bucket | null, f: Filters): P
     if (!h) out.set(k, (h = new Array<number>(LATENCY_BUCKETS).fill(0)));
     return h;
   };
-  for (const r of a.rows) mergeHistogram(at(r.t), r.hist);
+  for (const r of a.rows) mergeHistogram(at(r.t), r.hist.map(Number));
   for (const r of b.rows) at(r.t)[r.wb]! += Number(r.n);
   return out;
 }
@@ -240,22 +240,26 @@ export async function topByDimension(w: Window, f: Filters): Promise<TopSqlRow[]
 
 // ------------------------------------------------------------------- labels
 
-export type Labels = { keys: Map<string, string>; accounts: Map<string, string>; versions: Map<string, { label: string; promptId: string }>; prompts: Map<string, string> };
+export type Labels = {
+  keys: Map<string, string>; accounts: Map<string, string>; versions: Map<string, { label: string; promptId: string }>; prompts: Map<string, string>; variants: Map<string, string>;
+};
 
-export async function labelsFor(ids: { keys?: string[]; accounts?: string[]; versions?: string[]; prompts?: string[] }): Promise<Labels> {
+export async function labelsFor(ids: { keys?: string[]; accounts?: string[]; versions?: string[]; prompts?: string[]; variants?: string[] }): Promise<Labels> {
   const real = (a?: string[]) => [...new Set((a ?? []).filter((id) => id && id !== NIL_UUID))];
   const { rows } = await pool().query<{ kind: string; id: string; label: string; extra: string | null }>(
     `SELECT 'key' AS kind, id::text, name AS label, NULL AS extra FROM "ApiKey" WHERE id = ANY($1::uuid[])
      UNION ALL SELECT 'account', id::text, name, NULL FROM "ProviderAccount" WHERE id = ANY($2::uuid[])
      UNION ALL SELECT 'version', v.id::text, p.name || ' v' || v.version, v."promptId"::text FROM "PromptVersion" v JOIN "Prompt" p ON p.id = v."promptId" WHERE v.id = ANY($3::uuid[])
-     UNION ALL SELECT 'prompt', id::text, name, NULL FROM "Prompt" WHERE id = ANY($4::uuid[])`,
-    [real(ids.keys), real(ids.accounts), real(ids.versions), real(ids.prompts)],
+     UNION ALL SELECT 'prompt', id::text, name, NULL FROM "Prompt" WHERE id = ANY($4::uuid[])
+     UNION ALL SELECT 'variant', v.id::text, e.name || ' / ' || v.name, NULL FROM "ExperimentVariant" v JOIN "Experiment" e ON e.id = v."experimentId" WHERE v.id = ANY($5::uuid[])`,
+    [real(ids.keys), real(ids.accounts), real(ids.versions), real(ids.prompts), real(ids.variants)],
   );
-  const out: Labels = { keys: new Map(), accounts: new Map(), versions: new Map(), prompts: new Map() };
+  const out: Labels = { keys: new Map(), accounts: new Map(), versions: new Map(), prompts: new Map(), variants: new Map() };
   for (const r of rows) {
     if (r.kind === "key") out.keys.set(r.id, r.label);
     else if (r.kind === "account") out.accounts.set(r.id, r.label);
     else if (r.kind === "prompt") out.prompts.set(r.id, r.label);
+    else if (r.kind === "variant") out.variants.set(r.id, r.label);
     else out.versions.set(r.id, { label: r.label, promptId: r.extra ?? r.id });
   }
   return out;
@@ -272,7 +276,7 @@ function labelOf(dim: Dimension, id: string, l: Labels): string {
   if (dim === "account") return l.accounts.get(id) ?? `Deleted account ${short(id)}`;
   if (dim === "version") return l.versions.get(id)?.label ?? `Version ${short(id)}`;
   if (dim === "prompt") return l.prompts.get(id) ?? `Prompt ${short(id)}`;
-  return `Variant ${short(id)}`;
+  return l.variants.get(id) ?? `Variant ${short(id)}`;
 }
 
 // ---------------------------------------------------------------- dashboard
@@ -293,8 +297,8 @@ export async function usageDashboard(view: UsageView, now: number = Date.now()):
   ]);
 
   // Labels for every id that will be shown.
-  const ids = { keys: [] as string[], accounts: [] as string[], versions: [] as string[], prompts: [] as string[] };
-  const dimIds = view.by === "key" ? ids.keys : view.by === "account" ? ids.accounts : view.by === "prompt" || view.by === "version" ? ids.versions : null;
+  const ids = { keys: [] as string[], accounts: [] as string[], versions: [] as string[], prompts: [] as string[], variants: [] as string[] };
+  const dimIds = { key: ids.keys, account: ids.accounts, prompt: ids.versions, version: ids.versions, variant: ids.variants, model: null, status: null }[view.by];
   if (dimIds) for (const r of series) dimIds.push(r.dim);
   for (const r of top) {
     if (r.key) ids.keys.push(r.key);

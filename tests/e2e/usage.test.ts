@@ -57,8 +57,10 @@ async function seedUsage(): Promise<void> {
   const { closeDb } = await import("@/lib/db");
   const rand = rng(11);
   const now = Date.now();
-  const at = (i: number) => (i < 2500 ? now - Math.floor(rand() * 48 * HOUR) : now - Math.floor(rand() * 35 * 24 * HOUR));
-  const events = Array.from({ length: 4000 }, (_, i) => {
+  // 2,500 in the last 48 hours, 1,500 more within 29 days, 500 in the 30 days before (the previous period).
+  const at = (i: number) =>
+    i < 2500 ? now - Math.floor(rand() * 48 * HOUR) : i < 4000 ? now - Math.floor(rand() * 29 * 24 * HOUR) : now - 31 * 24 * HOUR - Math.floor(rand() * 20 * 24 * HOUR);
+  const events = Array.from({ length: 4500 }, (_, i) => {
     const m = MODELS[Math.floor(rand() * MODELS.length)]!;
     const a = ACCOUNTS[m.account]!;
     const status = rand() < 0.94 ? "ok" : rand() < 0.5 ? "upstream_error" : "client_aborted";
@@ -118,6 +120,8 @@ describe("usage analytics", () => {
     await page.getByRole("heading", { level: 1, name: "Usage" }).waitFor();
     await ready(page);
     expect(await page.getByTestId("kpi-requests").getByTestId("kpi-value").textContent()).toBe("4,000");
+    // Compared with the 500 calls of the 30 days before: +700%.
+    expect(await page.getByTestId("kpi-requests").textContent()).toContain("▲ 700.0% vs previous period");
     await expectChartsDrawn(page);
     // Stacked by model: one series per model in the legend.
     for (const m of MODELS) await page.getByTestId("chart-tokens").getByText(m.name).first().waitFor();
@@ -136,7 +140,7 @@ describe("usage analytics", () => {
     await page.waitForURL((u) => u.searchParams.get("by") === "key");
     await page.getByLabel("Model", { exact: true }).selectOption("gpt-4o");
     await page.waitForURL((u) => u.searchParams.get("model") === "gpt-4o");
-    await page.getByLabel("Account").selectOption(ACCOUNTS[0]!.id);
+    await page.getByLabel("Account", { exact: true }).selectOption(ACCOUNTS[0]!.id);
     await page.waitForURL((u) => u.searchParams.get("account") === ACCOUNTS[0]!.id);
     await ready(page);
     const url = page.url();
@@ -148,7 +152,7 @@ describe("usage analytics", () => {
       expect(await p.getByRole("button", { name: "24 h", exact: true }).getAttribute("aria-pressed")).toBe("true");
       expect(await p.getByLabel("Stack tokens by").inputValue()).toBe("key");
       expect(await p.getByLabel("Model", { exact: true }).inputValue()).toBe("gpt-4o");
-      expect(await p.getByLabel("Account").inputValue()).toBe(ACCOUNTS[0]!.id);
+      expect(await p.getByLabel("Account", { exact: true }).inputValue()).toBe(ACCOUNTS[0]!.id);
       // Only gpt-4o is counted.
       const models = await p.getByRole("region", { name: "Top models by cost" }).getByRole("row").allTextContents();
       expect(models.slice(1).every((r) => r.startsWith("gpt-4o") && !r.startsWith("gpt-4o-mini"))).toBe(true);
@@ -193,9 +197,9 @@ describe("usage analytics", () => {
     await page.getByRole("link", { name: "Model prices" }).click();
     await page.getByRole("heading", { level: 1, name: "Model prices" }).waitFor();
     const form = page.getByRole("form", { name: "Add a price" });
-    await form.getByLabel("Model or prefix*").fill(`e2e-model-${run}`);
-    await form.getByLabel("Input $/1M").fill("1.5");
-    await form.getByLabel("Output $/1M").fill("6");
+    await form.getByLabel("Model or prefix*", { exact: true }).fill(`e2e-model-${run}`);
+    await form.getByLabel("Input $/1M", { exact: true }).fill("1.5");
+    await form.getByLabel("Output $/1M", { exact: true }).fill("6");
     await form.getByRole("button", { name: "Add price" }).click();
     await form.getByText(`Added a price for e2e-model-${run}`).waitFor();
     const row = page.getByTestId(`price-row-e2e-model-${run}`);

@@ -238,7 +238,8 @@ describe("account health: circuit breakers, cool-downs, balancing and draining",
 
   it("combines the snapshots of two instances, and a new instance starts with the circuits the cluster has open", async () => {
     const model = `hf-${run}-cluster`;
-    await admin("PUT", "/api/admin/accounts/routing", { circuit: { cooldownMs: 60_000 } });
+    // Long enough to outlast a rebuild in startApp below (other people's edits trigger one).
+    await admin("PUT", "/api/admin/accounts/routing", { circuit: { cooldownMs: 900_000, maxCooldownMs: 900_000 } });
     fakeA.setDefault({ status: 500 });
     for (let i = 0; i < 3; i++) await chat(model);
     expect(reqsFor(fakeA, model)).toHaveLength(FAILURES);
@@ -278,7 +279,7 @@ describe("account health: circuit breakers, cool-downs, balancing and draining",
       expect(b1.instances.length).toBe(2);
     } finally {
       await app2.stop();
-      await admin("PUT", "/api/admin/accounts/routing", { circuit: { cooldownMs: COOLDOWN_MS } });
+      await admin("PUT", "/api/admin/accounts/routing", { circuit: { cooldownMs: COOLDOWN_MS, maxCooldownMs: 300_000 } });
     }
   }, 600_000);
 });

@@ -132,6 +132,17 @@ describe("experiments", () => {
     expect(a.every((s) => s.temperature === 0.5)).toBe(true);
   });
 
+  it("names the variant in the first chunk and the headers of a streamed completion", async () => {
+    const r = await complete({ user: "stream-user", stream: true });
+    expect(r.status).toBe(200);
+    const variant = r.headers.get("x-promptgate-variant");
+    expect(["A", "B"]).toContain(variant);
+    const first = JSON.parse(r.text.split("\n").find((l) => l.startsWith("data: {"))!.slice(6)) as { variant: string; experiment: { sticky: boolean } };
+    expect(first.variant).toBe(variant);
+    expect(first.experiment.sticky).toBe(true);
+    expect((await complete({ user: "stream-user" })).headers.get("x-promptgate-variant")).toBe(variant);
+  });
+
   it("records experiment, variant and phase on the usage event and the exposure", async () => {
     const r = await complete({ user: "recorded-user" });
     await flushUsage();

@@ -118,5 +118,5 @@ describe("deploy/prometheus/alerts.yml", () => {
     expect(check.status, check.stdout + check.stderr).toBe(0);
     const unit = spawnSync("promtool", ["test", "rules", "alerts.test.yml"], { cwd: DIR, encoding: "utf8" });
     expect(unit.status, unit.stdout + unit.stderr).toBe(0);
-  });
+  }, 60_000);
 });
