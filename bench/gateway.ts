@@ -19,7 +19,7 @@ import {
 } from "./lib/load.ts";
 import { cpuBetween, cpuSnapshot, machineInfo, pinPid, processCpuSeconds, rssBytes, type CpuUse, type MachineInfo } from "./lib/machine.ts";
 import {
-  LOAD_CORE, ROOT, countUsageEvents, newSecrets, pinDatabase, seedGateway, startDatabase, startGateway, startUpstream,
+  LOAD_CORE, ROOT, benchLock, countUsageEvents, newSecrets, pinDatabase, seedGateway, startDatabase, startGateway, startUpstream,
   type Gateway, type Upstream,
 } from "./lib/servers.ts";
 import { round, roundSummary, summarise, type Summary } from "./lib/stats.ts";
@@ -500,6 +500,8 @@ async function main(): Promise<void> {
     phases: PHASES.filter((p) => only.has(p)),
   };
 
+  await benchLock(log, () => interrupted);
+  if (interrupted) return;
   // A build folder of its own: a test run rebuilding .next must not swap the
   // code under a running benchmark (and the other way round).
   process.env.PROMPTGATE_DIST_DIR ||= ".next-bench";

@@ -260,8 +260,6 @@ async function ensureSeeded(server: Server): Promise<{ url: string; seeded: Seed
   await seedEntities(url, world);
 
   process.env.DATABASE_URL = url;
-  // The rollups module registers the batch hook, exactly as lib/usage/index.ts does in the app.
-  await import("@/lib/usage/rollups");
   const { writeBatch } = await import("@/lib/usage/writer");
   const endMs = Date.now();
   const started = performance.now();

@@ -3,13 +3,13 @@
 // account and one API key. Everything started here is stopped by its handle.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { request } from "undici";
 import type { FakeBehaviour } from "../../tests/support/fake-upstream.ts";
 import { assertLocalDatabaseUrl, createScratchDatabase, dropDatabase, freePort, withClient } from "../../tests/support/postgres.ts";
-import { startEmbeddedPostgres } from "@/lib/db/embedded";
+import { EmbeddedPostgresError, startEmbeddedPostgres } from "@/lib/db/embedded";
 import { applyMigrations } from "@/lib/db/migrate";
 import { pinned, pinTree } from "./machine.ts";
 import type { UpstreamCommand, UpstreamReply, UpstreamRequest } from "./upstream-process.ts";
@@ -42,6 +42,45 @@ function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
     });
     child.kill("SIGTERM");
   });
+}
+
+// ---------------------------------------------------------------- one benchmark at a time
+
+/**
+ * Waits until no other benchmark is running, then holds the lock until this
+ * process exits. Two benchmarks on one machine would measure each other, and
+ * would rebuild the shared build folder (.next-bench) under each other's server.
+ */
+export async function benchLock(log: (line: string) => void, cancelled: () => boolean): Promise<void> {
+  const lock = join(ROOT, ".data/bench.lock");
+  mkdirSync(dirname(lock), { recursive: true });
+  let told = false;
+  for (;;) {
+    let owner = 0;
+    try {
+      owner = Number.parseInt(readFileSync(lock, "utf8"), 10);
+    } catch {}
+    if (!(owner > 0 && owner !== process.pid && alive(owner))) break;
+    if (cancelled()) return;
+    if (!told) log(`another benchmark is running (pid ${owner}); waiting for it to finish`);
+    told = true;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  writeFileSync(lock, String(process.pid));
+  process.once("exit", () => {
+    try {
+      if (readFileSync(lock, "utf8") === String(process.pid)) rmSync(lock, { force: true });
+    } catch {}
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 // ---------------------------------------------------------------- upstream
@@ -111,11 +150,10 @@ export async function startDatabase(log: (line: string) => void): Promise<BenchD
     assertLocalDatabaseUrl(given);
     adminUrl = given;
   } else {
-    const port = await freePort([54329]);
-    const pg = await startEmbeddedPostgres({ dataDir: BENCH_DATA_DIR, port, log });
+    const { pg, dataDir } = await startEmbedded(log);
     adminUrl = pg.adminUrl;
     stopServer = pg.stop;
-    embeddedPid = Number.parseInt(readFileSync(join(BENCH_DATA_DIR, "postmaster.pid"), "utf8").split("\n")[0] ?? "", 10) || null;
+    embeddedPid = Number.parseInt(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0] ?? "", 10) || null;
     // This server is ours alone: databases on it were left by a run that was killed.
     await withClient(adminUrl, async (c) => {
       const { rows } = await c.query<{ datname: string }>(String.raw`SELECT datname FROM pg_database WHERE datname LIKE 'promptgate\_bench\_%'`);
@@ -139,6 +177,21 @@ export async function startDatabase(log: (line: string) => void): Promise<BenchD
   } catch (err) {
     await stopServer();
     throw err;
+  }
+}
+
+// Two benchmarks may run at once (one waiting for the other to finish): a busy
+// data directory moves on to the next one (.data/bench-postgres-2, ...).
+async function startEmbedded(log: (line: string) => void) {
+  for (let slot = 1; ; slot++) {
+    const dataDir = slot === 1 ? BENCH_DATA_DIR : `${BENCH_DATA_DIR}-${slot}`;
+    try {
+      const pg = await startEmbeddedPostgres({ dataDir, port: await freePort([54329]), log });
+      return { pg, dataDir };
+    } catch (err) {
+      const reason = err instanceof EmbeddedPostgresError ? err.reason : undefined;
+      if (slot >= 4 || (reason !== "data-dir-in-use" && reason !== "port-in-use")) throw err;
+    }
   }
 }
 

@@ -28,13 +28,13 @@ export function HealthActions({ account: a }: { account: Pick<AccountHealth, "id
   );
   return (
     <div className="flex flex-col items-end gap-1">
-      <div className="flex flex-wrap justify-end gap-1.5">
+      <div className="grid w-52 grid-cols-2 gap-1">
         {a.enabled ? btn("disable", "Disable", "danger") : btn("enable", "Enable")}
         {a.draining ? btn("undrain", "Stop draining") : btn("drain", "Drain")}
         {btn("reset_circuit", "Reset circuit")}
         {btn("probe", pending ? "Working…" : "Probe now")}
       </div>
-      <span aria-live="polite" className="text-xs">
+      <span aria-live="polite" className="max-w-52 text-right text-xs">
         {message && <span className={message.ok ? "text-emerald-700 dark:text-emerald-400" : "text-red-700 dark:text-red-400"}>{message.text}</span>}
       </span>
     </div>

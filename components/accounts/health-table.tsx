@@ -42,11 +42,15 @@ function Windows({ a }: { a: AccountHealth }) {
 function Circuit({ a, now }: { a: AccountHealth; now: number }) {
   const c = a.circuit;
   if (!c || c.state === "closed") {
-    return <span className="text-xs">closed{a.cooldownUntil && <span className="block text-slate-600 dark:text-slate-400">cool-down ends {relative(a.cooldownUntil, now)}</span>}</span>;
+    return (
+      <span className="text-xs text-slate-600 dark:text-slate-400">
+        circuit closed{a.cooldownUntil && <span className="block">cool-down ends {relative(a.cooldownUntil, now)}</span>}
+      </span>
+    );
   }
   return (
     <span className="text-xs">
-      <span className="font-medium text-red-700 dark:text-red-400">{circuitLabel[c.state]}</span> <span className="text-slate-600 dark:text-slate-400">({c.model})</span>
+      <span className="font-medium text-red-700 dark:text-red-400">circuit {circuitLabel[c.state]}</span>
       <span className="block text-slate-600 dark:text-slate-400">
         {c.nextRetryAt ? `next retry ${relative(c.nextRetryAt, now)}` : "probe due"} · trip {c.trips}
       </span>
@@ -73,13 +77,12 @@ export function AccountHealthTable({ initial, canEdit }: { initial: HealthReport
         <thead className="bg-slate-50 dark:bg-slate-800/50">
           <tr>
             <Th>Account</Th>
-            <Th>Status</Th>
+            <Th>Status / circuit</Th>
             <Th>Requests / errors</Th>
             <Th>Latency</Th>
             <Th>Rate vs limits</Th>
             <Th>24 h</Th>
             <Th>Last error</Th>
-            <Th>Circuit</Th>
             {canEdit && <Th className="text-right">Actions</Th>}
           </tr>
         </thead>
@@ -98,8 +101,11 @@ export function AccountHealthTable({ initial, canEdit }: { initial: HealthReport
                 <span data-testid="health-status">
                   <Badge tone={statusTone[a.status]}>{statusLabel[a.status]}</Badge>
                 </span>
+                <span className="mt-1 block">
+                  <Circuit a={a} now={now} />
+                </span>
                 {a.reason && (
-                  <span className="block max-w-48 truncate text-xs text-slate-600 dark:text-slate-400" title={a.reason}>
+                  <span className="block max-w-44 truncate text-xs text-slate-600 dark:text-slate-400" title={a.reason}>
                     {a.reason}
                   </span>
                 )}
@@ -118,7 +124,7 @@ export function AccountHealthTable({ initial, canEdit }: { initial: HealthReport
               <Td>
                 <HealthSparkline points={a.sparkline} label={`${a.name} latency and errors`} />
               </Td>
-              <td className="max-w-56 px-3 py-2 align-middle text-xs">
+              <td className="max-w-44 px-3 py-2 align-middle text-xs">
                 {a.lastError ? (
                   <>
                     <span className="block truncate font-mono" title={a.lastError.message}>
@@ -132,9 +138,6 @@ export function AccountHealthTable({ initial, canEdit }: { initial: HealthReport
                   <span className="text-slate-600 dark:text-slate-400">none</span>
                 )}
               </td>
-              <Td>
-                <Circuit a={a} now={now} />
-              </Td>
               {canEdit && (
                 <td className="px-3 py-2 align-middle">
                   <HealthActions account={a} />

@@ -158,14 +158,14 @@ export function ResultsView({ initial, canEdit }: { initial: ExperimentResults; 
                 </Td>
                 <Td className="text-right tabular-nums">{count(m.n)}</Td>
                 <Td className="tabular-nums">
-                  <strong data-testid={`primary-mean-${v.name}`}>{metricValue(m.mean, kind)}</strong>{" "}
-                  <span className="text-xs text-slate-600 dark:text-slate-400">{interval(m.interval.lower, m.interval.upper, kind)}</span>
+                  <strong data-testid={`primary-mean-${v.name}`}>{metricValue(m.mean, kind)}</strong>
+                  <span className="block text-xs text-slate-600 dark:text-slate-400">{interval(m.interval.lower, m.interval.upper, kind)}</span>
                 </Td>
                 <Td className="tabular-nums">
                   {c ? (
                     <>
-                      {kind === "binary" ? pts(c.absoluteLift.estimate) : signed(c.absoluteLift.estimate)}{" "}
-                      <span className="text-xs text-slate-600 dark:text-slate-400">{interval(c.absoluteLift.lower, c.absoluteLift.upper, kind === "binary" ? "pts" : "diff")}</span>
+                      {kind === "binary" ? pts(c.absoluteLift.estimate) : signed(c.absoluteLift.estimate)}
+                      <span className="block text-xs text-slate-600 dark:text-slate-400">{interval(c.absoluteLift.lower, c.absoluteLift.upper, kind === "binary" ? "pts" : "diff")}</span>
                     </>
                   ) : (
                     "—"
@@ -174,7 +174,8 @@ export function ResultsView({ initial, canEdit }: { initial: ExperimentResults; 
                 <Td className="tabular-nums">
                   {c ? (
                     <>
-                      {signedPct(c.relativeLift.estimate)} <span className="text-xs text-slate-600 dark:text-slate-400">{interval(c.relativeLift.lower, c.relativeLift.upper, "lift")}</span>
+                      {signedPct(c.relativeLift.estimate)}
+                      <span className="block text-xs text-slate-600 dark:text-slate-400">{interval(c.relativeLift.lower, c.relativeLift.upper, "lift")}</span>
                     </>
                   ) : (
                     "—"
@@ -253,7 +254,10 @@ export function ResultsView({ initial, canEdit }: { initial: ExperimentResults; 
               <Td className="text-right tabular-nums">{usd(v.costPerRequest)}</Td>
               {v.metrics.map((m) => (
                 <Td key={m.name} className="tabular-nums">
-                  {metricValue(m.mean, m.kind)} <span className="text-xs text-slate-600 dark:text-slate-400">{interval(m.interval.lower, m.interval.upper, m.kind)} · n={count(m.n)}</span>
+                  {metricValue(m.mean, m.kind)}
+                  <span className="block text-xs text-slate-600 dark:text-slate-400">
+                    {interval(m.interval.lower, m.interval.upper, m.kind)} · n={count(m.n)}
+                  </span>
                 </Td>
               ))}
             </tr>

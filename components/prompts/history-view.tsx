@@ -76,7 +76,7 @@ export function HistoryView({ initial, canEdit, isAdmin }: { initial: PromptDeta
   const suggestions = COMMON_LABELS.filter((l) => !existing.has(l));
 
   return (
-    <div className="grid gap-6 lg:grid-cols-[minmax(0,2fr)_minmax(0,3fr)]">
+    <div className="grid gap-6">
       <Card title="Labels">
         <p className="mb-3 text-sm text-slate-600 dark:text-slate-400">
           /api/completion serves the version under <strong>production</strong> unless a request names a label or a version. To roll back, move production to an earlier version.

@@ -123,7 +123,7 @@ export async function experimentResults(id: string, phaseNumber?: number): Promi
     WHERE x."experimentId" = ${experiment.id}::uuid
     GROUP BY 1, 2, 3 ORDER BY 3, 1`;
 
-  const chart = buildChart(series, experiment.phases, phase, control?.name ?? null, primaryKind, treatments.length);
+  const chart = buildChart(series, experiment.phases, phase, control?.name ?? null, primaryKind, treatments.length, bucketSeconds(spanOf(experiment)) * 1000);
   const bayes = probabilityBest(summaries, primaryKind, { higherIsBetter: experiment.higherIsBetter });
 
   const comparisons: PrimaryComparison[] = treatments.map((i) => {
@@ -190,7 +190,7 @@ function spanOf(e: { startedAt: string | null; createdAt: string; completedAt: s
  * Cumulative primary metric per variant, restarting at each phase (phases are never pooled),
  * plus the running minimum of the always-valid p-value over the selected phase's checkpoints.
  */
-function buildChart(rows: SeriesRow[], phases: PhaseView[], selected: PhaseView, controlName: string | null, kind: MetricKind, comparisons: number) {
+function buildChart(rows: SeriesRow[], phases: PhaseView[], selected: PhaseView, controlName: string | null, kind: MetricKind, comparisons: number, bucketMs: number) {
   const totals = new Map<string, MetricSummary>();
   const points: ChartPoint[] = [];
   const minPValue = new Map<string, number>();
@@ -202,7 +202,8 @@ function buildChart(rows: SeriesRow[], phases: PhaseView[], selected: PhaseView,
   }
   for (const [t, group] of [...byBucket.entries()].sort((a, b) => a[0] - b[0])) {
     for (const phaseNumber of [...new Set(group.map((r) => r.phaseNumber))].sort((a, b) => a - b)) {
-      const point: ChartPoint = { t: new Date(t).toISOString(), phase: phaseNumber };
+      // Plotted at the bucket's end: the cumulative value is "as of" then (and never before its phase began).
+      const point: ChartPoint = { t: new Date(Math.min(t + bucketMs, Date.now())).toISOString(), phase: phaseNumber };
       for (const r of group.filter((g) => g.phaseNumber === phaseNumber)) {
         const key = `${phaseNumber}\u0000${r.variantName}`;
         const s = totals.get(key) ?? { n: 0, sum: 0, sumSquares: 0 };

@@ -4,7 +4,8 @@ import type { Principal } from "@/lib/auth/principal";
 // Seed-safe imports only (no lib/prompts or lib/usage index, which reach next-auth): prisma/seed.ts
 // imports this module directly, and the e2e setup runs that seed under plain Node.
 import { writeBatch, type UsageEventInput } from "@/lib/usage/writer";
-import { backfillExposures } from "./exposures";
+import { assign } from "./assignment";
+import { registerExposureHook } from "./exposures";
 import { createRng } from "./stats";
 import { changeWeights, createExperiment, stepExperiment } from "./store";
 
@@ -57,17 +58,16 @@ export async function seedDemoExperiment(actor: Principal, prompt: string, now =
   ];
   let seq = 0;
   for (const { phase, from, to, requests } of phases) {
-    const total = phase.variants.reduce((a, v) => a + v.weight, 0);
     for (let i = 0; i < requests; i++) {
-      const u = rng.next() * total;
-      let acc = 0;
-      const variant = phase.variants.find((v) => (acc += v.weight) > u) ?? phase.variants[0]!;
+      // Sticky like real traffic: the subject's hash picks the variant.
+      const subject = `demo-user-${Math.floor(rng.next() * 400)}`;
+      const variant = phase.variants[assign(e.id, phase.number, subject, phase.variants.map((v) => v.weight)).index]!;
       const at = new Date(from.getTime() + rng.next() * (to.getTime() - from.getTime()));
       const completionId = `chatcmpl-demo${String(++seq).padStart(6, "0")}`;
       const failed = rng.next() < 0.01;
       const output = Math.round(60 + rng.next() * 80 + (variant.name === "B" ? 12 : 0));
       events.push({
-        completionId, createdAt: at, apiKeyId: null, endUser: `demo-user-${Math.floor(rng.next() * 400)}`, source: "completion",
+        completionId, createdAt: at, apiKeyId: null, endUser: subject, source: "completion",
         accountId: null, provider: "simulator", requestedModel: "sim-small", servedModel: "sim-small",
         promptVersionId: null, experimentId: e.id, variantId: variant.id,
         inputTokens: variant.name === "B" ? 58 : 44, outputTokens: failed ? 0 : output, cachedTokens: 0,
@@ -85,9 +85,9 @@ export async function seedDemoExperiment(actor: Principal, prompt: string, now =
   );
   const versionOf = new Map(e.phases.flatMap((p) => p.variants.map((v) => [v.id, versionIds.get(v.promptVersion) ?? null] as const)));
   for (const ev of events) ev.promptVersionId = versionOf.get(ev.variantId!) ?? null;
+  // The seed imports this module, not lib/experiments' index (which registers the hook on import).
+  registerExposureHook();
   for (let i = 0; i < events.length; i += 500) await writeBatch(events.slice(i, i + 500));
-  // In case the usage writer ran without the exposure hook (it is registered by lib/experiments/index.ts).
-  await backfillExposures(e.id);
   await db.feedback.createMany({ data: feedback.map((f) => ({ ...f, updatedAt: f.createdAt })), skipDuplicates: true });
   return true;
 }

@@ -126,7 +126,11 @@ export async function admit(principal: Principal, req: ChatCompletionRequest, ct
 }
 
 function rejection(rows: ReserveRow[], wanted: Wanted[], headers: Record<string, string>, at: number): AppError {
-  const row = rows.find((r) => r.failed)!;
+  // When several limits refuse the call, report the one that resets last (retrying earlier cannot
+  // succeed); on a tie, the longer window, the quota rather than the rate limit.
+  const rank = { minute: 0, day: 1, month: 2 } as const;
+  const resets = (r: ReserveRow) => windowEnd(r.period, r.window_start.getTime());
+  const row = rows.filter((r) => r.failed).sort((a, b) => resets(b) - resets(a) || rank[b.period] - rank[a.period])[0]!;
   const limit = row.failed!;
   const policy = wanted.find((w) => w.policy.id === row.policy_id)!.policy;
   const meta = limitFields.find((l) => l.name === limit)!;

@@ -2,7 +2,7 @@ import "server-only";
 export { recordUsage, flushUsage, pendingUsage, registerBatchHook, writeBatch, type UsageEventInput, type UsageStatus, type BatchHook, type PricedUsageEvent } from "./writer";
 export { loadPrices, priceFor, costOf, type PriceRow } from "./pricing";
 export { usageSummary } from "./summary";
-// Importing the rollups registers their batch hook: every process that writes usage maintains them.
+// The writer maintains the rollups itself (its built-in batch hook), so every process that writes usage does.
 export { applyRollups, rebuildRollups, rollupRows, NIL_UUID } from "./rollups";
 export { usageDashboard, usageFilterOptions, seriesByDimension, latencyByBucket, windowTotals, topByDimension } from "./dashboard";
 export { resolveWindow, previousWindow, segments } from "./range";

@@ -1,9 +1,9 @@
 import "server-only";
 import type { PoolClient } from "pg";
 import { bucketIndex, emptyHistogram, LATENCY_BUCKETS, LATENCY_THRESHOLDS_SQL } from "./histogram";
-import { registerBatchHook, type PricedUsageEvent } from "./writer";
+import type { PricedUsageEvent } from "./writer";
 
-// Hourly and daily rollups, maintained by a batch hook: the upsert runs in the
+// Hourly and daily rollups, maintained by the writer's batch hook: the upsert runs in the
 // same transaction as the INSERT of the events and sees only the events that
 // INSERT actually stored (a retried batch's duplicates are filtered out by the
 // writer), so a rollup can neither double-count nor miss an event, however late
@@ -172,11 +172,12 @@ export async function applyRollups(client: Pick<PoolClient, "query">, events: re
   await upsert(client, "day", coarsen(hourly, "day"));
 }
 
-registerBatchHook("usage-rollups", (client, batch) => {
+/** The writer's batch hook (registered by writer.ts itself, so no writer runs without it). */
+export function rollupHook(client: Pick<PoolClient, "query">, batch: readonly PricedUsageEvent[]): Promise<void> {
   // One event per completion id, even if a batch ever carried one twice (the INSERT stores it once).
   const seen = new Set<string>();
   return applyRollups(client, batch.filter((e) => (seen.has(e.completionId) ? false : (seen.add(e.completionId), true))));
-});
+}
 
 /**
  * The rollup of the stored events in [from, to) at one grain, computed by SQL

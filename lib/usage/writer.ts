@@ -3,6 +3,7 @@ import type { PoolClient } from "pg";
 import { pool } from "@/lib/db";
 import { logger, recordUsageFlush } from "@/lib/observability";
 import { costOf, loadPrices, priceFor } from "./pricing";
+import { rollupHook } from "./rollups";
 
 // Usage events leave the request path at once: they are queued in memory and
 // written in batches (one multi-row INSERT) every FLUSH_MS or every BATCH_MAX
@@ -41,7 +42,9 @@ export type UsageEventInput = {
 export type BatchHook = (client: PoolClient, batch: readonly PricedUsageEvent[]) => Promise<void>;
 export type PricedUsageEvent = UsageEventInput & { costUsd: number; priceKnown: boolean };
 
-const hooks = new Map<string, BatchHook>();
+// The rollups belong to writing usage itself: whoever writes events (the gateway,
+// a seed, a script) maintains them, whichever module it imported.
+const hooks = new Map<string, BatchHook>([["usage-rollups", rollupHook]]);
 
 /** Registers (or replaces) a hook by name; hooks run in registration order. */
 export function registerBatchHook(name: string, hook: BatchHook): void {

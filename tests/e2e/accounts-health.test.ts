@@ -104,7 +104,7 @@ describe("account health page", () => {
     bad.setDefault({ content: "recovered" });
     await page.getByRole("button", { name: `Reset circuit ${names.open}` }).click();
     await expect.poll(() => page.getByTestId("health-status").textContent(), { timeout: 15_000 }).toBe("healthy");
-    const { rows } = await db.query(`SELECT action FROM "AuditLog" WHERE "targetId" = $1 AND action = 'account.circuit_reset'`, [ids.open]);
+    const { rows } = await db.query(`SELECT action FROM "AuditLog" WHERE "targetId" = $1 AND action = 'account.reset_circuit'`, [ids.open]);
     expect(rows).toHaveLength(1);
   });
 });

@@ -174,4 +174,20 @@ describe("experiments", () => {
     await page.getByTestId(`experiment-row-${experimentName}`).getByText("completed").waitFor();
     await screenshot(page, "experiments-list");
   });
+
+  it("shows the seeded demo experiment with both phases, marked as demo data", async () => {
+    await page.goto("/experiments");
+    const row = page.getByTestId("experiment-row-Greeting by name (demo)");
+    await row.getByText("demo data").waitFor();
+    await row.getByRole("link").click();
+    await page.getByRole("heading", { level: 1, name: "Greeting by name (demo)" }).waitFor();
+    const phases = page.getByRole("navigation", { name: "Phases" });
+    await phases.getByRole("button", { name: /^Phase 2/ }).waitFor();
+    expect(await page.getByTestId("chart-cumulative").getAttribute("data-points")).not.toBe("0");
+    await checkA11y(page, "demo experiment");
+    await screenshot(page, "experiment-demo-phase2");
+    await phases.getByRole("button", { name: /^Phase 1/ }).click();
+    await page.getByText(/^Phase 1: .* to 2/).waitFor();
+    await screenshot(page, "experiment-demo-phase1");
+  });
 });

@@ -73,7 +73,7 @@ export default async function PromptsPage({ searchParams }: { searchParams: Prom
             {prompts.map((p) => (
               <tr key={p.name} data-testid={`prompt-row-${p.name}`}>
                 <Td>
-                  <Link href={`/prompts/${p.name}`} className="font-medium text-indigo-700 underline-offset-2 hover:underline dark:text-indigo-300">
+                  <Link href={`/prompts/${p.name}`} className="font-medium text-indigo-700 underline underline-offset-2 dark:text-indigo-300">
                     {p.name}
                   </Link>
                   {p.description && <div className="max-w-xs truncate text-xs text-slate-600 dark:text-slate-400">{p.description}</div>}

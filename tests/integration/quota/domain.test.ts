@@ -73,7 +73,7 @@ describe("quota domain", () => {
     const cost = PROMPT + 10;
     await createPolicy(system, { name: unique("minute"), scope: "key", apiKeyId: k.id, tokensPerMinute: cost });
     const day = await createPolicy(system, { name: unique("day"), scope: "key", apiKeyId: k.id, tokensPerDay: cost * 2 });
-    const month = await createPolicy(system, { name: unique("month"), scope: "key", apiKeyId: k.id, tokensPerMonth: cost * 3 });
+    const month = await createPolicy(system, { name: unique("month"), scope: "key", apiKeyId: k.id, tokensPerMonth: cost * 10 });
     let t = Date.parse("2032-01-31T23:58:59.999Z");
     setQuotaClock(() => t);
     const call = () => admit(k.principal, chatReq(10), { completionId: unique("c") });
@@ -82,6 +82,7 @@ describe("quota domain", () => {
     expect((await rejectionOf(call())).details.extra?.code).toBe("tokens_per_minute");
     t = Date.parse("2032-01-31T23:59:00.000Z"); // next minute, same day
     await call();
+    // The minute and the day are both full and both reset at midnight: the day is what binds.
     const dayErr = await rejectionOf(call());
     expect(dayErr.details.extra?.code).toBe("tokens_per_day");
     expect(dayErr.code).toBe("quota_exceeded");

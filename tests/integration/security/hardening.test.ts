@@ -18,6 +18,7 @@ const PROVIDER_SECRET = "sk-hardening-provider-secret-0123456789";
 
 describe("hardening", () => {
   let app: AppServer;
+  let httpsCookies: string[] = [];
   let fake: FakeUpstream;
   let callers: Callers & { secrets: string[] };
   let sql: pg.Pool;
@@ -27,6 +28,14 @@ describe("hardening", () => {
     fake = await startFakeUpstream({ apiKey: PROVIDER_SECRET });
     await createAccount(system, { name: "hardening-upstream", provider: "openai", baseUrl: fake.openaiBaseUrl, apiKey: PROVIDER_SECRET, models: ["hard-*"] });
     // Debug level: the most a deployment could log.
+    // The https instance is asked first and stopped: if the next startApp rebuilds (sources changed), no
+    // running server is left serving an older build than the one on disk.
+    const httpsApp = await startApp({ AUTH_URL: "https://promptgate.example" });
+    try {
+      httpsCookies = (await fetch(`${httpsApp.url}/api/auth/csrf`)).headers.getSetCookie();
+    } finally {
+      await httpsApp.stop();
+    }
     app = await startApp({ LOG_LEVEL: "debug" });
     callers = await makeCallers(app.url, "hard");
   }, 600_000);
@@ -49,17 +58,11 @@ describe("hardening", () => {
     });
 
     it("uses __Host-/__Secure- cookies with the Secure flag when AUTH_URL is https", async () => {
-      const https = await startApp({ AUTH_URL: "https://promptgate.example" });
-      try {
-        const res = await fetch(`${https.url}/api/auth/csrf`);
-        const cookies = res.headers.getSetCookie();
-        const csrf = cookies.find((c) => c.startsWith("__Host-authjs.csrf-token="));
-        expect(csrf, cookies.join("\n")).toBeDefined();
-        expect(csrf).toMatch(/;\s*Secure/i);
-        expect(csrf).toMatch(/;\s*HttpOnly/i);
-      } finally {
-        await https.stop();
-      }
+      const cookies = httpsCookies;
+      const csrf = cookies.find((c) => c.startsWith("__Host-authjs.csrf-token="));
+      expect(csrf, cookies.join("\n")).toBeDefined();
+      expect(csrf).toMatch(/;\s*Secure/i);
+      expect(csrf).toMatch(/;\s*HttpOnly/i);
     });
   });
 

@@ -19,7 +19,7 @@ export default async function AccountHealthPage({ params }: { params: Promise<{ 
   return (
     <>
       <nav aria-label="Breadcrumb" className="mb-2 text-sm">
-        <Link href="/accounts" className="text-indigo-700 underline-offset-2 hover:underline dark:text-indigo-300">
+        <Link href="/accounts" className="text-indigo-700 underline underline-offset-2 dark:text-indigo-300">
           Accounts
         </Link>
         <span aria-hidden> / </span>

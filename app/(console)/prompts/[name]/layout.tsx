@@ -18,7 +18,7 @@ export default async function PromptLayout({ children, params }: { children: Rea
   return (
     <>
       <p className="mb-2 text-sm">
-        <Link href="/prompts" className="text-indigo-700 underline-offset-2 hover:underline dark:text-indigo-300">Prompts</Link>
+        <Link href="/prompts" className="text-indigo-700 underline underline-offset-2 dark:text-indigo-300">Prompts</Link>
         <span aria-hidden> / </span>
         <span>{detail.name}</span>
       </p>

@@ -13,7 +13,7 @@ export default async function NewPromptPage() {
   return (
     <>
       <p className="mb-2 text-sm">
-        <Link href="/prompts" className="text-indigo-700 underline-offset-2 hover:underline dark:text-indigo-300">Prompts</Link>
+        <Link href="/prompts" className="text-indigo-700 underline underline-offset-2 dark:text-indigo-300">Prompts</Link>
       </p>
       <PageHeader title="New prompt" description="Write the template, declare its variables and choose a model. Creating it saves version 1." />
       <PromptEditor
