@@ -83,7 +83,7 @@ export function FiltersBar({ view, options, onChange }: { view: UsageView; optio
         )}
         <SelectField
           label="Bucket"
-          value={view.bucket ?? defaultBucket(span)}
+          value={view.bucket && buckets.includes(view.bucket) ? view.bucket : defaultBucket(span)}
           onChange={(e) => onChange({ ...view, bucket: e.target.value === defaultBucket(span) ? undefined : (e.target.value as Bucket) })}
         >
           {buckets.map((b) => (

@@ -222,4 +222,36 @@ describe("prompt templates in the console", () => {
     expect(rows[0]!.outputTokens).toBeGreaterThan(0);
     await screenshot(page, "prompt-playground");
   });
+
+  it("sets a global variable and creates a new prompt that uses it, with version 1 labelled production", async () => {
+    await page.goto("/prompts/globals");
+    await heading(page, "Global variables").waitFor();
+    const form = page.getByRole("form", { name: "Set a global variable" });
+    await form.getByLabel("Name").fill("company");
+    await form.getByLabel("Value").fill("Acme");
+    await form.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("cell", { name: '"Acme"' }).waitFor();
+    await checkA11y(page, "global variables");
+
+    await page.goto("/prompts/new");
+    await heading(page, "New prompt").waitFor();
+    await page.getByLabel("Name", { exact: true }).fill("welcome-mail");
+    await page.getByLabel("Tags").fill("email");
+    await page.getByLabel("Label the first version production").check();
+    const editor = page.getByRole("textbox", { name: "Message 1 content" });
+    await editor.click();
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type("Write for {{company}}.");
+    await page.getByTestId("preview").getByText("Write for Acme.").waitFor();
+    await checkA11y(page, "new prompt");
+    await page.getByRole("button", { name: "Create prompt" }).click();
+    await page.waitForURL((u) => u.pathname === "/prompts/welcome-mail");
+    await heading(page, "welcome-mail").waitFor();
+    const res = await fetch(`${baseUrl}/api/completion`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "welcome-mail", variables: { question: "hi" } }),
+    });
+    expect(await res.json()).toMatchObject({ prompt: "welcome-mail", version: 1, label: "production" });
+  });
 });

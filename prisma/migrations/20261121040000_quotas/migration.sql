@@ -82,40 +82,12 @@ ALTER TABLE "QuotaCounter" ADD CONSTRAINT "QuotaCounter_policyId_fkey" FOREIGN K
 -- on each other. Counter arrays are parallel: element i of each array
 -- describes one counter.
 
--- The wanted counters of one call with their limits and current state, and
--- the first limit (requests, then tokens, then spend) this call would break.
-CREATE FUNCTION quota_view(
-    p_policy UUID[], p_subject TEXT[], p_period TEXT[], p_start TIMESTAMPTZ[], p_tokens BIGINT[], p_spend NUMERIC[]
-) RETURNS TABLE (
-    policy_id UUID, subject TEXT, period TEXT, window_start TIMESTAMPTZ, est_tokens BIGINT, est_spend NUMERIC,
-    limit_requests INTEGER, limit_tokens BIGINT, limit_spend NUMERIC,
-    used_requests INTEGER, reserved_requests INTEGER, used_tokens BIGINT, reserved_tokens BIGINT,
-    used_spend NUMERIC, reserved_spend NUMERIC, failed TEXT
-) LANGUAGE sql STABLE AS $fn$
-    SELECT x."policyId", x."subject", x."period"::TEXT, x."windowStart", x.tok, x.usd,
-           x.lim_req, x.lim_tok, x.lim_usd,
-           x."usedRequests", x."reservedRequests", x."usedTokens", x."reservedTokens", x."usedSpendUsd", x."reservedSpendUsd",
-           CASE
-               WHEN x.lim_req IS NOT NULL AND x."usedRequests" + x."reservedRequests" + 1 > x.lim_req THEN 'requests_per_minute'
-               WHEN x.lim_tok IS NOT NULL AND x."usedTokens" + x."reservedTokens" + x.tok > x.lim_tok THEN 'tokens_per_' || x."period"::TEXT
-               WHEN x.lim_usd IS NOT NULL AND x."usedSpendUsd" + x."reservedSpendUsd" + x.usd > x.lim_usd THEN 'spend_per_' || x."period"::TEXT
-           END
-    FROM (
-        SELECT k.*, c.tok, c.usd,
-               CASE k."period" WHEN 'minute' THEN q."requestsPerMinute" END AS lim_req,
-               (CASE k."period" WHEN 'minute' THEN q."tokensPerMinute" WHEN 'day' THEN q."tokensPerDay" ELSE q."tokensPerMonth" END)::BIGINT AS lim_tok,
-               CASE k."period" WHEN 'day' THEN q."spendPerDayUsd" WHEN 'month' THEN q."spendPerMonthUsd" END AS lim_usd
-        FROM unnest(p_policy, p_subject, p_period, p_start, p_tokens, p_spend) AS c(p, s, w, t, tok, usd)
-        JOIN "QuotaCounter" k ON k."policyId" = c.p AND k."subject" = c.s AND k."period" = c.w::"QuotaPeriod" AND k."windowStart" = c.t
-        JOIN "QuotaPolicy" q ON q."id" = k."policyId" AND q."enabled"
-    ) x
-    ORDER BY x."policyId", x."subject", x."period", x."windowStart"
-$fn$;
-
 -- Reserves the estimate on every counter, or on none: creates missing
--- counters, locks them in key order, checks every limit, and only when all
--- pass adds the reservation and records it. Returns each counter's state
--- (after the reservation when ok, before it otherwise).
+-- counters, locks them in key order and checks every limit in one statement,
+-- and only when all pass adds the reservation and records it. Returns each
+-- counter's limits and state (after the reservation when ok, before it
+-- otherwise, with the first limit each counter would break). Every statement
+-- here is a plain one with a cached plan: this is the gateway's hot path.
 CREATE FUNCTION quota_reserve(
     p_id UUID, p_completion TEXT, p_expires TIMESTAMPTZ,
     p_policy UUID[], p_subject TEXT[], p_period TEXT[], p_start TIMESTAMPTZ[], p_tokens BIGINT[], p_spend NUMERIC[]
@@ -130,6 +102,12 @@ DECLARE
     v_ok BOOLEAN;
     v_rows INTEGER;
 BEGIN
+    -- Do not wait for the WAL flush at commit: it would be most of the call's
+    -- latency. A database crash can then forget the last few hundred
+    -- milliseconds of reservations (never settled usage, which is written with
+    -- the usage events); see lib/quota/README.md.
+    PERFORM set_config('synchronous_commit', 'off', true);
+
     INSERT INTO "QuotaCounter" ("policyId", "subject", "period", "windowStart")
     SELECT c.p, c.s, c.w::"QuotaPeriod", c.t
     FROM unnest(p_policy, p_subject, p_period, p_start) AS c(p, s, w, t)
@@ -137,40 +115,71 @@ BEGIN
     ORDER BY 1, 2, 3, 4
     ON CONFLICT DO NOTHING;
 
-    PERFORM 1 FROM "QuotaCounter" k
-    JOIN unnest(p_policy, p_subject, p_period, p_start) AS c(p, s, w, t)
-      ON k."policyId" = c.p AND k."subject" = c.s AND k."period" = c.w::"QuotaPeriod" AND k."windowStart" = c.t
-    ORDER BY k."policyId", k."subject", k."period", k."windowStart"
-    FOR UPDATE OF k;
-
-    -- The rows are ours until the statement's transaction ends: nothing can change between check and update.
-    SELECT coalesce(bool_and(v.failed IS NULL), true), count(*) INTO v_ok, v_rows
-    FROM quota_view(p_policy, p_subject, p_period, p_start, p_tokens, p_spend) v;
+    -- Lock (in key order) and check in one statement. The rows stay ours until
+    -- the transaction ends, so nothing changes between this check and the update.
+    SELECT coalesce(bool_and(x.fits), true), count(*) INTO v_ok, v_rows
+    FROM (
+        SELECT (q."requestsPerMinute" IS NULL OR k."period" <> 'minute' OR k."usedRequests" + k."reservedRequests" + 1 <= q."requestsPerMinute")
+           AND ((CASE k."period" WHEN 'minute' THEN q."tokensPerMinute" WHEN 'day' THEN q."tokensPerDay" ELSE q."tokensPerMonth" END) IS NULL
+                OR k."usedTokens" + k."reservedTokens" + c.tok <= (CASE k."period" WHEN 'minute' THEN q."tokensPerMinute" WHEN 'day' THEN q."tokensPerDay" ELSE q."tokensPerMonth" END))
+           AND ((CASE k."period" WHEN 'day' THEN q."spendPerDayUsd" WHEN 'month' THEN q."spendPerMonthUsd" END) IS NULL
+                OR k."usedSpendUsd" + k."reservedSpendUsd" + c.usd <= (CASE k."period" WHEN 'day' THEN q."spendPerDayUsd" WHEN 'month' THEN q."spendPerMonthUsd" END)) AS fits
+        FROM unnest(p_policy, p_subject, p_period, p_start, p_tokens, p_spend) AS c(p, s, w, t, tok, usd)
+        JOIN "QuotaCounter" k ON k."policyId" = c.p AND k."subject" = c.s AND k."period" = c.w::"QuotaPeriod" AND k."windowStart" = c.t
+        JOIN "QuotaPolicy" q ON q."id" = c.p AND q."enabled"
+        ORDER BY k."policyId", k."subject", k."period", k."windowStart"
+        FOR UPDATE OF k
+    ) x;
     IF v_rows = 0 THEN
         RETURN;
     END IF;
 
     IF v_ok THEN
-        UPDATE "QuotaCounter" k SET
-            "reservedRequests" = k."reservedRequests" + 1,
-            "reservedTokens" = k."reservedTokens" + c.tok,
-            "reservedSpendUsd" = k."reservedSpendUsd" + c.usd
-        FROM unnest(p_policy, p_subject, p_period, p_start, p_tokens, p_spend) AS c(p, s, w, t, tok, usd)
-        WHERE k."policyId" = c.p AND k."subject" = c.s AND k."period" = c.w::"QuotaPeriod" AND k."windowStart" = c.t
-          AND EXISTS (SELECT 1 FROM "QuotaPolicy" q WHERE q."id" = c.p AND q."enabled");
-
-        INSERT INTO "QuotaReservation" ("id", "completionId", "counters", "expiresAt")
-        SELECT p_id, p_completion,
-               jsonb_agg(jsonb_build_object('p', v.policy_id, 's', v.subject, 'w', v.period, 't', v.window_start, 'tokens', v.est_tokens, 'spend', v.est_spend)),
-               p_expires
-        FROM quota_view(p_policy, p_subject, p_period, p_start, p_tokens, p_spend) v;
+        RETURN QUERY
+        WITH u AS (
+            UPDATE "QuotaCounter" k SET
+                "reservedRequests" = k."reservedRequests" + 1,
+                "reservedTokens" = k."reservedTokens" + c.tok,
+                "reservedSpendUsd" = k."reservedSpendUsd" + c.usd
+            FROM unnest(p_policy, p_subject, p_period, p_start, p_tokens, p_spend) AS c(p, s, w, t, tok, usd)
+            JOIN "QuotaPolicy" q ON q."id" = c.p AND q."enabled"
+            WHERE k."policyId" = c.p AND k."subject" = c.s AND k."period" = c.w::"QuotaPeriod" AND k."windowStart" = c.t
+            RETURNING k."policyId", k."subject", k."period", k."windowStart", c.tok, c.usd,
+                      CASE k."period" WHEN 'minute' THEN q."requestsPerMinute" END AS lim_req,
+                      (CASE k."period" WHEN 'minute' THEN q."tokensPerMinute" WHEN 'day' THEN q."tokensPerDay" ELSE q."tokensPerMonth" END)::BIGINT AS lim_tok,
+                      CASE k."period" WHEN 'day' THEN q."spendPerDayUsd" WHEN 'month' THEN q."spendPerMonthUsd" END AS lim_usd,
+                      k."usedRequests", k."reservedRequests", k."usedTokens", k."reservedTokens", k."usedSpendUsd", k."reservedSpendUsd"
+        ), saved AS (
+            INSERT INTO "QuotaReservation" ("id", "completionId", "counters", "expiresAt")
+            SELECT p_id, p_completion,
+                   jsonb_agg(jsonb_build_object('p', u."policyId", 's', u."subject", 'w', u."period", 't', u."windowStart", 'tokens', u.tok, 'spend', u.usd)),
+                   p_expires
+            FROM u
+        )
+        SELECT true, NULL::TEXT, u."policyId", u."subject", u."period"::TEXT, u."windowStart", u.tok, u.usd, u.lim_req, u.lim_tok, u.lim_usd,
+               u."usedRequests", u."reservedRequests", u."usedTokens", u."reservedTokens", u."usedSpendUsd", u."reservedSpendUsd"
+        FROM u;
+        RETURN;
     END IF;
 
     RETURN QUERY
-    SELECT v_ok, CASE WHEN v_ok THEN NULL ELSE v.failed END, v.policy_id, v.subject, v.period, v.window_start, v.est_tokens, v.est_spend,
-           v.limit_requests, v.limit_tokens, v.limit_spend,
-           v.used_requests, v.reserved_requests, v.used_tokens, v.reserved_tokens, v.used_spend, v.reserved_spend
-    FROM quota_view(p_policy, p_subject, p_period, p_start, p_tokens, p_spend) v;
+    SELECT false,
+           CASE
+               WHEN x.lim_req IS NOT NULL AND x."usedRequests" + x."reservedRequests" + 1 > x.lim_req THEN 'requests_per_minute'
+               WHEN x.lim_tok IS NOT NULL AND x."usedTokens" + x."reservedTokens" + x.tok > x.lim_tok THEN 'tokens_per_' || x."period"::TEXT
+               WHEN x.lim_usd IS NOT NULL AND x."usedSpendUsd" + x."reservedSpendUsd" + x.usd > x.lim_usd THEN 'spend_per_' || x."period"::TEXT
+           END,
+           x."policyId", x."subject", x."period"::TEXT, x."windowStart", x.tok, x.usd, x.lim_req, x.lim_tok, x.lim_usd,
+           x."usedRequests", x."reservedRequests", x."usedTokens", x."reservedTokens", x."usedSpendUsd", x."reservedSpendUsd"
+    FROM (
+        SELECT k.*, c.tok, c.usd,
+               CASE k."period" WHEN 'minute' THEN q."requestsPerMinute" END AS lim_req,
+               (CASE k."period" WHEN 'minute' THEN q."tokensPerMinute" WHEN 'day' THEN q."tokensPerDay" ELSE q."tokensPerMonth" END)::BIGINT AS lim_tok,
+               CASE k."period" WHEN 'day' THEN q."spendPerDayUsd" WHEN 'month' THEN q."spendPerMonthUsd" END AS lim_usd
+        FROM unnest(p_policy, p_subject, p_period, p_start, p_tokens, p_spend) AS c(p, s, w, t, tok, usd)
+        JOIN "QuotaCounter" k ON k."policyId" = c.p AND k."subject" = c.s AND k."period" = c.w::"QuotaPeriod" AND k."windowStart" = c.t
+        JOIN "QuotaPolicy" q ON q."id" = c.p AND q."enabled"
+    ) x;
 END
 $fn$;
 

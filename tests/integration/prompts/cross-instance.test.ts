@@ -57,7 +57,9 @@ describe("prompt resolution across instances", () => {
     });
     versionIds[1] = (await createPrompt(system, { name, ...content("v1"), labels: ["production"] })).id;
     versionIds[2] = (await createPromptVersion(system, name, { ...content("v2"), commitMessage: "v2" })).id;
-    [a, b] = await Promise.all([startApp(), startApp()]);
+    // One after the other: each checks (and may run) the build, and two builds must not race.
+    a = await startApp();
+    b = await startApp();
   }, 600_000);
 
   afterAll(async () => {

@@ -4,8 +4,9 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb } from "@/lib/db";
-import { rebuildRollups, writeBatch, type UsageEventInput } from "@/lib/usage";
-import { rollupFromEventsSql, ROLLUP_COLUMNS, ROLLUP_TABLE, type Grain } from "@/lib/usage/rollups";
+import { rebuildRollups, rollupFromEventsSql, ROLLUP_COLUMNS, ROLLUP_TABLE, type Grain } from "@/lib/usage/rollups";
+// The writer module alone, as a seed or script would import it: the rollups must not depend on lib/usage's index.
+import { writeBatch, type UsageEventInput } from "@/lib/usage/writer";
 
 const FROM = new Date(Date.UTC(2031, 2, 1));
 const TO = new Date(Date.UTC(2031, 2, 8));
