@@ -58,7 +58,8 @@ export async function withFailover<T>(
 ): Promise<Attempted<T>> {
   let attempts = 0;
   let last: { err: ProviderError; candidate: Candidate } | undefined;
-  for (const candidate of candidates) {
+  for (const [index, candidate] of candidates.entries()) {
+    const othersRemain = index < candidates.length - 1;
     for (let i = 0; i < policy.attemptsPerAccount; i++) {
       if (signal.aborted) throw signal.reason;
       attempts++;
@@ -73,6 +74,8 @@ export async function withFailover<T>(
           throw new AllAttemptsFailed(err, attempts, candidate);
         }
         if (i + 1 >= policy.attemptsPerAccount) break;
+        // A rate-limited account is cooling down (the pool skips it now); another account can answer at once.
+        if (err.status === 429 && othersRemain) break;
         const wait = err.retryAfterMs ?? backoffMs(i, policy);
         if (wait > policy.maxRetryAfterMs) break;
         await sleep(wait, signal);
