@@ -12,7 +12,9 @@ export async function register() {
   onShutdown("usage", () => flushUsage(10_000), 10);
   // Quota reservations travel on the usage events and are settled in the same
   // transaction as their batch, so the usage flush above also releases them.
-  onShutdown("upstream-pools", () => closeUpstreamPools(), 20);
+  // By now every call has finished or was settled as ended by the shutdown, so
+  // an upstream request still open has nobody waiting for it: destroy, do not wait.
+  onShutdown("upstream-pools", () => closeUpstreamPools({ force: true }), 20);
   // Traces only when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT or _TRACES_ENDPOINT).
   const { otlpExporterFromEnv, setSpanExporter, flushSpans } = await import("@/lib/observability/tracing");
   const exporter = otlpExporterFromEnv();

@@ -102,7 +102,7 @@ export function LatencyChart({ points, bucket, exact }: { points: UsagePoint[]; 
         <LineChart data={points} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.3} />
           <XAxis dataKey="t" tickFormatter={(t: number) => formatBucket(t, bucket)} tick={AXIS} minTickGap={24} />
-          <YAxis tickFormatter={(v: number) => formatMs(v)} tick={AXIS} width={64} />
+          <YAxis tickFormatter={(v: number) => (v >= 1000 ? `${(v / 1000).toFixed(1)}s` : `${v}ms`)} tick={AXIS} width={56} />
           <Tooltip labelFormatter={(t) => formatBucket(Number(t), bucket, true)} formatter={(v) => formatMs(v === null || v === undefined ? null : Number(v))} {...tooltipStyle} />
           <Legend wrapperStyle={{ fontSize: 12 }} />
           <Line dataKey="p50LatencyMs" name="p50" stroke={SERIES_COLORS[1]} dot={false} strokeWidth={2} type="linear" connectNulls isAnimationActive={false} />

@@ -39,7 +39,7 @@ export function PriceForm() {
         });
       }}
     >
-      <TextField label="Model or prefix*" name="model" required placeholder="gpt-4o-mini or gpt-4o*" autoComplete="off" error={err("model")} className="lg:col-span-2" />
+      <TextField label="Model or prefix" name="model" required placeholder="gpt-4o-mini or gpt-4o*" hint="An exact name, or a prefix ending in *" autoComplete="off" error={err("model")} className="lg:col-span-2" />
       <TextField label="Input $/1M" name="inputPerMTok" type="number" step="0.000001" min="0" required error={err("inputPerMTok")} />
       <TextField label="Output $/1M" name="outputPerMTok" type="number" step="0.000001" min="0" required error={err("outputPerMTok")} />
       <TextField label="Cached input $/1M" name="cachedInputPerMTok" type="number" step="0.000001" min="0" hint="Optional" error={err("cachedInputPerMTok")} />

@@ -29,6 +29,16 @@ async function completion(variables: Record<string, unknown> = { customer_name: 
   return { status: res.status, body: (await res.json()) as { version: number; label: string; choices: { message: { content: string } }[] } };
 }
 
+/** Waits for the live preview to show `text`; on timeout, says what it shows instead. */
+async function previewShows(p: Page, text: string) {
+  const preview = p.getByTestId("preview");
+  try {
+    await preview.getByText(text).waitFor();
+  } catch (e) {
+    throw new Error(`preview never showed ${JSON.stringify(text)}; it shows ${JSON.stringify(await preview.innerText())} (${e instanceof Error ? e.message.split("\n")[0] : e})`);
+  }
+}
+
 async function moveProduction(p: Page, to: number) {
   const row = p.getByTestId("label-row-production");
   await row.getByLabel("Version for production").selectOption(String(to));
@@ -97,11 +107,11 @@ describe("prompt templates in the console", () => {
     await page.keyboard.type("}}");
     await page.keyboard.press("Escape");
 
-    const preview = page.getByTestId("preview");
+    expect(await editor.textContent()).toMatch(/Always sign off as the Promptgate team\. Thanks, \{\{customer_name\}\}$/);
     const values = page.getByRole("form", { name: "Preview values" });
     await values.getByLabel("customer_name").fill("Ann");
     await values.getByLabel("question").fill("Where is my invoice?");
-    await preview.getByText(`${ADDED} Thanks, Ann`).waitFor();
+    await previewShows(page, `${ADDED} Thanks, Ann`);
 
     await checkA11y(page, "prompt editor");
     await screenshot(page, "prompt-editor");
@@ -242,7 +252,8 @@ describe("prompt templates in the console", () => {
     await editor.click();
     await page.keyboard.press("Control+A");
     await page.keyboard.type("Write for {{company}}.");
-    await page.getByTestId("preview").getByText("Write for Acme.").waitFor();
+    await page.getByRole("form", { name: "Preview values" }).getByLabel("question").fill("hi");
+    await previewShows(page, "Write for Acme.");
     await checkA11y(page, "new prompt");
     await page.getByRole("button", { name: "Create prompt" }).click();
     await page.waitForURL((u) => u.pathname === "/prompts/welcome-mail");

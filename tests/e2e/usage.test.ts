@@ -202,7 +202,7 @@ describe("usage analytics", () => {
     await page.getByRole("link", { name: "Model prices" }).click();
     await page.getByRole("heading", { level: 1, name: "Model prices" }).waitFor();
     const form = page.getByRole("form", { name: "Add a price" });
-    await form.getByLabel("Model or prefix*", { exact: true }).fill(`e2e-model-${run}`);
+    await form.getByLabel("Model or prefix", { exact: true }).fill(`e2e-model-${run}`);
     await form.getByLabel("Input $/1M", { exact: true }).fill("1.5");
     await form.getByLabel("Output $/1M", { exact: true }).fill("6");
     await form.getByRole("button", { name: "Add price" }).click();

@@ -62,10 +62,11 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppSer
     output: () => out,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
-        setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
+        // Longer than SHUTDOWN_DEADLINE_MS (5 s here) so a graceful drain is never cut short.
+        setTimeout(() => child.kill("SIGKILL"), 15_000).unref();
       }),
   };
 }

@@ -21,6 +21,7 @@ describe("graceful shutdown", () => {
   let fake: FakeUpstream;
   let key: string;
   let sql: pg.Pool;
+  let stopped = false;
 
   beforeAll(async () => {
     sql = new pg.Pool({ connectionString: process.env.DATABASE_URL });
@@ -31,7 +32,7 @@ describe("graceful shutdown", () => {
   }, 300_000);
 
   afterAll(async () => {
-    await app?.stop();
+    if (!stopped) await app?.stop();
     await fake?.close();
     await sql?.end();
     await closeDb();
@@ -74,7 +75,8 @@ describe("graceful shutdown", () => {
     await fake.waitForRequests(52, 10_000);
 
     const t0 = Date.now();
-    const stopped = app.stop();
+    const stopping = app.stop();
+    stopped = true;
     // Readiness turns 503 at once, while the streams drain.
     let ready = 0;
     for (let i = 0; i < 20 && ready !== 503; i++) {
@@ -84,7 +86,7 @@ describe("graceful shutdown", () => {
     expect(ready).toBe(503);
 
     const results = await Promise.all(outcomes);
-    await stopped;
+    await stopping;
     const exitedAfterMs = Date.now() - t0;
     await Promise.all(waiting);
 
@@ -96,7 +98,8 @@ describe("graceful shutdown", () => {
     expect(new Set(errored.map((r) => r.errorCode))).toEqual(new Set(["shutting_down"]));
     // The deadline was honoured: not cut early, not waited out for 30 s.
     expect(exitedAfterMs).toBeGreaterThanOrEqual(DEADLINE_MS - 200);
-    expect(exitedAfterMs).toBeLessThan(DEADLINE_MS + 8000);
+    // Well before the harness's SIGKILL (10 s after SIGTERM): hanging upstream requests do not hold the exit.
+    expect(exitedAfterMs).toBeLessThan(DEADLINE_MS + 5000);
 
     // 0 usage events lost: 52 requests, 52 rows, written before the process exited.
     const { rows } = await sql.query<{ status: string; errorCode: string | null; n: number }>(

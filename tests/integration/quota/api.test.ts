@@ -108,7 +108,7 @@ describe("quota API", () => {
     const keyOnModel = await post({ name: unique("x"), scope: "model", model: "m", apiKeyId: admin.id, tokensPerDay: 5 });
     expect(keyOnModel.json.error.param).toBe("apiKeyId");
 
-    const p = await createPolicy(system, { name: unique("merge"), scope: "key", tokensPerDay: 5 });
+    const p = await createPolicy(system, { name: unique("merge"), scope: "key", apiKeyId: admin.id, tokensPerDay: 5 });
     const bad = await call(policyRoute.PATCH, { method: "PATCH", path: `/api/admin/quotas/${p.id}`, headers: bearer(admin.key), params: { id: p.id }, body: { scope: "model" } });
     expect(bad.status).toBe(400);
     expect(bad.json.error.param).toBe("model");
