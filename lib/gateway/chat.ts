@@ -9,7 +9,7 @@ import { admit } from "@/lib/quota";
 import { recordUsage, type UsageEventInput, type UsageStatus } from "@/lib/usage";
 import type { Principal } from "@/lib/auth/principal";
 import { AppError, toAppError } from "@/lib/http/errors";
-import { json } from "@/lib/http/route";
+import { json } from "@/lib/http/json";
 import { SSE_DONE, SSE_HEADERS, sseData, sseError, sseEvent } from "@/lib/http/sse";
 import { filterChunks, filterCompletion, filterRequest, resolveFilter, segmentOf, type CompiledFilter, type FilterConfig } from "@/lib/filters";
 import { logger, trackStream, trackCall, recordGatewayCall, recordUpstreamError, startGatewayTrace, type GatewayTrace } from "@/lib/observability";

@@ -2,3 +2,4 @@ import "server-only";
 export { chat, newCompletionId, type GatewayOptions } from "./chat";
 export { chatCompletionRequest, usageQuery, type ChatCompletionRequestInput } from "./schemas";
 export { withFailover, backoffMs, defaultRetryPolicy, type RetryPolicy } from "./retry";
+export { assertMayComplete, assertModelAllowed } from "./scopes";

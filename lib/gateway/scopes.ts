@@ -5,14 +5,21 @@ import { AppError } from "@/lib/http/errors";
 
 /**
  * A key needs the `completions` scope (or a `model:<glob>` scope, which implies
- * it) to call the gateway; `model:` scopes limit it to the models they match.
+ * it) to call the gateway. Checked before anything is looked up, so a key
+ * without it cannot even learn which prompts or models exist.
  */
-export function assertModelAllowed(principal: Principal, model: string): void {
+export function assertMayComplete(principal: Principal): void {
   if (principal.kind !== "apiKey") return;
   const scopes = principal.key.scopes;
   if (!scopes.includes("completions") && !scopes.some((s) => s.startsWith("model:"))) {
     throw new AppError("forbidden", "This API key lacks the 'completions' scope", { extra: { code: "insufficient_scope" } });
   }
+}
+
+/** `model:` scopes limit a key to the models they match. */
+export function assertModelAllowed(principal: Principal, model: string): void {
+  if (principal.kind !== "apiKey") return;
+  assertMayComplete(principal);
   const patterns = principal.key.scopes.filter((s) => s.startsWith("model:")).map((s) => s.slice(6));
   if (patterns.length && !patterns.some((p) => modelMatches(p, model))) {
     throw new AppError("forbidden", `This API key may not use the model '${model}'`, { param: "model", extra: { code: "model_not_allowed" } });

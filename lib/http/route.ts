@@ -8,6 +8,7 @@ import {
 } from "@/lib/auth";
 import { clientIpFrom } from "@/lib/auth/client-ip";
 import { AppError, errorResponse, toAppError, type Envelope } from "./errors";
+import { json } from "./json";
 import { queryObject, readJsonBody } from "./body";
 
 /**
@@ -86,12 +87,7 @@ async function authenticate(req: Request, mode: AuthMode, role: Role | undefined
   return { kind: "user", user };
 }
 
-/** JSON response helper for handlers that need a status or headers. */
-export function json(data: unknown, init: ResponseInit = {}): Response {
-  const headers = new Headers(init.headers);
-  headers.set("content-type", "application/json");
-  return new Response(JSON.stringify(data), { ...init, headers });
-}
+export { json } from "./json";
 
 /**
  * The one route wrapper: request id, auth, body and query parsing, error
