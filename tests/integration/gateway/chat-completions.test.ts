@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import OpenAI from "openai";
 import pg from "pg";
-import { createAccount } from "@/lib/accounts";
+import { createAccount, runHealthAction } from "@/lib/accounts";
 import { createApiKey } from "@/lib/auth/api-keys";
 import { closeDb, db } from "@/lib/db";
 import { startFakeUpstream, type FakeUpstream } from "../../support/fake-upstream";
@@ -43,10 +43,12 @@ describe("POST /api/v1/chat/completions", () => {
     ids.a = (await mk({ name: "gw-primary", provider: "openai", baseUrl: fakeA.openaiBaseUrl, apiKey: "sk-upstream-primary-0001", models: ["gpt-4o-mini", "gw-*"], aliases: { "team-default": "gpt-4o-mini" }, priority: 0 })).id;
     ids.b = (await mk({ name: "gw-fallback", provider: "openai", baseUrl: fakeB.openaiBaseUrl, apiKey: "sk-upstream-fallback-02", models: ["gw-failover"], priority: 1 })).id;
     ids.c = (await mk({ name: "gw-anthropic", provider: "anthropic", baseUrl: fakeC.url, apiKey: "sk-ant-upstream-000003", models: ["claude-3-5-haiku*"] })).id;
+    // These tests inject faults on purpose; routing settings left by other test files must not change the thresholds.
+    await db.setting.deleteMany({ where: { key: "accounts.routing" } });
     const created = await createApiKey(system, { name: "gateway-test", scopes: ["completions"] });
     key = created.key;
     keyId = created.row.id;
-    app = await startApp({ GATEWAY_RETRY_BASE_MS: "10" });
+    app = await startApp({ GATEWAY_RETRY_BASE_MS: "10", ACCOUNT_PROBE_TICK_MS: "3600000" });
     client = new OpenAI({ apiKey: key, baseURL: `${app.url}/api/v1`, maxRetries: 0 });
   }, 180_000);
 
@@ -57,10 +59,17 @@ describe("POST /api/v1/chat/completions", () => {
     await closeDb();
   });
 
-  beforeEach(() => {
+  // Each case starts with every circuit closed and no cool-down left by earlier faults.
+  async function resetHealth() {
+    for (const id of Object.values(ids)) await runHealthAction(system, id, { action: "reset_circuit" });
+    await new Promise((r) => setTimeout(r, 150));
+  }
+
+  beforeEach(async () => {
     fakeA.reset();
     fakeB.reset();
     fakeC.reset();
+    await resetHealth();
   });
 
   it("answers a non-streamed call from the official SDK and records its usage", async () => {
@@ -222,12 +231,14 @@ describe("POST /api/v1/chat/completions", () => {
       expect(b1.error.message).toMatch(/failed after 2 attempt/);
       expect(await usageOf(r1.headers.get("x-promptgate-completion-id") ?? (await lastCompletionId()))).toMatchObject({ status: "upstream_error", errorCode: "upstream_http_error" });
 
+      await resetHealth();
       fakeA.setDefault({ status: 429, retryAfter: 30 });
       const r2 = await fetch(`${app.url}/api/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }) });
       expect(r2.status).toBe(429);
       expect(r2.headers.get("retry-after")).toBe("30");
       expect((await r2.json()).error.type).toBe("rate_limit_exceeded");
 
+      await resetHealth();
       fakeA.setDefault({ headerDelayMs: 3000 });
       const r3 = await fetch(`${app.url}/api/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }) });
       expect(r3.status).toBe(504);
