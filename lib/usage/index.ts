@@ -7,6 +7,5 @@ export { applyRollups, rebuildRollups, rollupRows, NIL_UUID } from "./rollups";
 export { usageDashboard, usageFilterOptions, seriesByDimension, latencyByBucket, windowTotals, topByDimension } from "./dashboard";
 export { resolveWindow, previousWindow, segments } from "./range";
 export { exportEvents, exportAggregate } from "./export";
-export { usageRoute, csvResponse } from "./http";
 export { listPrices, createPrice, deleteScheduledPrice, type PriceView } from "./prices";
 export { overview, type Overview } from "./overview";

@@ -44,7 +44,11 @@ export type PricedUsageEvent = UsageEventInput & { costUsd: number; priceKnown: 
 
 // The rollups belong to writing usage itself: whoever writes events (the gateway,
 // a seed, a script) maintains them, whichever module it imported.
-const hooks = new Map<string, BatchHook>([["usage-rollups", rollupHook]]);
+// On globalThis, like the queue: a bundler may load this module twice (server
+// layers), and every copy must see every hook, or a flush could skip settlement.
+const gh = globalThis as typeof globalThis & { __pgUsageHooks?: Map<string, BatchHook> };
+const hooks: Map<string, BatchHook> = (gh.__pgUsageHooks ??= new Map<string, BatchHook>());
+hooks.set("usage-rollups", rollupHook);
 
 /** Registers (or replaces) a hook by name; hooks run in registration order. */
 export function registerBatchHook(name: string, hook: BatchHook): void {
@@ -99,7 +103,8 @@ async function flushOnce(): Promise<void> {
     } finally {
       state.flushing = undefined;
     }
-    if (state.queue.length) flushSoon(state.failures ? Math.min(30_000, 250 * 2 ** state.failures) : 0);
+    // Full batches go at once; a partial one waits for the interval, so steady traffic makes big batches.
+    if (state.queue.length) flushSoon(state.failures ? Math.min(30_000, 250 * 2 ** state.failures) : state.queue.length >= BATCH_MAX ? 0 : FLUSH_MS);
   })();
   return state.flushing;
 }
