@@ -5,6 +5,7 @@ import { formatDateTime } from "@/components/ui/format";
 import { Table, Td, Th } from "@/components/ui/table";
 import { formatCount, formatPercent } from "@/components/usage/format";
 import { OverviewKpis } from "@/components/usage/overview-kpis";
+import { SloCard } from "@/components/observability/slo-card";
 import { hasRole, requireRole } from "@/lib/auth";
 import { experimentResults, listExperiments } from "@/lib/experiments";
 import { quotaOverview } from "@/lib/quota";
@@ -56,6 +57,9 @@ export default async function OverviewPage() {
       ) : (
         <OverviewKpis traffic={t} />
       )}
+      <div className="mt-6">
+        <SloCard />
+      </div>
       <div className="mt-6 grid gap-4 lg:grid-cols-2">
         <Card title="Accounts, last 24 h" actions={<Link href="/accounts" className={link}>All accounts</Link>}>
           {o.accounts.length === 0 ? (
