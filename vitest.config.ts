@@ -23,6 +23,7 @@ export default defineConfig({
           include: ["tests/integration/**/*.test.ts"],
           environment: "node",
           globalSetup: ["tests/support/global-setup.ts"],
+          setupFiles: ["tests/support/isolate-file.ts"],
           // next-auth imports "next/server" without an extension, which Node's ESM
           // resolver refuses; inlining lets Vite resolve it (route handlers import auth).
           server: { deps: { inline: ["next-auth"] } },
