@@ -27,6 +27,7 @@ import { dropDatabase, freePort, withClient, withDatabase } from "../tests/suppo
 import { ROOT } from "./lib/servers.ts";
 import { percentile } from "./lib/stats.ts";
 import { fmt, markdownTable, textTable } from "./lib/table.ts";
+import { seededRandom as rng } from "../tests/support/random";
 
 const { values: argv } = parseArgs({
   options: {
@@ -58,17 +59,6 @@ const secs = (since: number) => `${((performance.now() - since) / 1000).toFixed(
 
 // ------------------------------------------------------------ random data
 
-/** mulberry32: small, fast, reproducible. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = rng(20261121);
 const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
 const lognormal = (median: number, sigma: number) => median * Math.exp(sigma * normal());

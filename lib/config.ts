@@ -17,6 +17,17 @@ export const configSchema = z.object({
   ENCRYPTION_KEY: z
     .string()
     .regex(/^[0-9a-fA-F]{64}$|^[A-Za-z0-9+/]{43}=$/, "must be 32 bytes as 64 hex characters or base64"),
+  // Set to the old key while `npm run admin -- rotate-encryption-key` re-encrypts
+  // stored secrets: reads fall back to it, so no instance loses its secrets mid-roll.
+  ENCRYPTION_KEY_PREVIOUS: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$|^[A-Za-z0-9+/]{43}=$/, "must be 32 bytes as 64 hex characters or base64")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  // Which provider base URLs an admin may configure: "allow-private" (default;
+  // self-hosted models on private networks, cloud metadata blocked) or
+  // "public-only" (also blocks private, loopback, link-local and CGNAT literals).
+  PROVIDER_URL_POLICY: z.enum(["allow-private", "public-only"]).default("allow-private"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(10_000),

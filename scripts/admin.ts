@@ -29,6 +29,9 @@ const usage = `Usage: npm run admin -- <command> [options]
   quotas disable <name or id>  |  quotas enable <name or id>
   quotas delete <name or id>
   quotas usage [--key <id or prefix>]     current windows: used + reserved / limit
+  rotate-encryption-key [--new-key <64 hex>]
+                re-encrypts every stored secret under the new key (generated and printed
+                once when omitted); see "Rotating ENCRYPTION_KEY" in README.md
 
   The provider API key may come from the environment instead of --api-key, so it
   stays out of your shell history:  PROVIDER_API_KEY=sk-... npm run admin -- accounts create ...
@@ -55,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
       scope: { type: "string" }, key: { type: "string" }, user: { type: "string" }, model: { type: "string" },
       rpm: { type: "string" }, tpm: { type: "string" }, tpd: { type: "string" }, tpmonth: { type: "string" },
       "spend-day": { type: "string" }, "spend-month": { type: "string" }, "default-max-tokens": { type: "string" },
-      "require-max-tokens": { type: "boolean" },
+      "require-max-tokens": { type: "boolean" }, "new-key": { type: "string" },
     },
   });
   const [area, cmd, arg] = positionals;
@@ -63,6 +66,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return values.help ? 0 : 2;
   }
+  // Captured before prepareDatabase fills the environment from .data/secrets.json:
+  // only a key that came from that file is ours to update there.
+  const keyFromEnv = process.env.ENCRYPTION_KEY !== undefined && process.env.ENCRYPTION_KEY !== "";
   const stop = await prepareDatabase({ quiet: true });
   try {
     const { db } = await import("@/lib/db");
@@ -240,6 +246,37 @@ async function main(argv: string[]): Promise<number> {
           for (const p of k.policies) for (const l of p.limits) process.stdout.write(`  ${p.name.padEnd(24)} ${l.limit.padEnd(20)} ${l.used} + ${l.reserved} / ${l.max}  resets ${l.resetsAt}\n`);
         }
         if (!only) for (const p of models) for (const l of p.limits) process.stdout.write(`model-wide ${p.name} ${l.limit} ${l.used} + ${l.reserved} / ${l.max}\n`);
+        return 0;
+      }
+      case "rotate-encryption-key": {
+        const { rotateEncryptionKey } = await import("@/lib/accounts/key-rotation");
+        const { config } = await import("@/lib/config");
+        const c = config();
+        const generated = !values["new-key"];
+        const newKey = values["new-key"] ?? randomBytes(32).toString("hex");
+        if (!/^[0-9a-fA-F]{64}$/.test(newKey)) throw new Error("--new-key: must be 64 hex characters (32 bytes)");
+        const oldKeys = [c.ENCRYPTION_KEY, ...(c.ENCRYPTION_KEY_PREVIOUS ? [c.ENCRYPTION_KEY_PREVIOUS] : [])];
+        const done = await rotateEncryptionKey(system, newKey, oldKeys);
+        for (const t of done) process.stdout.write(`Re-encrypted ${t.rows} row(s) in ${t.table}\n`);
+        if (!keyFromEnv) {
+          const { updateInstanceEncryptionKey } = await import("./lib/instance-key");
+          updateInstanceEncryptionKey(newKey);
+          process.stdout.write(`Updated .data/secrets.json with the new key; restart Promptgate to use it.\n`);
+        }
+        if (generated) process.stdout.write(`New ENCRYPTION_KEY (shown once): ${newKey}\n`);
+        if (keyFromEnv) {
+          process.stdout.write(
+            [
+              "",
+              "Operator steps (zero-downtime roll):",
+              "  1. Before this command: every instance runs with ENCRYPTION_KEY=<new key> and",
+              "     ENCRYPTION_KEY_PREVIOUS=<old key>, so it reads secrets under either key.",
+              "  2. Run this command with --new-key <new key> (done: all rows are now under the new key).",
+              "  3. Later, remove ENCRYPTION_KEY_PREVIOUS everywhere and restart; the old key is no longer needed.",
+              "",
+            ].join("\n"),
+          );
+        }
         return 0;
       }
       default:

@@ -34,6 +34,8 @@ export type UsageEventInput = {
   errorCode: string | null;
   stream: boolean;
   attempts: number;
+  /** Served from the response cache: no upstream call, so cost 0 (default false). */
+  cached?: boolean;
   /** The quota reservation this call holds (lib/quota), settled in the same transaction as the event. */
   reservation?: unknown;
 };
@@ -126,6 +128,7 @@ const COLUMNS = [
   ["promptVersionId", "uuid"], ["experimentId", "uuid"], ["variantId", "uuid"],
   ["inputTokens", "int4"], ["outputTokens", "int4"], ["cachedTokens", "int4"], ["costUsd", "numeric"], ["priceKnown", "bool"],
   ["latencyMs", "int4"], ["ttftMs", "int4"], ["status", "text"], ["errorCode", "text"], ["stream", "bool"], ["attempts", "int4"],
+  ["cached", "bool"],
 ] as const;
 
 const INSERT_SQL = `INSERT INTO "UsageEvent" (${COLUMNS.map(([c]) => `"${c}"`).join(", ")})
@@ -141,13 +144,14 @@ export async function writeBatch(batch: UsageEventInput[]): Promise<PricedUsageE
   for (const e of batch) {
     const at = e.createdAt.getTime();
     const price = priceFor(e.servedModel ?? e.requestedModel, at) ?? priceFor(e.requestedModel, at);
-    const cost = price ? costOf(price, e) : 0;
+    const cost = price && !e.cached ? costOf(price, e) : 0;
     const row: Record<(typeof COLUMNS)[number][0], unknown> = {
       ...e,
       source: e.source ?? "api",
       promptVersionId: e.promptVersionId ?? null,
       experimentId: e.experimentId ?? null,
       variantId: e.variantId ?? null,
+      cached: e.cached ?? false,
       costUsd: cost.toFixed(8),
       priceKnown: price !== null,
     };

@@ -7,6 +7,7 @@ import pg from "pg";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { checkA11y, launchBrowser, newContext, screenshot, signIn } from "../support/browser";
+import { seededRandom as rng } from "../support/random";
 
 const baseUrl = inject("baseUrl");
 const adminEmail = inject("adminEmail");
@@ -34,16 +35,6 @@ let context: BrowserContext;
 let page: Page;
 let db: pg.Client;
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function seedUsage(): Promise<void> {
   for (const a of ACCOUNTS) await db.query(`INSERT INTO "ProviderAccount" (id, name, provider, "updatedAt") VALUES ($1, $2, $3::"ProviderKind", now())`, [a.id, a.name, a.provider]);

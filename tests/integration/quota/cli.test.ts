@@ -1,17 +1,10 @@
 // `npm run admin -- quotas …` against the test database, audited as system:cli.
-import { spawnSync } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { closeDb, db } from "@/lib/db";
 import { newKey, unique } from "./helpers";
+import { adminCli } from "../../support/cli";
 
-function admin(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--conditions=react-server", "--import", "tsx", "scripts/admin.ts", ...args], {
-    env: { ...process.env, LOG_LEVEL: "silent" },
-    encoding: "utf8",
-    timeout: 60_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const admin = adminCli;
 
 describe("admin CLI: quotas", () => {
   afterAll(closeDb);

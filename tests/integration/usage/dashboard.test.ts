@@ -10,6 +10,7 @@ import { bucketIndex } from "@/lib/usage/histogram";
 import { usageDashboard, writeBatch, type UsageEventInput } from "@/lib/usage";
 import type { UsageDashboard } from "@/lib/usage/types";
 import { call } from "../../support/http";
+import { seededRandom as rng } from "../../support/random";
 
 const system = { kind: "system", name: "test" } as const;
 const HOUR = 3_600_000;
@@ -19,16 +20,6 @@ const KEY_A = "e1111111-1111-4111-8111-111111111111";
 const KEY_B = "e2222222-2222-4222-8222-222222222222";
 const ACCOUNT = "f1111111-1111-4111-8111-111111111111";
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("usage dashboard", () => {
   let sql: pg.Pool;

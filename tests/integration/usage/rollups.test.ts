@@ -7,6 +7,7 @@ import { closeDb } from "@/lib/db";
 import { rebuildRollups, rollupFromEventsSql, ROLLUP_COLUMNS, ROLLUP_TABLE, type Grain } from "@/lib/usage/rollups";
 // The writer module alone, as a seed or script would import it: the rollups must not depend on lib/usage's index.
 import { writeBatch, type UsageEventInput } from "@/lib/usage/writer";
+import { seededRandom as rng } from "../../support/random";
 
 const FROM = new Date(Date.UTC(2031, 2, 1));
 const TO = new Date(Date.UTC(2031, 2, 8));
@@ -19,16 +20,6 @@ const VARIANTS = ["d1111111-1111-4111-8111-111111111111", null];
 const MODELS = ["gpt-4o-mini", "claude-3-5-haiku-20241022", "sim-small", "unpriced-model"];
 const STATUSES = ["ok", "ok", "ok", "ok", "upstream_error", "client_aborted", "rejected", "error"] as const;
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let seq = 0;
 function events(rand: () => number, n: number, times: () => number): UsageEventInput[] {

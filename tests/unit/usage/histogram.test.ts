@@ -2,21 +2,12 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { bucketIndex, emptyHistogram, histogramPercentile, LATENCY_BUCKETS, LATENCY_THRESHOLDS, mergeHistogram } from "@/lib/usage/histogram";
+import { seededRandom as seeded } from "../../support/random";
 
 function exactPercentile(sorted: number[], p: number): number {
   return sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1]!;
 }
 
-function seeded(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("latency histogram sketch", () => {
   it("has strictly increasing integer thresholds ending at 2^20 ms, a factor of at most 1.32 apart above 11 ms", () => {

@@ -1,0 +1,190 @@
+import "server-only";
+import { createHash } from "node:crypto";
+import { pool } from "@/lib/db";
+import { logger } from "@/lib/observability";
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatToolCall, FinishReason, Usage } from "@/lib/providers";
+import { SSE_DONE, SSE_HEADERS, sseData } from "@/lib/http/sse";
+
+// Opt-in exact-match response cache. A request opts in with
+// `x-promptgate-cache: on`; by default only temperature-0 requests qualify
+// (CACHE_ANY_TEMPERATURE=1 relaxes that). The key is the SHA-256 of the
+// normalised request AND the API key id: entries are never shared between
+// keys (key groups are not offered). Lookup is one statement (it also counts
+// the hit); writes happen after the response is complete, off the client's path.
+
+export const CACHE_HEADER = "x-promptgate-cache";
+
+const num = (v: string | undefined, d: number) => (v !== undefined && v !== "" && Number.isFinite(Number(v)) ? Number(v) : d);
+const conf = () => ({
+  ttlSeconds: num(process.env.CACHE_TTL_SECONDS, 3600),
+  maxEntryBytes: num(process.env.CACHE_MAX_ENTRY_BYTES, 256 * 1024),
+  maxTotalBytes: num(process.env.CACHE_MAX_TOTAL_BYTES, 256 * 1024 * 1024),
+  anyTemperature: process.env.CACHE_ANY_TEMPERATURE === "1",
+});
+
+// Fields that do not change the answer: transport (stream, stream_options) and attribution (user).
+const EXCLUDED = new Set(["stream", "stream_options", "user"]);
+
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      const x = (v as Record<string, unknown>)[k];
+      if (x !== undefined) out[k] = canonical(x);
+    }
+    return out;
+  }
+  return v;
+}
+
+export function cacheKey(req: ChatCompletionRequest, apiKeyId: string, promptVersionId: string | null | undefined): string {
+  const body: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(req)) if (!EXCLUDED.has(k) && v !== null && v !== undefined) body[k] = v;
+  const normalised = JSON.stringify(canonical({ apiKeyId, promptVersionId: promptVersionId ?? null, body }));
+  return createHash("sha256").update(normalised).digest("hex");
+}
+
+/** The cache applies to this call: requested, an API key is calling, and the temperature allows it. */
+export function cacheEligible(req: ChatCompletionRequest): boolean {
+  return conf().anyTemperature || req.temperature === 0;
+}
+
+/** One round trip: returns the live entry (and counts the hit) or null. */
+export async function cacheLookup(key: string, apiKeyId: string): Promise<ChatCompletion | null> {
+  try {
+    const { rows } = await pool().query<{ response: ChatCompletion }>(
+      `UPDATE "ResponseCache" SET "hits" = "hits" + 1 WHERE "key" = $1 AND "apiKeyId" = $2 AND "expiresAt" > now() RETURNING "response"`,
+      [key, apiKeyId],
+    );
+    return rows[0]?.response ?? null;
+  } catch (err) {
+    // A cache that cannot be read is a miss, never a failed call.
+    logger.warn({ err: String(err) }, "response cache lookup failed");
+    return null;
+  }
+}
+
+const g = globalThis as typeof globalThis & { __pgCacheWrites?: number };
+const PRUNE_EVERY = 50;
+
+/** Stores a finished completion; fire-and-forget. Only stop/length completions qualify. */
+export function cacheStore(key: string, apiKeyId: string, completion: ChatCompletion): void {
+  const c = conf();
+  if (completion.choices.length === 0 || completion.choices.some((ch) => ch.finish_reason !== "stop" && ch.finish_reason !== "length")) return;
+  const text = JSON.stringify(completion);
+  const size = Buffer.byteLength(text);
+  if (size > c.maxEntryBytes) return;
+  const writes = (g.__pgCacheWrites = (g.__pgCacheWrites ?? 0) + 1);
+  void (async () => {
+    await pool().query(
+      `INSERT INTO "ResponseCache" ("key", "apiKeyId", "model", "response", "createdAt", "expiresAt", "sizeBytes", "hits")
+       VALUES ($1, $2, $3, $4::jsonb, now(), now() + make_interval(secs => $5), $6, 0)
+       ON CONFLICT ("key") DO UPDATE SET "response" = EXCLUDED."response", "createdAt" = EXCLUDED."createdAt",
+         "expiresAt" = EXCLUDED."expiresAt", "sizeBytes" = EXCLUDED."sizeBytes", "model" = EXCLUDED."model"`,
+      [key, apiKeyId, completion.model, text, c.ttlSeconds, size],
+    );
+    // The total cap is enforced now and then from the write path: expired rows go, then the oldest beyond the cap.
+    if (writes % PRUNE_EVERY === 1) await pruneCache(c.maxTotalBytes);
+  })().catch((err) => logger.warn({ err: String(err) }, "response cache write failed"));
+}
+
+export async function pruneCache(maxTotalBytes = conf().maxTotalBytes): Promise<void> {
+  await pool().query(`DELETE FROM "ResponseCache" WHERE "expiresAt" <= now()`);
+  await pool().query(
+    `DELETE FROM "ResponseCache" WHERE "key" IN (
+       SELECT "key" FROM (SELECT "key", sum("sizeBytes") OVER (ORDER BY "createdAt" DESC, "key") AS running FROM "ResponseCache") t
+       WHERE running > $1)`,
+    [maxTotalBytes],
+  );
+}
+
+/** Rebuilds the final completion from the chunks a client was sent (text, tool calls, finish reasons, usage). */
+export function chunkAssembler() {
+  type Acc = { content: string | null; tools: ChatToolCall[]; finish: FinishReason | null };
+  const choices = new Map<number, Acc>();
+  let head: ChatCompletionChunk | null = null;
+  let usage: Usage | undefined;
+  return {
+    add(chunk: ChatCompletionChunk) {
+      head ??= chunk;
+      if (chunk.usage) usage = chunk.usage;
+      for (const c of chunk.choices) {
+        let a = choices.get(c.index);
+        if (!a) choices.set(c.index, (a = { content: null, tools: [], finish: null }));
+        if (typeof c.delta.content === "string") a.content = (a.content ?? "") + c.delta.content;
+        for (const t of c.delta.tool_calls ?? []) {
+          const cur = (a.tools[t.index] ??= { id: t.id ?? "", type: "function", function: { name: "", arguments: "" } } as ChatToolCall);
+          if (t.id) cur.id = t.id;
+          if (t.function?.name) cur.function.name += t.function.name;
+          if (t.function?.arguments) cur.function.arguments += t.function.arguments;
+        }
+        if (c.finish_reason) a.finish = c.finish_reason;
+      }
+    },
+    result(): ChatCompletion | null {
+      if (!head) return null;
+      return {
+        id: head.id,
+        object: "chat.completion",
+        created: head.created,
+        model: head.model,
+        choices: [...choices.entries()].sort(([a], [b]) => a - b).map(([index, a]) => ({
+          index,
+          message: { role: "assistant", content: a.content, ...(a.tools.length ? { tool_calls: a.tools.filter(Boolean) } : {}) },
+          finish_reason: a.finish,
+        })),
+        ...(usage ? { usage } : {}),
+      };
+    },
+  };
+}
+
+/** Text pieces of about `size` characters, cut after whitespace where possible, for a natural replay. */
+function pieces(text: string, size = 24): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    let end = Math.min(text.length, i + size);
+    if (end < text.length) {
+      const sp = text.lastIndexOf(" ", end);
+      if (sp > i) end = sp + 1;
+    }
+    out.push(text.slice(i, end));
+    i = end;
+  }
+  return out;
+}
+
+/** A stored completion replayed as SSE: role chunk, content pieces, tool calls, finish chunk, usage (if asked), [DONE]. */
+export function replayStream(
+  stored: ChatCompletion, completionId: string, includeUsage: boolean, headers: Record<string, string>, extras?: Record<string, unknown>,
+): Response {
+  const created = Math.floor(Date.now() / 1000);
+  const base = { id: completionId, object: "chat.completion.chunk" as const, created, model: stored.model, system_fingerprint: stored.system_fingerprint ?? null };
+  const frames: Uint8Array[] = [];
+  let first = true;
+  const push = (choices: ChatCompletionChunk["choices"], more: Record<string, unknown> = {}) => {
+    frames.push(sseData({ ...base, choices, ...more, ...(first && extras ? extras : {}) }));
+    first = false;
+  };
+  for (const ch of stored.choices) {
+    push([{ index: ch.index, delta: { role: "assistant", content: "" }, finish_reason: null }]);
+    for (const p of pieces(ch.message.content ?? "")) push([{ index: ch.index, delta: { content: p }, finish_reason: null }]);
+    const tools = ch.message.tool_calls ?? [];
+    if (tools.length) {
+      push([{ index: ch.index, delta: { tool_calls: tools.map((t, i) => ({ index: i, id: t.id, type: "function" as const, function: { name: t.function.name, arguments: t.function.arguments } })) }, finish_reason: null }]);
+    }
+    push([{ index: ch.index, delta: {}, finish_reason: ch.finish_reason }]);
+  }
+  if (includeUsage && stored.usage) push([], { usage: stored.usage });
+  frames.push(SSE_DONE);
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const f = frames.shift();
+      if (f) controller.enqueue(f);
+      if (frames.length === 0) controller.close();
+    },
+  });
+  return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...headers } });
+}
