@@ -15,13 +15,10 @@ export async function register() {
   // By now every call has finished or was settled as ended by the shutdown, so
   // an upstream request still open has nobody waiting for it: destroy, do not wait.
   onShutdown("upstream-pools", () => closeUpstreamPools({ force: true }), 20);
-  // Traces only when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT or _TRACES_ENDPOINT).
-  const { otlpExporterFromEnv, setSpanExporter, flushSpans } = await import("@/lib/observability/tracing");
-  const exporter = otlpExporterFromEnv();
-  if (exporter) {
-    setSpanExporter(exporter);
-    onShutdown("traces", () => flushSpans(), 30);
-  }
+  // Traces only when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT or _TRACES_ENDPOINT):
+  // an OpenTelemetry NodeTracerProvider with a batch OTLP/HTTP exporter; otherwise the API's no-op tracer.
+  const { registerTracingFromEnv, shutdownTracing } = await import("@/lib/observability/tracing");
+  if (await registerTracingFromEnv()) onShutdown("traces", () => shutdownTracing(), 30);
   onShutdown("database", () => closeDb(), 90);
   // Account health: snapshot writer, active probes, seeding from the cluster (lib/accounts/snapshots.ts).
   const { startAccountHealth } = await import("@/lib/accounts");

@@ -1,7 +1,14 @@
 "use client";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
+import { z } from "zod";
 import { useUiStore } from "@/components/shell/ui-store";
+
+// zod 4 probes `Function("")` on its first object parse to decide whether to
+// compile parsers; under our nonce CSP (no 'unsafe-eval') the probe fails
+// harmlessly but is reported as a CSP violation on every page that validates a
+// form. Telling zod up front not to compile skips the probe.
+z.config({ jitless: true });
 
 function ThemeSync() {
   const theme = useUiStore((s) => s.theme);

@@ -261,7 +261,7 @@ async function main(argv: string[]): Promise<number> {
         if (!keyFromEnv) {
           const { updateInstanceEncryptionKey } = await import("./lib/instance-key");
           updateInstanceEncryptionKey(newKey);
-          process.stdout.write(`Updated .data/secrets.json with the new key; restart Promptgate to use it.\n`);
+          process.stdout.write(`Updated .data/secrets.json with the new key. Restart Promptgate now: until it restarts it cannot read the re-encrypted secrets.\n`);
         }
         if (generated) process.stdout.write(`New ENCRYPTION_KEY (shown once): ${newKey}\n`);
         if (keyFromEnv) {

@@ -188,3 +188,24 @@ export function replayStream(
   });
   return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...headers } });
 }
+
+export type CacheHitRate = { apiKeyId: string | null; keyName: string | null; model: string; hits: number; calls: number };
+
+/**
+ * Hit rate per key and model over the last 24 h, from usage events. Calls that
+ * did not ask for the cache are not recorded as such, so the rate is hits over
+ * all successful calls of that key and model; only pairs with a hit are listed.
+ */
+export async function cacheHitRates(limit = 10): Promise<CacheHitRate[]> {
+  const { rows } = await pool().query<CacheHitRate>(
+    `SELECT e."apiKeyId", k.name AS "keyName", e."requestedModel" AS model,
+            (count(*) FILTER (WHERE e.cached))::int AS hits, count(*)::int AS calls
+     FROM "UsageEvent" e LEFT JOIN "ApiKey" k ON k.id = e."apiKeyId"
+     WHERE e."createdAt" > now() - interval '24 hours' AND e.status = 'ok'
+     GROUP BY e."apiKeyId", k.name, e."requestedModel"
+     HAVING count(*) FILTER (WHERE e.cached) > 0
+     ORDER BY hits DESC LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}

@@ -2,7 +2,7 @@ import "server-only";
 import { randomBytes } from "node:crypto";
 import {
   adapterFor, countChatTokens, countTokens, isAbortError, isProviderError, isUsageChunk,
-  type ChatCompletionChunk, type ChatCompletionRequest, type Usage,
+  type ChatCompletion, type ChatCompletionChunk, type ChatCompletionRequest, type Usage,
 } from "@/lib/providers";
 import { callStarted, pickAccounts, reportFailure as reportFailureToPool, reportSuccess, type Candidate } from "@/lib/accounts";
 import { admit } from "@/lib/quota";
@@ -15,6 +15,7 @@ import { filterChunks, filterCompletion, filterRequest, resolveFilter, segmentOf
 import { logger, trackStream, trackCall, recordGatewayCall, recordUpstreamError, startGatewayTrace, type GatewayTrace } from "@/lib/observability";
 import { AllAttemptsFailed, withFailover } from "./retry";
 import { assertModelAllowed } from "./scopes";
+import { CACHE_HEADER, cacheEligible, cacheKey, cacheLookup, cacheStore, chunkAssembler, replayStream } from "./cache";
 
 // The pipeline: resolve → admit → route → call → filter → stream → settle.
 // Nothing here touches the database before the upstream call: keys, accounts
@@ -32,7 +33,11 @@ export type GatewayOptions = {
   headers?: Record<string, string>;
   /** Extra content-filter configuration (a prompt's), merged with the API key's (lib/filters). */
   filters?: FilterConfig | null;
+  /** The caller asked for the response cache (`x-promptgate-cache: on`); see lib/gateway/cache.ts. */
+  cache?: boolean;
 };
+
+type CacheWrite = { key: string; apiKeyId: string };
 
 export function newCompletionId(): string {
   return `chatcmpl-${randomBytes(15).toString("base64url")}`;
@@ -117,6 +122,8 @@ export async function chat(principal: Principal, req: ChatCompletionRequest, sig
   let candidates: Candidate[];
   let admissionHeaders: Record<string, string> = {};
   let filter: CompiledFilter | null = null;
+  const cacheKeyId = opts.cache && principal.kind === "apiKey" && principal.key.id ? principal.key.id : null;
+  let cacheWrite: CacheWrite | null = null;
   try {
     // filter (request side): null unless the key or the prompt configures one, so unfiltered calls do no filter work.
     settle.trace?.stage("filter");
@@ -132,6 +139,13 @@ export async function chat(principal: Principal, req: ChatCompletionRequest, sig
         param: "model", extra: { code: "model_not_found" },
       });
     }
+    // cache: looked up before admission, so a hit reserves nothing and never counts against a token quota.
+    if (cacheKeyId && cacheEligible(req)) {
+      cacheWrite = { key: cacheKey(req, cacheKeyId, opts.promptVersionId), apiKeyId: cacheKeyId };
+      settle.trace?.stage("cache");
+      const hit = await cacheLookup(cacheWrite.key, cacheKeyId);
+      if (hit) return serveFromCache(req, hit, settle, started, completionId, opts);
+    }
     settle.trace?.stage("admit");
     const admission = await admit(principal, req, { completionId });
     settle.reservation = admission.reservation;
@@ -139,17 +153,26 @@ export async function chat(principal: Principal, req: ChatCompletionRequest, sig
   } catch (err) {
     const e = toAppError(err);
     settle("rejected", { errorCode: (e.details.extra?.code as string | undefined) ?? e.code });
-    e.details.headers = { ...e.details.headers, "x-promptgate-completion-id": completionId };
+    e.details.headers = { ...e.details.headers, "x-promptgate-completion-id": completionId, ...(opts.cache ? { [CACHE_HEADER]: "miss" } : {}) };
     throw e;
   }
-  const headers: Record<string, string> = { "x-promptgate-completion-id": completionId, ...admissionHeaders, ...opts.headers };
+  const headers: Record<string, string> = { "x-promptgate-completion-id": completionId, ...(opts.cache ? { [CACHE_HEADER]: "miss" } : {}), ...admissionHeaders, ...opts.headers };
   settle.trace?.stage("upstream");
-  return req.stream ? stream(req, candidates, signal, settle, started, completionId, headers, opts, filter) : complete(req, candidates, signal, settle, completionId, headers, opts, filter);
+  return req.stream ? stream(req, candidates, signal, settle, started, completionId, headers, opts, filter, cacheWrite) : complete(req, candidates, signal, settle, completionId, headers, opts, filter, cacheWrite);
+}
+
+function serveFromCache(req: ChatCompletionRequest, hit: ChatCompletion, settle: Settle, started: number, completionId: string, opts: GatewayOptions): Response {
+  const headers = { "x-promptgate-completion-id": completionId, [CACHE_HEADER]: "hit", ...opts.headers };
+  // Recorded as a normal "ok" call with cached=true: the writer prices it at 0 and, with no reservation, quotas settle nothing.
+  settle("ok", { servedModel: hit.model, ...(hit.usage ? usageFields(hit.usage) : {}), ttftMs: Math.round(performance.now() - started), cached: true });
+  if (req.stream) return replayStream(hit, completionId, req.stream_options?.include_usage === true, headers, opts.bodyExtras);
+  return json({ ...hit, id: completionId, created: Math.floor(Date.now() / 1000), ...opts.bodyExtras }, { headers });
 }
 
 async function complete(
   req: ChatCompletionRequest, candidates: Candidate[], signal: AbortSignal, settle: Settle,
   completionId: string, headers: Record<string, string>, opts: GatewayOptions, filter: CompiledFilter | null = null,
+  cacheWrite: CacheWrite | null = null,
 ): Promise<Response> {
   try {
     const { value, candidate, attempts } = await withFailover(
@@ -170,7 +193,9 @@ async function complete(
       reportFailure,
     );
     settle("ok", { ...accountFields(candidate), ...usageFields(value.usage), attempts });
-    return json({ ...(filter ? filterCompletion(filter, value.completion) : value.completion), id: completionId, ...opts.bodyExtras }, { headers });
+    const out = filter ? filterCompletion(filter, value.completion) : value.completion;
+    if (cacheWrite) cacheStore(cacheWrite.key, cacheWrite.apiKeyId, out);
+    return json({ ...out, id: completionId, ...opts.bodyExtras }, { headers });
   } catch (err) {
     if (isAbortError(err) || signal.aborted) {
       settle("client_aborted", { errorCode: "client_aborted", inputTokens: safeCount(() => countChatTokens(req.model, req.messages)) });
@@ -202,6 +227,7 @@ function deltaText(chunk: ChatCompletionChunk): string {
 async function stream(
   req: ChatCompletionRequest, candidates: Candidate[], signal: AbortSignal, settle: Settle, started: number,
   completionId: string, headers: Record<string, string>, opts: GatewayOptions, filter: CompiledFilter | null = null,
+  cacheWrite: CacheWrite | null = null,
 ): Promise<Response> {
   // Open the upstream and read its first chunk before answering: until then a
   // failure can still be retried or failed over without the client noticing.
@@ -252,6 +278,8 @@ async function stream(
   let usage: Usage | null = null;
   let text = "";
   let firstSent = false;
+  // The response cache stores what the client was sent, rebuilt from the chunks, once the stream ends cleanly.
+  const assembled = cacheWrite ? chunkAssembler() : null;
 
   const untrack = trackStream(() => endForShutdown());
   const callDone = opened.value.done;
@@ -299,6 +327,8 @@ async function stream(
               controller.enqueue(SSE_DONE);
               controller.close();
               finish("ok");
+              const done = assembled?.result();
+              if (cacheWrite && done) cacheStore(cacheWrite.key, cacheWrite.apiKeyId, done);
               return;
             }
             const chunk = r.value;
@@ -309,11 +339,13 @@ async function stream(
             }
             if (isUsageChunk(chunk)) {
               usage = chunk.usage ?? null;
+              assembled?.add(chunk);
               if (!includeUsage) continue;
               controller.enqueue(sseData({ ...chunk, id: completionId }));
               return;
             }
             text += deltaText(chunk);
+            assembled?.add(chunk);
             const out = firstSent || !opts.bodyExtras ? { ...chunk, id: completionId } : { ...chunk, id: completionId, ...opts.bodyExtras };
             firstSent = true;
             controller.enqueue(sseData(out));

@@ -7,8 +7,8 @@ export {
   routeLabel, CIRCUIT_STATES, LATENCY_BUCKETS, type CircuitState, type GatewayOutcome,
 } from "./metrics";
 export {
-  startSpan, startGatewayTrace, withRequestTrace, traceparentOf, setSpanExporter, flushSpans, tracingEnabled,
-  InMemorySpanExporter, OtlpHttpExporter, otlpExporterFromEnv, GatewayTrace,
-  type Span, type SpanExporter, type FinishedSpan, type Attributes,
+  startSpan, startGatewayTrace, withRequestTrace, traceparentOf, setTracerProvider, registerTracingFromEnv, flushSpans,
+  shutdownTracing, tracingEnabled, GatewayTrace,
+  type Span, type Attributes, type SdkTracerProvider, type TraceOutcome,
 } from "./tracing";
 export { sloStatus, sloTargets, sloReport, SLO_DEFAULTS, SLO_WINDOW_DAYS, type SloStatus, type SloTargets, type Objective } from "./slo";

@@ -1,130 +1,96 @@
 import "server-only";
 import { AsyncLocalStorage } from "node:async_hooks";
-import { randomBytes } from "node:crypto";
+import {
+  ROOT_CONTEXT, SpanKind, SpanStatusCode, context as otelContext, propagation, trace,
+  type Attributes, type Context, type Span, type TracerProvider,
+} from "@opentelemetry/api";
 
-// A minimal tracing seam with OpenTelemetry's data model (W3C trace and span
-// ids, attributes, events, status) and no dependency: the OpenTelemetry SDK is
-// not installed in this project. Spans are exported either to an in-memory
-// exporter (tests) or as OTLP/HTTP JSON to OTEL_EXPORTER_OTLP_ENDPOINT, which
-// every OpenTelemetry collector accepts. With no exporter installed every span
-// is one shared no-op object, so the gateway pays nothing.
+// Gateway traces through the OpenTelemetry API. instrumentation.ts registers a
+// NodeTracerProvider (BatchSpanProcessor → OTLPTraceExporter) only when an
+// OTLP endpoint is configured; otherwise the API's global tracer stays the
+// default no-op and, before even that, startGatewayTrace hands back one shared
+// no-op trace, so a call with tracing off builds no attributes and no spans.
 //
-// State lives on globalThis: instrumentation.ts installs the exporter in one
-// bundle and the route handlers record spans from another.
+// The SDK packages are imported dynamically (registerTracingFromEnv), so a
+// process without an endpoint never loads them. The API keeps its provider on
+// globalThis (Symbol.for("opentelemetry.js.api.1")): instrumentation.ts
+// registers it from one bundle and the route handlers record from another.
 
-export type AttributeValue = string | number | boolean;
-export type Attributes = Record<string, AttributeValue>;
+export type { Span, Attributes };
 
-export type SpanEvent = { name: string; timeUnixNano: bigint; attributes: Attributes };
-export type SpanStatus = { code: "unset" | "ok" | "error"; message?: string };
+const TRACER = "promptgate";
 
-export type FinishedSpan = {
-  name: string;
-  kind: "server" | "internal" | "client";
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | null;
-  startUnixNano: bigint;
-  endUnixNano: bigint;
-  attributes: Attributes;
-  events: SpanEvent[];
-  status: SpanStatus;
-};
-
-export interface SpanExporter {
-  export(spans: FinishedSpan[]): void;
-  /** Sends whatever is buffered (shutdown, tests). */
-  flush(): Promise<void>;
-}
-
-export interface Span {
-  readonly recording: boolean;
-  readonly traceId: string;
-  readonly spanId: string;
-  setAttributes(attrs: Attributes): Span;
-  addEvent(name: string, attrs?: Attributes): Span;
-  setStatus(status: SpanStatus): Span;
-  end(): void;
-}
-
-type State = { exporter: SpanExporter | null; context: AsyncLocalStorage<RequestTraceContext> };
-type RequestTraceContext = { requestId: string; traceId?: string; parentSpanId?: string };
+type RequestTraceContext = { requestId: string; parent: Context };
+/** An SDK provider: NodeTracerProvider's register() also installs the async-hooks context manager and the W3C propagator. */
+export type SdkTracerProvider = TracerProvider & { register?(): void; forceFlush?(): Promise<void>; shutdown?(): Promise<void> };
+type State = { enabled: boolean; provider: SdkTracerProvider | null; context: AsyncLocalStorage<RequestTraceContext> };
 const g = globalThis as typeof globalThis & { __pgTracing?: State };
-const state: State = (g.__pgTracing ??= { exporter: null, context: new AsyncLocalStorage() });
+const state: State = (g.__pgTracing ??= { enabled: false, provider: null, context: new AsyncLocalStorage() });
 
-export const tracingEnabled = (): boolean => state.exporter !== null;
+export const tracingEnabled = (): boolean => state.enabled;
 
-/** Installs (or, with null, removes) the process's span exporter. */
-export function setSpanExporter(exporter: SpanExporter | null): void {
-  state.exporter = exporter;
+/**
+ * Makes `provider` the process's global tracer provider (or, with null, goes
+ * back to the API's no-op tracer). The API accepts one global provider, so a
+ * previous one is unregistered first; tests swap in an SDK provider with an
+ * InMemorySpanExporter this way.
+ */
+export function setTracerProvider(provider: SdkTracerProvider | null): void {
+  trace.disable();
+  propagation.disable();
+  otelContext.disable();
+  state.provider = provider;
+  state.enabled = provider !== null;
+  if (provider?.register) provider.register();
+  else if (provider) trace.setGlobalTracerProvider(provider);
 }
 
+/** Sends whatever the batch processor still holds (shutdown, tests). */
 export async function flushSpans(): Promise<void> {
-  await state.exporter?.flush();
+  await state.provider?.forceFlush?.();
 }
 
-const nowNano = () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
-const hex = (bytes: number) => randomBytes(bytes).toString("hex");
-
-const noopSpan: Span = {
-  recording: false,
-  traceId: "0".repeat(32),
-  spanId: "0".repeat(16),
-  setAttributes: () => noopSpan,
-  addEvent: () => noopSpan,
-  setStatus: () => noopSpan,
-  end: () => {},
-};
-
-class RecordingSpan implements Span {
-  readonly recording = true;
-  readonly spanId = hex(8);
-  private readonly start = nowNano();
-  private readonly attributes: Attributes;
-  private readonly events: SpanEvent[] = [];
-  private status: SpanStatus = { code: "unset" };
-  private ended = false;
-  constructor(
-    private readonly name: string,
-    readonly traceId: string,
-    private readonly parentSpanId: string | null,
-    private readonly kind: FinishedSpan["kind"],
-    attributes: Attributes,
-  ) {
-    this.attributes = { ...attributes };
-  }
-  setAttributes(attrs: Attributes) {
-    Object.assign(this.attributes, attrs);
-    return this;
-  }
-  addEvent(name: string, attributes: Attributes = {}) {
-    this.events.push({ name, timeUnixNano: nowNano(), attributes });
-    return this;
-  }
-  setStatus(status: SpanStatus) {
-    this.status = status;
-    return this;
-  }
-  end() {
-    if (this.ended) return;
-    this.ended = true;
-    state.exporter?.export([{
-      name: this.name, kind: this.kind, traceId: this.traceId, spanId: this.spanId, parentSpanId: this.parentSpanId,
-      startUnixNano: this.start, endUnixNano: nowNano(), attributes: this.attributes, events: this.events, status: this.status,
-    }]);
-  }
+/**
+ * Registers a NodeTracerProvider exporting OTLP/HTTP (JSON) when
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT is set;
+ * the exporter reads those and OTEL_EXPORTER_OTLP_(TRACES_)HEADERS itself.
+ * Returns whether tracing is now on.
+ */
+export async function registerTracingFromEnv(env: Record<string, string | undefined> = process.env): Promise<boolean> {
+  if (!env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT && !env.OTEL_EXPORTER_OTLP_ENDPOINT) return false;
+  const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }, { ATTR_SERVICE_NAME }] = await Promise.all([
+    import("@opentelemetry/sdk-trace-node"),
+    import("@opentelemetry/exporter-trace-otlp-http"),
+    import("@opentelemetry/resources"),
+    import("@opentelemetry/semantic-conventions"),
+  ]);
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME || "promptgate", "service.instance.id": `${process.pid}` }),
+    // The batch processor drops spans when its queue is full rather than ever
+    // making a request wait on the collector.
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 1000 })],
+  });
+  setTracerProvider(provider);
+  return true;
 }
 
-/** Starts a span; a child when `parent` is given, else a root in the current request's trace (or a new trace). */
-export function startSpan(name: string, opts: { parent?: Span; attributes?: Attributes; kind?: FinishedSpan["kind"] } = {}): Span {
-  if (!state.exporter) return noopSpan;
-  if (opts.parent?.recording) return new RecordingSpan(name, opts.parent.traceId, opts.parent.spanId, opts.kind ?? "internal", opts.attributes ?? {});
-  const ctx = state.context.getStore();
-  const attributes = ctx ? { "promptgate.request_id": ctx.requestId, ...opts.attributes } : (opts.attributes ?? {});
-  return new RecordingSpan(name, ctx?.traceId ?? hex(16), ctx?.parentSpanId ?? null, opts.kind ?? "server", attributes);
+/** Shuts the provider down after a last flush (graceful shutdown). */
+export async function shutdownTracing(): Promise<void> {
+  await state.provider?.shutdown?.();
 }
 
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
+const tracer = () => trace.getTracer(TRACER);
+// The API's own non-recording span: what every span is while tracing is off.
+const noopSpan = trace.wrapSpanContext({ traceId: "0".repeat(32), spanId: "0".repeat(16), traceFlags: 0 });
+
+/** Starts a span: a child of `parent` when given, else of the current request's context (caller's traceparent), else a root. */
+export function startSpan(name: string, opts: { parent?: Span; attributes?: Attributes; kind?: SpanKind } = {}): Span {
+  if (!state.enabled) return noopSpan;
+  const req = state.context.getStore();
+  const parentCtx = opts.parent ? trace.setSpan(req?.parent ?? ROOT_CONTEXT, opts.parent) : (req?.parent ?? otelContext.active());
+  const attributes = !opts.parent && req ? { "promptgate.request_id": req.requestId, ...opts.attributes } : opts.attributes;
+  return tracer().startSpan(name, { kind: opts.kind ?? (opts.parent ? SpanKind.INTERNAL : SpanKind.SERVER), attributes }, parentCtx);
+}
 
 /**
  * Runs `fn` with the request's id (and the caller's W3C `traceparent`, when
@@ -132,14 +98,17 @@ const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
  * and carry the request id. Free when tracing is off.
  */
 export function withRequestTrace<T>(requestId: string, traceparent: string | null, fn: () => T): T {
-  if (!state.exporter) return fn();
-  const m = traceparent ? TRACEPARENT.exec(traceparent) : null;
-  const valid = m && !/^0+$/.test(m[1]!) && !/^0+$/.test(m[2]!);
-  return state.context.run({ requestId, traceId: valid ? m[1] : undefined, parentSpanId: valid ? m[2] : undefined }, fn);
+  if (!state.enabled) return fn();
+  // The W3C propagator validates the header (version, all-zero ids) and ignores a bad one.
+  const parent = traceparent ? propagation.extract(ROOT_CONTEXT, { traceparent }) : otelContext.active();
+  return state.context.run({ requestId, parent }, fn);
 }
 
 /** The W3C traceparent of a span, for response headers and logs. */
-export const traceparentOf = (s: Span): string => `00-${s.traceId}-${s.spanId}-01`;
+export const traceparentOf = (s: Span): string => {
+  const c = s.spanContext();
+  return `00-${c.traceId}-${c.spanId}-0${c.traceFlags & 1}`;
+};
 
 /**
  * One gateway call: a root span with the pipeline's stages as consecutive
@@ -156,10 +125,10 @@ export class GatewayTrace {
     this.current = noopSpan;
   }
   get recording(): boolean {
-    return this.root.recording;
+    return this.root.isRecording();
   }
   stage(name: string, attributes?: Attributes): Span {
-    if (!this.root.recording) return noopSpan;
+    if (!this.recording) return noopSpan;
     this.current.end();
     this.current = startSpan(name, { parent: this.root, attributes });
     return this.current;
@@ -170,11 +139,11 @@ export class GatewayTrace {
   }
   /** Ends the call: the current stage, a `settle` span, and the root with the call's outcome. */
   end(o: TraceOutcome): void {
-    if (!this.root.recording) return;
+    if (!this.recording) return;
     const failed = o.status === "upstream_error" || o.status === "error";
     this.current.end();
-    const settle = startSpan("settle", { parent: this.root, attributes: { "promptgate.status": o.status } });
-    settle.end();
+    this.current = noopSpan;
+    startSpan("settle", { parent: this.root, attributes: { "promptgate.status": o.status } }).end();
     this.root.setAttributes({
       "promptgate.status": o.status,
       "promptgate.account_id": o.accountId ?? "",
@@ -186,7 +155,7 @@ export class GatewayTrace {
       ...(o.ttftMs !== null ? { "promptgate.ttft_ms": o.ttftMs } : {}),
       ...(o.errorCode ? { "promptgate.error_code": o.errorCode } : {}),
     });
-    this.root.setStatus(failed ? { code: "error", message: o.errorCode ?? o.status } : { code: "ok" });
+    this.root.setStatus(failed ? { code: SpanStatusCode.ERROR, message: o.errorCode ?? o.status } : { code: SpanStatusCode.OK });
     this.root.end();
   }
 }
@@ -201,117 +170,5 @@ const noopTrace = Object.assign(Object.create(GatewayTrace.prototype) as Gateway
 
 /** A GatewayTrace, or one shared no-op trace when tracing is off. */
 export function startGatewayTrace(attributes: () => Attributes): GatewayTrace {
-  return state.exporter ? new GatewayTrace(attributes()) : noopTrace;
-}
-
-/** Collects finished spans in memory; for tests. */
-export class InMemorySpanExporter implements SpanExporter {
-  readonly spans: FinishedSpan[] = [];
-  export(spans: FinishedSpan[]) {
-    this.spans.push(...spans);
-  }
-  async flush() {}
-  reset() {
-    this.spans.length = 0;
-  }
-}
-
-// ─── OTLP/HTTP JSON ───
-
-type AnyValue = { stringValue: string } | { intValue: string } | { doubleValue: number } | { boolValue: boolean };
-const anyValue = (v: AttributeValue): AnyValue =>
-  typeof v === "string" ? { stringValue: v } : typeof v === "boolean" ? { boolValue: v } : Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v };
-const kv = (attrs: Attributes) => Object.entries(attrs).map(([key, value]) => ({ key, value: anyValue(value) }));
-const KIND = { internal: 1, server: 2, client: 3 } as const;
-const STATUS = { unset: 0, ok: 1, error: 2 } as const;
-
-/** The OTLP/JSON request body for a batch of spans (the collector's `/v1/traces` format). */
-export function otlpTraceRequest(spans: FinishedSpan[], resource: Attributes) {
-  return {
-    resourceSpans: [{
-      resource: { attributes: kv(resource) },
-      scopeSpans: [{
-        scope: { name: "promptgate" },
-        spans: spans.map((s) => ({
-          traceId: s.traceId, spanId: s.spanId, ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}),
-          name: s.name, kind: KIND[s.kind],
-          startTimeUnixNano: String(s.startUnixNano), endTimeUnixNano: String(s.endUnixNano),
-          attributes: kv(s.attributes),
-          events: s.events.map((e) => ({ name: e.name, timeUnixNano: String(e.timeUnixNano), attributes: kv(e.attributes) })),
-          status: { code: STATUS[s.status.code], ...(s.status.message ? { message: s.status.message } : {}) },
-        })),
-      }],
-    }],
-  };
-}
-
-/** Parses OTEL_EXPORTER_OTLP_HEADERS (`k=v,k2=v2`, values URL-encoded). */
-export function parseOtlpHeaders(raw: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of (raw ?? "").split(",")) {
-    const i = part.indexOf("=");
-    if (i > 0) out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
-  }
-  return out;
-}
-
-/**
- * Batches spans and POSTs them as OTLP/HTTP JSON every `intervalMs` or every
- * `maxBatch` spans. A failed export is dropped (with the count kept) rather
- * than retried: traces are samples, and the hot path must never wait on them.
- */
-export class OtlpHttpExporter implements SpanExporter {
-  private buffer: FinishedSpan[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private sending: Promise<void> = Promise.resolve();
-  dropped = 0;
-  constructor(
-    private readonly url: string,
-    private readonly opts: { headers?: Record<string, string>; resource?: Attributes; intervalMs?: number; maxBatch?: number; maxQueue?: number } = {},
-  ) {}
-  export(spans: FinishedSpan[]) {
-    const room = (this.opts.maxQueue ?? 10_000) - this.buffer.length;
-    if (room < spans.length) this.dropped += spans.length - Math.max(0, room);
-    this.buffer.push(...spans.slice(0, Math.max(0, room)));
-    if (this.buffer.length >= (this.opts.maxBatch ?? 512)) void this.send();
-    else if (!this.timer) {
-      this.timer = setTimeout(() => void this.send(), this.opts.intervalMs ?? 1000);
-      this.timer.unref();
-    }
-  }
-  private send(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    const batch = this.buffer.splice(0);
-    if (!batch.length) return this.sending;
-    const body = JSON.stringify(otlpTraceRequest(batch, { "service.name": "promptgate", ...this.opts.resource }));
-    this.sending = this.sending.then(async () => {
-      try {
-        const res = await fetch(this.url, {
-          method: "POST", headers: { "content-type": "application/json", ...this.opts.headers }, body, signal: AbortSignal.timeout(10_000),
-        });
-        if (!res.ok) this.dropped += batch.length;
-        await res.body?.cancel();
-      } catch {
-        this.dropped += batch.length;
-      }
-    });
-    return this.sending;
-  }
-  flush(): Promise<void> {
-    return this.send();
-  }
-}
-
-/**
- * The exporter OpenTelemetry's standard variables ask for, or null when
- * neither OTEL_EXPORTER_OTLP_TRACES_ENDPOINT nor OTEL_EXPORTER_OTLP_ENDPOINT is set.
- */
-export function otlpExporterFromEnv(env: Record<string, string | undefined> = process.env): OtlpHttpExporter | null {
-  const url = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, "")}/v1/traces` : "");
-  if (!url) return null;
-  return new OtlpHttpExporter(url, {
-    headers: parseOtlpHeaders(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS ?? env.OTEL_EXPORTER_OTLP_HEADERS),
-    resource: { "service.name": env.OTEL_SERVICE_NAME || "promptgate", "service.instance.id": `${process.pid}` },
-  });
+  return state.enabled ? new GatewayTrace(attributes()) : noopTrace;
 }

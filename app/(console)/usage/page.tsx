@@ -2,6 +2,8 @@ import Link from "next/link";
 import { Suspense } from "react";
 import { PageHeader } from "@/components/ui/card";
 import { UsageDashboard } from "@/components/usage/usage-dashboard";
+import { CacheHitRates } from "@/components/usage/cache-hit-rates";
+import { cacheHitRates } from "@/lib/gateway";
 import { hasRole, requireRole } from "@/lib/auth";
 import { usageFilterOptions } from "@/lib/usage";
 
@@ -9,7 +11,7 @@ export const metadata = { title: "Usage" };
 
 export default async function UsagePage() {
   const user = await requireRole("viewer", "page");
-  const options = await usageFilterOptions();
+  const [options, cacheRows] = await Promise.all([usageFilterOptions(), cacheHitRates()]);
   return (
     <>
       <PageHeader
@@ -26,6 +28,7 @@ export default async function UsagePage() {
       <Suspense>
         <UsageDashboard options={options} />
       </Suspense>
+      <CacheHitRates rows={cacheRows} />
     </>
   );
 }

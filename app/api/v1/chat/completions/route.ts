@@ -4,7 +4,7 @@ import { chat, chatCompletionRequest } from "@/lib/gateway";
 import type { ChatCompletionRequest } from "@/lib/providers";
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({
-  POST: apiRoute({ auth: "apiKey", body: chatCompletionRequest }, ({ body, principal, signal }) =>
-    chat(principal, body as ChatCompletionRequest, signal),
+  POST: apiRoute({ auth: "apiKey", body: chatCompletionRequest }, ({ body, principal, signal, req }) =>
+    chat(principal, body as ChatCompletionRequest, signal, { cache: req.headers.get("x-promptgate-cache")?.trim().toLowerCase() === "on" }),
   ),
 });
