@@ -27,7 +27,7 @@ export const prefixOf = (key: string) => key.slice(0, PREFIX_LEN);
 
 const publicFields = {
   id: true, name: true, prefix: true, scopes: true, createdById: true, expiresAt: true,
-  revokedAt: true, lastUsedAt: true, createdAt: true,
+  revokedAt: true, lastUsedAt: true, createdAt: true, cacheEnabled: true,
 } as const;
 
 /** Inserts a key with a known value (seed's INIT_API_KEY) or a fresh one. No audit: callers audit. */
@@ -126,7 +126,7 @@ export async function verifyApiKey(key: string, now = Date.now()): Promise<KeyCh
       ? {
           hash: row.hash,
           revoked: row.revokedAt !== null,
-          identity: { id: row.id, name: row.name, prefix: row.prefix, scopes: row.scopes, expiresAt: row.expiresAt },
+          identity: { id: row.id, name: row.name, prefix: row.prefix, scopes: row.scopes, expiresAt: row.expiresAt, cacheEnabled: row.cacheEnabled },
           at: now,
         }
       : { hash: "", identity: null, revoked: false, at: now };
@@ -147,4 +147,17 @@ function touchLastUsed(id: string, now: number) {
   db.apiKey
     .update({ where: { id }, data: { lastUsedAt: new Date(now) } })
     .catch((err: unknown) => logger.warn({ err: String(err), keyId: id }, "could not record API key last use"));
+}
+
+/** Opts a key's requests into the response cache (or out again). Every instance drops its cached view of the key. */
+export async function setKeyCacheEnabled(actor: Principal, input: { id: string; enabled: boolean }, ip?: string | null) {
+  const row = await withAudit(actor, { action: "apikey.cache", targetType: "apiKey", ip }, async (tx) => {
+    const before = await tx.apiKey.findUnique({ where: { id: input.id }, select: publicFields });
+    if (!before) throw notFound("API key");
+    const after = await tx.apiKey.update({ where: { id: input.id }, data: { cacheEnabled: input.enabled === true }, select: publicFields });
+    return { result: after, targetId: input.id, before: { cacheEnabled: before.cacheEnabled }, after: { cacheEnabled: after.cacheEnabled } };
+  });
+  forgetKey(row.prefix);
+  await publishInvalidation("apikeys", row.prefix).catch((err: unknown) => logger.warn({ err: String(err) }, "could not publish key change"));
+  return row;
 }

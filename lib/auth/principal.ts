@@ -1,7 +1,7 @@
 import type { Role } from "./roles";
 
 export type SessionUser = { id: string; email: string; name: string; role: Role };
-export type KeyIdentity = { id: string; name: string; prefix: string; scopes: string[]; expiresAt: Date | null };
+export type KeyIdentity = { id: string; name: string; prefix: string; scopes: string[]; expiresAt: Date | null; cacheEnabled?: boolean };
 
 /** Who is calling: a signed-in console user, or an API key. */
 export type Principal =

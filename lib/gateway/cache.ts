@@ -1,4 +1,5 @@
 import "server-only";
+import type { Principal } from "@/lib/auth/principal";
 import { createHash } from "node:crypto";
 import { pool } from "@/lib/db";
 import { logger } from "@/lib/observability";
@@ -208,4 +209,15 @@ export async function cacheHitRates(limit = 10): Promise<CacheHitRate[]> {
     [limit],
   );
   return rows;
+}
+
+/**
+ * Whether a call asked for the cache: the request header decides when present
+ * ("on" / "off"); otherwise the API key's own setting (off by default).
+ */
+export function wantsCache(principal: Principal, header: string | null): boolean {
+  const h = header?.trim().toLowerCase();
+  if (h === "on") return true;
+  if (h === "off") return false;
+  return principal.kind === "apiKey" && principal.key.cacheEnabled === true;
 }

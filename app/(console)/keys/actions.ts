@@ -1,6 +1,6 @@
 "use server";
 import { revalidatePath } from "next/cache";
-import { authedAction, createApiKey, disableSigning, enableSigning, revokeApiKey } from "@/lib/auth";
+import { authedAction, createApiKey, disableSigning, enableSigning, revokeApiKey, setKeyCacheEnabled } from "@/lib/auth";
 import { setKeyFilters } from "@/lib/filters";
 
 export const createApiKeyAction = authedAction("admin", async (actor, input: unknown, ip) => {
@@ -31,4 +31,10 @@ export const disableSigningAction = authedAction("admin", async (actor, id: stri
   await disableSigning(actor, String(id), ip);
   revalidatePath(`/keys/${id}`);
   return { id };
+});
+
+export const setKeyCacheAction = authedAction("admin", async (actor, input: { id: string; enabled: boolean }, ip) => {
+  const row = await setKeyCacheEnabled(actor, { id: String(input?.id), enabled: input?.enabled === true }, ip);
+  revalidatePath(`/keys/${row.id}`);
+  return { id: row.id, cacheEnabled: row.cacheEnabled };
 });

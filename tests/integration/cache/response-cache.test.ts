@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import pg from "pg";
 import { createAccount } from "@/lib/accounts";
-import { createApiKey } from "@/lib/auth/api-keys";
+import { createApiKey, setKeyCacheEnabled } from "@/lib/auth/api-keys";
 import { closeDb } from "@/lib/db";
 import { pruneCache } from "@/lib/gateway";
 import { createPolicy, stopSweeper } from "@/lib/quota";
@@ -196,6 +196,27 @@ describe("response cache (x-promptgate-cache)", () => {
     expect(other.res.headers.get("x-promptgate-cache")).toBe("miss");
     expect(fake.requests).toHaveLength(2);
     expect((await post(keyB, body)).res.headers.get("x-promptgate-cache")).toBe("hit");
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it("serves a key that opted in from the cache without the header, and lets a request opt out", async () => {
+    const { key, row } = await createApiKey(system, { name: `cache-optin-${run}`, scopes: ["completions"] });
+    keyIds.set(key, row.id);
+    await setKeyCacheEnabled(system, { id: row.id, enabled: true });
+    await new Promise((r) => setTimeout(r, 200)); // the app instance drops its cached view of the key on the notification
+    const body = ask();
+    const first = await post(key, body, false);
+    expect(first.res.headers.get("x-promptgate-cache")).toBe("miss");
+    const second = await post(key, body, false);
+    expect(second.res.headers.get("x-promptgate-cache")).toBe("hit");
+    expect(fake.requests).toHaveLength(1);
+    const optedOut = await fetch(`${app.url}/api/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "x-promptgate-cache": "off" },
+      body: JSON.stringify(body),
+    });
+    expect(optedOut.status).toBe(200);
+    expect(optedOut.headers.get("x-promptgate-cache")).toBeNull();
     expect(fake.requests).toHaveLength(2);
   });
 

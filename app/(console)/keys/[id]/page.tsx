@@ -4,6 +4,7 @@ import { Badge } from "@/components/ui/badge";
 import { Card, PageHeader } from "@/components/ui/card";
 import { KeyFilterForm } from "@/components/keys/key-filter-form";
 import { KeySigningPanel } from "@/components/keys/key-signing-panel";
+import { KeyCacheToggle } from "@/components/keys/key-cache-toggle";
 import { keyStatus, listApiKeys, requireRole, signingEnabled } from "@/lib/auth";
 import { getKeyPolicy } from "@/lib/filters";
 
@@ -35,6 +36,9 @@ export default async function KeySecurityPage({ params }: { params: Promise<{ id
       </Card>
       <Card title="Request signing" className="mb-6">
         <KeySigningPanel keyId={key.id} enabled={signing} />
+      </Card>
+      <Card title="Response cache" className="mb-6">
+        <KeyCacheToggle keyId={key.id} enabled={key.cacheEnabled} />
       </Card>
     </>
   );
