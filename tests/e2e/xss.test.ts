@@ -121,6 +121,9 @@ const pages: { label: string; path: () => string; shows: string[] }[] = [
   { label: "/prompts/<prompt>/diff?from=1&to=2", path: () => `/prompts/${promptName}/diff?from=1&to=2`, shows: [] },
   { label: "/audit", path: () => "/audit", shows: [`evil${IMG}@x.test`] },
   { label: "/usage", path: () => "/usage", shows: [] },
+  { label: "/experiments", path: () => "/experiments", shows: [] },
+  { label: "/quotas", path: () => "/quotas", shows: [] },
+  { label: "/prompts/globals", path: () => "/prompts/globals", shows: [] },
 ];
 
 describe("stored script payloads in the console", () => {
