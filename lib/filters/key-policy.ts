@@ -47,6 +47,11 @@ function load(): Promise<void> {
   return state.loading;
 }
 
+/** The policy as already loaded (the gateway loaded it for filtering earlier in the same call). */
+export function keyPolicyIfLoaded(apiKeyId: string): KeyPolicy | null {
+  return state.byKey.get(apiKeyId) ?? null;
+}
+
 /** The key's policy, or null when it has none. No database round trip once loaded. */
 export async function keyPolicy(apiKeyId: string): Promise<KeyPolicy | null> {
   if (!state.listening) {

@@ -11,7 +11,7 @@ import type { Principal } from "@/lib/auth/principal";
 import { AppError, toAppError } from "@/lib/http/errors";
 import { json } from "@/lib/http/json";
 import { SSE_DONE, SSE_HEADERS, sseData, sseError, sseEvent } from "@/lib/http/sse";
-import { filterChunks, filterCompletion, filterRequest, resolveFilter, segmentOf, type CompiledFilter, type FilterConfig } from "@/lib/filters";
+import { filterChunks, filterCompletion, filterRequest, requestLogEntry, resolveFilter, segmentOf, type CompiledFilter, type FilterConfig } from "@/lib/filters";
 import { logger, trackStream, trackCall, recordGatewayCall, recordUpstreamError, startGatewayTrace, type GatewayTrace } from "@/lib/observability";
 import { AllAttemptsFailed, withFailover } from "./retry";
 import { assertModelAllowed } from "./scopes";
@@ -43,7 +43,7 @@ export function newCompletionId(): string {
   return `chatcmpl-${randomBytes(15).toString("base64url")}`;
 }
 
-type Settle = ((status: UsageStatus, fields?: Partial<UsageEventInput>) => void) & { trace?: GatewayTrace };
+type Settle = ((status: UsageStatus, fields?: Partial<UsageEventInput>) => void) & { trace?: GatewayTrace; responseText?: string | null };
 
 // Every failed upstream attempt (retries included) is counted by account and code before the pool hears of it.
 const reportFailure: typeof reportFailureToPool = (c, err) => {
@@ -77,6 +77,8 @@ function settler(principal: Principal, req: ChatCompletionRequest, completionId:
       latencyMs: Math.round(performance.now() - started), ttftMs: null,
       status, errorCode: null, stream: req.stream === true, attempts: 0,
       reservation: fn.reservation ?? null,
+      // Undefined (and free) unless the key opted into request logging.
+      log: requestLogEntry(principal, req.messages, fn.responseText ?? null),
       ...fields,
     });
   };
@@ -192,8 +194,9 @@ async function complete(
       undefined,
       reportFailure,
     );
-    settle("ok", { ...accountFields(candidate), ...usageFields(value.usage), attempts });
     const out = filter ? filterCompletion(filter, value.completion) : value.completion;
+    settle.responseText = typeof out.choices[0]?.message.content === "string" ? out.choices[0].message.content : null;
+    settle("ok", { ...accountFields(candidate), ...usageFields(value.usage), attempts });
     if (cacheWrite) cacheStore(cacheWrite.key, cacheWrite.apiKeyId, out);
     return json({ ...out, id: completionId, ...opts.bodyExtras }, { headers });
   } catch (err) {
@@ -292,6 +295,7 @@ async function stream(
     const counted = usage
       ? usageFields(usage)
       : { inputTokens: safeCount(() => countChatTokens(req.model, req.messages)), outputTokens: safeCount(() => countTokens(req.model, text)), cachedTokens: 0 };
+    settle.responseText = text;
     settle(status, { ...accountFields(candidate), ...counted, ttftMs, attempts, errorCode });
   };
 

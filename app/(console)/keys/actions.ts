@@ -1,7 +1,7 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { authedAction, createApiKey, disableSigning, enableSigning, revokeApiKey, setKeyCacheEnabled } from "@/lib/auth";
-import { setKeyFilters } from "@/lib/filters";
+import { setKeyFilters, setKeyLogging } from "@/lib/filters";
 
 export const createApiKeyAction = authedAction("admin", async (actor, input: unknown, ip) => {
   const { key, row } = await createApiKey(actor, input, ip);
@@ -37,4 +37,10 @@ export const setKeyCacheAction = authedAction("admin", async (actor, input: { id
   const row = await setKeyCacheEnabled(actor, { id: String(input?.id), enabled: input?.enabled === true }, ip);
   revalidatePath(`/keys/${row.id}`);
   return { id: row.id, cacheEnabled: row.cacheEnabled };
+});
+
+export const setKeyLoggingAction = authedAction("admin", async (actor, input: { id: string; enabled: boolean; retentionDays: number }, ip) => {
+  await setKeyLogging(actor, String(input?.id), { enabled: input?.enabled === true, retentionDays: Number(input?.retentionDays) }, ip);
+  revalidatePath(`/keys/${input.id}`);
+  return { id: input.id };
 });

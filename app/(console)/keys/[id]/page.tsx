@@ -5,6 +5,7 @@ import { Card, PageHeader } from "@/components/ui/card";
 import { KeyFilterForm } from "@/components/keys/key-filter-form";
 import { KeySigningPanel } from "@/components/keys/key-signing-panel";
 import { KeyCacheToggle } from "@/components/keys/key-cache-toggle";
+import { KeyLoggingForm } from "@/components/keys/key-logging-form";
 import { keyStatus, listApiKeys, requireRole, signingEnabled } from "@/lib/auth";
 import { getKeyPolicy } from "@/lib/filters";
 
@@ -36,6 +37,12 @@ export default async function KeySecurityPage({ params }: { params: Promise<{ id
       </Card>
       <Card title="Request signing" className="mb-6">
         <KeySigningPanel keyId={key.id} enabled={signing} />
+      </Card>
+      <Card title="Request logging" className="mb-6" actions={<Link href={`/keys/${key.id}/logs`} className="text-sm text-indigo-700 underline dark:text-indigo-300">View logs</Link>}>
+        <KeyLoggingForm keyId={key.id} enabled={policy.logRequests} retentionDays={policy.logRetentionDays} />
+        <p className="mt-2 text-xs text-slate-600 dark:text-slate-400">
+          Emails, phone numbers, card numbers, IBANs, IPv4 addresses and API-key-like secrets (and this key&apos;s own filter terms) are masked before anything is stored. Logs never appear in CSV exports.
+        </p>
       </Card>
       <Card title="Response cache" className="mb-6">
         <KeyCacheToggle keyId={key.id} enabled={key.cacheEnabled} />

@@ -1,0 +1,64 @@
+import "server-only";
+import { db } from "@/lib/db";
+import { registerBatchHook } from "@/lib/usage/writer";
+import type { Principal } from "@/lib/auth/principal";
+import type { ChatMessage } from "@/lib/providers";
+import { compileFilter } from "./compile";
+import { filterConfig, piiDetectors } from "./schemas";
+import { keyPolicyIfLoaded } from "./key-policy";
+
+// Opt-in request/response logging per API key. Text is redacted with every PII
+// detector (and the key's own terms) BEFORE it leaves the gateway, so nothing
+// unredacted is ever stored. Rows are written in the usage batch's transaction
+// and expire after the key's retention; expired rows are deleted as batches go by.
+
+const redactor = compileFilter(filterConfig.parse({ pii: [...piiDetectors], replacement: "*" }))!;
+
+function redact(text: string, extra?: (t: string) => string): string {
+  const once = redactor.mask(text).text;
+  return extra ? extra(once) : once;
+}
+
+export type RequestLogEntry = { retentionDays: number; request: unknown; response: unknown };
+
+/** The log entry for a finished call, or undefined when the key does not log. Never throws. */
+export function requestLogEntry(principal: Principal, messages: ChatMessage[], responseText: string | null): RequestLogEntry | undefined {
+  if (principal.kind !== "apiKey" || !principal.key.id) return undefined;
+  const policy = keyPolicyIfLoaded(principal.key.id);
+  if (!policy?.logRequests) return undefined;
+  const own = policy.compiled && policy.compiled.detectors.length ? (t: string) => policy.compiled!.mask(t).text : undefined;
+  const request = messages.map((m) => ({
+    role: m.role,
+    content: typeof m.content === "string" ? redact(m.content, own) : Array.isArray(m.content) ? m.content.map((p) => (p.type === "text" ? { type: "text", text: redact(p.text, own) } : { type: p.type })) : null,
+  }));
+  return { retentionDays: policy.logRetentionDays, request, response: responseText === null ? null : redact(responseText, own) };
+}
+
+let batches = 0;
+
+registerBatchHook("request-logs", async (client, batch) => {
+  const rows = batch.filter((e) => e.log);
+  if (rows.length) {
+    await client.query(
+      `INSERT INTO "RequestLog" ("createdAt", "expiresAt", "apiKeyId", "completionId", model, status, request, response)
+       SELECT * FROM unnest($1::timestamptz[], $2::timestamptz[], $3::uuid[], $4::text[], $5::text[], $6::int[], $7::jsonb[], $8::jsonb[])`,
+      [
+        rows.map((e) => e.createdAt),
+        rows.map((e) => new Date(e.createdAt.getTime() + e.log!.retentionDays * 86_400_000)),
+        rows.map((e) => e.apiKeyId),
+        rows.map((e) => e.completionId),
+        rows.map((e) => e.servedModel ?? e.requestedModel),
+        rows.map((e) => (e.status === "ok" ? 200 : e.status === "rejected" ? 429 : e.status === "client_aborted" ? 499 : 502)),
+        rows.map((e) => JSON.stringify(e.log!.request)),
+        rows.map((e) => JSON.stringify(e.log!.response)),
+      ],
+    );
+  }
+  // Retention: cheap, indexed, and only now and then.
+  if (++batches % 50 === 0) await client.query(`DELETE FROM "RequestLog" WHERE "expiresAt" < now()`);
+});
+
+/** Newest first, for the admin-only viewer. */
+export async function listRequestLogs(apiKeyId: string, limit = 50) {
+  return db.requestLog.findMany({ where: { apiKeyId, expiresAt: { gt: new Date() } }, orderBy: { createdAt: "desc" }, take: Math.min(Math.max(limit, 1), 200) });
+}

@@ -1,0 +1,77 @@
+// Opt-in request/response logging, in-process through the real pipeline: stored
+// only for keys that opted in, redacted before storage, expiring by retention.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAccount, invalidateRegistry } from "@/lib/accounts";
+import { createApiKey, verifyApiKey } from "@/lib/auth/api-keys";
+import { closeDb, db } from "@/lib/db";
+import { setKeyLogging, listRequestLogs } from "@/lib/filters";
+import { chat, chatCompletionRequest } from "@/lib/gateway";
+import type { Principal } from "@/lib/auth/principal";
+import type { ChatCompletionRequest } from "@/lib/providers";
+import { flushUsage } from "@/lib/usage";
+
+const system = { kind: "system", name: "test" } as const;
+const run = Date.now().toString(36);
+const MODEL = `log-sim-${run}`;
+
+async function principalFor(key: string): Promise<Principal> {
+  const check = await verifyApiKey(key);
+  if (!check.ok) throw new Error("key did not verify");
+  return check.principal;
+}
+
+async function call(p: Principal, content: string, stream: boolean) {
+  const req = chatCompletionRequest.parse({ model: MODEL, stream, max_tokens: 12, messages: [{ role: "user", content }] });
+  const res = await chat(p, req as ChatCompletionRequest, new AbortController().signal);
+  await res.text();
+  await flushUsage(5000);
+  return res.headers.get("x-promptgate-completion-id")!;
+}
+
+describe("request/response logging (opt-in per key)", () => {
+  let logged: { id: string; key: string };
+  let quiet: { id: string; key: string };
+
+  beforeAll(async () => {
+    await createAccount(system, { name: `log-sim-${run}`, provider: "simulator", models: [MODEL], settings: { ttftMs: 0, tokensPerSecond: 0 } });
+    invalidateRegistry();
+    const a = await createApiKey(system, { name: `log-on-${run}`, scopes: ["completions"] });
+    const b = await createApiKey(system, { name: `log-off-${run}`, scopes: ["completions"] });
+    logged = { id: a.row.id, key: a.key };
+    quiet = { id: b.row.id, key: b.key };
+    await setKeyLogging(system, logged.id, { enabled: true, retentionDays: 7 });
+  });
+
+  afterAll(closeDb);
+
+  it("stores the redacted request and response of a key that opted in, streamed or not", async () => {
+    const p = await principalFor(logged.key);
+    const plain = await call(p, `Mail me at jane.doe@example.com from 10.1.2.3, run ${run}`, false);
+    const streamed = await call(p, `Card 4111 1111 1111 1111 please, run ${run}`, true);
+    const rows = await listRequestLogs(logged.id);
+    const byId = new Map(rows.map((r) => [r.completionId, r]));
+    for (const id of [plain, streamed]) {
+      const row = byId.get(id)!;
+      expect(row).toBeDefined();
+      expect(row.status).toBe(200);
+      expect(typeof row.response).toBe("string");
+      expect((row.response as string).length).toBeGreaterThan(0);
+      expect(row.expiresAt.getTime() - row.createdAt.getTime()).toBe(7 * 86_400_000);
+    }
+    const stored = JSON.stringify(rows.map((r) => [r.request, r.response]));
+    expect(stored).not.toContain("jane.doe@example.com");
+    expect(stored).not.toContain("10.1.2.3");
+    expect(stored).not.toContain("4111 1111 1111 1111");
+    expect(stored).toContain(`run ${run}`); // the rest of the text is kept
+  });
+
+  it("stores nothing for a key that did not opt in", async () => {
+    await call(await principalFor(quiet.key), "hello there", false);
+    expect(await db.requestLog.count({ where: { apiKeyId: quiet.id } })).toBe(0);
+  });
+
+  it("hides expired entries from the viewer", async () => {
+    await db.requestLog.updateMany({ where: { apiKeyId: logged.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    expect(await listRequestLogs(logged.id)).toHaveLength(0);
+  });
+});
