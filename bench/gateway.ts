@@ -196,7 +196,8 @@ async function memoryPhase(gateway: Gateway, target: Target, upstream: Upstream)
   await new Promise((r) => setTimeout(r, 2000));
   const after = rssBytes(gateway.pid);
   const peak = Math.max(before, ...timeline.map((s) => s.rss));
-  const allOpen = Math.max(Number.NaN, ...timeline.filter((s) => s.open >= p.streams * 0.95).map((s) => s.rss));
+  const whileOpen = timeline.filter((s) => s.open >= p.streams * 0.95).map((s) => s.rss);
+  const allOpen = whileOpen.length ? Math.max(...whileOpen) : Number.NaN;
   return {
     streams: p.streams, ok: held.ok, failed: held.failed, maxOpen: gauge.maxOpen, rampMs: round(held.rampMs, 0),
     rssBeforeMB: round(before / MB, 1), rssAllOpenMB: round(allOpen / MB, 1), rssPeakMB: round(peak / MB, 1), rssAfterMB: round(after / MB, 1),
