@@ -101,7 +101,7 @@ type EventRow = {
   accountId: string | null; accountName: string | null; provider: string | null; requestedModel: string; servedModel: string | null;
   promptVersionId: string | null; experimentId: string | null; variantId: string | null; inputTokens: number; outputTokens: number;
   cachedTokens: number; costUsd: string; priceKnown: boolean; latencyMs: number; ttftMs: number | null; status: string;
-  errorCode: string | null; stream: boolean; attempts: number;
+  errorCode: string | null; stream: boolean; attempts: number; requestLog?: unknown; responseLog?: unknown;
 };
 
 const EVENT_HEADER = [
@@ -110,8 +110,12 @@ const EVENT_HEADER = [
   "cached_tokens", "cost_usd", "price_known", "latency_ms", "ttft_ms", "status", "error_code", "stream", "attempts",
 ];
 
-/** Raw usage events of a view's window and filters, oldest first. */
-export function exportEvents(view: UsageView, now = Date.now()): { stream: ReadableStream<Uint8Array>; filename: string } {
+/**
+ * Raw usage events of a view's window and filters, oldest first. Request logs
+ * (already redacted) are left out unless `includeLogs` is asked for explicitly;
+ * the route allows that to admins only.
+ */
+export function exportEvents(view: UsageView, now = Date.now(), { includeLogs = false } = {}): { stream: ReadableStream<Uint8Array>; filename: string } {
   const w = resolveWindow(view, now);
   const f = view.filters;
   const params: unknown[] = [w.from, w.to];
@@ -125,14 +129,17 @@ export function exportEvents(view: UsageView, now = Date.now()): { stream: Reada
   const sql = `SELECT e."createdAt", e."completionId", e."apiKeyId", k.name AS "keyName", e."endUser", e.source, e."accountId", a.name AS "accountName",
     e.provider, e."requestedModel", e."servedModel", e."promptVersionId", e."experimentId", e."variantId", e."inputTokens", e."outputTokens",
     e."cachedTokens", e."costUsd"::text AS "costUsd", e."priceKnown", e."latencyMs", e."ttftMs", e.status, e."errorCode", e.stream, e.attempts
+    ${includeLogs ? `, l.request AS "requestLog", l.response AS "responseLog"` : ""}
   FROM "UsageEvent" e LEFT JOIN "ApiKey" k ON k.id = e."apiKeyId" LEFT JOIN "ProviderAccount" a ON a.id = e."accountId"
+  ${includeLogs ? `LEFT JOIN "RequestLog" l ON l."completionId" = e."completionId" AND l."expiresAt" > now()` : ""}
   WHERE ${where.join(" AND ")} ORDER BY e."createdAt", e.id`;
   const stream = streamCsv<EventRow>({
-    sql, params, header: EVENT_HEADER,
+    sql, params, header: includeLogs ? [...EVENT_HEADER, "request_log", "response_log"] : EVENT_HEADER,
     row: (r) => [
       r.createdAt, r.completionId, r.apiKeyId, r.keyName, r.endUser, r.source, r.accountId, r.accountName, r.provider, r.requestedModel,
       r.servedModel, r.promptVersionId, r.experimentId, r.variantId, r.inputTokens, r.outputTokens, r.cachedTokens, r.costUsd, r.priceKnown,
       r.latencyMs, r.ttftMs, r.status, r.errorCode, r.stream, r.attempts,
+      ...(includeLogs ? [r.requestLog == null ? null : JSON.stringify(r.requestLog), r.responseLog == null ? null : JSON.stringify(r.responseLog)] : []),
     ],
   });
   return { stream, filename: `usage-events_${stamp(w.from)}_${stamp(w.to)}.csv` };

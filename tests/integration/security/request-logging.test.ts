@@ -8,7 +8,8 @@ import { setKeyLogging, listRequestLogs } from "@/lib/filters";
 import { chat, chatCompletionRequest } from "@/lib/gateway";
 import type { Principal } from "@/lib/auth/principal";
 import type { ChatCompletionRequest } from "@/lib/providers";
-import { flushUsage } from "@/lib/usage";
+import { exportEvents, flushUsage } from "@/lib/usage";
+import { usageViewQuery, viewFromQuery } from "@/lib/usage/schemas";
 
 const system = { kind: "system", name: "test" } as const;
 const run = Date.now().toString(36);
@@ -63,6 +64,17 @@ describe("request/response logging (opt-in per key)", () => {
     expect(stored).not.toContain("10.1.2.3");
     expect(stored).not.toContain("4111 1111 1111 1111");
     expect(stored).toContain(`run ${run}`); // the rest of the text is kept
+  });
+
+  it("keeps logs out of the raw-events CSV unless they are asked for", async () => {
+    const view = viewFromQuery(usageViewQuery.parse({ range: "1h", key: logged.id }));
+    const plain = await new Response(exportEvents(view).stream).text();
+    expect(plain.split("\n")[0]).not.toContain("request_log");
+    expect(plain).not.toContain(`run ${run}`);
+    const withLogs = await new Response(exportEvents(view, Date.now(), { includeLogs: true }).stream).text();
+    expect(withLogs.split("\n")[0]).toContain("request_log");
+    expect(withLogs).toContain(`run ${run}`);
+    expect(withLogs).not.toContain("jane.doe@example.com");
   });
 
   it("stores nothing for a key that did not opt in", async () => {

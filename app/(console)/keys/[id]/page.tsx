@@ -41,7 +41,7 @@ export default async function KeySecurityPage({ params }: { params: Promise<{ id
       <Card title="Request logging" className="mb-6" actions={<Link href={`/keys/${key.id}/logs`} className="text-sm text-indigo-700 underline dark:text-indigo-300">View logs</Link>}>
         <KeyLoggingForm keyId={key.id} enabled={policy.logRequests} retentionDays={policy.logRetentionDays} />
         <p className="mt-2 text-xs text-slate-600 dark:text-slate-400">
-          Emails, phone numbers, card numbers, IBANs, IPv4 addresses and API-key-like secrets (and this key&apos;s own filter terms) are masked before anything is stored. Logs never appear in CSV exports.
+          Emails, phone numbers, card numbers, IBANs, IPv4 addresses and API-key-like secrets (and this key&apos;s own filter terms) are masked before anything is stored. Logs stay out of CSV exports unless an admin asks for them.
         </p>
       </Card>
       <Card title="Response cache" className="mb-6">
