@@ -98,9 +98,12 @@ describe("prompt templates in the console", () => {
     // {{…}} expressions are highlighted.
     expect(await editor.locator(".cm-template-expr").count()).toBeGreaterThanOrEqual(2);
 
+    // Wait until CodeMirror owns the focus (the page hydrates after the first paint on a busy
+    // machine), then type like a person: keystrokes sent before that would be lost.
     await editor.click();
+    await page.locator(".cm-editor.cm-focused").first().waitFor();
     await page.keyboard.press("Control+End");
-    await page.keyboard.type(` ${ADDED} Thanks, {{cust`);
+    await page.keyboard.type(` ${ADDED} Thanks, {{cust`, { delay: 15 });
     const option = page.getByRole("option", { name: /customer_name/ });
     await option.waitFor();
     await page.keyboard.press("Enter");
