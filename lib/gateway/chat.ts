@@ -200,14 +200,19 @@ async function complete(
     if (cacheWrite) cacheStore(cacheWrite.key, cacheWrite.apiKeyId, out);
     return json({ ...out, id: completionId, ...opts.bodyExtras }, { headers });
   } catch (err) {
-    if (isAbortError(err) || signal.aborted) {
-      settle("client_aborted", { errorCode: "client_aborted", inputTokens: safeCount(() => countChatTokens(req.model, req.messages)) });
-      throw new AppError("bad_request", "The client closed the request");
-    }
-    const failed = err instanceof AllAttemptsFailed ? err : undefined;
-    settle("upstream_error", { errorCode: failed?.last.code ?? "internal_error", attempts: failed?.attempts ?? 0, ...(failed ? accountFields(failed.candidate) : {}) });
-    throw failure(err, completionId);
+    throw settleBeforeFirstByte(err, req, signal, settle, completionId);
   }
+}
+
+/** Settles a call that failed before any byte reached the client, and returns the error to answer with. */
+function settleBeforeFirstByte(err: unknown, req: ChatCompletionRequest, signal: AbortSignal, settle: Settle, completionId: string): AppError {
+  if (isAbortError(err) || signal.aborted) {
+    settle("client_aborted", { errorCode: "client_aborted", inputTokens: safeCount(() => countChatTokens(req.model, req.messages)) });
+    return new AppError("bad_request", "The client closed the request");
+  }
+  const failed = err instanceof AllAttemptsFailed ? err : undefined;
+  settle("upstream_error", { errorCode: failed?.last.code ?? "internal_error", attempts: failed?.attempts ?? 0, ...(failed ? accountFields(failed.candidate) : {}) });
+  return failure(err, completionId);
 }
 
 function safeCount(fn: () => number): number {
@@ -261,13 +266,7 @@ async function stream(
       reportFailure,
     );
   } catch (err) {
-    if (isAbortError(err) || signal.aborted) {
-      settle("client_aborted", { errorCode: "client_aborted", inputTokens: safeCount(() => countChatTokens(req.model, req.messages)) });
-      throw new AppError("bad_request", "The client closed the request");
-    }
-    const failed = err instanceof AllAttemptsFailed ? err : undefined;
-    settle("upstream_error", { errorCode: failed?.last.code ?? "internal_error", attempts: failed?.attempts ?? 0, ...(failed ? accountFields(failed.candidate) : {}) });
-    throw failure(err, completionId);
+    throw settleBeforeFirstByte(err, req, signal, settle, completionId);
   }
 
   const { upstream, it, candidate, attempts } = { ...opened.value, candidate: opened.candidate, attempts: opened.attempts };
