@@ -25,7 +25,7 @@ import {
 import { round, roundSummary, summarise, type Summary } from "./lib/stats.ts";
 import { fmt, markdownTable, ratio, signed, textTable, type Row } from "./lib/table.ts";
 
-const PHASES = ["memory", "sequential", "open", "streaming", "throughput"] as const;
+const PHASES = ["memory", "sequential", "routing", "open", "streaming", "throughput"] as const;
 type Phase = (typeof PHASES)[number];
 
 const { values: argv } = parseArgs({
@@ -85,6 +85,7 @@ const plan = {
 
 const CHAT = { model: "bench-model", messages: [{ role: "user", content: "Say hello in five words." }], max_tokens: 16 };
 const NON_STREAM_BODY = JSON.stringify(CHAT);
+const TWO_ACCOUNT_BODY = JSON.stringify({ ...CHAT, model: "bench-model-two" });
 const STREAM_BODY = JSON.stringify({ ...CHAT, stream: true, stream_options: { include_usage: true } });
 const ARMS: ArmName[] = ["direct", "noop", "gateway"];
 const STREAM_ARMS: ArmName[] = ["direct", "gateway"];
@@ -144,6 +145,7 @@ type Results = {
   backgroundCpu?: number;
   cpu?: Partial<Record<Phase, CpuUse & { attempts: number }>>;
   sequential?: ArmMap<Summary & { errors: number }>;
+  routing?: { oneAccount: Summary & { errors: number }; twoAccounts: Summary & { errors: number } };
   openLoop?: { rate: number; arms: ArmMap<{ latency: Summary; service: Summary; sendLagP99: number; errors: number; achievedRps: number }> };
   streaming?: ArmMap<{ ttft: Summary; gaps: Summary; bunchedShare: number; errors: number }>;
   throughput?: ArmMap<{ best: Omit<Step, "errors"> | null; steps: Step[]; stoppedBecause: string }>;
@@ -230,6 +232,28 @@ async function sequentialPhase(targets: Record<ArmName, Target>, upstream: Upstr
     await Promise.all(ARMS.map((a) => closePool(pools[a])));
   }
   return Object.fromEntries(ARMS.map((a) => [a, { ...roundSummary(summarise(runs[a].latencies)), errors: runs[a].errors }]));
+}
+
+/** The gateway at 1 connection with one candidate account vs two: the pool's cost per request. */
+async function routingPhase(target: Target, upstream: Upstream): Promise<NonNullable<Results["routing"]>> {
+  const p = plan.sequential;
+  await upstream.setBehaviour({});
+  const pool = openPool(target, 1);
+  const one = { latencies: [], errors: 0 } as Sequential;
+  const two = { latencies: [], errors: 0 } as Sequential;
+  try {
+    await sequential(pool, target, TWO_ACCOUNT_BODY, 50);
+    for (let round = 0; round < p.rounds; round++) {
+      await sequential(pool, target, NON_STREAM_BODY, Math.ceil(p.requests / p.rounds), one);
+      await sequential(pool, target, TWO_ACCOUNT_BODY, Math.ceil(p.requests / p.rounds), two);
+    }
+  } finally {
+    await closePool(pool);
+  }
+  return {
+    oneAccount: { ...roundSummary(summarise(one.latencies)), errors: one.errors },
+    twoAccounts: { ...roundSummary(summarise(two.latencies)), errors: two.errors },
+  };
 }
 
 async function openLoopPhase(targets: Record<ArmName, Target>, upstream: Upstream): Promise<NonNullable<Results["openLoop"]>> {
@@ -462,6 +486,9 @@ function report(r: Results): { text: string; markdown: string } {
     ...backgroundLines(r),
     r.openLoop ? `Open loop: latency from the scheduled send time; generator send lag p99 ${ARMS.map((a) => `${a} ${fmt(r.openLoop!.arms[a]?.sendLagP99)} ms`).join(", ")}` : "",
     r.usage ? `Usage events written by the gateway: ${r.usage.usageEvents} for ${r.usage.gatewayRequests} gateway requests` : "",
+    r.routing
+      ? `Routing (1 connection, same build): one account p50 ${fmt(r.routing.oneAccount.p50)} / p99 ${fmt(r.routing.oneAccount.p99)} ms; two accounts p50 ${fmt(r.routing.twoAccounts.p50)} / p99 ${fmt(r.routing.twoAccounts.p99)} ms (Δ p50 ${fmt(r.routing.twoAccounts.p50 - r.routing.oneAccount.p50)} ms, Δ p99 ${fmt(r.routing.twoAccounts.p99 - r.routing.oneAccount.p99)} ms)`
+      : "",
   ].filter(Boolean);
 
   const text = [
@@ -568,6 +595,7 @@ async function main(): Promise<void> {
   results.sequential = await run("sequential", `${plan.sequential.requests} requests per arm on one connection, ${plan.sequential.rounds} interleaved rounds`, () =>
     sequentialPhase(targets, upstream),
   );
+  results.routing = await run("routing", `${plan.sequential.requests} requests on one connection, one account vs two`, () => routingPhase(targets.gateway, upstream));
   results.openLoop = await run("open", `${plan.openLoop.rate} req/s for ${plan.openLoop.durationMs / 1000} s per arm`, () => openLoopPhase(targets, upstream));
   results.streaming = await run("streaming", `${plan.streaming.streams} streams per arm on one connection (${plan.streaming.completionTokens} chunks every ${plan.streaming.chunkDelayMs} ms)`, () =>
     streamingPhase(targets, upstream),

@@ -224,6 +224,10 @@ export async function seedGateway(databaseUrl: string, secrets: Secrets, upstrea
   const { closeDb, publishInvalidation } = await import("@/lib/db");
   try {
     await createAccount(system, { name: "bench-upstream", provider: "openai", baseUrl: upstreamBaseUrl, apiKey: "sk-bench-upstream-0000", models: ["bench-model"] });
+    // Two equal accounts on the same upstream serve "bench-model-two": the routing phase compares
+    // it with the one-account model, so any difference is the pool's own work.
+    await createAccount(system, { name: "bench-upstream-a", provider: "openai", baseUrl: upstreamBaseUrl, apiKey: "sk-bench-upstream-000a", models: ["bench-model-two"] });
+    await createAccount(system, { name: "bench-upstream-b", provider: "openai", baseUrl: upstreamBaseUrl, apiKey: "sk-bench-upstream-000b", models: ["bench-model-two"] });
     const { key } = await createApiKey(system, { name: "bench", scopes: ["completions"] });
     await publishInvalidation("accounts");
     return { apiKey: key };
