@@ -216,10 +216,7 @@ export async function seedGateway(databaseUrl: string, secrets: Secrets, upstrea
   process.env.AUTH_SECRET = secrets.AUTH_SECRET;
   process.env.ENCRYPTION_KEY = secrets.ENCRYPTION_KEY;
   const system = { kind: "system", name: "bench" } as const;
-  // The store module rather than the domain's index: the index re-exports
-  // modules that reach next/navigation (via lib/usage → lib/http → lib/auth),
-  // which resolves only inside Next's bundler, not under plain tsx.
-  const { createAccount } = await import("@/lib/accounts/store");
+  const { createAccount } = await import("@/lib/accounts");
   const { createApiKey } = await import("@/lib/auth/api-keys");
   const { closeDb, publishInvalidation } = await import("@/lib/db");
   try {
