@@ -1,7 +1,7 @@
 import "server-only";
 import bcrypt from "bcryptjs";
 
-// Cost 11: ~150 ms per hash with bcryptjs on one core; ≥10 as OWASP's floor for bcrypt.
+// Cost 11 (≥ 10, the usual floor for bcrypt): a sign-in measured ~107 ms here, against ~54 ms at cost 10.
 const COST = Number(process.env.BCRYPT_COST ?? 11);
 
 export function hashPassword(password: string): Promise<string> {
