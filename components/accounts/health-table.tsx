@@ -59,8 +59,11 @@ function Circuit({ a, now }: { a: AccountHealth; now: number }) {
 }
 
 export function AccountHealthTable({ initial, canEdit }: { initial: HealthReport; canEdit: boolean }) {
-  const { data, isFetching, error, dataUpdatedAt } = useAccountHealth(initial);
-  const now = dataUpdatedAt || Date.parse(data.generatedAt);
+  const { data, isFetching, error } = useAccountHealth(initial);
+  // Relative times count from when the report was made, not from the render:
+  // the server render and the hydration must print the same text, or React
+  // discards the page's markup (a hydration mismatch).
+  const now = Date.parse(data.generatedAt);
   return (
     <section aria-labelledby="health-heading" className="mb-8">
       <div className="mb-2 flex flex-wrap items-baseline justify-between gap-2">
