@@ -88,28 +88,61 @@ export function keyStatus(k: { revokedAt: Date | null; expiresAt: Date | null },
 // --- verification -----------------------------------------------------------
 // A per-instance cache keyed by prefix means the hot path costs no database
 // lookup. Revoking evicts the entry on this instance at once and on the others
-// through a LISTEN/NOTIFY message (milliseconds); if that message is lost, the
-// entry still expires after API_KEY_CACHE_TTL_MS (default 10 s).
+// through a LISTEN/NOTIFY message (milliseconds). If that message is lost, the
+// entry is reloaded after API_KEY_CACHE_TTL_MS (default 10 s): in the
+// background for a known key, so a request never waits on that reload (and the
+// gateway keeps to one database round trip before the upstream), and inline
+// for an unknown prefix, so a key created on another instance works at once.
 
-type CacheEntry = { hash: string; identity: KeyIdentity | null; revoked: boolean; at: number };
+// The stored hash is kept decoded, so a check is one digest and one constant-time compare.
+type CacheEntry = { hash: Buffer; identity: KeyIdentity | null; revoked: boolean; at: number };
 const cache = new Map<string, CacheEntry>();
+const loading = new Map<string, Promise<CacheEntry>>();
+// Bumped by every eviction: a load that started before it may hold the row as
+// it was before a revocation, so its result is used once but not cached.
+let generation = 0;
 const lastUsedWritten = new Map<string, number>();
 const LAST_USED_EVERY_MS = 60_000;
 
 export function forgetKey(prefix?: string) {
+  generation++;
   if (prefix) cache.delete(prefix);
   else cache.clear();
 }
 
-function hashesEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, "hex");
-  const y = Buffer.from(b, "hex");
+function hashesEqual(x: Buffer, y: Buffer): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
+
+const EMPTY = Buffer.alloc(0);
 
 export type KeyCheck = { ok: true; principal: Principal } | { ok: false; reason: "unknown" | "revoked" | "expired" };
 
 let listening = false;
+
+/** One database read per prefix at a time, however many requests are waiting for it. */
+function load(prefix: string, now: number): Promise<CacheEntry> {
+  let pending = loading.get(prefix);
+  if (pending) return pending;
+  const gen = generation;
+  pending = db.apiKey
+    .findUnique({ where: { prefix } })
+    .then((row): CacheEntry => {
+      const entry: CacheEntry = row
+        ? {
+            hash: Buffer.from(row.hash, "hex"),
+            revoked: row.revokedAt !== null,
+            identity: { id: row.id, name: row.name, prefix: row.prefix, scopes: row.scopes, expiresAt: row.expiresAt, cacheEnabled: row.cacheEnabled },
+            at: now,
+          }
+        : { hash: EMPTY, identity: null, revoked: false, at: now };
+      if (gen === generation) cache.set(prefix, entry);
+      return entry;
+    })
+    .finally(() => loading.delete(prefix));
+  loading.set(prefix, pending);
+  return pending;
+}
 
 export async function verifyApiKey(key: string, now = Date.now()): Promise<KeyCheck> {
   if (!listening) {
@@ -118,19 +151,12 @@ export async function verifyApiKey(key: string, now = Date.now()): Promise<KeyCh
   }
   if (key.length < 20 || key.length > 200) return { ok: false, reason: "unknown" };
   const prefix = prefixOf(key);
-  const hash = sha256(key);
+  const hash = createHash("sha256").update(key).digest();
   let entry = cache.get(prefix);
-  if (!entry || now - entry.at > config().API_KEY_CACHE_TTL_MS) {
-    const row = await db.apiKey.findUnique({ where: { prefix } });
-    entry = row
-      ? {
-          hash: row.hash,
-          revoked: row.revokedAt !== null,
-          identity: { id: row.id, name: row.name, prefix: row.prefix, scopes: row.scopes, expiresAt: row.expiresAt, cacheEnabled: row.cacheEnabled },
-          at: now,
-        }
-      : { hash: "", identity: null, revoked: false, at: now };
-    cache.set(prefix, entry);
+  if (!entry || (!entry.identity && now - entry.at > config().API_KEY_CACHE_TTL_MS)) {
+    entry = await load(prefix, now);
+  } else if (now - entry.at > config().API_KEY_CACHE_TTL_MS) {
+    load(prefix, now).catch((err: unknown) => logger.warn({ err: String(err) }, "could not reload an API key; serving the cached entry"));
   }
   if (!entry.identity || !hashesEqual(entry.hash, hash)) return { ok: false, reason: "unknown" };
   if (entry.revoked) return { ok: false, reason: "revoked" };

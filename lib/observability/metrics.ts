@@ -119,11 +119,20 @@ const ID_SEGMENT = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 
 /** A path as a low-cardinality route label: id-like segments become `:id`. */
 export function routeLabel(pathname: string): string {
-  return pathname
-    .split("/")
-    .map((s) => (ID_SEGMENT.test(s) ? ":id" : s))
-    .join("/");
+  let label = routeLabels.get(pathname);
+  if (label === undefined) {
+    label = pathname
+      .split("/")
+      .map((s) => (ID_SEGMENT.test(s) ? ":id" : s))
+      .join("/");
+    // Paths with ids are unbounded; the cache only has to hold the hot few.
+    if (routeLabels.size >= 1000) routeLabels.clear();
+    routeLabels.set(pathname, label);
+  }
+  return label;
 }
+
+const routeLabels = new Map<string, string>();
 
 export function recordHttpRequest(method: string, pathname: string, status: number, ms: number): void {
   const m = metrics();

@@ -24,7 +24,6 @@ import type {
   ChatCompletionRequest,
   CompleteResult,
   ProviderAdapter,
-  ProviderKind,
   UpstreamStream,
   Usage,
 } from "./types.ts";
@@ -95,17 +94,33 @@ export function toOpenAIBody(req: ChatCompletionRequest, upstreamModel: string, 
   return body;
 }
 
+// The URL and headers depend only on the account, whose object the registry
+// replaces whenever the account changes: built once per account, not per call.
+type Prepared = { url: URL; headers: { stream: Record<string, string>; complete: Record<string, string> } };
+const prepared = new WeakMap<CallContext["account"], Prepared>();
+
+function prepare(ctx: CallContext): Prepared {
+  let p = prepared.get(ctx.account);
+  if (!p) {
+    const auth = authHeaders(ctx);
+    p = {
+      url: chatCompletionsUrl(ctx),
+      headers: { stream: { ...baseHeaders({ ctx }, true), ...auth }, complete: { ...baseHeaders({ ctx }, false), ...auth } },
+    };
+    prepared.set(ctx.account, p);
+  }
+  return p;
+}
+
 function buildCall(req: ChatCompletionRequest, ctx: CallContext, stream: boolean): UpstreamCall {
-  const provider: ProviderKind = ctx.account.provider === "azure" ? "azure" : "openai";
-  const call: UpstreamCall = {
-    provider,
-    url: chatCompletionsUrl(ctx),
-    headers: {},
+  const { url, headers } = prepare(ctx);
+  return {
+    provider: ctx.account.provider === "azure" ? "azure" : "openai",
+    url,
+    headers: stream ? headers.stream : headers.complete,
     body: JSON.stringify(toOpenAIBody(req, ctx.upstreamModel, stream)),
     ctx,
   };
-  call.headers = { ...baseHeaders(call, stream), ...authHeaders(ctx) };
-  return call;
 }
 
 export function extractOpenAIError(json: unknown): UpstreamErrorDetails | undefined {

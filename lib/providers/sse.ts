@@ -37,6 +37,7 @@ export async function* readSse(
   opts: SseOptions,
 ): AsyncGenerator<SseEvent, void, undefined> {
   const reader = body[Symbol.asyncIterator]();
+  const timed = idleReader(reader, body, opts);
   const decoder = new TextDecoder();
   const pending: SseEvent[] = [];
   let parseError: Error | undefined;
@@ -66,7 +67,7 @@ export async function* readSse(
 
       let read: IteratorResult<Uint8Array>;
       try {
-        read = await nextWithin(reader, body, opts);
+        read = await timed.next();
       } catch (err) {
         ended = true;
         throw opts.mapError(err);
@@ -81,6 +82,7 @@ export async function* readSse(
       }
     }
   } finally {
+    timed.stop();
     if (!ended) {
       if (terminal) drain(reader);
       else void reader.return?.();
@@ -90,26 +92,51 @@ export async function* readSse(
 
 /**
  * The idle clock runs only while we wait on the socket: data already buffered
- * resolves at once, so a slow consumer never looks like an idle upstream.
+ * resolves at once, so a slow consumer never looks like an idle upstream. One
+ * timer serves the whole stream (re-armed per read with refresh()), not one
+ * timer and one Promise.race per chunk.
  */
-function nextWithin(
+function idleReader(
   reader: AsyncIterator<Uint8Array>,
   body: { destroy(err?: Error): unknown },
   opts: SseOptions,
-): Promise<IteratorResult<Uint8Array>> {
-  const read = reader.next();
-  if (!(opts.idleMs > 0 && Number.isFinite(opts.idleMs))) return read;
+): { next(): Promise<IteratorResult<Uint8Array>>; stop(): void } {
+  if (!(opts.idleMs > 0 && Number.isFinite(opts.idleMs))) return { next: () => reader.next(), stop() {} };
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const idle = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const err = opts.idleError();
-      body.destroy(err);
-      reject(err);
-    }, opts.idleMs);
-  });
-  // The losing read rejects once the body is destroyed; nobody awaits it.
-  read.catch(() => {});
-  return Promise.race([read, idle]).finally(() => clearTimeout(timer));
+  let waiting: ((err: Error) => void) | null = null;
+  const onIdle = () => {
+    const fail = waiting;
+    // It fired between reads: nobody was waiting on the upstream.
+    if (!fail) return;
+    waiting = null;
+    const err = opts.idleError();
+    body.destroy(err);
+    fail(err);
+  };
+  return {
+    next() {
+      const read = reader.next();
+      return new Promise((resolve, reject) => {
+        waiting = reject;
+        if (timer) timer.refresh();
+        else timer = setTimeout(onIdle, opts.idleMs);
+        // After an idle timeout the losing read rejects too; settling twice is a no-op.
+        read.then(
+          (r) => {
+            waiting = null;
+            resolve(r);
+          },
+          (err: unknown) => {
+            waiting = null;
+            reject(err);
+          },
+        );
+      });
+    },
+    stop() {
+      clearTimeout(timer);
+    },
+  };
 }
 
 function drain(reader: AsyncIterator<Uint8Array>): void {

@@ -59,6 +59,16 @@ describe("API keys", () => {
     expect(again.ok && again.principal.kind === "apiKey" && again.principal.key.name).toBe("cached");
   });
 
+  it("reloads an entry past the cache TTL in the background, answering from it meanwhile", async () => {
+    const { key, row } = await createApiKey(system, { name: "stale" });
+    expect((await verifyApiKey(key)).ok).toBe(true);
+    // Revoked behind the cache's back, as if this instance had missed the NOTIFY.
+    await db.apiKey.update({ where: { id: row.id }, data: { revokedAt: new Date() } });
+    const later = Date.now() + 11_000; // past API_KEY_CACHE_TTL_MS (10 s)
+    expect((await verifyApiKey(key, later)).ok).toBe(true); // no wait on the database; the reload starts
+    await expect.poll(() => verifyApiKey(key, later + 1)).toEqual({ ok: false, reason: "revoked" });
+  });
+
   it("records last use, throttled to one write per key per minute", async () => {
     const { key, row } = await createApiKey(system, { name: "last-used" });
     const t0 = Date.now();

@@ -6,6 +6,8 @@ import { apiRoute, methods } from "@/lib/http";
 import * as keysRoute from "@/app/api/admin/keys/route";
 import * as live from "@/app/api/health/live/route";
 import * as ready from "@/app/api/health/ready/route";
+import * as benchNoop from "@/app/api/bench/noop/route";
+import * as benchProxy from "@/app/api/bench/proxy/route";
 import { call } from "../../support/http";
 
 // A route in the OpenAI-compatible namespace, built with the real wrapper.
@@ -37,6 +39,17 @@ describe("HTTP foundations", () => {
       const r = await post(JSON.stringify({ model: "x".repeat(1_100_000) }));
       expect(r.status).toBe(413);
       expect(r.json.error).toMatchObject({ code: "payload_too_large", type: "invalid_request_error" });
+    });
+
+    it("reads a body of declared length in one piece, and still refuses one over the limit", async () => {
+      const small = JSON.stringify({ model: "m", n: 2 });
+      const ok = await post(small, { ...auth(), "content-length": String(Buffer.byteLength(small)) });
+      expect(ok.status).toBe(200);
+      expect(ok.json.body).toEqual({ model: "m", n: 2 });
+      // A declared length that understates the body does not get it past the limit.
+      const big = JSON.stringify({ model: "x".repeat(1_100_000) });
+      const lying = await post(big, { ...auth(), "content-length": "20" });
+      expect(lying.status).toBe(413);
     });
 
     it("names the failing field", async () => {
@@ -99,6 +112,14 @@ describe("HTTP foundations", () => {
       const r = await call(ready.GET, { path: "/api/health/ready" });
       expect(r.status).toBe(200);
       expect(r.json).toMatchObject({ status: "ok", database: "ok", migrations: "ok" });
+    });
+
+    it("has no benchmark routes outside a benchmark run", async () => {
+      expect(process.env.PROMPTGATE_BENCH).toBeUndefined();
+      for (const route of [benchNoop, benchProxy]) {
+        const r = await call(route.POST, { method: "POST", path: "/api/bench/x", body: { model: "m" } });
+        expect(r.status).toBe(404);
+      }
     });
 
     it("health routes refuse other methods", async () => {
