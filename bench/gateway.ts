@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Pool } from "undici";
 import { buildIfStale } from "../scripts/lib/build.ts";
+import { SERVER_NODE_FLAGS } from "../scripts/lib/server-flags.ts";
 import {
   closePool, holdStreams, openLoop, openPool, sentRequests, sequential, streamOnce, sustained,
   type ArmName, type OpenLoop, type Sequential, type StreamGauge, type StreamResult, type Sustained, type Target,
@@ -87,8 +88,8 @@ const CHAT = { model: "bench-model", messages: [{ role: "user", content: "Say he
 const NON_STREAM_BODY = JSON.stringify(CHAT);
 const TWO_ACCOUNT_BODY = JSON.stringify({ ...CHAT, model: "bench-model-two" });
 const STREAM_BODY = JSON.stringify({ ...CHAT, stream: true, stream_options: { include_usage: true } });
-const ARMS: ArmName[] = ["direct", "noop", "gateway"];
-const STREAM_ARMS: ArmName[] = ["direct", "gateway"];
+const ARMS: ArmName[] = ["direct", "noop", "proxy", "gateway"];
+const STREAM_ARMS: ArmName[] = ["direct", "proxy", "gateway"];
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
@@ -400,36 +401,41 @@ function targetsOf(r: Results): NonNullable<Results["targets"]> {
 
 function comparisonRows(r: Results): Row[] {
   const rows: Row[] = [];
-  const add = (label: string, d?: number | null, o?: number | null, g?: number | null, digits = 3) =>
-    rows.push([label, fmt(d, digits), fmt(o, digits), fmt(g, digits), ratio(g, d), signed(g != null && d != null ? g - d : null, digits), ratio(g, o), signed(g != null && o != null ? g - o : null, digits)]);
+  const add = (label: string, d?: number | null, o?: number | null, x?: number | null, g?: number | null, digits = 3) =>
+    rows.push([
+      label, fmt(d, digits), fmt(o, digits), fmt(x, digits), fmt(g, digits),
+      ratio(g, d), signed(g != null && d != null ? g - d : null, digits), ratio(g, o), signed(g != null && o != null ? g - o : null, digits),
+      signed(g != null && x != null ? g - x : null, digits),
+    ]);
   if (r.sequential) {
     const s = r.sequential;
-    add("non-streamed, 1 conn: p50 ms", s.direct?.p50, s.noop?.p50, s.gateway?.p50);
-    add("non-streamed, 1 conn: p99 ms", s.direct?.p99, s.noop?.p99, s.gateway?.p99);
+    add("non-streamed, 1 conn: p50 ms", s.direct?.p50, s.noop?.p50, s.proxy?.p50, s.gateway?.p50);
+    add("non-streamed, 1 conn: p99 ms", s.direct?.p99, s.noop?.p99, s.proxy?.p99, s.gateway?.p99);
   }
   if (r.openLoop) {
     const a = r.openLoop.arms;
-    add(`open loop ${r.openLoop.rate}/s: p50 ms`, a.direct?.latency.p50, a.noop?.latency.p50, a.gateway?.latency.p50);
-    add(`open loop ${r.openLoop.rate}/s: p99 ms`, a.direct?.latency.p99, a.noop?.latency.p99, a.gateway?.latency.p99);
+    add(`open loop ${r.openLoop.rate}/s: p50 ms`, a.direct?.latency.p50, a.noop?.latency.p50, a.proxy?.latency.p50, a.gateway?.latency.p50);
+    add(`open loop ${r.openLoop.rate}/s: p99 ms`, a.direct?.latency.p99, a.noop?.latency.p99, a.proxy?.latency.p99, a.gateway?.latency.p99);
   }
   if (r.streaming) {
     const s = r.streaming;
-    add("stream TTFT: p50 ms", s.direct?.ttft.p50, null, s.gateway?.ttft.p50);
-    add("stream TTFT: p99 ms", s.direct?.ttft.p99, null, s.gateway?.ttft.p99);
-    add(`chunk gap (upstream ${plan.streaming.chunkDelayMs} ms): median ms`, s.direct?.gaps.p50, null, s.gateway?.gaps.p50);
+    add("stream TTFT: p50 ms", s.direct?.ttft.p50, null, s.proxy?.ttft.p50, s.gateway?.ttft.p50);
+    add("stream TTFT: p99 ms", s.direct?.ttft.p99, null, s.proxy?.ttft.p99, s.gateway?.ttft.p99);
+    add(`chunk gap (upstream ${plan.streaming.chunkDelayMs} ms): median ms`, s.direct?.gaps.p50, null, s.proxy?.gaps.p50, s.gateway?.gaps.p50);
   }
   if (r.throughput) {
     const t = r.throughput;
-    add("max sustained req/s, no errors", t.direct?.best?.rps, t.noop?.best?.rps, t.gateway?.best?.rps, 0);
-    rows.push(["  at concurrency", String(t.direct?.best?.concurrency ?? "–"), String(t.noop?.best?.concurrency ?? "–"), String(t.gateway?.best?.concurrency ?? "–"), "", "", "", ""]);
+    add("max sustained req/s, no errors", t.direct?.best?.rps, t.noop?.best?.rps, t.proxy?.best?.rps, t.gateway?.best?.rps, 0);
+    const at = (a: ArmName) => String(t[a]?.best?.concurrency ?? "–");
+    rows.push(["  at concurrency", at("direct"), at("noop"), at("proxy"), at("gateway"), "", "", "", "", ""]);
   }
   if (r.memory) {
-    rows.push([`extra RSS, ${r.memory.streams} streams: MB`, "–", "–", fmt(r.memory.extraMB, 1), "", "", "", ""]);
+    rows.push([`extra RSS, ${r.memory.streams} streams: MB`, "–", "–", "–", fmt(r.memory.extraMB, 1), "", "", "", "", ""]);
   }
   return rows;
 }
 
-const COMPARISON_HEADER: Row = ["metric", "direct", "no-op", "gateway", "gw/direct", "gw−direct", "gw/no-op", "gw−no-op"];
+const COMPARISON_HEADER: Row = ["metric", "direct", "no-op", "proxy", "gateway", "gw/direct", "gw−direct", "gw/no-op", "gw−no-op", "gw−proxy"];
 
 function machineLines(m: MachineInfo): string[] {
   return [
@@ -470,14 +476,26 @@ function throughputRows(r: Results): Row[] {
   };
   return plan.throughput.concurrency
     .filter((c) => ARMS.some((a) => t[a]?.steps.some((s) => s.concurrency === c)))
-    .map((c) => [String(c), cell("direct", c), cell("noop", c), cell("gateway", c)]);
+    .map((c) => [String(c), cell("direct", c), cell("noop", c), cell("proxy", c), cell("gateway", c)]);
+}
+
+/** The gateway against the bare proxy route: what Promptgate itself adds, with the framework and the hop taken out. */
+function ownCostLine(r: Results): string {
+  const parts: string[] = [];
+  const sq = r.sequential;
+  if (sq?.gateway && sq.proxy) parts.push(`non-streamed p50 ${signed(sq.gateway.p50 - sq.proxy.p50, 3)} ms`);
+  const st = r.streaming;
+  if (st?.gateway && st.proxy) parts.push(`TTFT p50 ${signed(st.gateway.ttft.p50 - st.proxy.ttft.p50, 3)} ms (the proxy's own TTFT overhead over direct: ${signed(st.proxy.ttft.p50 - (st.direct?.ttft.p50 ?? 0), 3)} ms)`);
+  const tp = r.throughput;
+  if (tp?.gateway?.best && tp.proxy?.best) parts.push(`throughput ${((tp.gateway.best.rps / tp.proxy.best.rps) * 100).toFixed(1)}% of the proxy's (the proxy: ${tp.noop?.best ? ((tp.proxy.best.rps / tp.noop.best.rps) * 100).toFixed(1) : "–"}% of the no-op's)`);
+  return parts.length ? `Promptgate's own cost (gateway vs the bare proxy route): ${parts.join("; ")}` : "";
 }
 
 function report(r: Results): { text: string; markdown: string } {
   const targets = r.targets ?? [];
   const targetRows: Row[] = targets.map((t) => [t.name, t.threshold, t.measured, t.pass === null ? "n/a" : t.pass ? "PASS" : "FAIL"]);
   const targetHeader: Row = ["target", "threshold", "measured", "result"];
-  const tpHeader: Row = ["concurrency", "direct req/s", "no-op req/s", "gateway req/s"];
+  const tpHeader: Row = ["concurrency", "direct req/s", "no-op req/s", "proxy req/s", "gateway req/s"];
   const notes = [
     ...errorLines(r),
     r.memory
@@ -485,6 +503,7 @@ function report(r: Results): { text: string; markdown: string } {
       : "",
     ...backgroundLines(r),
     r.openLoop ? `Open loop: latency from the scheduled send time; generator send lag p99 ${ARMS.map((a) => `${a} ${fmt(r.openLoop!.arms[a]?.sendLagP99)} ms`).join(", ")}` : "",
+    ownCostLine(r),
     r.usage ? `Usage events written by the gateway: ${r.usage.usageEvents} for ${r.usage.gatewayRequests} gateway requests` : "",
     r.routing
       ? `Routing (1 connection, same build): one account p50 ${fmt(r.routing.oneAccount.p50)} / p99 ${fmt(r.routing.oneAccount.p99)} ms; two accounts p50 ${fmt(r.routing.twoAccounts.p50)} / p99 ${fmt(r.routing.twoAccounts.p99)} ms (Δ p50 ${fmt(r.routing.twoAccounts.p50 - r.routing.oneAccount.p50)} ms, Δ p99 ${fmt(r.routing.twoAccounts.p99 - r.routing.oneAccount.p99)} ms)`
@@ -533,7 +552,7 @@ async function main(): Promise<void> {
     machine: machineInfo(),
     plan,
     phases: PHASES.filter((p) => only.has(p)),
-    gatewayNodeArgs: GATEWAY_NODE_ARGS,
+    gatewayNodeArgs: [...SERVER_NODE_FLAGS, ...GATEWAY_NODE_ARGS],
   };
 
   await benchLock(log, () => interrupted);
@@ -553,7 +572,7 @@ async function main(): Promise<void> {
   cleanups.push({ name: "fake upstream", run: upstream.stop });
   const secrets = newSecrets();
   const { apiKey } = await seedGateway(db.url, secrets, upstream.openaiBaseUrl);
-  const gateway = await startGateway({ DATABASE_URL: db.url, ...secrets }, GATEWAY_NODE_ARGS);
+  const gateway = await startGateway({ DATABASE_URL: db.url, ...secrets, BENCH_UPSTREAM_URL: upstream.openaiBaseUrl }, GATEWAY_NODE_ARGS);
   cleanups.push({ name: "gateway", run: gateway.stop });
   log(`set up in ${seconds(started)}: gateway ${gateway.url} (pid ${gateway.pid}), fake upstream ${upstream.url} (pid ${upstream.pid})`);
 
@@ -561,6 +580,7 @@ async function main(): Promise<void> {
   const targets: Record<ArmName, Target> = {
     direct: { arm: "direct", origin: upstream.url, path: new URL(`${upstream.openaiBaseUrl}/chat/completions`).pathname, headers },
     noop: { arm: "noop", origin: gateway.url, path: "/api/bench/noop", headers },
+    proxy: { arm: "proxy", origin: gateway.url, path: "/api/bench/proxy", headers },
     gateway: { arm: "gateway", origin: gateway.url, path: "/api/v1/chat/completions", headers },
   };
 

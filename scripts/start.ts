@@ -12,6 +12,7 @@ import { EMBEDDED_DEFAULTS, EmbeddedPostgresError, embeddedPort, startEmbeddedPo
 import { applyMigrations, MigrationError } from "../lib/db/migrate.ts";
 import { ensureInstanceSecrets } from "../lib/instance-secrets.ts";
 import { buildIfStale } from "./lib/build.ts";
+import { SERVER_NODE_FLAGS } from "./lib/server-flags.ts";
 
 const NEXT_BIN = "node_modules/next/dist/bin/next";
 const dev = process.argv.includes("--dev");
@@ -92,7 +93,7 @@ function spawnNext(args: string[]): ChildProcess {
   // In production our instrumentation owns SIGTERM: readiness turns 503, streams
   // drain up to a deadline and usage is flushed before the process exits.
   const env = args[0] === "start" ? { ...process.env, NEXT_MANUAL_SIG_HANDLE: "1" } : process.env;
-  return spawn(process.execPath, [NEXT_BIN, ...args], { stdio: "inherit", env });
+  return spawn(process.execPath, [...SERVER_NODE_FLAGS, NEXT_BIN, ...args], { stdio: "inherit", env });
 }
 
 function exitCode(child: ChildProcess): Promise<number> {

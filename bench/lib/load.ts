@@ -3,13 +3,13 @@
 // concurrent request. Latencies are in milliseconds from performance.now().
 import { Pool } from "undici";
 
-export type ArmName = "direct" | "noop" | "gateway";
+export type ArmName = "direct" | "noop" | "proxy" | "gateway";
 
 /** Where one arm of the comparison sends its requests. */
 export type Target = { arm: ArmName; origin: string; path: string; headers: Record<string, string> };
 
 /** Requests sent per arm during the whole run (to check the gateway's usage events against). */
-export const sentRequests: Record<ArmName, number> = { direct: 0, noop: 0, gateway: 0 };
+export const sentRequests: Record<ArmName, number> = { direct: 0, noop: 0, proxy: 0, gateway: 0 };
 
 export function openPool(t: Target, connections: number): Pool {
   return new Pool(t.origin, {

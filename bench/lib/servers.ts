@@ -12,6 +12,7 @@ import { assertLocalDatabaseUrl, createScratchDatabase, dropDatabase, freePort, 
 import { EmbeddedPostgresError, startEmbeddedPostgres } from "@/lib/db/embedded";
 import { applyMigrations } from "@/lib/db/migrate";
 import { pinned, pinTree } from "./machine.ts";
+import { SERVER_NODE_FLAGS } from "../../scripts/lib/server-flags.ts";
 import type { UpstreamCommand, UpstreamReply, UpstreamRequest } from "./upstream-process.ts";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -244,7 +245,8 @@ export type Gateway = { url: string; pid: number; output(): string; stop(): Prom
 /** `next start` on core 0 with the bench-only no-op route switched on. */
 export async function startGateway(env: Record<string, string>, nodeArgs: string[] = []): Promise<Gateway> {
   const port = await freePort();
-  const [cmd, args] = pinned(GATEWAY_CORE, [process.execPath, ...nodeArgs, NEXT_BIN, "start", "-p", String(port), "-H", "127.0.0.1"]);
+  // The same node flags as `npm start`, then any the run adds.
+  const [cmd, args] = pinned(GATEWAY_CORE, [process.execPath, ...SERVER_NODE_FLAGS, ...nodeArgs, NEXT_BIN, "start", "-p", String(port), "-H", "127.0.0.1"]);
   let out = "";
   const child = track(
     spawn(cmd, args, {
