@@ -32,6 +32,7 @@ export async function loadPrices(force = false): Promise<void> {
         model: r.model, input: Number(r.inputPerMTok), output: Number(r.outputPerMTok),
         cachedInput: r.cachedInputPerMTok === null ? null : Number(r.cachedInputPerMTok), from: r.effectiveFrom.getTime(),
       }));
+      candidates = new WeakMap();
       loadedAt = Date.now();
     } catch (err) {
       logger.warn({ err: String(err) }, "could not load model prices; keeping the previous ones");
@@ -48,20 +49,32 @@ function specificity(pattern: string, model: string): number {
   return -1;
 }
 
+// Per price table, per model: the rows whose pattern matches, most specific
+// first, then the latest effective date first. Every usage event is priced, so
+// each model's scan over the whole table is done once per table, not per event.
+let candidates = new WeakMap<PriceRow[], Map<string, PriceRow[]>>();
+
+function matchingRows(model: string, table: PriceRow[]): PriceRow[] {
+  let byModel = candidates.get(table);
+  if (!byModel) candidates.set(table, (byModel = new Map()));
+  let found = byModel.get(model);
+  if (!found) {
+    found = table
+      .map((r) => ({ r, s: specificity(r.model, model) }))
+      .filter((x) => x.s >= 0)
+      .sort((a, b) => b.s - a.s || b.r.from - a.r.from)
+      .map((x) => x.r);
+    // Model names come from requests; a flood of distinct ones must not grow this without bound.
+    if (byModel.size >= 10_000) byModel.clear();
+    byModel.set(model, found);
+  }
+  return found;
+}
+
 /** The price in force for `model` at time `at`: the most specific pattern, then the latest effective date. */
 export function priceFor(model: string, at: number, table: PriceRow[] = rows): PriceRow | null {
-  let best: PriceRow | null = null;
-  let bestSpec = -1;
-  for (const r of table) {
-    if (r.from > at) continue;
-    const s = specificity(r.model, model);
-    if (s < 0) continue;
-    if (s > bestSpec || (s === bestSpec && best && r.from > best.from)) {
-      best = r;
-      bestSpec = s;
-    }
-  }
-  return best;
+  for (const r of matchingRows(model, table)) if (r.from <= at) return r;
+  return null;
 }
 
 /** Cost in USD; cached input tokens are part of input tokens and billed at the cached rate when there is one. */

@@ -147,17 +147,14 @@ export async function writeBatch(batch: UsageEventInput[]): Promise<PricedUsageE
     const at = e.createdAt.getTime();
     const price = priceFor(e.servedModel ?? e.requestedModel, at) ?? priceFor(e.requestedModel, at);
     const cost = price && !e.cached ? costOf(price, e) : 0;
-    const row: Record<(typeof COLUMNS)[number][0], unknown> = {
-      ...e,
-      source: e.source ?? "api",
-      promptVersionId: e.promptVersionId ?? null,
-      experimentId: e.experimentId ?? null,
-      variantId: e.variantId ?? null,
-      cached: e.cached ?? false,
-      costUsd: cost.toFixed(8),
-      priceKnown: price !== null,
-    };
-    COLUMNS.forEach(([c], i) => cols[i]!.push(row[c]));
+    // Column by column into the unnest() arrays, without an intermediate row object per event.
+    const fields = e as unknown as Record<string, unknown>;
+    for (let i = 0; i < COLUMNS.length; i++) {
+      const c = COLUMNS[i]![0];
+      cols[i]!.push(
+        c === "costUsd" ? cost.toFixed(8) : c === "priceKnown" ? price !== null : c === "source" ? (e.source ?? "api") : c === "cached" ? (e.cached ?? false) : (fields[c] ?? null),
+      );
+    }
     priced.push({ ...e, costUsd: cost, priceKnown: price !== null });
   }
   if (hooks.size === 0) {
