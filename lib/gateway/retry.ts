@@ -1,4 +1,5 @@
 import "server-only";
+import { setTimeout as sleep } from "node:timers/promises";
 import { isAbortError, isProviderError, type ProviderError } from "@/lib/providers";
 import type { Candidate } from "@/lib/accounts";
 
@@ -19,21 +20,6 @@ export function backoffMs(attempt: number, p: RetryPolicy, random = Math.random)
 
 // Statuses that say "this account cannot serve", not "the request is wrong".
 const ACCOUNT_PROBLEM = new Set([401, 403, 404]);
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 export type Attempted<T> = { value: T; candidate: Candidate; attempts: number };
 
@@ -78,7 +64,8 @@ export async function withFailover<T>(
         if (err.status === 429 && othersRemain) break;
         const wait = err.retryAfterMs ?? backoffMs(i, policy);
         if (wait > policy.maxRetryAfterMs) break;
-        await sleep(wait, signal);
+        // Rejects with an AbortError when the client goes away mid-wait.
+        await sleep(wait, undefined, { signal });
       }
     }
   }
