@@ -9,6 +9,7 @@ import {
   scrubSecrets,
 } from "./errors.ts";
 import { parseRateLimit, parseRetryAfterMs, type ResponseHeaders } from "./rate-limit.ts";
+import { releasingStream } from "./releasing.ts";
 import type { CallContext, ChatCompletionChunk, RateLimitInfo, UpstreamStream } from "./types.ts";
 import type { ProviderKind } from "./schemas.ts";
 
@@ -284,34 +285,11 @@ export function toUpstreamStream(
   source: AsyncGenerator<ChatCompletionChunk, void, undefined>,
   state: StreamState,
 ): UpstreamStream {
-  const release = () => {
-    if (!state.finished && !res.body.destroyed) res.body.destroy();
-  };
-  const iterator: AsyncIterableIterator<ChatCompletionChunk> = {
-    next: () => source.next(),
-    return: (value?: unknown) => {
-      // Destroy first: if a next() is still pending, the generator cannot run
-      // its finally block until that read settles, which destroying forces.
-      release();
-      return source.return(value as undefined) as Promise<IteratorResult<ChatCompletionChunk>>;
+  return releasingStream(
+    source,
+    () => {
+      if (!state.finished && !res.body.destroyed) res.body.destroy();
     },
-    throw: (err?: unknown) => {
-      release();
-      return source.throw(err);
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
-  return {
-    chunks: iterator,
-    rateLimit: res.rateLimit,
-    get usageCounted() {
-      return state.usageCounted;
-    },
-    close() {
-      release();
-      source.return(undefined).catch(noop);
-    },
-  };
+    { rateLimit: res.rateLimit, usageCounted: () => state.usageCounted },
+  );
 }

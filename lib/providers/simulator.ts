@@ -1,6 +1,7 @@
 import "server-only";
 import { setTimeout as sleep } from "node:timers/promises";
 import { abortError, invalidRequest } from "./errors.ts";
+import { releasingStream } from "./releasing.ts";
 import { SIMULATOR_LABEL } from "./schemas.ts";
 import { countChatTokens, countTokens } from "./tokenizer.ts";
 import { usageChunk } from "./usage.ts";
@@ -260,34 +261,11 @@ async function stream(req: ChatCompletionRequest, ctx: CallContext): Promise<Ups
     }
   }
 
-  const source = generate();
   const release = () => {
     stop.abort();
     ctx.signal.removeEventListener("abort", forwardAbort);
   };
-  const iterator: AsyncIterableIterator<ChatCompletionChunk> = {
-    next: () => source.next(),
-    return: (value?: unknown) => {
-      release();
-      return source.return(value as undefined) as Promise<IteratorResult<ChatCompletionChunk>>;
-    },
-    throw: (err?: unknown) => {
-      release();
-      return source.throw(err);
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
-  return {
-    chunks: iterator,
-    rateLimit: {},
-    usageCounted: false,
-    close() {
-      release();
-      source.return(undefined).catch(() => {});
-    },
-  };
+  return releasingStream(generate(), release, { rateLimit: {}, usageCounted: () => false });
 }
 
 export const simulatorAdapter: ProviderAdapter = { kind: "simulator", complete, stream };

@@ -104,9 +104,14 @@ describe("prompt templates in the console", () => {
     await page.locator(".cm-editor.cm-focused").first().waitFor();
     await page.keyboard.press("Control+End");
     await page.keyboard.type(` ${ADDED} Thanks, {{cust`, { delay: 15 });
+    // The editor closes `{{` with `}}` as it is typed.
+    await expect.poll(() => editor.textContent()).toMatch(/\{\{cust\}\}$/);
+    // Picked with the mouse: on a busy machine the list can still show the
+    // previous keystroke's result while the new one is pending, and Enter then
+    // reaches the editor instead of the list. A click applies the option it lands on.
     const option = page.getByRole("option", { name: /customer_name/ });
-    await option.waitFor();
-    await page.keyboard.press("Enter");
+    await option.click();
+    await expect.poll(() => editor.textContent()).toMatch(/\{\{customer_name\}\}$/);
     await page.keyboard.type("}}");
     await page.keyboard.press("Escape");
 
