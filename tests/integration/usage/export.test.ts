@@ -131,10 +131,12 @@ describe("usage CSV export", () => {
     };
     countLines(first.value!);
 
-    // While nobody reads, the cursor is not advanced: the export's connection sits idle in its transaction.
+    // While nobody reads, the cursor is not advanced: once the read-ahead batch is in, the export's
+    // connection sits idle in its transaction, and stays so (on a busy machine that batch takes a while).
+    const exportState = async () => (await sql.query(`SELECT state FROM pg_stat_activity WHERE application_name = 'promptgate-export'`)).rows.map((r) => r.state);
+    await expect.poll(exportState, { timeout: 15_000, interval: 100 }).toEqual(["idle in transaction"]);
     await new Promise((r) => setTimeout(r, 400));
-    const idle = await sql.query(`SELECT state FROM pg_stat_activity WHERE application_name = 'promptgate-export'`);
-    expect(idle.rows.map((r) => r.state)).toEqual(["idle in transaction"]);
+    expect(await exportState()).toEqual(["idle in transaction"]);
 
     // Collect garbage as we go, so that what is measured is memory the export keeps
     // alive, not how lazily V8 chooses to collect: buffered rows would survive a GC.
