@@ -97,17 +97,21 @@ export function keyStatus(k: { revokedAt: Date | null; expiresAt: Date | null },
 // The stored hash is kept decoded, so a check is one digest and one constant-time compare.
 type CacheEntry = { hash: Buffer; identity: KeyIdentity | null; revoked: boolean; at: number };
 const cache = new Map<string, CacheEntry>();
+// Reads in flight, one per prefix. An eviction drops them too: a read that
+// started before a revocation may return the row as it was, so no request that
+// arrives after the eviction may join it, and its result is not cached.
 const loading = new Map<string, Promise<CacheEntry>>();
-// Bumped by every eviction: a load that started before it may hold the row as
-// it was before a revocation, so its result is used once but not cached.
-let generation = 0;
 const lastUsedWritten = new Map<string, number>();
 const LAST_USED_EVERY_MS = 60_000;
 
 export function forgetKey(prefix?: string) {
-  generation++;
-  if (prefix) cache.delete(prefix);
-  else cache.clear();
+  if (prefix) {
+    cache.delete(prefix);
+    loading.delete(prefix);
+  } else {
+    cache.clear();
+    loading.clear();
+  }
 }
 
 function hashesEqual(x: Buffer, y: Buffer): boolean {
@@ -122,10 +126,9 @@ let listening = false;
 
 /** One database read per prefix at a time, however many requests are waiting for it. */
 function load(prefix: string, now: number): Promise<CacheEntry> {
-  let pending = loading.get(prefix);
-  if (pending) return pending;
-  const gen = generation;
-  pending = db.apiKey
+  const inFlight = loading.get(prefix);
+  if (inFlight) return inFlight;
+  const pending: Promise<CacheEntry> = db.apiKey
     .findUnique({ where: { prefix } })
     .then((row): CacheEntry => {
       const entry: CacheEntry = row
@@ -136,10 +139,12 @@ function load(prefix: string, now: number): Promise<CacheEntry> {
             at: now,
           }
         : { hash: EMPTY, identity: null, revoked: false, at: now };
-      if (gen === generation) cache.set(prefix, entry);
+      if (loading.get(prefix) === pending) cache.set(prefix, entry);
       return entry;
     })
-    .finally(() => loading.delete(prefix));
+    .finally(() => {
+      if (loading.get(prefix) === pending) loading.delete(prefix);
+    });
   loading.set(prefix, pending);
   return pending;
 }
@@ -153,10 +158,16 @@ export async function verifyApiKey(key: string, now = Date.now()): Promise<KeyCh
   const prefix = prefixOf(key);
   const hash = createHash("sha256").update(key).digest();
   let entry = cache.get(prefix);
-  if (!entry || (!entry.identity && now - entry.at > config().API_KEY_CACHE_TTL_MS)) {
+  const stale = entry !== undefined && now - entry.at > config().API_KEY_CACHE_TTL_MS;
+  if (!entry || (stale && !entry.identity)) {
     entry = await load(prefix, now);
-  } else if (now - entry.at > config().API_KEY_CACHE_TTL_MS) {
-    load(prefix, now).catch((err: unknown) => logger.warn({ err: String(err) }, "could not reload an API key; serving the cached entry"));
+  } else if (stale) {
+    const served = entry;
+    load(prefix, now).catch((err: unknown) => {
+      // Trusted for another TTL: while the database is down, not every request starts a read.
+      served.at = now;
+      logger.warn({ err: String(err) }, "could not reload an API key; serving the cached entry");
+    });
   }
   if (!entry.identity || !hashesEqual(entry.hash, hash)) return { ok: false, reason: "unknown" };
   if (entry.revoked) return { ok: false, reason: "revoked" };

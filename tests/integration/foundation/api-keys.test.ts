@@ -66,7 +66,17 @@ describe("API keys", () => {
     await db.apiKey.update({ where: { id: row.id }, data: { revokedAt: new Date() } });
     const later = Date.now() + 11_000; // past API_KEY_CACHE_TTL_MS (10 s)
     expect((await verifyApiKey(key, later)).ok).toBe(true); // no wait on the database; the reload starts
-    await expect.poll(() => verifyApiKey(key, later + 1)).toEqual({ ok: false, reason: "revoked" });
+    await expect.poll(() => verifyApiKey(key, later + 1), { timeout: 10_000 }).toEqual({ ok: false, reason: "revoked" });
+  });
+
+  it("does not cache a read that an eviction overtook", async () => {
+    const { key, row } = await createApiKey(system, { name: "raced" });
+    const first = verifyApiKey(key); // its read is in flight...
+    forgetKey(row.prefix); // ...when a revocation notice for the key arrives
+    expect((await first).ok).toBe(true);
+    // Revoked behind the cache's back: only a fresh read can see it, so the raced read must not be cached.
+    await db.apiKey.update({ where: { id: row.id }, data: { revokedAt: new Date() } });
+    expect(await verifyApiKey(key)).toEqual({ ok: false, reason: "revoked" });
   });
 
   it("records last use, throttled to one write per key per minute", async () => {
