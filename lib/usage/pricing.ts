@@ -32,7 +32,6 @@ export async function loadPrices(force = false): Promise<void> {
         model: r.model, input: Number(r.inputPerMTok), output: Number(r.outputPerMTok),
         cachedInput: r.cachedInputPerMTok === null ? null : Number(r.cachedInputPerMTok), from: r.effectiveFrom.getTime(),
       }));
-      candidates = new WeakMap();
       loadedAt = Date.now();
     } catch (err) {
       logger.warn({ err: String(err) }, "could not load model prices; keeping the previous ones");
@@ -52,7 +51,8 @@ function specificity(pattern: string, model: string): number {
 // Per price table, per model: the rows whose pattern matches, most specific
 // first, then the latest effective date first. Every usage event is priced, so
 // each model's scan over the whole table is done once per table, not per event.
-let candidates = new WeakMap<PriceRow[], Map<string, PriceRow[]>>();
+// Keyed by the table itself: a reload makes a new array, and the old one's entries go with it.
+const candidates = new WeakMap<PriceRow[], Map<string, PriceRow[]>>();
 
 function matchingRows(model: string, table: PriceRow[]): PriceRow[] {
   let byModel = candidates.get(table);

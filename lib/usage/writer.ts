@@ -133,6 +133,14 @@ const COLUMNS = [
   ["cached", "bool"],
 ] as const;
 
+// What each column of the unnest() arrays holds, chosen once per column rather than per event.
+const COLUMN_VALUES: ((p: PricedUsageEvent) => unknown)[] = COLUMNS.map(([c]) => {
+  if (c === "costUsd") return (p) => p.costUsd.toFixed(8);
+  if (c === "source") return (p) => p.source ?? "api";
+  if (c === "cached") return (p) => p.cached ?? false;
+  return (p) => (p as unknown as Record<string, unknown>)[c] ?? null;
+});
+
 const INSERT_SQL = `INSERT INTO "UsageEvent" (${COLUMNS.map(([c]) => `"${c}"`).join(", ")})
 SELECT * FROM unnest(${COLUMNS.map(([, t], i) => `$${i + 1}::${t}[]`).join(", ")})
 ON CONFLICT ("completionId") DO NOTHING
@@ -146,21 +154,11 @@ export async function writeBatch(batch: UsageEventInput[]): Promise<PricedUsageE
   for (const e of batch) {
     const at = e.createdAt.getTime();
     const price = priceFor(e.servedModel ?? e.requestedModel, at) ?? priceFor(e.requestedModel, at);
-    const cost = price && !e.cached ? costOf(price, e) : 0;
-    // Column by column into the unnest() arrays, without an intermediate row object per event.
-    const fields = e as unknown as Record<string, unknown>;
-    for (let i = 0; i < COLUMNS.length; i++) {
-      const c = COLUMNS[i]![0];
-      cols[i]!.push(
-        c === "costUsd" ? cost.toFixed(8) : c === "priceKnown" ? price !== null : c === "source" ? (e.source ?? "api") : c === "cached" ? (e.cached ?? false) : (fields[c] ?? null),
-      );
-    }
-    priced.push({ ...e, costUsd: cost, priceKnown: price !== null });
+    const p: PricedUsageEvent = { ...e, costUsd: price && !e.cached ? costOf(price, e) : 0, priceKnown: price !== null };
+    priced.push(p);
+    for (let i = 0; i < COLUMN_VALUES.length; i++) cols[i]!.push(COLUMN_VALUES[i]!(p));
   }
-  if (hooks.size === 0) {
-    await pool().query(INSERT_SQL, cols);
-    return priced;
-  }
+  // Never without hooks: the rollups are always registered (above).
   // Events and everything derived from them (rollups, quota settlement) commit together or not at all.
   const client = await pool().connect();
   try {
