@@ -2,6 +2,8 @@ import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 const root = fileURLToPath(new URL(".", import.meta.url));
+// expect.poll waits on real servers and a real database: 1 s (vitest's default) is tight on a busy machine.
+const poll = { expect: { poll: { timeout: 10_000 } } };
 const shared = {
   resolve: {
     alias: {
@@ -15,10 +17,11 @@ const shared = {
 export default defineConfig({
   test: {
     projects: [
-      { ...shared, test: { name: "unit", include: ["tests/unit/**/*.test.ts"], environment: "node" } },
+      { ...shared, test: { ...poll, name: "unit", include: ["tests/unit/**/*.test.ts"], environment: "node" } },
       {
         ...shared,
         test: {
+          ...poll,
           name: "integration",
           include: ["tests/integration/**/*.test.ts"],
           environment: "node",
@@ -35,6 +38,7 @@ export default defineConfig({
       {
         ...shared,
         test: {
+          ...poll,
           name: "e2e",
           include: ["tests/e2e/**/*.test.ts"],
           environment: "node",

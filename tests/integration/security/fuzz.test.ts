@@ -98,6 +98,7 @@ describe("fuzzing every public and admin API route", () => {
     const failures: string[] = [];
     for (const rule of routeRules) {
       const good = credentials(rule, callers);
+      const failedBefore = failures.length;
       await fc.assert(
         fc.asyncProperty(bodyArb, headerArb, authVariant, fc.string({ maxLength: 30 }), async (body, headers, auth, query) => {
           const path = fillPath(rule.path, { name: query.slice(0, 10) || "x", label: "lbl", version: query.length % 2 ? "abc" : "-1" }) + `?q=${encodeURIComponent(query)}&from=${encodeURIComponent(query)}&limit=${encodeURIComponent(query)}`;
@@ -131,7 +132,10 @@ describe("fuzzing every public and admin API route", () => {
           return true;
         }),
         { numRuns: RUNS_PER_ROUTE, endOnFailure: true },
-      ).catch(() => {});
+      ).catch((err: unknown) => {
+        // A false property already said why; a thrown one (a reset socket, a timeout) must count too.
+        if (failures.length === failedBefore) failures.push(`${rule.method} ${rule.path}: ${String(err).slice(0, 300)}`);
+      });
     }
     console.log(`fuzz: ${sent} malformed requests over ${routeRules.length} route methods; statuses ${JSON.stringify(Object.fromEntries([...byStatus].sort((a, b) => a[0] - b[0])))}`);
     expect(failures, failures.slice(0, 20).join("\n")).toEqual([]);

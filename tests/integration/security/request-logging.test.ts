@@ -83,6 +83,7 @@ describe("request/response logging (opt-in per key)", () => {
   });
 
   it("hides expired entries from the viewer", async () => {
+    expect((await listRequestLogs(logged.id)).length).toBeGreaterThan(0);
     await db.requestLog.updateMany({ where: { apiKeyId: logged.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
     expect(await listRequestLogs(logged.id)).toHaveLength(0);
   });

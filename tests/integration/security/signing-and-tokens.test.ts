@@ -4,6 +4,7 @@ import { createHmac, createHash, hkdfSync } from "node:crypto";
 import OpenAI from "openai";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAccount } from "@/lib/accounts";
 import { createApiKey, revokeApiKey } from "@/lib/auth/api-keys";
 import { enableSigning } from "@/lib/auth/signing";
 import { closeDb } from "@/lib/db";
@@ -18,6 +19,8 @@ function sign(secret: string, method: string, path: string, body: string, ts = M
   return { "x-promptgate-timestamp": String(ts), "x-promptgate-signature": signature };
 }
 
+const TOKEN_MODEL = "sec-token-model";
+
 describe("request signing and service tokens", () => {
   let app: AppServer;
   let sql: pg.Pool;
@@ -31,6 +34,8 @@ describe("request signing and service tokens", () => {
       keys[name] = { key: k.key, id: k.row.id };
     }
     signingSecret = (await enableSigning(system, keys.signed!.id)).secret;
+    // A model the token's model list must show (the file's accounts are removed after it).
+    await createAccount(system, { name: `sec-sim-${Date.now()}`, provider: "simulator", models: [TOKEN_MODEL] });
     app = await startApp();
   }, 240_000);
 
@@ -121,7 +126,7 @@ describe("request signing and service tokens", () => {
       const t = (await (await token({ grant_type: "api_key", api_key: keys.plain!.key })).json()) as Tokens;
       const client = new OpenAI({ apiKey: t.access_token, baseURL: `${app.url}/api/v1`, maxRetries: 0 });
       const models = await client.models.list();
-      expect(Array.isArray(models.data)).toBe(true);
+      expect(models.data.map((m) => m.id)).toContain(TOKEN_MODEL);
       await expect(new OpenAI({ apiKey: `${t.access_token}x`, baseURL: `${app.url}/api/v1`, maxRetries: 0 }).models.list()).rejects.toMatchObject({ status: 401 });
       // Not an admin key: the admin API stays closed to its tokens too.
       expect((await get("/api/admin/keys", { authorization: `Bearer ${t.access_token}` })).status).toBe(403);
