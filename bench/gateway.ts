@@ -1,9 +1,10 @@
 // `npm run bench:gateway`: what the gateway costs, measured in one run against
-// two baselines on the same machine: the fake upstream called directly, and a
-// no-op route in the same Next build (the framework floor). See bench/README.md.
+// three baselines on the same machine: the fake upstream called directly, a
+// no-op route in the same Next build (the framework floor), and a bare proxy
+// route (the floor of any gateway on Next). See bench/README.md.
 //
-//   npm run bench:gateway                    full run (~6 minutes)
-//   npm run bench:gateway -- --quick         ~1 minute, indicative only (or BENCH_QUICK=1)
+//   npm run bench:gateway                    full run (~7 minutes)
+//   npm run bench:gateway -- --quick         ~2 minutes, indicative only (or BENCH_QUICK=1)
 //   npm run bench:gateway -- --scale=0.5     every duration and count × 0.5 (or BENCH_SCALE)
 //   npm run bench:gateway -- --only=throughput,sequential --out=partial   (bench/results/partial.{json,md})
 //   BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=.data/bench-profile" npm run bench:gateway
@@ -139,7 +140,7 @@ type Results = {
   finishedAt?: string;
   machine: MachineInfo;
   plan: typeof plan;
-  /** Extra node flags of the gateway process (BENCH_GATEWAY_NODE_ARGS), if any. */
+  /** The gateway process's node flags: the server's own (scripts/lib/server-flags.ts), then BENCH_GATEWAY_NODE_ARGS. */
   gatewayNodeArgs: string[];
   phases: Phase[];
   /** CPU used by processes outside the benchmark, in cores, measured idle before the phases. */
