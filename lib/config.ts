@@ -31,6 +31,11 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(10_000),
+  // The response cache (lib/gateway/cache.ts).
+  CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(3600),
+  CACHE_MAX_ENTRY_BYTES: z.coerce.number().int().min(1).default(256 * 1024),
+  CACHE_MAX_TOTAL_BYTES: z.coerce.number().int().min(1).default(256 * 1024 * 1024),
+  CACHE_ANY_TEMPERATURE: bool.default(false),
   LOGIN_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   // How many reverse proxies in front of us append to X-Forwarded-For. 0 means

@@ -1,6 +1,7 @@
 import "server-only";
 import type { Principal } from "@/lib/auth/principal";
 import { createHash } from "node:crypto";
+import { config } from "@/lib/config";
 import { pool } from "@/lib/db";
 import { logger } from "@/lib/observability";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatToolCall, FinishReason, Usage } from "@/lib/providers";
@@ -14,14 +15,6 @@ import { SSE_DONE, SSE_HEADERS, sseData } from "@/lib/http/sse";
 // the hit); writes happen after the response is complete, off the client's path.
 
 export const CACHE_HEADER = "x-promptgate-cache";
-
-const num = (v: string | undefined, d: number) => (v !== undefined && v !== "" && Number.isFinite(Number(v)) ? Number(v) : d);
-const conf = () => ({
-  ttlSeconds: num(process.env.CACHE_TTL_SECONDS, 3600),
-  maxEntryBytes: num(process.env.CACHE_MAX_ENTRY_BYTES, 256 * 1024),
-  maxTotalBytes: num(process.env.CACHE_MAX_TOTAL_BYTES, 256 * 1024 * 1024),
-  anyTemperature: process.env.CACHE_ANY_TEMPERATURE === "1",
-});
 
 // Fields that do not change the answer: transport (stream, stream_options) and attribution (user).
 const EXCLUDED = new Set(["stream", "stream_options", "user"]);
@@ -48,7 +41,7 @@ export function cacheKey(req: ChatCompletionRequest, apiKeyId: string, promptVer
 
 /** The cache applies to this call: requested, an API key is calling, and the temperature allows it. */
 export function cacheEligible(req: ChatCompletionRequest): boolean {
-  return conf().anyTemperature || req.temperature === 0;
+  return config().CACHE_ANY_TEMPERATURE || req.temperature === 0;
 }
 
 /** One round trip: returns the live entry (and counts the hit) or null. */
@@ -71,11 +64,11 @@ const PRUNE_EVERY = 50;
 
 /** Stores a finished completion; fire-and-forget. Only stop/length completions qualify. */
 export function cacheStore(key: string, apiKeyId: string, completion: ChatCompletion): void {
-  const c = conf();
+  const c = config();
   if (completion.choices.length === 0 || completion.choices.some((ch) => ch.finish_reason !== "stop" && ch.finish_reason !== "length")) return;
   const text = JSON.stringify(completion);
   const size = Buffer.byteLength(text);
-  if (size > c.maxEntryBytes) return;
+  if (size > c.CACHE_MAX_ENTRY_BYTES) return;
   const writes = (g.__pgCacheWrites = (g.__pgCacheWrites ?? 0) + 1);
   void (async () => {
     await pool().query(
@@ -83,14 +76,14 @@ export function cacheStore(key: string, apiKeyId: string, completion: ChatComple
        VALUES ($1, $2, $3, $4::jsonb, now(), now() + make_interval(secs => $5), $6, 0)
        ON CONFLICT ("key") DO UPDATE SET "response" = EXCLUDED."response", "createdAt" = EXCLUDED."createdAt",
          "expiresAt" = EXCLUDED."expiresAt", "sizeBytes" = EXCLUDED."sizeBytes", "model" = EXCLUDED."model"`,
-      [key, apiKeyId, completion.model, text, c.ttlSeconds, size],
+      [key, apiKeyId, completion.model, text, c.CACHE_TTL_SECONDS, size],
     );
     // The total cap is enforced now and then from the write path: expired rows go, then the oldest beyond the cap.
-    if (writes % PRUNE_EVERY === 1) await pruneCache(c.maxTotalBytes);
+    if (writes % PRUNE_EVERY === 1) await pruneCache(c.CACHE_MAX_TOTAL_BYTES);
   })().catch((err) => logger.warn({ err: String(err) }, "response cache write failed"));
 }
 
-export async function pruneCache(maxTotalBytes = conf().maxTotalBytes): Promise<void> {
+export async function pruneCache(maxTotalBytes = config().CACHE_MAX_TOTAL_BYTES): Promise<void> {
   await pool().query(`DELETE FROM "ResponseCache" WHERE "expiresAt" <= now()`);
   await pool().query(
     `DELETE FROM "ResponseCache" WHERE "key" IN (
