@@ -1,6 +1,7 @@
 import "server-only";
 import { ProviderError, clipMessage, invalidRequest, isRetryableStatus, malformed } from "./errors.ts";
 import {
+  accountTarget,
   baseHeaders,
   httpError,
   idleTimeout,
@@ -460,27 +461,32 @@ export class AnthropicStreamTranslator {
 
 // ---- The adapter -----------------------------------------------------------
 
-function buildCall(req: ChatCompletionRequest, ctx: CallContext, stream: boolean): UpstreamCall {
+function target(ctx: CallContext) {
   const { account } = ctx;
   const base = (account.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "");
-  // Accept a base URL given with or without the /v1 suffix.
-  const url = new URL(base.endsWith("/v1") ? `${base}/messages` : `${base}/v1/messages`);
-  const call: UpstreamCall = {
-    provider: "anthropic",
-    url,
-    headers: {},
-    body: JSON.stringify(toAnthropicRequest(req, ctx.upstreamModel, account.settings, stream)),
-    ctx,
-  };
   const version = account.settings.anthropicVersion;
   const beta = account.settings.anthropicBeta;
-  call.headers = {
-    ...baseHeaders(call, stream),
-    "anthropic-version": typeof version === "string" && version ? version : DEFAULT_VERSION,
-    ...(typeof beta === "string" && beta ? { "anthropic-beta": beta } : {}),
-    ...(account.apiKey ? { "x-api-key": account.apiKey } : {}),
+  return {
+    // Accept a base URL given with or without the /v1 suffix.
+    url: new URL(base.endsWith("/v1") ? `${base}/messages` : `${base}/v1/messages`),
+    headers: (stream: boolean) => ({
+      ...baseHeaders({ ctx }, stream),
+      "anthropic-version": typeof version === "string" && version ? version : DEFAULT_VERSION,
+      ...(typeof beta === "string" && beta ? { "anthropic-beta": beta } : {}),
+      ...(account.apiKey ? { "x-api-key": account.apiKey } : {}),
+    }),
   };
-  return call;
+}
+
+function buildCall(req: ChatCompletionRequest, ctx: CallContext, stream: boolean): UpstreamCall {
+  const { url, headers } = accountTarget(ctx, target);
+  return {
+    provider: "anthropic",
+    url,
+    headers: stream ? headers.stream : headers.complete,
+    body: JSON.stringify(toAnthropicRequest(req, ctx.upstreamModel, ctx.account.settings, stream)),
+    ctx,
+  };
 }
 
 function completionText(c: ChatCompletion): string {

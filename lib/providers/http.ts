@@ -255,6 +255,25 @@ export function isEventStream(res: UpstreamResponse): boolean {
   return (Array.isArray(type) ? type[0] : type)?.includes("text/event-stream") ?? false;
 }
 
+/** What an adapter sends on every call to one account: the URL and the headers, for streams and not. */
+export type AccountTarget = { url: URL; headers: { stream: Readonly<Record<string, string>>; complete: Readonly<Record<string, string>> } };
+const targets = new WeakMap<CallContext["account"], AccountTarget>();
+
+/**
+ * The account's target, built once per account object rather than per call:
+ * the registry replaces the object whenever the account changes. The headers
+ * are frozen, as every call to the account shares them.
+ */
+export function accountTarget(ctx: CallContext, build: (ctx: CallContext) => { url: URL; headers: (stream: boolean) => Record<string, string> }): AccountTarget {
+  let t = targets.get(ctx.account);
+  if (!t) {
+    const b = build(ctx);
+    t = { url: b.url, headers: { stream: Object.freeze(b.headers(true)), complete: Object.freeze(b.headers(false)) } };
+    targets.set(ctx.account, t);
+  }
+  return t;
+}
+
 /** Request headers shared by every adapter: JSON in, plus the account's extra headers. */
 export function baseHeaders(call: { ctx: CallContext }, stream: boolean): Record<string, string> {
   const headers: Record<string, string> = {

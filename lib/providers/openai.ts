@@ -1,6 +1,7 @@
 import "server-only";
 import { ProviderError, isRetryableStatus, malformed, scrubSecrets } from "./errors.ts";
 import {
+  accountTarget,
   baseHeaders,
   httpError,
   idleTimeout,
@@ -94,26 +95,10 @@ export function toOpenAIBody(req: ChatCompletionRequest, upstreamModel: string, 
   return body;
 }
 
-// The URL and headers depend only on the account, whose object the registry
-// replaces whenever the account changes: built once per account, not per call.
-type Prepared = { url: URL; headers: { stream: Record<string, string>; complete: Record<string, string> } };
-const prepared = new WeakMap<CallContext["account"], Prepared>();
-
-function prepare(ctx: CallContext): Prepared {
-  let p = prepared.get(ctx.account);
-  if (!p) {
-    const auth = authHeaders(ctx);
-    p = {
-      url: chatCompletionsUrl(ctx),
-      headers: { stream: { ...baseHeaders({ ctx }, true), ...auth }, complete: { ...baseHeaders({ ctx }, false), ...auth } },
-    };
-    prepared.set(ctx.account, p);
-  }
-  return p;
-}
+const target = (ctx: CallContext) => ({ url: chatCompletionsUrl(ctx), headers: (stream: boolean) => ({ ...baseHeaders({ ctx }, stream), ...authHeaders(ctx) }) });
 
 function buildCall(req: ChatCompletionRequest, ctx: CallContext, stream: boolean): UpstreamCall {
-  const { url, headers } = prepare(ctx);
+  const { url, headers } = accountTarget(ctx, target);
   return {
     provider: ctx.account.provider === "azure" ? "azure" : "openai",
     url,
