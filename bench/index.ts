@@ -52,7 +52,7 @@ for (const name of scripts.filter((s) => !selected.includes(s))) {
 
 /** A benchmark's report under this one's heading: its title dropped, its headings one level down. */
 function embed(md: string): string {
-  return md.replace(/^# .*\n+/, "").replace(/^(#{1,5}) /gm, "#$1 ").replace(/\]\(\.\.\/README\.md\)/g, "](../README.md)");
+  return md.replace(/^# .*\n+/, "").replace(/^(#{1,5}) /gm, "#$1 ");
 }
 
 const m = machineInfo();

@@ -122,8 +122,8 @@ export const actionRules: ActionRule[] = [
   { file: "app/(console)/keys/actions.ts", name: "updateKeyFiltersAction", what: "Change a key's content filters", allow: ADMIN_SESSION, args: [{ id: MISSING_ID, filters: {} }] },
   { file: "app/(console)/keys/actions.ts", name: "enableSigningAction", what: "Require signed requests for a key", allow: ADMIN_SESSION, args: [MISSING_ID] },
   { file: "app/(console)/keys/actions.ts", name: "disableSigningAction", what: "Turn off request signing for a key", allow: ADMIN_SESSION, args: [MISSING_ID] },
-  { file: "app/(console)/keys/actions.ts", name: "setKeyLoggingAction", what: "Turn request/response logging for a key on or off", allow: ADMIN_SESSION, args: [{ id: "00000000-0000-4000-8000-000000000000", enabled: false, retentionDays: 7 }] },
-  { file: "app/(console)/keys/actions.ts", name: "setKeyCacheAction", what: "Opt a key into the response cache", allow: ADMIN_SESSION, args: [{ id: "00000000-0000-4000-8000-000000000000", enabled: true }] },
+  { file: "app/(console)/keys/actions.ts", name: "setKeyLoggingAction", what: "Turn request/response logging for a key on or off", allow: ADMIN_SESSION, args: [{ id: MISSING_ID, enabled: false, retentionDays: 7 }] },
+  { file: "app/(console)/keys/actions.ts", name: "setKeyCacheAction", what: "Opt a key into the response cache", allow: ADMIN_SESSION, args: [{ id: MISSING_ID, enabled: true }] },
   // Users
   { file: "app/(console)/users/actions.ts", name: "createUserAction", what: "Create a user", allow: ADMIN_SESSION },
   { file: "app/(console)/users/actions.ts", name: "setUserRoleAction", what: "Change a user's role", allow: ADMIN_SESSION },

@@ -1,6 +1,5 @@
 import "server-only";
 import type { PoolClient } from "pg";
-import { db } from "@/lib/db";
 // The writer module rather than lib/usage's index: the index also exports the usage HTTP helpers,
 // which reach next-auth, and this module is part of the seed's import graph.
 import { registerBatchHook, type PricedUsageEvent } from "@/lib/usage/writer";
@@ -34,22 +33,4 @@ export async function recordExposures(client: Pick<PoolClient, "query">, batch: 
 
 export function registerExposureHook(): void {
   registerBatchHook("experiment-exposures", recordExposures);
-}
-
-/**
- * Rebuilds missing exposures from stored usage events (repair after a crash
- * between versions, or events written before this hook was registered).
- * Idempotent. Returns how many were added.
- */
-export async function backfillExposures(experimentId?: string): Promise<number> {
-  return db.$executeRawUnsafe(
-    `INSERT INTO "ExperimentExposure" ("completionId", "experimentId", "phaseId", "variantId", "subject", "sticky", "apiKeyId",
-       "status", "latencyMs", "ttftMs", "inputTokens", "outputTokens", "costUsd", "createdAt")
-     SELECT u."completionId", v."experimentId", v."phaseId", v."id", u."endUser", u."endUser" IS NOT NULL, u."apiKeyId",
-       u."status", u."latencyMs", u."ttftMs", u."inputTokens", u."outputTokens", u."costUsd", u."createdAt"
-     FROM "UsageEvent" u JOIN "ExperimentVariant" v ON v."id" = u."variantId"
-     WHERE u."variantId" IS NOT NULL ${experimentId ? `AND v."experimentId" = $1::uuid` : ""}
-     ON CONFLICT ("completionId") DO NOTHING`,
-    ...(experimentId ? [experimentId] : []),
-  );
 }

@@ -13,6 +13,6 @@ export { bucketOf, pickByWeight, assign } from "./assignment";
 export { recordFeedback, feedbackFor, type FeedbackView } from "./feedback";
 export { createExperiment, stepExperiment, changeWeights, completeExperiment, deleteExperiment, getExperiment, listExperiments, type LifecycleStep } from "./store";
 export { experimentResults } from "./results";
-export { backfillExposures, recordExposures } from "./exposures";
+export { recordExposures } from "./exposures";
 export { seedDemoExperiment, DEMO_EXPERIMENT } from "./seed";
 export * from "./schemas";
