@@ -21,6 +21,8 @@ export const DEMO_EXPERIMENT = "Greeting by name (demo)";
 const DAY = 86_400_000;
 
 /** Seeds the demo experiment on `prompt` (the demo prompt, lib/prompts' DEMO_PROMPT); false if there is one already. */
+const DEMO_SALT = "promptgate-demo-experiment";
+
 export async function seedDemoExperiment(actor: Principal, prompt: string, now = new Date()): Promise<boolean> {
   if (await db.experiment.count({ where: { demo: true } })) return false;
   if (!(await db.prompt.count({ where: { name: prompt } }))) return false;
@@ -59,9 +61,10 @@ export async function seedDemoExperiment(actor: Principal, prompt: string, now =
   let seq = 0;
   for (const { phase, from, to, requests } of phases) {
     for (let i = 0; i < requests; i++) {
-      // Sticky like real traffic: the subject's hash picks the variant.
+      // Sticky like real traffic: the subject's hash picks the variant. Hashed under a fixed
+      // name rather than the experiment's random id, so every install gets the same numbers.
       const subject = `demo-user-${Math.floor(rng.next() * 400)}`;
-      const variant = phase.variants[assign(e.id, phase.number, subject, phase.variants.map((v) => v.weight)).index]!;
+      const variant = phase.variants[assign(DEMO_SALT, phase.number, subject, phase.variants.map((v) => v.weight)).index]!;
       const at = new Date(from.getTime() + rng.next() * (to.getTime() - from.getTime()));
       const completionId = `chatcmpl-demo${String(++seq).padStart(6, "0")}`;
       const failed = rng.next() < 0.01;
