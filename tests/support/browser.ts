@@ -67,6 +67,24 @@ function loadAxeSource(): string {
   return axeSource;
 }
 
+/**
+ * Waits for every finite CSS transition and animation on the page to end. A
+ * button that was just re-enabled fades from its pale disabled colour for
+ * 150 ms; axe measuring contrast mid-fade reports a violation that no reader
+ * of the settled page would see (CI caught one on a loaded machine).
+ * Infinite animations (spinners) never finish, so they are not awaited.
+ */
+async function settleTransitions(page: Page): Promise<void> {
+  await page.evaluate(() =>
+    Promise.all(
+      document
+        .getAnimations()
+        .filter((a) => a.effect?.getComputedTiming().endTime !== Infinity)
+        .map((a) => a.finished.catch(() => undefined)),
+    ),
+  );
+}
+
 type AxeViolation = { id: string; impact?: string | null; help: string; helpUrl: string; nodes: { target: unknown[] }[] };
 
 /**
@@ -74,6 +92,7 @@ type AxeViolation = { id: string; impact?: string | null; help: string; helpUrl:
  * error listing every serious or critical violation with its selectors.
  */
 export async function checkA11y(page: Page, name: string): Promise<void> {
+  await settleTransitions(page);
   const hasAxe = await page.evaluate(() => "axe" in window);
   if (!hasAxe) await page.evaluate(loadAxeSource());
   const violations = await page.evaluate(async () => {
