@@ -19,10 +19,11 @@ function redact(text: string, extra?: (t: string) => string): string {
   return extra ? extra(once) : once;
 }
 
-export type RequestLogEntry = { retentionDays: number; request: unknown; response: unknown };
+/** `status` is the HTTP status the client got, or for a stream that failed after its 200 headers, the status its error event stands for. */
+export type RequestLogEntry = { retentionDays: number; status: number; request: unknown; response: unknown };
 
 /** The log entry for a finished call, or undefined when the key does not log. Never throws. */
-export function requestLogEntry(principal: Principal, messages: ChatMessage[], responseText: string | null): RequestLogEntry | undefined {
+export function requestLogEntry(principal: Principal, messages: ChatMessage[], responseText: string | null, status: number): RequestLogEntry | undefined {
   if (principal.kind !== "apiKey" || !principal.key.id) return undefined;
   const policy = keyPolicyIfLoaded(principal.key.id);
   if (!policy?.logRequests) return undefined;
@@ -31,7 +32,7 @@ export function requestLogEntry(principal: Principal, messages: ChatMessage[], r
     role: m.role,
     content: typeof m.content === "string" ? redact(m.content, own) : Array.isArray(m.content) ? m.content.map((p) => (p.type === "text" ? { type: "text", text: redact(p.text, own) } : { type: p.type })) : null,
   }));
-  return { retentionDays: policy.logRetentionDays, request, response: responseText === null ? null : redact(responseText, own) };
+  return { retentionDays: policy.logRetentionDays, status, request, response: responseText === null ? null : redact(responseText, own) };
 }
 
 let batches = 0;
@@ -48,7 +49,7 @@ registerBatchHook("request-logs", async (client, batch) => {
         rows.map((e) => e.apiKeyId),
         rows.map((e) => e.completionId),
         rows.map((e) => e.servedModel ?? e.requestedModel),
-        rows.map((e) => (e.status === "ok" ? 200 : e.status === "rejected" ? 429 : e.status === "client_aborted" ? 499 : 502)),
+        rows.map((e) => e.log!.status),
         rows.map((e) => JSON.stringify(e.log!.request)),
         rows.map((e) => JSON.stringify(e.log!.response)),
       ],

@@ -44,7 +44,16 @@ export function newCompletionId(): string {
   return `chatcmpl-${randomUUID().replaceAll("-", "")}`;
 }
 
-type Settle = ((status: UsageStatus, fields?: Partial<UsageEventInput>) => void) & { trace?: GatewayTrace; responseText?: string | null };
+type Settle = ((status: UsageStatus, fields?: Partial<UsageEventInput>) => void) & {
+  trace?: GatewayTrace;
+  /** For a key's request log: the response text and the HTTP status answered, set before settling. */
+  responseText?: string | null;
+  httpStatus?: number;
+};
+
+// The status a request log shows when the call did not set one: a stream that
+// failed after its 200 headers, or a call cut at the shutdown deadline.
+const LOGGED_STATUS: Record<UsageStatus, number> = { ok: 200, client_aborted: 499, upstream_error: 502, rejected: 429, error: 503 };
 
 // Every failed upstream attempt (retries included) is counted by account and code before the pool hears of it.
 const reportFailure: typeof reportFailureToPool = (c, err) => {
@@ -79,7 +88,7 @@ function settler(principal: Principal, req: ChatCompletionRequest, completionId:
       status, errorCode: null, stream: req.stream === true, attempts: 0,
       reservation: fn.reservation ?? null,
       // Undefined (and free) unless the key opted into request logging.
-      log: requestLogEntry(principal, req.messages, fn.responseText ?? null),
+      log: requestLogEntry(principal, req.messages, fn.responseText ?? null, fn.httpStatus ?? LOGGED_STATUS[status]),
       ...fields,
     });
   };
@@ -125,7 +134,9 @@ export async function chat(principal: Principal, req: ChatCompletionRequest, sig
   let candidates: Candidate[];
   let admissionHeaders: Record<string, string> = {};
   let filter: CompiledFilter | null = null;
-  const cacheKeyId = opts.cache && principal.kind === "apiKey" && principal.key.id ? principal.key.id : null;
+  const cacheKeyId = opts.cache && principal.kind === "apiKey" && principal.key.id && cacheEligible(req) ? principal.key.id : null;
+  // Asked for the cache: "miss" when it is consulted, "skip" when the request does not qualify (temperature, no key).
+  const cacheHeader: Record<string, string> = opts.cache ? { [CACHE_HEADER]: cacheKeyId ? "miss" : "skip" } : {};
   let cacheWrite: CacheWrite | null = null;
   try {
     // filter (request side): null unless the key or the prompt configures one, so unfiltered calls do no filter work.
@@ -143,7 +154,7 @@ export async function chat(principal: Principal, req: ChatCompletionRequest, sig
       });
     }
     // cache: looked up before admission, so a hit reserves nothing and never counts against a token quota.
-    if (cacheKeyId && cacheEligible(req)) {
+    if (cacheKeyId) {
       cacheWrite = { key: cacheKey(req, cacheKeyId, opts.promptVersionId), apiKeyId: cacheKeyId };
       settle.trace?.stage("cache");
       const hit = await cacheLookup(cacheWrite.key, cacheKeyId);
@@ -155,11 +166,12 @@ export async function chat(principal: Principal, req: ChatCompletionRequest, sig
     admissionHeaders = admission.headers;
   } catch (err) {
     const e = toAppError(err);
+    settle.httpStatus = e.status;
     settle("rejected", { errorCode: (e.details.extra?.code as string | undefined) ?? e.code });
-    e.details.headers = { ...e.details.headers, "x-promptgate-completion-id": completionId, ...(opts.cache ? { [CACHE_HEADER]: "miss" } : {}) };
+    e.details.headers = { ...e.details.headers, "x-promptgate-completion-id": completionId, ...cacheHeader };
     throw e;
   }
-  const headers: Record<string, string> = { "x-promptgate-completion-id": completionId, ...(opts.cache ? { [CACHE_HEADER]: "miss" } : {}), ...admissionHeaders, ...opts.headers };
+  const headers: Record<string, string> = { "x-promptgate-completion-id": completionId, ...cacheHeader, ...admissionHeaders, ...opts.headers };
   settle.trace?.stage("upstream");
   return req.stream ? stream(req, candidates, signal, settle, started, completionId, headers, opts, filter, cacheWrite) : complete(req, candidates, signal, settle, completionId, headers, opts, filter, cacheWrite);
 }
@@ -212,8 +224,10 @@ function settleBeforeFirstByte(err: unknown, req: ChatCompletionRequest, signal:
     return new AppError("bad_request", "The client closed the request");
   }
   const failed = err instanceof AllAttemptsFailed ? err : undefined;
+  const answer = failure(err, completionId);
+  settle.httpStatus = answer.status;
   settle("upstream_error", { errorCode: failed?.last.code ?? "internal_error", attempts: failed?.attempts ?? 0, ...(failed ? accountFields(failed.candidate) : {}) });
-  return failure(err, completionId);
+  return answer;
 }
 
 function safeCount(fn: () => number): number {

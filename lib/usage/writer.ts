@@ -37,7 +37,7 @@ export type UsageEventInput = {
   /** Served from the response cache: no upstream call, so cost 0 (default false). */
   cached?: boolean;
   /** Redacted request/response for keys that opted into logging (lib/filters), stored in the same transaction. */
-  log?: { retentionDays: number; request: unknown; response: unknown };
+  log?: { retentionDays: number; status: number; request: unknown; response: unknown };
   /** The quota reservation this call holds (lib/quota), settled in the same transaction as the event. */
   reservation?: unknown;
 };

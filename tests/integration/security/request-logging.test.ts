@@ -66,6 +66,24 @@ describe("request/response logging (opt-in per key)", () => {
     expect(stored).toContain(`run ${run}`); // the rest of the text is kept
   });
 
+  it("logs the status the client was answered with when a call fails", async () => {
+    const p = await principalFor(logged.key);
+    const attempt = async (body: Record<string, unknown>) => {
+      const req = chatCompletionRequest.parse({ model: MODEL, max_tokens: 4, messages: [{ role: "user", content: `fail ${run}` }], ...body });
+      const err = await chat(p, req as ChatCompletionRequest, new AbortController().signal).then(
+        () => { throw new Error("the call should have failed"); },
+        (e: { status: number; details: { headers?: Record<string, string> } }) => e,
+      );
+      await flushUsage(5000);
+      return { status: err.status, id: err.details.headers?.["x-promptgate-completion-id"] };
+    };
+    const unknown = await attempt({ model: `no-such-model-${run}` });
+    const rejected = await attempt({ n: 2 }); // the simulator, like a real upstream, refuses n > 1 with a 400
+    expect([unknown.status, rejected.status]).toEqual([404, 400]);
+    const byId = new Map((await listRequestLogs(logged.id)).map((r) => [r.completionId, r.status]));
+    expect([byId.get(unknown.id!), byId.get(rejected.id!)]).toEqual([404, 400]);
+  });
+
   it("keeps logs out of the raw-events CSV unless they are asked for", async () => {
     const view = viewFromQuery(usageViewQuery.parse({ range: "1h", key: logged.id }));
     const plain = await new Response(exportEvents(view).stream).text();
