@@ -1,6 +1,6 @@
 import "server-only";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { db, onInvalidate, publishInvalidation, type DbClient } from "@/lib/db";
+import { db, isUuid, onInvalidate, publishInvalidation, type DbClient } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
 import { AppError, notFound } from "@/lib/http/errors";
 import { config } from "@/lib/config";
@@ -75,8 +75,15 @@ export async function revokeApiKey(actor: Principal, id: string, ip?: string | n
   return row;
 }
 
+const listedFields = { ...publicFields, createdBy: { select: { email: true } } };
+
 export async function listApiKeys() {
-  return db.apiKey.findMany({ select: { ...publicFields, createdBy: { select: { email: true } } }, orderBy: { createdAt: "desc" } });
+  return db.apiKey.findMany({ select: listedFields, orderBy: { createdAt: "desc" } });
+}
+
+/** One key as the console lists it, or null (also for an id that is not a uuid). */
+export async function getApiKey(id: string) {
+  return isUuid(id) ? db.apiKey.findUnique({ where: { id }, select: listedFields }) : null;
 }
 
 export function keyStatus(k: { revokedAt: Date | null; expiresAt: Date | null }, now = new Date()): "active" | "revoked" | "expired" {

@@ -4,7 +4,7 @@ export { currentUser, requireRole, authedAction, type ActionResult } from "./ses
 export { hasRole, roles, type Role } from "./roles";
 export { actorOf, isAdminPrincipal, type Principal, type SessionUser, type KeyIdentity } from "./principal";
 export {
-  createApiKey, revokeApiKey, setKeyCacheEnabled, listApiKeys, verifyApiKey, insertApiKey, keyStatus, forgetKey, generateKey,
+  createApiKey, revokeApiKey, setKeyCacheEnabled, listApiKeys, getApiKey, verifyApiKey, insertApiKey, keyStatus, forgetKey, generateKey,
 } from "./api-keys";
 export { createApiKeyInput, apiKeyScope } from "./api-key-schemas";
 export {

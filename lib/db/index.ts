@@ -55,3 +55,7 @@ export async function closeDb(): Promise<void> {
   await h.prisma.$disconnect();
   await h.pool.end();
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Whether an id from a URL can be a uuid column's value: Postgres rejects anything else with an error, not "no row". */
+export const isUuid = (id: string): boolean => UUID.test(id);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db, closeDb } from "@/lib/db";
-import { createApiKey, forgetKey, revokeApiKey, verifyApiKey, insertApiKey } from "@/lib/auth/api-keys";
+import { createApiKey, forgetKey, getApiKey, revokeApiKey, verifyApiKey, insertApiKey } from "@/lib/auth/api-keys";
 import * as keysRoute from "@/app/api/admin/keys/route";
 import * as keyRoute from "@/app/api/admin/keys/[id]/route";
 import { call } from "../../support/http";
@@ -89,6 +89,15 @@ describe("API keys", () => {
     await verifyApiKey(key, t0 + 5_000);
     await new Promise((r) => setTimeout(r, 200));
     expect((await db.apiKey.findUniqueOrThrow({ where: { id: row.id } })).lastUsedAt?.getTime()).toBe(t0);
+  });
+
+  it("finds one key for the console by id, and nothing for a missing or malformed id", async () => {
+    const { row } = await createApiKey(system, { name: "look-me-up" });
+    const found = await getApiKey(row.id);
+    expect(found).toMatchObject({ id: row.id, name: "look-me-up", prefix: row.prefix });
+    expect(JSON.stringify(found)).not.toMatch(/"hash"/);
+    expect(await getApiKey("00000000-0000-4000-8000-000000000000")).toBeNull();
+    expect(await getApiKey("../not-a-uuid")).toBeNull(); // no query: Postgres would reject it with an error
   });
 
   it("audits creation and revocation", async () => {

@@ -6,18 +6,15 @@ import { KeyFilterForm } from "@/components/keys/key-filter-form";
 import { KeySigningPanel } from "@/components/keys/key-signing-panel";
 import { KeyCacheToggle } from "@/components/keys/key-cache-toggle";
 import { KeyLoggingForm } from "@/components/keys/key-logging-form";
-import { keyStatus, listApiKeys, requireRole, signingEnabled } from "@/lib/auth";
+import { keyStatus, getApiKey, requireRole, signingEnabled } from "@/lib/auth";
 import { getKeyPolicy } from "@/lib/filters";
 
 export const metadata = { title: "API key security" };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export default async function KeySecurityPage({ params }: { params: Promise<{ id: string }> }) {
   await requireRole("admin", "page");
   const { id } = await params;
-  if (!UUID.test(id)) notFound();
-  const key = (await listApiKeys()).find((k) => k.id === id);
+  const key = await getApiKey(id);
   if (!key) notFound();
   const [policy, signing] = await Promise.all([getKeyPolicy(id), signingEnabled(id)]);
   return (

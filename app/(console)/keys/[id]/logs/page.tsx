@@ -3,19 +3,16 @@ import { notFound } from "next/navigation";
 import { EmptyState, PageHeader } from "@/components/ui/card";
 import { formatDateTime } from "@/components/ui/format";
 import { Table, Td, Th } from "@/components/ui/table";
-import { listApiKeys, requireRole } from "@/lib/auth";
+import { getApiKey, requireRole } from "@/lib/auth";
 import { listRequestLogs } from "@/lib/filters";
 
 export const metadata = { title: "Request logs" };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // Admins only: even redacted, a prompt can say more than its author meant to share.
 export default async function KeyLogsPage({ params }: { params: Promise<{ id: string }> }) {
   await requireRole("admin", "page");
   const { id } = await params;
-  if (!UUID.test(id)) notFound();
-  const key = (await listApiKeys()).find((k) => k.id === id);
+  const key = await getApiKey(id);
   if (!key) notFound();
   const logs = await listRequestLogs(id, 100);
   return (
