@@ -7,6 +7,7 @@ import { pruneCache } from "@/lib/gateway";
 import { createPolicy, stopSweeper } from "@/lib/quota";
 import { startFakeUpstream, type FakeUpstream } from "../../support/fake-upstream";
 import { startApp, type AppServer } from "../../support/app-server";
+import { usageEventOf } from "../../support/eventually";
 
 const system = { kind: "system", name: "test" } as const;
 const TTL_SECONDS = 3;
@@ -51,15 +52,8 @@ describe("response cache (x-promptgate-cache)", () => {
     }
   }
 
-  async function usageOf(completionId: string, timeoutMs = 5000): Promise<UsageRow> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { rows } = await sql.query<UsageRow>(`SELECT * FROM "UsageEvent" WHERE "completionId" = $1`, [completionId]);
-      if (rows[0]) return rows[0];
-      if (Date.now() > deadline) throw new Error(`no usage event for ${completionId}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const usageOf = (completionId: string) => usageEventOf<UsageRow>(sql, completionId);
+
 
   function sseFrames(text: string): string[] {
     expect(text.endsWith("\n\n")).toBe(true);

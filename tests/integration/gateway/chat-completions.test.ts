@@ -6,6 +6,7 @@ import { createApiKey } from "@/lib/auth/api-keys";
 import { closeDb, db } from "@/lib/db";
 import { startFakeUpstream, type FakeUpstream } from "../../support/fake-upstream";
 import { startApp, type AppServer } from "../../support/app-server";
+import { usageEventOf } from "../../support/eventually";
 
 const system = { kind: "system", name: "test" } as const;
 
@@ -27,15 +28,8 @@ describe("POST /api/v1/chat/completions", () => {
   let sql: pg.Pool;
   const ids: Record<string, string> = {};
 
-  async function usageOf(completionId: string, timeoutMs = 5000): Promise<UsageRow> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { rows } = await sql.query<UsageRow>(`SELECT * FROM "UsageEvent" WHERE "completionId" = $1`, [completionId]);
-      if (rows[0]) return rows[0];
-      if (Date.now() > deadline) throw new Error(`no usage event for ${completionId}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const usageOf = (completionId: string) => usageEventOf<UsageRow>(sql, completionId);
+
 
   beforeAll(async () => {
     sql = new pg.Pool({ connectionString: process.env.DATABASE_URL });

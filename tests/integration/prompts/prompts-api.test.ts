@@ -21,6 +21,7 @@ import * as globalsRoute from "@/app/api/admin/prompts/globals/route";
 import * as globalRoute from "@/app/api/admin/prompts/globals/[name]/route";
 import { call } from "../../support/http";
 import { startFakeUpstream, type FakeUpstream } from "../../support/fake-upstream";
+import { eventually } from "../../support/eventually";
 
 const system = { kind: "system", name: "test" } as const;
 const run = Date.now().toString(36);
@@ -61,15 +62,7 @@ describe("prompt templates", () => {
   const move = (name: string, label: string, version: unknown, headers = adminAuth) =>
     call(labelRoute.PUT, { method: "PUT", path: `/api/admin/prompts/${name}/labels/${label}`, headers, params: { name, label }, body: { version } });
 
-  async function usageOf(completionId: string) {
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const row = await db.usageEvent.findUnique({ where: { completionId } });
-      if (row) return row;
-      if (Date.now() > deadline) throw new Error(`no usage event for ${completionId}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const usageOf = (completionId: string) => eventually(() => db.usageEvent.findUnique({ where: { completionId } }), 10_000, `a usage event for ${completionId}`);
 
   beforeAll(async () => {
     fake = await startFakeUpstream();

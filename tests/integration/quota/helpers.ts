@@ -4,6 +4,7 @@ import pg from "pg";
 import { createApiKey } from "@/lib/auth/api-keys";
 import { recordUsage, flushUsage, type UsageEventInput } from "@/lib/usage";
 import type { Principal } from "@/lib/auth/principal";
+export { eventually } from "../../support/eventually";
 
 export const system = { kind: "system", name: "test" } as const;
 
@@ -43,15 +44,4 @@ export async function settle(
     status: "ok", errorCode: null, stream: false, attempts: 1, reservation, ...fields,
   });
   await flushUsage();
-}
-
-/** Waits until `fn` returns a truthy value. */
-export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 5000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

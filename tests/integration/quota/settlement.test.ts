@@ -9,6 +9,7 @@ import { createPolicy } from "@/lib/quota";
 import { startFakeUpstream, type FakeUpstream } from "../../support/fake-upstream";
 import { startApp, type AppServer } from "../../support/app-server";
 import { counters, eventually, newKey, system, unique } from "./helpers";
+import { usageEventOf } from "../../support/eventually";
 
 const MODEL = "quota-settle-model";
 const messages = [{ role: "user" as const, content: "Stream me some tokens." }];
@@ -29,9 +30,8 @@ describe("quota settlement of gateway calls", () => {
       signal,
     });
 
-  async function usageOf(completionId: string): Promise<UsageRow> {
-    return eventually(async () => (await sql.query<UsageRow>(`SELECT * FROM "UsageEvent" WHERE "completionId" = $1`, [completionId])).rows[0]);
-  }
+  const usageOf = (completionId: string) => usageEventOf<UsageRow>(sql, completionId);
+
 
   async function settledCounter(policyId: string) {
     return eventually(async () => {
