@@ -5,7 +5,7 @@ import { createHash, randomBytes } from "node:crypto";
 import pg from "pg";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { checkA11y, launchBrowser, newContext, screenshot, signIn } from "../support/browser";
+import { checkA11y, openConsole, screenshot } from "../support/browser";
 import { startFakeUpstream, type FakeUpstream } from "../support/fake-upstream";
 
 const baseUrl = inject("baseUrl");
@@ -62,9 +62,7 @@ describe("account health page", () => {
     for (let i = 0; i < 4; i++) await chat(`e2e-bad-${run}`);
     expect(bad.requests.length).toBe(5);
 
-    browser = await launchBrowser();
-    page = await (await newContext(browser, baseUrl, { viewport: { width: 1600, height: 900 } })).newPage();
-    await signIn(page, adminEmail, adminPassword);
+    ({ browser, page } = await openConsole(baseUrl, { signInAs: { email: adminEmail, password: adminPassword }, context: { viewport: { width: 1600, height: 900 } } }));
   });
 
   afterAll(async () => {

@@ -3,9 +3,9 @@
 // /api/completion and /api/feedback by an app holding an API key. The upstream
 // is the built-in simulator account the seed creates.
 import { randomBytes } from "node:crypto";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { checkA11y, launchBrowser, newContext, screenshot, signIn } from "../support/browser";
+import { checkA11y, createKeyInConsole, openConsole, screenshot } from "../support/browser";
 
 const baseUrl = inject("baseUrl");
 const adminEmail = inject("adminEmail");
@@ -18,7 +18,6 @@ const SUBJECTS = 200;
 const PER_SUBJECT = 2;
 
 let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 let apiKey: string;
 
@@ -53,17 +52,9 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>
 
 describe("experiments", () => {
   beforeAll(async () => {
-    browser = await launchBrowser();
-    context = await newContext(browser, baseUrl);
-    page = await context.newPage();
-    await signIn(page, adminEmail, adminPassword);
+    ({ browser, page } = await openConsole(baseUrl, { signInAs: { email: adminEmail, password: adminPassword } }));
     // An app key that may also manage prompts (admin scope), created like an operator would.
-    await page.goto("/keys");
-    const form = page.getByRole("form", { name: "Create API key" });
-    await form.getByLabel("Name").fill(`experiments-${run}`);
-    await form.getByLabel("Scopes").fill("completions admin");
-    await form.getByRole("button", { name: "Create key" }).click();
-    apiKey = (await page.getByTestId("new-api-key").textContent())!.trim();
+    apiKey = await createKeyInConsole(page, `experiments-${run}`, "completions admin");
 
     const created = await api("/api/admin/prompts", { body: { name: promptName, commitMessage: "Plain", labels: ["production"], ...content("Answer plainly.") } });
     expect(created.status).toBe(201);

@@ -5,7 +5,7 @@
 import pg from "pg";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { checkA11y, launchBrowser, newContext, screenshot, signIn } from "../support/browser";
+import { checkA11y, createKeyInConsole, openConsole, screenshot } from "../support/browser";
 
 const baseUrl = inject("baseUrl");
 const databaseUrl = inject("databaseUrl");
@@ -53,16 +53,9 @@ describe("prompt templates in the console", () => {
   beforeAll(async () => {
     db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
-    browser = await launchBrowser();
-    context = await newContext(browser, baseUrl);
-    page = await context.newPage();
-    await signIn(page, inject("adminEmail"), inject("adminPassword"));
+    ({ browser, context, page } = await openConsole(baseUrl, { signInAs: { email: inject("adminEmail"), password: inject("adminPassword") } }));
     // An API key for the app side, created the way an admin would.
-    await page.goto("/keys");
-    const form = page.getByRole("form", { name: "Create API key" });
-    await form.getByLabel("Name").fill("prompts-e2e");
-    await form.getByRole("button", { name: "Create key" }).click();
-    apiKey = (await page.getByTestId("new-api-key").textContent())!.trim();
+    apiKey = await createKeyInConsole(page, "prompts-e2e");
   });
 
   afterAll(async () => {

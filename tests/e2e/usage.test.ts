@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { checkA11y, launchBrowser, newContext, screenshot, signIn } from "../support/browser";
+import { checkA11y, newContext, openConsole, screenshot } from "../support/browser";
 import { seededRandom as rng } from "../support/random";
 
 const baseUrl = inject("baseUrl");
@@ -94,10 +94,7 @@ describe("usage analytics", () => {
     db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
     await seedUsage();
-    browser = await launchBrowser();
-    context = await newContext(browser, baseUrl, { viewport: { width: 1400, height: 1000 } });
-    page = await context.newPage();
-    await signIn(page, adminEmail, adminPassword);
+    ({ browser, context, page } = await openConsole(baseUrl, { signInAs: { email: adminEmail, password: adminPassword }, context: { viewport: { width: 1400, height: 1000 } } }));
   });
 
   afterAll(async () => {

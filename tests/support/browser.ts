@@ -55,6 +55,28 @@ export async function signIn(page: Page, email: string, password: string): Promi
   await page.waitForURL((url) => url.pathname !== "/login");
 }
 
+/** A browser, a fresh context and a page, signed in when credentials are given: every flow's start. */
+export async function openConsole(
+  baseURL: string,
+  options: { signInAs?: { email: string; password: string }; context?: BrowserContextOptions } = {},
+): Promise<{ browser: Browser; context: BrowserContext; page: Page }> {
+  const browser = await launchBrowser();
+  const context = await newContext(browser, baseURL, options.context);
+  const page = await context.newPage();
+  if (options.signInAs) await signIn(page, options.signInAs.email, options.signInAs.password);
+  return { browser, context, page };
+}
+
+/** Creates an API key on the console's keys page, as an admin would, and returns the secret shown once. */
+export async function createKeyInConsole(page: Page, name: string, scopes?: string): Promise<string> {
+  await page.goto("/keys");
+  const form = page.getByRole("form", { name: "Create API key" });
+  await form.getByLabel("Name").fill(name);
+  if (scopes !== undefined) await form.getByLabel("Scopes").fill(scopes);
+  await form.getByRole("button", { name: "Create key" }).click();
+  return (await page.getByTestId("new-api-key").textContent())!.trim();
+}
+
 export async function signOut(page: Page): Promise<void> {
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL((url) => url.pathname === "/login");
