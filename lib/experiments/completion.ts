@@ -47,6 +47,7 @@ export async function experimentCompletion(principal: Principal, body: Completio
   if (body.metadata) extras.metadata = body.metadata;
   return chat(principal, req, signal, {
     source: "completion",
+    metadata: body.metadata,
     promptVersionId: r.version.id,
     experimentId: experiment.id,
     variantId: variant.id,

@@ -6,7 +6,7 @@ import {
 } from "@/lib/providers";
 import { callStarted, pickAccounts, reportFailure as reportFailureToPool, reportSuccess, type Candidate } from "@/lib/accounts";
 import { admit } from "@/lib/quota";
-import { recordUsage, type UsageEventInput, type UsageStatus } from "@/lib/usage";
+import { recordUsage, type UsageEventInput, type UsageMetadata, type UsageStatus } from "@/lib/usage";
 import type { Principal } from "@/lib/auth/principal";
 import { AppError, toAppError } from "@/lib/http/errors";
 import { json } from "@/lib/http/json";
@@ -35,6 +35,8 @@ export type GatewayOptions = {
   filters?: FilterConfig | null;
   /** The caller asked for the response cache (`x-promptgate-cache: on`); see lib/gateway/cache.ts. */
   cache?: boolean;
+  /** Tags recorded with the usage event when they are not in the request itself (/api/completion's `metadata`). */
+  metadata?: UsageMetadata | null;
 };
 
 type CacheWrite = { key: string; apiKeyId: string };
@@ -87,6 +89,7 @@ function settler(principal: Principal, req: ChatCompletionRequest, completionId:
       latencyMs: Math.round(performance.now() - started), ttftMs: null,
       status, errorCode: null, stream: req.stream === true, attempts: 0,
       reservation: fn.reservation ?? null,
+      metadata: opts.metadata ?? (req.metadata as UsageMetadata | null | undefined) ?? null,
       // Undefined (and free) unless the key opted into request logging.
       log: requestLogEntry(principal, req.messages, fn.responseText ?? null, fn.httpStatus ?? LOGGED_STATUS[status]),
       ...fields,

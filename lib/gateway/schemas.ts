@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { usageMetadata } from "@/lib/usage/schemas";
 
 // Validates what the gateway itself relies on and lets everything else through
 // untouched (z.looseObject), so a new OpenAI parameter works without a release.
@@ -26,6 +27,8 @@ export const chatCompletionRequest = z.looseObject({
   seed: z.number().int().nullish(),
   user: z.string().max(256).optional(),
   tools: z.array(z.looseObject({ type: z.string(), function: z.looseObject({ name: z.string() }) })).max(512).optional(),
+  // OpenAI's own field: recorded with the usage event, and passed on like every other field.
+  metadata: usageMetadata.nullish(),
 });
 export type ChatCompletionRequestInput = z.infer<typeof chatCompletionRequest>;
 

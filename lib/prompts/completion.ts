@@ -59,6 +59,7 @@ export async function promptCompletion(principal: Principal, body: CompletionReq
   if (body.metadata) extras.metadata = body.metadata;
   return (await gateway()).chat(principal, req, signal, {
     source: "completion",
+    metadata: body.metadata,
     promptVersionId: r.version.id,
     bodyExtras: extras,
     headers: { "x-promptgate-prompt": r.prompt.name, "x-promptgate-prompt-version": String(r.version.version) },

@@ -1,6 +1,7 @@
 // Client-safe: zod schemas and types for prompts, shared by the domain, the
 // routes and the console's forms. No server imports here.
 import { z } from "zod";
+import { usageMetadata } from "@/lib/usage/schemas";
 
 export const PROMPT_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 /** Console routes live beside /prompts/<name>; these names would shadow them. */
@@ -234,10 +235,6 @@ export const completionOverrides = z
     }
   });
 
-const metadata = z
-  .record(z.string().max(64), z.union([z.string().max(512), z.number(), z.boolean()]))
-  .refine((m) => Object.keys(m).length <= 16, "at most 16 keys");
-
 export const completionRequest = z
   .strictObject({
     prompt: z.string({ message: "is required: the prompt's name" }).trim().min(1, "is required").max(100),
@@ -248,7 +245,7 @@ export const completionRequest = z
     stream: z.boolean().optional(),
     stream_options: z.looseObject({ include_usage: z.boolean().optional() }).optional(),
     overrides: completionOverrides.optional(),
-    metadata: metadata.optional(),
+    metadata: usageMetadata.optional(),
   })
   .refine((r) => !(r.label && r.version), { message: "send either 'label' or 'version', not both", path: ["version"] });
 export type CompletionRequest = z.output<typeof completionRequest>;

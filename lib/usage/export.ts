@@ -101,13 +101,13 @@ type EventRow = {
   accountId: string | null; accountName: string | null; provider: string | null; requestedModel: string; servedModel: string | null;
   promptVersionId: string | null; experimentId: string | null; variantId: string | null; inputTokens: number; outputTokens: number;
   cachedTokens: number; costUsd: string; priceKnown: boolean; latencyMs: number; ttftMs: number | null; status: string;
-  errorCode: string | null; stream: boolean; attempts: number; requestLog?: unknown; responseLog?: unknown;
+  errorCode: string | null; stream: boolean; attempts: number; metadata: unknown; requestLog?: unknown; responseLog?: unknown;
 };
 
 const EVENT_HEADER = [
   "created_at", "completion_id", "api_key_id", "api_key_name", "end_user", "source", "account_id", "account_name", "provider",
   "requested_model", "served_model", "prompt_version_id", "experiment_id", "variant_id", "input_tokens", "output_tokens",
-  "cached_tokens", "cost_usd", "price_known", "latency_ms", "ttft_ms", "status", "error_code", "stream", "attempts",
+  "cached_tokens", "cost_usd", "price_known", "latency_ms", "ttft_ms", "status", "error_code", "stream", "attempts", "metadata",
 ];
 
 /**
@@ -128,7 +128,7 @@ export function exportEvents(view: UsageView, now = Date.now(), { includeLogs = 
   if (f.prompt) where.push(`e."promptVersionId" IN (SELECT id FROM "PromptVersion" WHERE "promptId" = ${p(f.prompt)}::uuid)`);
   const sql = `SELECT e."createdAt", e."completionId", e."apiKeyId", k.name AS "keyName", e."endUser", e.source, e."accountId", a.name AS "accountName",
     e.provider, e."requestedModel", e."servedModel", e."promptVersionId", e."experimentId", e."variantId", e."inputTokens", e."outputTokens",
-    e."cachedTokens", e."costUsd"::text AS "costUsd", e."priceKnown", e."latencyMs", e."ttftMs", e.status, e."errorCode", e.stream, e.attempts
+    e."cachedTokens", e."costUsd"::text AS "costUsd", e."priceKnown", e."latencyMs", e."ttftMs", e.status, e."errorCode", e.stream, e.attempts, e.metadata
     ${includeLogs ? `, l.request AS "requestLog", l.response AS "responseLog"` : ""}
   FROM "UsageEvent" e LEFT JOIN "ApiKey" k ON k.id = e."apiKeyId" LEFT JOIN "ProviderAccount" a ON a.id = e."accountId"
   ${includeLogs ? `LEFT JOIN "RequestLog" l ON l."completionId" = e."completionId" AND l."expiresAt" > now()` : ""}
@@ -138,7 +138,7 @@ export function exportEvents(view: UsageView, now = Date.now(), { includeLogs = 
     row: (r) => [
       r.createdAt, r.completionId, r.apiKeyId, r.keyName, r.endUser, r.source, r.accountId, r.accountName, r.provider, r.requestedModel,
       r.servedModel, r.promptVersionId, r.experimentId, r.variantId, r.inputTokens, r.outputTokens, r.cachedTokens, r.costUsd, r.priceKnown,
-      r.latencyMs, r.ttftMs, r.status, r.errorCode, r.stream, r.attempts,
+      r.latencyMs, r.ttftMs, r.status, r.errorCode, r.stream, r.attempts, r.metadata == null ? null : JSON.stringify(r.metadata),
       ...(includeLogs ? [r.requestLog == null ? null : JSON.stringify(r.requestLog), r.responseLog == null ? null : JSON.stringify(r.responseLog)] : []),
     ],
   });

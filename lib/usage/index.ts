@@ -9,3 +9,4 @@ export { resolveWindow, previousWindow, segments } from "./range";
 export { exportEvents, exportAggregate } from "./export";
 export { listPrices, createPrice, deleteScheduledPrice, type PriceView } from "./prices";
 export { overview, type Overview } from "./overview";
+export { usageMetadata, type UsageMetadata } from "./schemas";

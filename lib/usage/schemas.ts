@@ -13,6 +13,16 @@ export const FILTERS = ["model", "key", "prompt", "account", "status"] as const;
 export type FilterName = (typeof FILTERS)[number];
 export const STATUSES = ["ok", "client_aborted", "upstream_error", "rejected", "error"] as const;
 
+/**
+ * A call's own tags (team, feature, trace id…), stored with its usage event.
+ * Bounded like OpenAI's `metadata` (16 keys of ≤ 64 characters), with scalar
+ * values only, so a row never carries a payload.
+ */
+export const usageMetadata = z
+  .record(z.string().min(1).max(64), z.union([z.string().max(512), z.number(), z.boolean()]), { message: "must be an object of string, number or boolean values" })
+  .refine((m) => Object.keys(m).length <= 16, "may have at most 16 keys");
+export type UsageMetadata = z.output<typeof usageMetadata>;
+
 export const PRESET_MS: Record<RangePreset, number> = {
   "1h": 3_600_000,
   "24h": 86_400_000,

@@ -4,6 +4,7 @@ import { pool } from "@/lib/db";
 import { logger, recordUsageFlush } from "@/lib/observability";
 import { costOf, loadPrices, priceFor } from "./pricing";
 import { rollupHook } from "./rollups";
+import type { UsageMetadata } from "./schemas";
 
 // Usage events leave the request path at once: they are queued in memory and
 // written in batches (one multi-row INSERT) every FLUSH_MS or every BATCH_MAX
@@ -36,6 +37,8 @@ export type UsageEventInput = {
   attempts: number;
   /** Served from the response cache: no upstream call, so cost 0 (default false). */
   cached?: boolean;
+  /** The caller's tags (usageMetadata in lib/usage/schemas.ts); null without any. */
+  metadata?: UsageMetadata | null;
   /** Redacted request/response for keys that opted into logging (lib/filters), stored in the same transaction. */
   log?: { retentionDays: number; status: number; request: unknown; response: unknown };
   /** The quota reservation this call holds (lib/quota), settled in the same transaction as the event. */
@@ -130,7 +133,7 @@ const COLUMNS = [
   ["promptVersionId", "uuid"], ["experimentId", "uuid"], ["variantId", "uuid"],
   ["inputTokens", "int4"], ["outputTokens", "int4"], ["cachedTokens", "int4"], ["costUsd", "numeric"], ["priceKnown", "bool"],
   ["latencyMs", "int4"], ["ttftMs", "int4"], ["status", "text"], ["errorCode", "text"], ["stream", "bool"], ["attempts", "int4"],
-  ["cached", "bool"],
+  ["cached", "bool"], ["metadata", "jsonb"],
 ] as const;
 
 // What each column of the unnest() arrays holds, chosen once per column rather than per event.
@@ -138,6 +141,7 @@ const COLUMN_VALUES: ((p: PricedUsageEvent) => unknown)[] = COLUMNS.map(([c]) =>
   if (c === "costUsd") return (p) => p.costUsd.toFixed(8);
   if (c === "source") return (p) => p.source ?? "api";
   if (c === "cached") return (p) => p.cached ?? false;
+  if (c === "metadata") return (p) => (p.metadata ? JSON.stringify(p.metadata) : null);
   return (p) => (p as unknown as Record<string, unknown>)[c] ?? null;
 });
 

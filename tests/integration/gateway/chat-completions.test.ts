@@ -14,6 +14,7 @@ type UsageRow = {
   status: string; inputTokens: number; outputTokens: number; cachedTokens: number; costUsd: string; priceKnown: boolean;
   accountId: string | null; provider: string | null; requestedModel: string; servedModel: string | null; stream: boolean;
   ttftMs: number | null; latencyMs: number; attempts: number; errorCode: string | null; endUser: string | null; apiKeyId: string | null;
+  metadata: Record<string, unknown> | null;
 };
 
 describe("POST /api/v1/chat/completions", () => {
@@ -353,10 +354,21 @@ describe("POST /api/v1/chat/completions", () => {
       const r = await post({ model: "no-such-model", messages: [{ role: "user", content: "x" }] });
       expect(r.status).toBe(404);
       expect((await r.json()).error).toMatchObject({ code: "model_not_found", param: "model" });
-      const { rows } = await sql.query(`SELECT status FROM "UsageEvent" WHERE "requestedModel" = 'no-such-model'`);
-      await new Promise((res) => setTimeout(res, 300));
-      const again = await sql.query(`SELECT status FROM "UsageEvent" WHERE "requestedModel" = 'no-such-model'`);
-      expect([...rows, ...again.rows].map((x) => x.status)).toContain("rejected");
+      expect(await usageOf(r.headers.get("x-promptgate-completion-id")!)).toMatchObject({ status: "rejected", errorCode: "model_not_found", requestedModel: "no-such-model" });
+    });
+
+    it("records the request's metadata with its usage and passes it on, and refuses metadata it could not store", async () => {
+      fakeA.enqueue({ content: "tagged" });
+      const metadata = { team: "search", feature: "autocomplete" };
+      const c = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }], metadata });
+      expect((await usageOf(c.id)).metadata).toEqual(metadata);
+      expect(fakeA.requests[0]?.body.metadata).toEqual(metadata);
+      for (const bad of [{ nested: { a: 1 } }, Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"])), ["a"]]) {
+        const r = await post({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }], metadata: bad });
+        expect(r.status).toBe(400);
+        expect((await r.json()).error).toMatchObject({ type: "invalid_request_error", param: expect.stringMatching(/^metadata/) });
+      }
+      expect(fakeA.requests).toHaveLength(1);
     });
 
     it("names the invalid field, and never answers 500 for bad input", async () => {

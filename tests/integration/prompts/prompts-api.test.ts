@@ -266,7 +266,7 @@ describe("prompt templates", () => {
       });
       expect(sent).not.toHaveProperty("metadata");
       const u = await usageOf(r.json.id);
-      expect(u).toMatchObject({ promptVersionId: v1, source: "completion", status: "ok", apiKeyId: keyId, endUser: "customer-7", inputTokens: 30 });
+      expect(u).toMatchObject({ promptVersionId: v1, source: "completion", status: "ok", apiKeyId: keyId, endUser: "customer-7", inputTokens: 30, metadata: { ticket: "T-1" } });
     });
 
     it("selects by label or by version, and merges overrides over the version's config", async () => {

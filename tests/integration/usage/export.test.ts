@@ -62,7 +62,7 @@ describe("usage CSV export", () => {
       inputTokens: 1000, outputTokens: 200, cachedTokens: 0, latencyMs: 420, ttftMs: 90, status: "ok", errorCode: null, stream: true, attempts: 1,
     };
     await writeBatch([
-      { ...base, completionId: "export-1", createdAt: new Date(SMALL_FROM + 60_000), endUser: 'ann, "the admin"' },
+      { ...base, completionId: "export-1", createdAt: new Date(SMALL_FROM + 60_000), endUser: 'ann, "the admin"', metadata: { team: "search", "run,no": 2 } },
       { ...base, completionId: "export-2", createdAt: new Date(SMALL_FROM + 2 * 3_600_000 + 5), endUser: "=cmd|' /C calc'!A0" },
       { ...base, completionId: "export-3", createdAt: new Date(SMALL_FROM + 2 * 3_600_000 + 9), endUser: null, apiKeyId: null, status: "upstream_error", errorCode: "bad_gateway" },
     ]);
@@ -96,6 +96,8 @@ describe("usage CSV export", () => {
     expect(col(rows[1]!, "api_key_name")).toBe("export key");
     expect(col(rows[1]!, "cost_usd")).toBe("0.00027000");
     expect(col(rows[3]!, "status")).toBe("upstream_error");
+    expect(JSON.parse(col(rows[1]!, "metadata")!)).toEqual({ team: "search", "run,no": 2 });
+    expect(col(rows[2]!, "metadata")).toBe("");
     const filtered = parseCsv((await call(eventsGET, { path: `/api/admin/usage/export/events?${q(SMALL_FROM, SMALL_FROM + 86_400_000, "&status=upstream_error")}`, headers: auth })).text);
     expect(filtered.slice(1).map((x) => x[1])).toEqual(["export-3"]);
   });
