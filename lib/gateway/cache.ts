@@ -16,8 +16,8 @@ import { SSE_DONE, SSE_HEADERS, sseData } from "@/lib/http/sse";
 
 export const CACHE_HEADER = "x-promptgate-cache";
 
-// Fields that do not change the answer: transport (stream, stream_options) and attribution (user).
-const EXCLUDED = new Set(["stream", "stream_options", "user"]);
+// Fields that do not change the answer: transport (stream, stream_options) and attribution (user, metadata).
+const EXCLUDED = new Set(["stream", "stream_options", "user", "metadata"]);
 
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);

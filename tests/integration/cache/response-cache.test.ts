@@ -14,7 +14,7 @@ const TTL_SECONDS = 3;
 const run = Date.now().toString(36);
 const MODEL = `cache-model-${run}`;
 
-type UsageRow = { status: string; cached: boolean; costUsd: string; inputTokens: number; outputTokens: number; accountId: string | null; apiKeyId: string | null };
+type UsageRow = { status: string; cached: boolean; costUsd: string; inputTokens: number; outputTokens: number; accountId: string | null; apiKeyId: string | null; metadata: Record<string, unknown> | null };
 
 describe("response cache (x-promptgate-cache)", () => {
   let app: AppServer;
@@ -107,12 +107,12 @@ describe("response cache (x-promptgate-cache)", () => {
     expect(hit.res.headers.get("x-promptgate-completion-id")).toBe(h.id);
   });
 
-  it("ignores stream, stream_options and user in the key, and replays a hit as a well-formed SSE stream", async () => {
+  it("ignores stream, stream_options, user and metadata in the key, and replays a hit as a well-formed SSE stream", async () => {
     const body = ask();
     fake.enqueue({ content: "One two three four five six seven eight nine ten eleven twelve thirteen.", promptTokens: 9, completionTokens: 14 });
-    const miss = await post(keyA, { ...body, user: "someone" });
+    const miss = await post(keyA, { ...body, user: "someone", metadata: { trace: "t-1" } });
     expect(miss.res.headers.get("x-promptgate-cache")).toBe("miss");
-    const hit = await post(keyA, { ...body, stream: true, stream_options: { include_usage: true }, user: "someone-else" });
+    const hit = await post(keyA, { ...body, stream: true, stream_options: { include_usage: true }, user: "someone-else", metadata: { trace: "t-2" } });
     expect(fake.requests).toHaveLength(1);
     expect(hit.res.headers.get("x-promptgate-cache")).toBe("hit");
     expect(hit.res.headers.get("content-type")).toContain("text/event-stream");
@@ -128,6 +128,8 @@ describe("response cache (x-promptgate-cache)", () => {
     const finish = chunks.find((c) => c.choices[0]?.finish_reason);
     expect(finish.choices[0].finish_reason).toBe("stop");
     expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 9, completion_tokens: 14 } });
+    // The hit is its own call: its usage event carries its own tags.
+    expect((await usageOf(id!)).metadata).toEqual({ trace: "t-2" });
   });
 
   it("stores a streamed miss assembled from its chunks and serves it to a non-streamed request", async () => {
