@@ -8,6 +8,7 @@ export function PromptTabs({ name }: { name: string }) {
     { href: `/prompts/${name}`, label: "Editor" },
     { href: `/prompts/${name}/history`, label: "History & labels" },
     { href: `/prompts/${name}/diff`, label: "Compare versions" },
+    { href: `/prompts/${name}/settings`, label: "Settings" },
   ];
   return (
     <nav aria-label="Prompt sections" className="mb-4 border-b border-slate-200 dark:border-slate-800">

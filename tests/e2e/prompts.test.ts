@@ -266,4 +266,32 @@ describe("prompt templates in the console", () => {
     });
     expect(await res.json()).toMatchObject({ prompt: "welcome-mail", version: 1, label: "production" });
   });
+
+  it("edits a prompt's description, tags and protected labels on its settings tab, audited", async () => {
+    await page.goto("/prompts/welcome-mail");
+    await page.getByRole("navigation", { name: "Prompt sections" }).getByRole("link", { name: "Settings" }).click();
+    const form = page.getByRole("form", { name: "Prompt settings" });
+    await expect.poll(() => form.getByLabel("Tags").inputValue()).toBe("email");
+    await expect.poll(() => form.getByRole("checkbox", { name: "production" }).isChecked()).toBe(true);
+    await checkA11y(page, "prompt settings");
+    await form.getByLabel("Description").fill("Welcome mail for new customers");
+    await form.getByLabel("Tags").fill("email, onboarding");
+    await form.getByLabel("Also protect").fill("staging");
+    await form.getByRole("button", { name: "Save settings" }).click();
+    await form.getByRole("status").getByText("Saved").waitFor();
+    // The page header shows the new description once the layout re-renders.
+    await page.getByText("Welcome mail for new customers").first().waitFor();
+    await expect.poll(() => form.getByRole("checkbox", { name: "staging" }).isChecked()).toBe(true);
+
+    const { rows } = await db.query<{ description: string; tags: string[]; protectedLabels: string[] }>(
+      `SELECT description, tags, "protectedLabels" FROM "Prompt" WHERE name = 'welcome-mail'`,
+    );
+    expect(rows[0]).toEqual({ description: "Welcome mail for new customers", tags: ["email", "onboarding"], protectedLabels: ["production", "staging"] });
+    const audit = await db.query<{ after: { tags: string[] } }>(
+      `SELECT after FROM "AuditLog" WHERE action = 'prompt.update' ORDER BY "createdAt" DESC LIMIT 1`,
+    );
+    expect(audit.rows[0]?.after.tags).toEqual(["email", "onboarding"]);
+    await page.goto("/prompts?tag=onboarding");
+    await page.getByRole("link", { name: "welcome-mail" }).waitFor();
+  });
 });
