@@ -13,6 +13,7 @@ const usage = `Usage: npm run admin -- <command> [options]
   users list
   users set-role --email <e> --role <r>
   users disable --email <e>  |  users enable --email <e>
+  users set-password --email <e> [--password <p>]   (a generated one is printed once; their sessions end)
   keys create --name <n> [--scopes completions,admin,model:gpt-4o*] [--expires <YYYY-MM-DD | 30d>]
   keys list
   keys revoke <id or prefix>
@@ -122,6 +123,13 @@ async function main(argv: string[]): Promise<number> {
         const u = await findUser(values.email);
         await users.setUserRole(system, { id: u.id, role: values.role });
         process.stdout.write(`${u.email} is now ${values.role}\n`);
+        return 0;
+      }
+      case "users set-password": {
+        const u = await findUser(values.email);
+        const r = await users.resetUserPassword(system, { id: u.id, password: values.password });
+        process.stdout.write(`Password of ${u.email} set; their sessions have ended\n`);
+        if (r.password) process.stdout.write(`Password (shown once): ${r.password}\n`);
         return 0;
       }
       case "users disable":

@@ -1,3 +1,4 @@
+import Link from "next/link";
 import { Badge } from "@/components/ui/badge";
 import type { SessionUser } from "@/lib/auth/principal";
 import { SidebarToggle } from "./sidebar";
@@ -10,9 +11,9 @@ export function Header({ user, signOutAction }: { user: SessionUser; signOutActi
       <span className="text-lg font-semibold md:hidden">Promptgate</span>
       <div className="ml-auto flex items-center gap-3">
         <ThemeToggle />
-        <span className="hidden text-sm sm:inline" data-testid="current-user">
+        <Link href="/account" title="Your account" className="hidden rounded-md px-1 text-sm hover:underline sm:inline" data-testid="current-user">
           {user.name} <span className="text-slate-600 dark:text-slate-400">({user.email})</span>
-        </span>
+        </Link>
         <Badge tone={user.role === "admin" ? "indigo" : user.role === "editor" ? "blue" : "gray"}>
           <span data-testid="current-role">{user.role}</span>
         </Badge>

@@ -1,6 +1,7 @@
 "use client";
 import { useState, useTransition } from "react";
-import { setUserDisabledAction, setUserRoleAction } from "@/app/(console)/users/actions";
+import { resetUserPasswordAction, setUserDisabledAction, setUserRoleAction } from "@/app/(console)/users/actions";
+import { CopyButton } from "@/components/ui/copy-button";
 import { Button } from "@/components/ui/button";
 import { roles, type Role } from "@/lib/auth/roles";
 
@@ -9,6 +10,7 @@ type Row = { id: string; email: string; role: Role; disabled: boolean };
 export function UserRowActions({ user, isSelf }: { user: Row; isSelf: boolean }) {
   const [pending, start] = useTransition();
   const [error, setError] = useState<string | null>(null);
+  const [newPassword, setNewPassword] = useState<string | null>(null);
   const run = (fn: () => Promise<{ ok: boolean; error?: { message: string } }>) =>
     start(async () => {
       const r = await fn();
@@ -42,6 +44,28 @@ export function UserRowActions({ user, isSelf }: { user: Row; isSelf: boolean })
         {user.disabled ? "Enable" : "Disable"}
         <span className="sr-only"> {user.email}</span>
       </Button>
+      <Button
+        size="sm"
+        variant="secondary"
+        disabled={pending || isSelf}
+        title={isSelf ? "Change your own password on your account page" : undefined}
+        onClick={() => {
+          if (!window.confirm(`Reset the password of ${user.email}? Their sessions end, and they sign in with the new password you pass on.`)) return;
+          start(async () => {
+            const r = await resetUserPasswordAction({ id: user.id });
+            setError(r.ok ? null : r.error.message);
+            setNewPassword(r.ok ? r.data.password : null);
+          });
+        }}
+      >
+        Reset password<span className="sr-only"> of {user.email}</span>
+      </Button>
+      {newPassword && (
+        <span role="status" className="flex items-center gap-2 text-xs">
+          New password (shown once): <code className="rounded bg-slate-100 px-1.5 py-0.5 font-mono dark:bg-slate-800" data-testid="reset-password">{newPassword}</code>
+          <CopyButton value={newPassword} />
+        </span>
+      )}
       {error && <span role="alert" className="text-xs text-red-700 dark:text-red-400">{error}</span>}
     </div>
   );

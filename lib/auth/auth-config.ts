@@ -16,12 +16,15 @@ export const authConfig = {
       if (user) {
         token.sub = user.id;
         token.role = (user as { role?: Role }).role;
+        // When this session began: a later password change ends it (lib/users activeUser).
+        token.signedInAt = Date.now();
       }
       return token;
     },
     session({ session, token }) {
       if (token.sub) session.user.id = token.sub;
       session.user.role = token.role as Role;
+      session.signedInAt = token.signedInAt;
       return session;
     },
   },
@@ -30,10 +33,12 @@ export const authConfig = {
 declare module "next-auth" {
   interface Session {
     user: { id: string; email: string; name: string; role: Role };
+    signedInAt?: number;
   }
 }
 declare module "@auth/core/jwt" {
   interface JWT {
     role?: Role;
+    signedInAt?: number;
   }
 }

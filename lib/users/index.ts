@@ -1,11 +1,12 @@
 import "server-only";
+import { randomBytes } from "node:crypto";
 import { db, type DbClient } from "@/lib/db";
 import { AppError, notFound } from "@/lib/http/errors";
 import { hashPassword, verifyPassword, dummyHash } from "./passwords";
 import type { Role } from "@/lib/auth/roles";
 import type { Principal, SessionUser } from "@/lib/auth/principal";
 import { withAudit } from "@/lib/audit";
-import { createUserInput, setDisabledInput, setRoleInput, type CreateUserInput } from "./schemas";
+import { changePasswordInput, createUserInput, resetPasswordInput, setDisabledInput, setRoleInput, type CreateUserInput } from "./schemas";
 
 export * from "./schemas";
 
@@ -64,6 +65,42 @@ export async function setUserDisabled(actor: Principal, input: unknown, ip?: str
   });
 }
 
+// A new password ends every session signed in before it, on every instance:
+// sessions are JWTs, so the cut-off lives with the user and is checked on each
+// request (activeUser). The audit entry records that it happened, never a hash.
+async function setPassword(tx: DbClient, id: string, password: string): Promise<Date> {
+  const at = new Date();
+  await tx.user.update({ where: { id }, data: { passwordHash: await hashPassword(password), sessionsValidAfter: at } });
+  return at;
+}
+
+/** The signed-in user changes their own password; their sessions (this one too) end. */
+export async function changeOwnPassword(actor: Principal, input: unknown, ip?: string | null): Promise<void> {
+  if (actor.kind !== "user") throw new AppError("forbidden", "Only a signed-in user can change their own password");
+  const data = changePasswordInput.parse(input);
+  await withAudit(actor, { action: "user.password.change", targetType: "user", ip }, async (tx) => {
+    const user = await tx.user.findUnique({ where: { id: actor.user.id }, select: { passwordHash: true } });
+    if (!user) throw notFound("User");
+    if (!(await verifyPassword(data.currentPassword, user.passwordHash))) {
+      throw new AppError("validation_error", "The current password is not correct", { param: "currentPassword" });
+    }
+    const at = await setPassword(tx, actor.user.id, data.newPassword);
+    return { result: undefined, targetId: actor.user.id, after: { sessionsValidAfter: at } };
+  });
+}
+
+/** An admin sets a user's password (or a generated one, returned once); the user's sessions end. */
+export async function resetUserPassword(actor: Principal, input: unknown, ip?: string | null): Promise<{ email: string; password: string | null }> {
+  const { id, password } = resetPasswordInput.parse(input);
+  const chosen = password ?? randomBytes(12).toString("base64url");
+  return withAudit(actor, { action: "user.password.reset", targetType: "user", ip }, async (tx) => {
+    const user = await tx.user.findUnique({ where: { id }, select: { email: true } });
+    if (!user) throw notFound("User");
+    const at = await setPassword(tx, id, chosen);
+    return { result: { email: user.email, password: password ? null : chosen }, targetId: id, after: { email: user.email, sessionsValidAfter: at } };
+  });
+}
+
 /** Checks credentials; null for unknown, wrong or disabled, in constant-ish time. */
 export async function authenticate(email: string, password: string): Promise<SessionUser | null> {
   const user = await db.user.findUnique({ where: { email: email.trim().toLowerCase() } });
@@ -72,10 +109,15 @@ export async function authenticate(email: string, password: string): Promise<Ses
   return { id: user.id, email: user.email, name: user.name, role: user.role as Role };
 }
 
-/** The current state of a session's user: role changes and disabling take effect on the next request. */
-export async function activeUser(id: string): Promise<SessionUser | null> {
-  const user = await db.user.findUnique({ where: { id }, select: publicFields });
+/**
+ * The current state of a session's user: role changes, disabling and a new
+ * password take effect on the next request. `signedInAt` is when the session
+ * began (epoch ms); a session from before the last password change is refused.
+ */
+export async function activeUser(id: string, signedInAt?: number): Promise<SessionUser | null> {
+  const user = await db.user.findUnique({ where: { id }, select: { ...publicFields, sessionsValidAfter: true } });
   if (!user || user.disabled) return null;
+  if (user.sessionsValidAfter && (signedInAt ?? 0) < user.sessionsValidAfter.getTime()) return null;
   return { id: user.id, email: user.email, name: user.name, role: user.role as Role };
 }
 export { hashPassword, verifyPassword } from "./passwords";

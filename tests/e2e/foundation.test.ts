@@ -215,6 +215,55 @@ describe("console foundation", () => {
     expect(await userByEmail(forgedEmail)).toBeUndefined();
   });
 
+  it("lets the viewer change their own password, which ends the session, and an admin reset it", async () => {
+    const changed = `viewer-new-${randomBytes(8).toString("hex")}`;
+    await page.getByTestId("current-user").click();
+    await heading(page, "Your account").waitFor();
+    await checkA11y(page, "account");
+    const form = page.getByRole("form", { name: "Change password" });
+    await form.getByLabel("Current password").fill("not the password");
+    await form.getByLabel("New password", { exact: true }).fill(changed);
+    await form.getByLabel("Repeat the new password").fill(changed);
+    await form.getByRole("button", { name: "Change password" }).click();
+    await form.getByRole("alert").filter({ hasText: "The current password is not correct" }).waitFor();
+    expect(pathOf(page)).toBe("/account");
+
+    await form.getByLabel("Current password").fill(viewer.password);
+    await form.getByRole("button", { name: "Change password" }).click();
+    await page.waitForURL((u) => u.pathname === "/login");
+    await page.getByRole("status").filter({ hasText: "Your password was changed" }).waitFor();
+    await page.getByLabel("Email").fill(viewer.email);
+    await page.getByLabel("Password").fill(viewer.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").filter({ hasText: "Invalid email or password" }).waitFor();
+    await signIn(page, viewer.email, changed);
+    await heading(page, "Overview").waitFor();
+
+    // An admin resets it: the new password is shown once, and the viewer's open session ends.
+    const admin = await newContext(browser, baseUrl);
+    try {
+      const a = await admin.newPage();
+      await signIn(a, adminEmail, adminPassword);
+      await a.goto("/users");
+      a.once("dialog", (d) => void d.accept());
+      const row = a.getByTestId(`user-row-${viewer.email}`);
+      await row.getByRole("button", { name: `Reset password of ${viewer.email}` }).click();
+      viewer.password = ((await row.getByTestId("reset-password").textContent()) ?? "").trim();
+      expect(viewer.password).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    } finally {
+      await admin.close();
+    }
+    await page.reload();
+    expect(pathOf(page)).toBe("/login");
+    await signIn(page, viewer.email, viewer.password);
+    await heading(page, "Overview").waitFor();
+    const { rows } = await db.query<{ action: string }>(
+      `SELECT a.action FROM "AuditLog" a JOIN "User" u ON u.id = a."targetId"::uuid WHERE u.email = $1 AND a.action LIKE 'user.password.%' ORDER BY a."createdAt"`,
+      [viewer.email],
+    );
+    expect(rows.map((r) => r.action)).toEqual(["user.password.change", "user.password.reset"]);
+  });
+
   it("shows an error for a wrong password and keeps a disabled user out", async () => {
     const anon = await newContext(browser, baseUrl);
     const admin = await newContext(browser, baseUrl);

@@ -1,7 +1,7 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { authedAction } from "@/lib/auth";
-import { createUser, setUserDisabled, setUserRole } from "@/lib/users";
+import { createUser, resetUserPassword, setUserDisabled, setUserRole } from "@/lib/users";
 
 const refresh = <T,>(r: T) => {
   revalidatePath("/users");
@@ -16,4 +16,8 @@ export const setUserRoleAction = authedAction("admin", async (actor, input: unkn
 );
 export const setUserDisabledAction = authedAction("admin", async (actor, input: unknown, ip) =>
   refresh(await setUserDisabled(actor, input, ip)),
+);
+/** Returns the generated password once; the user's sessions end. */
+export const resetUserPasswordAction = authedAction("admin", async (actor, input: unknown, ip) =>
+  refresh(await resetUserPassword(actor, input, ip)),
 );

@@ -21,6 +21,19 @@ describe("admin CLI", () => {
     expect(audit?.after).toMatchObject({ email });
   });
 
+  it("sets a user's password, printing a generated one once", async () => {
+    const r = admin("users", "set-password", "--email", email);
+    expect(r.code).toBe(0);
+    const password = /Password \(shown once\): (\S+)/.exec(r.out)?.[1];
+    expect(password).toBeTruthy();
+    expect(await authenticate(email, password!)).toMatchObject({ role: "editor" });
+    const chosen = admin("users", "set-password", "--email", email, "--password", "a chosen one 123");
+    expect(chosen.code).toBe(0);
+    expect(chosen.out).not.toContain("shown once");
+    expect(await authenticate(email, "a chosen one 123")).toMatchObject({ role: "editor" });
+    expect(await db.auditLog.count({ where: { action: "user.password.reset", actorEmail: "system:cli" } })).toBeGreaterThanOrEqual(2);
+  });
+
   it("creates a key with scopes and a relative expiry", async () => {
     const r = admin("keys", "create", "--name", "cli-key", "--scopes", "completions,admin", "--expires", "30d");
     expect(r.code).toBe(0);

@@ -1,0 +1,16 @@
+"use server";
+import { authedAction, signOut, type ActionResult } from "@/lib/auth";
+import { changeOwnPassword } from "@/lib/users";
+
+const change = authedAction("viewer", (actor, input: unknown, ip) => changeOwnPassword(actor, input, ip));
+
+/**
+ * Changes the signed-in user's password. Every session of theirs ends, this
+ * one included, so on success this signs out and sends them to sign in again
+ * (the redirect is thrown outside authedAction, which would report it as an error).
+ */
+export async function changePasswordAction(input: unknown): Promise<ActionResult<void>> {
+  const r = await change(input);
+  if (r.ok) await signOut({ redirectTo: "/login?changed=1" });
+  return r;
+}
