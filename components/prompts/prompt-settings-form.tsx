@@ -32,6 +32,8 @@ export function PromptSettingsForm({ name, description, tags, protectedLabels, l
   const fieldError = (param: string) => (error?.param?.startsWith(param) ? error.message : null);
   return (
     <form
+      // A save re-renders with the stored values: a new key resets the fields to them (and empties "Also protect").
+      key={JSON.stringify([description, tags, protectedLabels])}
       aria-label="Prompt settings"
       className="grid max-w-2xl gap-4"
       onSubmit={(e) => {

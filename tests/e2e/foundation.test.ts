@@ -220,6 +220,7 @@ describe("console foundation", () => {
     await page.getByTestId("current-user").click();
     await heading(page, "Your account").waitFor();
     await checkA11y(page, "account");
+    await screenshot(page, "account");
     const form = page.getByRole("form", { name: "Change password" });
     await form.getByLabel("Current password").fill("not the password");
     await form.getByLabel("New password", { exact: true }).fill(changed);

@@ -282,6 +282,8 @@ describe("prompt templates in the console", () => {
     // The page header shows the new description once the layout re-renders.
     await page.getByText("Welcome mail for new customers").first().waitFor();
     await expect.poll(() => form.getByRole("checkbox", { name: "staging" }).isChecked()).toBe(true);
+    expect(await form.getByLabel("Also protect").inputValue()).toBe("");
+    await screenshot(page, "prompt-settings");
 
     const { rows } = await db.query<{ description: string; tags: string[]; protectedLabels: string[] }>(
       `SELECT description, tags, "protectedLabels" FROM "Prompt" WHERE name = 'welcome-mail'`,
