@@ -130,6 +130,7 @@ export const actionRules: ActionRule[] = [
   { file: "app/(console)/users/actions.ts", name: "setUserDisabledAction", what: "Disable or enable a user", allow: ADMIN_SESSION },
   { file: "app/(console)/users/actions.ts", name: "resetUserPasswordAction", what: "Reset a user's password", allow: ADMIN_SESSION, args: [{ id: MISSING_ID }] },
   { file: "app/(console)/account/actions.ts", name: "changePasswordAction", what: "Change one's own password", allow: SIGNED_IN, args: [{ currentPassword: "not-the-password", newPassword: "short" }] },
+  { file: "app/(console)/account/actions.ts", name: "endAllSessionsAction", what: "End all of one's own sessions", allow: SIGNED_IN, args: [{ confirm: false }] },
   // Accounts
   { file: "app/(console)/accounts/actions.ts", name: "createAccountAction", what: "Create a provider account", allow: ADMIN_SESSION },
   { file: "app/(console)/accounts/actions.ts", name: "updateAccountAction", what: "Update a provider account", allow: ADMIN_SESSION, args: [MISSING_ID, null] },

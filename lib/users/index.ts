@@ -6,7 +6,7 @@ import { hashPassword, verifyPassword, dummyHash } from "./passwords";
 import type { Role } from "@/lib/auth/roles";
 import type { Principal, SessionUser } from "@/lib/auth/principal";
 import { withAudit } from "@/lib/audit";
-import { changePasswordInput, createUserInput, resetPasswordInput, setDisabledInput, setRoleInput, type CreateUserInput } from "./schemas";
+import { changePasswordInput, createUserInput, endSessionsInput, resetPasswordInput, setDisabledInput, setRoleInput, type CreateUserInput } from "./schemas";
 
 export * from "./schemas";
 
@@ -85,6 +85,17 @@ export async function changeOwnPassword(actor: Principal, input: unknown, ip?: s
       throw new AppError("validation_error", "The current password is not correct", { param: "currentPassword" });
     }
     const at = await setPassword(tx, actor.user.id, data.newPassword);
+    return { result: undefined, targetId: actor.user.id, after: { sessionsValidAfter: at } };
+  });
+}
+
+/** Ends every session of the signed-in user, on every instance, this one included (a lost laptop, a shared screen). */
+export async function endOwnSessions(actor: Principal, input: unknown, ip?: string | null): Promise<void> {
+  endSessionsInput.parse(input);
+  if (actor.kind !== "user") throw new AppError("forbidden", "Only a signed-in user can end their own sessions");
+  await withAudit(actor, { action: "user.sessions.end", targetType: "user", ip }, async (tx) => {
+    const at = new Date();
+    await tx.user.update({ where: { id: actor.user.id }, data: { sessionsValidAfter: at } });
     return { result: undefined, targetId: actor.user.id, after: { sessionsValidAfter: at } };
   });
 }

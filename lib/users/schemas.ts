@@ -20,3 +20,6 @@ export const changePasswordInput = z
 
 /** An admin's reset: the given password, or a generated one shown once. */
 export const resetPasswordInput = z.object({ id: z.string().uuid(), password: password.optional() });
+
+/** Explicit, so that no stray or probing call signs someone out everywhere. */
+export const endSessionsInput = z.object({ confirm: z.literal(true, { message: "must be true" }) });

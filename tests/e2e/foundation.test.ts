@@ -263,6 +263,25 @@ describe("console foundation", () => {
       [viewer.email],
     );
     expect(rows.map((r) => r.action)).toEqual(["user.password.change", "user.password.reset"]);
+
+    // "Sign out everywhere" ends a second session of the viewer's too, and keeps the password.
+    const other = await newContext(browser, baseUrl);
+    try {
+      const o = await other.newPage();
+      await signIn(o, viewer.email, viewer.password);
+      await heading(o, "Overview").waitFor();
+      await page.goto("/account");
+      page.once("dialog", (d) => void d.accept());
+      await page.getByRole("button", { name: "Sign out everywhere" }).click();
+      await page.waitForURL((u) => u.pathname === "/login");
+      await page.getByRole("status").filter({ hasText: "signed out of every session" }).waitFor();
+      await o.reload();
+      expect(pathOf(o)).toBe("/login");
+    } finally {
+      await other.close();
+    }
+    await signIn(page, viewer.email, viewer.password);
+    await heading(page, "Overview").waitFor();
   });
 
   it("shows an error for a wrong password and keeps a disabled user out", async () => {

@@ -4,9 +4,9 @@ import { currentUser } from "@/lib/auth";
 
 export const metadata = { title: "Sign in" };
 
-export default async function LoginPage({ searchParams }: { searchParams: Promise<{ callbackUrl?: string; changed?: string }> }) {
+export default async function LoginPage({ searchParams }: { searchParams: Promise<{ callbackUrl?: string; changed?: string; ended?: string }> }) {
   if (await currentUser()) redirect("/");
-  const { callbackUrl, changed } = await searchParams;
+  const { callbackUrl, changed, ended } = await searchParams;
   return (
     <main className="flex min-h-screen items-center justify-center p-4">
       <div className="w-full max-w-sm rounded-lg border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
@@ -15,9 +15,9 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
           Promptgate
         </h1>
         <p className="mb-5 text-sm text-slate-600 dark:text-slate-400">Sign in to the console.</p>
-        {changed === "1" && (
+        {(changed === "1" || ended === "1") && (
           <p role="status" className="mb-4 rounded-md bg-emerald-50 p-2 text-sm text-emerald-900 dark:bg-emerald-950 dark:text-emerald-200">
-            Your password was changed. Sign in with the new one.
+            {changed === "1" ? "Your password was changed. Sign in with the new one." : "You were signed out of every session."}
           </p>
         )}
         <LoginForm callbackUrl={callbackUrl ?? "/"} />

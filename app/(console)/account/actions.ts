@@ -1,6 +1,6 @@
 "use server";
 import { authedAction, signOut, type ActionResult } from "@/lib/auth";
-import { changeOwnPassword } from "@/lib/users";
+import { changeOwnPassword, endOwnSessions } from "@/lib/users";
 
 const change = authedAction("viewer", (actor, input: unknown, ip) => changeOwnPassword(actor, input, ip));
 
@@ -12,5 +12,14 @@ const change = authedAction("viewer", (actor, input: unknown, ip) => changeOwnPa
 export async function changePasswordAction(input: unknown): Promise<ActionResult<void>> {
   const r = await change(input);
   if (r.ok) await signOut({ redirectTo: "/login?changed=1" });
+  return r;
+}
+
+const end = authedAction("viewer", (actor, input: unknown, ip) => endOwnSessions(actor, input, ip));
+
+/** Signs the user out of every session they have, on every instance, and sends them to sign in. */
+export async function endAllSessionsAction(input: unknown): Promise<ActionResult<void>> {
+  const r = await end(input);
+  if (r.ok) await signOut({ redirectTo: "/login?ended=1" });
   return r;
 }

@@ -1,4 +1,5 @@
 import { ChangePasswordForm } from "@/components/account/change-password-form";
+import { EndSessionsButton } from "@/components/account/end-sessions-button";
 import { Card, PageHeader } from "@/components/ui/card";
 import { requireRole } from "@/lib/auth";
 
@@ -14,6 +15,12 @@ export default async function AccountPage() {
           Changing it signs you out everywhere, here included: sign in again with the new password.
         </p>
         <ChangePasswordForm />
+      </Card>
+      <Card title="Sessions" className="mt-6">
+        <p className="mb-4 text-sm text-slate-600 dark:text-slate-400">
+          Signed in somewhere you no longer are (a shared or lost computer)? End every session of yours at once, here included.
+        </p>
+        <EndSessionsButton />
       </Card>
     </>
   );

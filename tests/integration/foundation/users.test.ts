@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { closeDb, db } from "@/lib/db";
-import { activeUser, authenticate, changeOwnPassword, createUser, insertUser, resetUserPassword, setUserDisabled, setUserRole } from "@/lib/users";
+import { activeUser, authenticate, changeOwnPassword, createUser, endOwnSessions, insertUser, resetUserPassword, setUserDisabled, setUserRole } from "@/lib/users";
 
 const system = { kind: "system", name: "test" } as const;
 const uniq = () => `${Date.now()}-${Math.random().toString(36).slice(2, 7)}`;
@@ -72,6 +72,20 @@ describe("users", () => {
     const row = await db.user.findUniqueOrThrow({ where: { id: u.id } });
     expect(JSON.stringify(entry)).not.toContain(row.passwordHash);
     expect(JSON.stringify(entry)).not.toContain("second password 2");
+  });
+
+  it("ends all of one's own sessions only when asked explicitly, keeping the password", async () => {
+    const email = `end-${uniq()}@x.test`;
+    const u = await createUser(system, { email, name: "E", role: "viewer", password: "stays the same 1" });
+    const me = { kind: "user", user: { id: u.id, email, name: "E", role: "viewer" } } as const;
+    const before = Date.now() - 1;
+    await expect(endOwnSessions(me, {})).rejects.toMatchObject({ name: "ZodError" });
+    expect(await activeUser(u.id, before)).toMatchObject({ email });
+    await endOwnSessions(me, { confirm: true });
+    expect(await activeUser(u.id, before)).toBeNull();
+    expect(await activeUser(u.id, Date.now() + 1)).toMatchObject({ email });
+    expect(await authenticate(email, "stays the same 1")).toMatchObject({ email });
+    expect(await db.auditLog.count({ where: { targetId: u.id, action: "user.sessions.end", actorId: u.id } })).toBe(1);
   });
 
   it("lets an admin reset a password: a generated one is returned once, a chosen one is not echoed", async () => {
