@@ -11,8 +11,11 @@ export function Header({ user, signOutAction }: { user: SessionUser; signOutActi
       <span className="text-lg font-semibold md:hidden">Promptgate</span>
       <div className="ml-auto flex items-center gap-3">
         <ThemeToggle />
-        <Link href="/account" title="Your account" className="hidden rounded-md px-1 text-sm hover:underline sm:inline" data-testid="current-user">
-          {user.name} <span className="text-slate-600 dark:text-slate-400">({user.email})</span>
+        <Link href="/account" title="Your account" className="rounded-md px-1 text-sm hover:underline">
+          <span className="sm:hidden">Account</span>
+          <span className="hidden sm:inline" data-testid="current-user">
+            {user.name} <span className="text-slate-600 dark:text-slate-400">({user.email})</span>
+          </span>
         </Link>
         <Badge tone={user.role === "admin" ? "indigo" : user.role === "editor" ? "blue" : "gray"}>
           <span data-testid="current-role">{user.role}</span>

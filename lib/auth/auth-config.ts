@@ -16,15 +16,15 @@ export const authConfig = {
       if (user) {
         token.sub = user.id;
         token.role = (user as { role?: Role }).role;
-        // When this session began: a later password change ends it (lib/users activeUser).
-        token.signedInAt = Date.now();
+        // The user's session version at sign-in: a later password change ends this session (lib/users activeUser).
+        token.sessionVersion = (user as { sessionVersion?: number }).sessionVersion ?? 0;
       }
       return token;
     },
     session({ session, token }) {
       if (token.sub) session.user.id = token.sub;
       session.user.role = token.role as Role;
-      session.signedInAt = token.signedInAt;
+      session.sessionVersion = token.sessionVersion;
       return session;
     },
   },
@@ -33,12 +33,12 @@ export const authConfig = {
 declare module "next-auth" {
   interface Session {
     user: { id: string; email: string; name: string; role: Role };
-    signedInAt?: number;
+    sessionVersion?: number;
   }
 }
 declare module "@auth/core/jwt" {
   interface JWT {
     role?: Role;
-    signedInAt?: number;
+    sessionVersion?: number;
   }
 }

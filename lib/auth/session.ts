@@ -11,7 +11,7 @@ import type { Principal, SessionUser } from "./principal";
 export async function currentUser(): Promise<SessionUser | null> {
   const session = await auth();
   const id = session?.user?.id;
-  return id ? activeUser(id, session.signedInAt) : null;
+  return id ? activeUser(id, session.sessionVersion) : null;
 }
 
 export type RoleCheckMode = "page" | "action";

@@ -3,6 +3,7 @@ import pg from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/client.ts";
 import { config } from "@/lib/config";
+import { storableDeep } from "./storable";
 
 export { Prisma } from "./generated/client.ts";
 export type * from "./generated/client.ts";
@@ -22,7 +23,11 @@ function create(): Handles {
   });
   // An idle client erroring (e.g. database restart) must not crash the process.
   pool.on("error", () => {});
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  // Every model query's arguments pass storableDeep, so a NUL or a lone
+  // surrogate in client text is stored (or looked up) as U+FFFD, never a 500.
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) }).$extends({
+    query: { $allModels: { $allOperations: ({ args, query }) => query(storableDeep(args)) } },
+  }) as unknown as PrismaClient;
   return { pool, prisma };
 }
 
@@ -59,3 +64,4 @@ export async function closeDb(): Promise<void> {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Whether an id from a URL can be a uuid column's value: Postgres rejects anything else with an error, not "no row". */
 export const isUuid = (id: string): boolean => UUID.test(id);
+export { storableText, storableDeep } from "./storable";

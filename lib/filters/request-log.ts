@@ -1,5 +1,5 @@
 import "server-only";
-import { db } from "@/lib/db";
+import { db, storableDeep } from "@/lib/db";
 import { registerBatchHook } from "@/lib/usage/writer";
 import type { Principal } from "@/lib/auth/principal";
 import type { ChatMessage } from "@/lib/providers";
@@ -50,8 +50,8 @@ registerBatchHook("request-logs", async (client, batch) => {
         rows.map((e) => e.completionId),
         rows.map((e) => e.servedModel ?? e.requestedModel),
         rows.map((e) => e.log!.status),
-        rows.map((e) => JSON.stringify(e.log!.request)),
-        rows.map((e) => JSON.stringify(e.log!.response)),
+        rows.map((e) => JSON.stringify(storableDeep(e.log!.request))),
+        rows.map((e) => JSON.stringify(storableDeep(e.log!.response))),
       ],
     );
   }

@@ -59,6 +59,7 @@ export async function cacheLookup(key: string, apiKeyId: string): Promise<ChatCo
   }
 }
 
+const UNSTORABLE_ESCAPE = /\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
 const g = globalThis as typeof globalThis & { __pgCacheWrites?: number };
 const PRUNE_EVERY = 50;
 
@@ -69,6 +70,8 @@ export function cacheStore(key: string, apiKeyId: string, completion: ChatComple
   const text = JSON.stringify(completion);
   const size = Buffer.byteLength(text);
   if (size > c.CACHE_MAX_ENTRY_BYTES) return;
+  // jsonb cannot hold NUL or a lone surrogate (JSON.stringify escapes both): such an answer is not cached rather than stored altered.
+  if (UNSTORABLE_ESCAPE.test(text)) return;
   const writes = (g.__pgCacheWrites = (g.__pgCacheWrites ?? 0) + 1);
   void (async () => {
     await pool().query(

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { usageMetadata } from "@/lib/usage/schemas";
+import { NO_NUL, noNul, usageMetadata } from "@/lib/usage/schemas";
 
 // Validates what the gateway itself relies on and lets everything else through
 // untouched (z.looseObject), so a new OpenAI parameter works without a release.
@@ -14,7 +14,7 @@ const message = z.looseObject({
 });
 
 export const chatCompletionRequest = z.looseObject({
-  model: z.string({ message: "is required" }).trim().min(1, "is required").max(256),
+  model: z.string({ message: "is required" }).trim().min(1, "is required").max(256).refine(noNul, NO_NUL),
   messages: z.array(message, { message: "must be an array of messages" }).min(1, "must contain at least one message").max(10_000),
   stream: z.boolean().nullish(),
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullish(),
@@ -25,10 +25,10 @@ export const chatCompletionRequest = z.looseObject({
   n: z.number().int().min(1).max(128).nullish(),
   stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
   seed: z.number().int().nullish(),
-  user: z.string().max(256).optional(),
+  user: z.string().max(256).refine(noNul, NO_NUL).optional(),
   tools: z.array(z.looseObject({ type: z.string(), function: z.looseObject({ name: z.string() }) })).max(512).optional(),
   // OpenAI's own field: recorded with the usage event, and passed on like every other field.
-  metadata: usageMetadata.nullish(),
+  metadata: usageMetadata.refine((m) => Object.values(m).every((v) => typeof v === "string"), "values must be strings here, as OpenAI requires (the field is passed on)").nullish(),
 });
 export type ChatCompletionRequestInput = z.infer<typeof chatCompletionRequest>;
 

@@ -55,7 +55,10 @@ function isUpstreamError(e: unknown): e is UpstreamLike {
   return e instanceof Error && e.name === "ProviderError" && typeof (e as Partial<UpstreamLike>).status === "number";
 }
 
-type PrismaLike = { code: string; meta?: { target?: unknown; modelName?: string; cause?: string } };
+type PrismaLike = {
+  code: string;
+  meta?: { target?: unknown; modelName?: string; cause?: string; driverAdapterError?: { cause?: { originalCode?: string; originalMessage?: string } } };
+};
 function prismaCode(e: unknown): PrismaLike | undefined {
   if (e && typeof e === "object" && "code" in e && typeof (e as PrismaLike).code === "string" && /^P\d{4}$/.test((e as PrismaLike).code)) {
     return e as PrismaLike;
@@ -78,6 +81,11 @@ export function toAppError(e: unknown): AppError {
     return new AppError("conflict", `A record with this ${target} already exists`, { param: target });
   }
   if (p?.code === "P2025") return new AppError("not_found", `${p.meta?.modelName ?? "Record"} not found`);
+  // Postgres refused a value as data (class 22: out of range, not representable): the caller's input, not our fault.
+  const sqlstate = p?.meta?.driverAdapterError?.cause?.originalCode;
+  if (sqlstate?.startsWith("22")) {
+    return new AppError("validation_error", `A value could not be stored: ${p?.meta?.driverAdapterError?.cause?.originalMessage ?? sqlstate}`);
+  }
   if (isUpstreamError(e)) {
     const status = e.status === 429 ? 429 : e.status === 504 ? 504 : e.status >= 400 && e.status < 500 ? e.status : 502;
     const headers: Record<string, string> = {};

@@ -3,7 +3,7 @@ export { logger, createLogger, redactPaths, type Logger } from "./logger";
 export { readiness, type Readiness } from "./health";
 export { trackStream, trackCall, isDraining, activeStreams, activeCalls, onShutdown, installShutdown, abortInFlight } from "./lifecycle";
 export {
-  metrics, recordHttpRequest, recordGatewayCall, recordUpstreamError, recordQuotaRejection, setCircuitState, recordUsageFlush,
+  metrics, recordHttpRequest, recordGatewayCall, recordUpstreamError, recordQuotaRejection, setCircuitState, recordUsageFlush, recordUsageRefused,
   routeLabel, CIRCUIT_STATES, LATENCY_BUCKETS, type CircuitState, type GatewayOutcome,
 } from "./metrics";
 export {

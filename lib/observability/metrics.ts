@@ -86,6 +86,11 @@ function create() {
       labelNames: ["outcome"] as const, buckets: FLUSH_BUCKETS, registers: r,
     }),
     usageFlushedEvents: new Counter({ name: "promptgate_usage_events_written_total", help: "Usage events written to the database.", registers: r }),
+    usageRefusedEvents: new Counter({
+      name: "promptgate_usage_events_refused_total",
+      help: "Usage events Postgres refused as data (each logged with its completion id); the rest of their batch was written.",
+      registers: r,
+    }),
     dbPool: new Gauge({
       name: "promptgate_db_pool_connections", help: "Database pool connections by state (in_use, idle, total).",
       labelNames: ["state"] as const, registers: r,
@@ -189,6 +194,11 @@ export function setCircuitState(accountId: string, state: CircuitState): void {
 }
 
 /** For the usage writer: one batch attempt, with the priced events on success. */
+/** An event the database refused as data, dropped from its batch so that it cannot block every later event. */
+export function recordUsageRefused(): void {
+  metrics().usageRefusedEvents.inc();
+}
+
 export function recordUsageFlush(outcome: "ok" | "failed", ms: number, written: readonly { servedModel: string | null; requestedModel: string; costUsd: number }[] = []): void {
   const m = metrics();
   m.usageFlush.observe({ outcome }, ms / 1000);

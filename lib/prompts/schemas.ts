@@ -1,7 +1,7 @@
 // Client-safe: zod schemas and types for prompts, shared by the domain, the
 // routes and the console's forms. No server imports here.
 import { z } from "zod";
-import { usageMetadata } from "@/lib/usage/schemas";
+import { NO_NUL, noNul, usageMetadata } from "@/lib/usage/schemas";
 
 export const PROMPT_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 /** Console routes live beside /prompts/<name>; these names would shadow them. */
@@ -241,7 +241,7 @@ export const completionRequest = z
     label: labelName.optional(),
     version: z.number().int().positive().optional(),
     variables: z.record(z.string(), z.unknown()).default({}),
-    user: z.string().max(256).optional(),
+    user: z.string().max(256).refine(noNul, NO_NUL).optional(),
     stream: z.boolean().optional(),
     stream_options: z.looseObject({ include_usage: z.boolean().optional() }).optional(),
     overrides: completionOverrides.optional(),

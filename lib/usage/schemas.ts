@@ -18,8 +18,14 @@ export const STATUSES = ["ok", "client_aborted", "upstream_error", "rejected", "
  * Bounded like OpenAI's `metadata` (16 keys of ≤ 64 characters), with scalar
  * values only, so a row never carries a payload.
  */
+// NUL cannot be stored in Postgres text: identifiers a call is recorded under refuse it with a 400.
+export const noNul = (s: string) => !s.includes("\u0000");
+export const NO_NUL = "must not contain NUL characters";
+
 export const usageMetadata = z
-  .record(z.string().min(1).max(64), z.union([z.string().max(512), z.number(), z.boolean()]), { message: "must be an object of string, number or boolean values" })
+  .record(z.string().min(1).max(64).refine(noNul, NO_NUL), z.union([z.string().max(512).refine(noNul, NO_NUL), z.number(), z.boolean()]), {
+    message: "must be an object of string, number or boolean values",
+  })
   .refine((m) => Object.keys(m).length <= 16, "may have at most 16 keys");
 export type UsageMetadata = z.output<typeof usageMetadata>;
 

@@ -1,7 +1,7 @@
 import "server-only";
 import type { PoolClient } from "pg";
-import { pool } from "@/lib/db";
-import { logger, recordUsageFlush } from "@/lib/observability";
+import { pool, storableDeep, storableText } from "@/lib/db";
+import { logger, recordUsageFlush, recordUsageRefused } from "@/lib/observability";
 import { costOf, loadPrices, priceFor } from "./pricing";
 import { rollupHook } from "./rollups";
 import type { UsageMetadata } from "./schemas";
@@ -98,7 +98,7 @@ async function flushOnce(): Promise<void> {
     const batch = state.queue.splice(0, BATCH_MAX);
     const t = performance.now();
     try {
-      const written = await writeBatch(batch);
+      const written = await writeIsolating(batch);
       recordUsageFlush("ok", performance.now() - t, written);
       state.failures = 0;
     } catch (err) {
@@ -116,6 +116,29 @@ async function flushOnce(): Promise<void> {
   return state.flushing;
 }
 
+// Postgres refusing an event's *data* (SQLSTATE class 22: a value it cannot
+// store) would fail its batch on every retry and hold up every event behind it.
+// Such a batch is split until the refused event stands alone; the others are
+// written, and that one is logged with its completion id and counted
+// (promptgate_usage_events_refused_total), never dropped silently. Anything else
+// (connection, deadlock) fails the batch as a whole, to be retried.
+const isDataError = (err: unknown) => typeof (err as { code?: unknown })?.code === "string" && (err as { code: string }).code.startsWith("22");
+
+async function writeIsolating(batch: UsageEventInput[]): Promise<PricedUsageEvent[]> {
+  try {
+    return await writeBatch(batch);
+  } catch (err) {
+    if (!isDataError(err)) throw err;
+    if (batch.length === 1) {
+      recordUsageRefused();
+      logger.error({ completionId: batch[0]!.completionId, err: String(err) }, "usage event refused by the database; the rest of its batch was written");
+      return [];
+    }
+    const mid = batch.length >> 1;
+    return [...(await writeIsolating(batch.slice(0, mid))), ...(await writeIsolating(batch.slice(mid)))];
+  }
+}
+
 /** Writes everything queued so far (shutdown, tests). Throws if the database keeps failing. */
 export async function flushUsage(timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -126,6 +149,9 @@ export async function flushUsage(timeoutMs = 10_000): Promise<void> {
     if (state.failures && state.queue.length) await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+const storable = (s: string | null | undefined) => (s == null ? (s ?? null) : storableText(s));
+
 
 const COLUMNS = [
   ["completionId", "text"], ["createdAt", "timestamptz"], ["apiKeyId", "uuid"], ["endUser", "text"], ["source", "text"],
@@ -158,7 +184,17 @@ export async function writeBatch(batch: UsageEventInput[]): Promise<PricedUsageE
   for (const e of batch) {
     const at = e.createdAt.getTime();
     const price = priceFor(e.servedModel ?? e.requestedModel, at) ?? priceFor(e.requestedModel, at);
-    const p: PricedUsageEvent = { ...e, costUsd: price && !e.cached ? costOf(price, e) : 0, priceKnown: price !== null };
+    const p: PricedUsageEvent = {
+      ...e,
+      // The fields that carry a client's text, as stored: the hooks (rollups, exposures) see the same values.
+      endUser: storable(e.endUser),
+      requestedModel: storableText(e.requestedModel),
+      servedModel: storable(e.servedModel),
+      errorCode: storable(e.errorCode),
+      metadata: e.metadata ? storableDeep(e.metadata) : null,
+      costUsd: price && !e.cached ? costOf(price, e) : 0,
+      priceKnown: price !== null,
+    };
     priced.push(p);
     for (let i = 0; i < COLUMN_VALUES.length; i++) cols[i]!.push(COLUMN_VALUES[i]!(p));
   }

@@ -6,6 +6,7 @@ import { hashPassword, verifyPassword, dummyHash } from "./passwords";
 import type { Role } from "@/lib/auth/roles";
 import type { Principal, SessionUser } from "@/lib/auth/principal";
 import { withAudit } from "@/lib/audit";
+import { checkLoginAllowed, recordLoginFailure } from "@/lib/auth/login-rate-limit";
 import { changePasswordInput, createUserInput, endSessionsInput, resetPasswordInput, setDisabledInput, setRoleInput, type CreateUserInput } from "./schemas";
 
 export * from "./schemas";
@@ -65,27 +66,39 @@ export async function setUserDisabled(actor: Principal, input: unknown, ip?: str
   });
 }
 
-// A new password ends every session signed in before it, on every instance:
-// sessions are JWTs, so the cut-off lives with the user and is checked on each
-// request (activeUser). The audit entry records that it happened, never a hash.
-async function setPassword(tx: DbClient, id: string, password: string): Promise<Date> {
-  const at = new Date();
-  await tx.user.update({ where: { id }, data: { passwordHash: await hashPassword(password), sessionsValidAfter: at } });
-  return at;
-}
+// Sessions are JWTs that carry the user's `sessionVersion` from sign-in (read
+// from the same row as the password hash). A new password, or "sign out
+// everywhere", increments it, so every older session fails activeUser on its
+// next request, on every instance; a sign-in racing the change read the old
+// version and is refused too. No clocks are compared. Audit entries record
+// that it happened, never a hash or a password.
+const NEXT_VERSION = { sessionVersion: { increment: 1 } } as const;
 
-/** The signed-in user changes their own password; their sessions (this one too) end. */
+/**
+ * The signed-in user changes their own password; their sessions (this one too) end.
+ * Wrong current passwords count against the sign-in limit of the account, so a
+ * stolen session cannot guess its way to the password. bcrypt runs outside the
+ * transaction, and the update applies only if the hash is still the one checked.
+ */
 export async function changeOwnPassword(actor: Principal, input: unknown, ip?: string | null): Promise<void> {
   if (actor.kind !== "user") throw new AppError("forbidden", "Only a signed-in user can change their own password");
   const data = changePasswordInput.parse(input);
+  const email = actor.user.email;
+  const gate = await checkLoginAllowed(email, ip ?? null);
+  if (!gate.allowed) {
+    throw new AppError("rate_limit_exceeded", `Too many wrong passwords; try again in ${gate.retryAfterSeconds} s`, { param: "currentPassword" });
+  }
+  const user = await db.user.findUnique({ where: { id: actor.user.id }, select: { passwordHash: true } });
+  if (!user) throw notFound("User");
+  if (!(await verifyPassword(data.currentPassword, user.passwordHash))) {
+    await recordLoginFailure(email, ip ?? null);
+    throw new AppError("validation_error", "The current password is not correct", { param: "currentPassword" });
+  }
+  const passwordHash = await hashPassword(data.newPassword);
   await withAudit(actor, { action: "user.password.change", targetType: "user", ip }, async (tx) => {
-    const user = await tx.user.findUnique({ where: { id: actor.user.id }, select: { passwordHash: true } });
-    if (!user) throw notFound("User");
-    if (!(await verifyPassword(data.currentPassword, user.passwordHash))) {
-      throw new AppError("validation_error", "The current password is not correct", { param: "currentPassword" });
-    }
-    const at = await setPassword(tx, actor.user.id, data.newPassword);
-    return { result: undefined, targetId: actor.user.id, after: { sessionsValidAfter: at } };
+    const { count } = await tx.user.updateMany({ where: { id: actor.user.id, passwordHash: user.passwordHash }, data: { passwordHash, ...NEXT_VERSION } });
+    if (count === 0) throw new AppError("conflict", "The password was changed meanwhile; sign in again");
+    return { result: undefined, targetId: actor.user.id, after: { sessionsEnded: true } };
   });
 }
 
@@ -94,41 +107,49 @@ export async function endOwnSessions(actor: Principal, input: unknown, ip?: stri
   endSessionsInput.parse(input);
   if (actor.kind !== "user") throw new AppError("forbidden", "Only a signed-in user can end their own sessions");
   await withAudit(actor, { action: "user.sessions.end", targetType: "user", ip }, async (tx) => {
-    const at = new Date();
-    await tx.user.update({ where: { id: actor.user.id }, data: { sessionsValidAfter: at } });
-    return { result: undefined, targetId: actor.user.id, after: { sessionsValidAfter: at } };
+    await tx.user.update({ where: { id: actor.user.id }, data: NEXT_VERSION });
+    return { result: undefined, targetId: actor.user.id, after: { sessionsEnded: true } };
   });
 }
 
-/** An admin sets a user's password (or a generated one, returned once); the user's sessions end. */
+/**
+ * An admin sets another user's password (or a generated one, returned once);
+ * that user's sessions end. Not one's own: that needs the current password
+ * (changeOwnPassword), or a stolen admin session could take the account over.
+ */
 export async function resetUserPassword(actor: Principal, input: unknown, ip?: string | null): Promise<{ email: string; password: string | null }> {
   const { id, password } = resetPasswordInput.parse(input);
+  if (actor.kind === "user" && actor.user.id === id) {
+    throw new AppError("forbidden", "Change your own password on your account page; it needs the current one", { param: "id" });
+  }
   const chosen = password ?? randomBytes(12).toString("base64url");
+  const passwordHash = await hashPassword(chosen);
   return withAudit(actor, { action: "user.password.reset", targetType: "user", ip }, async (tx) => {
     const user = await tx.user.findUnique({ where: { id }, select: { email: true } });
     if (!user) throw notFound("User");
-    const at = await setPassword(tx, id, chosen);
-    return { result: { email: user.email, password: password ? null : chosen }, targetId: id, after: { email: user.email, sessionsValidAfter: at } };
+    await tx.user.update({ where: { id }, data: { passwordHash, ...NEXT_VERSION } });
+    return { result: { email: user.email, password: password ? null : chosen }, targetId: id, after: { email: user.email, sessionsEnded: true } };
   });
 }
 
-/** Checks credentials; null for unknown, wrong or disabled, in constant-ish time. */
-export async function authenticate(email: string, password: string): Promise<SessionUser | null> {
+/** Checks credentials; null for unknown, wrong or disabled, in constant-ish time. The session version is read with the hash. */
+export async function authenticate(email: string, password: string): Promise<(SessionUser & { sessionVersion: number }) | null> {
   const user = await db.user.findUnique({ where: { email: email.trim().toLowerCase() } });
   const ok = await verifyPassword(password, user?.passwordHash ?? dummyHash());
   if (!user || !ok || user.disabled) return null;
-  return { id: user.id, email: user.email, name: user.name, role: user.role as Role };
+  return { id: user.id, email: user.email, name: user.name, role: user.role as Role, sessionVersion: user.sessionVersion };
 }
 
 /**
  * The current state of a session's user: role changes, disabling and a new
- * password take effect on the next request. `signedInAt` is when the session
- * began (epoch ms); a session from before the last password change is refused.
+ * password take effect on the next request. `sessionVersion` is what the
+ * session was issued with; a session from before the last password change
+ * (or "sign out everywhere") carries an older one and is refused.
  */
-export async function activeUser(id: string, signedInAt?: number): Promise<SessionUser | null> {
-  const user = await db.user.findUnique({ where: { id }, select: { ...publicFields, sessionsValidAfter: true } });
+export async function activeUser(id: string, sessionVersion?: number): Promise<SessionUser | null> {
+  const user = await db.user.findUnique({ where: { id }, select: { ...publicFields, sessionVersion: true } });
   if (!user || user.disabled) return null;
-  if (user.sessionsValidAfter && (signedInAt ?? 0) < user.sessionsValidAfter.getTime()) return null;
+  if ((sessionVersion ?? 0) !== user.sessionVersion) return null;
   return { id: user.id, email: user.email, name: user.name, role: user.role as Role };
 }
 export { hashPassword, verifyPassword } from "./passwords";

@@ -31,7 +31,8 @@ describe("admin CLI", () => {
     expect(chosen.code).toBe(0);
     expect(chosen.out).not.toContain("shown once");
     expect(await authenticate(email, "a chosen one 123")).toMatchObject({ role: "editor" });
-    expect(await db.auditLog.count({ where: { action: "user.password.reset", actorEmail: "system:cli" } })).toBeGreaterThanOrEqual(2);
+    const user = await db.user.findUniqueOrThrow({ where: { email } });
+    expect(await db.auditLog.count({ where: { action: "user.password.reset", actorEmail: "system:cli", targetId: user.id } })).toBe(2);
   });
 
   it("creates a key with scopes and a relative expiry", async () => {

@@ -53,20 +53,21 @@ describe("users", () => {
     const email = `pw-${uniq()}@x.test`;
     const u = await createUser(system, { email, name: "P", role: "editor", password: "first password 1" });
     const me = { kind: "user", user: { id: u.id, email, name: "P", role: "editor" } } as const;
-    const before = Date.now() - 1;
+    const signedIn = (await authenticate(email, "first password 1"))!.sessionVersion;
     await expect(changeOwnPassword(me, { currentPassword: "not it at all", newPassword: "second password 2" })).rejects.toMatchObject({ code: "validation_error", details: { param: "currentPassword" } });
     await expect(changeOwnPassword(me, { currentPassword: "first password 1", newPassword: "short" })).rejects.toMatchObject({ name: "ZodError" });
     await expect(changeOwnPassword(me, { currentPassword: "first password 1", newPassword: "first password 1" })).rejects.toMatchObject({ name: "ZodError" });
-    expect(await activeUser(u.id, before)).toMatchObject({ email }); // nothing changed yet
+    expect(await activeUser(u.id, signedIn)).toMatchObject({ email }); // nothing changed yet
     await expect(changeOwnPassword(system, { currentPassword: "first password 1", newPassword: "second password 2" })).rejects.toMatchObject({ code: "forbidden" });
 
     await changeOwnPassword(me, { currentPassword: "first password 1", newPassword: "second password 2" });
     expect(await authenticate(email, "first password 1")).toBeNull();
-    expect(await authenticate(email, "second password 2")).toMatchObject({ email });
-    // A session that began before the change is over (one without a start time counts as older); one that began after it works.
-    expect(await activeUser(u.id, before)).toBeNull();
+    const fresh = await authenticate(email, "second password 2");
+    expect(fresh).toMatchObject({ email, sessionVersion: signedIn + 1 });
+    // The session from before the change is over (so is one issued before versions existed); a new sign-in works.
+    expect(await activeUser(u.id, signedIn)).toBeNull();
     expect(await activeUser(u.id, undefined)).toBeNull();
-    expect(await activeUser(u.id, Date.now() + 1)).toMatchObject({ email });
+    expect(await activeUser(u.id, fresh!.sessionVersion)).toMatchObject({ email });
     const entry = await db.auditLog.findFirstOrThrow({ where: { targetId: u.id, action: "user.password.change" } });
     expect(entry.actorId).toBe(u.id);
     const row = await db.user.findUniqueOrThrow({ where: { id: u.id } });
@@ -74,26 +75,42 @@ describe("users", () => {
     expect(JSON.stringify(entry)).not.toContain("second password 2");
   });
 
+  it("counts wrong current passwords against the account's sign-in limit", async () => {
+    const email = `guess-${uniq()}@x.test`;
+    const u = await createUser(system, { email, name: "G", role: "viewer", password: "the real one 123" });
+    const me = { kind: "user", user: { id: u.id, email, name: "G", role: "viewer" } } as const;
+    const codes: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      codes.push(await changeOwnPassword(me, { currentPassword: `guess number ${i}`, newPassword: "attacker's choice 1" }).then(() => "changed", (e: { code: string }) => e.code));
+    }
+    // LOGIN_MAX_ATTEMPTS (10 by default) wrong guesses, then refused before any compare, even with the right password.
+    expect(codes).toEqual([...Array(10).fill("validation_error"), "rate_limit_exceeded", "rate_limit_exceeded"]);
+    await expect(changeOwnPassword(me, { currentPassword: "the real one 123", newPassword: "attacker's choice 1" })).rejects.toMatchObject({ code: "rate_limit_exceeded" });
+    expect(await authenticate(email, "the real one 123")).toMatchObject({ email });
+  });
+
   it("ends all of one's own sessions only when asked explicitly, keeping the password", async () => {
     const email = `end-${uniq()}@x.test`;
     const u = await createUser(system, { email, name: "E", role: "viewer", password: "stays the same 1" });
     const me = { kind: "user", user: { id: u.id, email, name: "E", role: "viewer" } } as const;
-    const before = Date.now() - 1;
+    const signedIn = (await authenticate(email, "stays the same 1"))!.sessionVersion;
     await expect(endOwnSessions(me, {})).rejects.toMatchObject({ name: "ZodError" });
-    expect(await activeUser(u.id, before)).toMatchObject({ email });
+    expect(await activeUser(u.id, signedIn)).toMatchObject({ email });
     await endOwnSessions(me, { confirm: true });
-    expect(await activeUser(u.id, before)).toBeNull();
-    expect(await activeUser(u.id, Date.now() + 1)).toMatchObject({ email });
-    expect(await authenticate(email, "stays the same 1")).toMatchObject({ email });
+    expect(await activeUser(u.id, signedIn)).toBeNull();
+    const again = await authenticate(email, "stays the same 1");
+    expect(await activeUser(u.id, again!.sessionVersion)).toMatchObject({ email });
     expect(await db.auditLog.count({ where: { targetId: u.id, action: "user.sessions.end", actorId: u.id } })).toBe(1);
   });
 
-  it("lets an admin reset a password: a generated one is returned once, a chosen one is not echoed", async () => {
+  it("lets an admin reset another user's password: a generated one is returned once, a chosen one is not echoed", async () => {
     const email = `reset-${uniq()}@x.test`;
     const u = await createUser(system, { email, name: "Q", role: "viewer", password: "old password 12" });
+    const signedIn = (await authenticate(email, "old password 12"))!.sessionVersion;
     const generated = await resetUserPassword(system, { id: u.id });
     expect(generated.email).toBe(email);
     expect(generated.password).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(await activeUser(u.id, signedIn)).toBeNull();
     expect(await authenticate(email, generated.password!)).toMatchObject({ email });
     expect(await authenticate(email, "old password 12")).toBeNull();
     const chosen = await resetUserPassword(system, { id: u.id, password: "chosen password 3" });
@@ -103,6 +120,10 @@ describe("users", () => {
     const entries = await db.auditLog.findMany({ where: { targetId: u.id, action: "user.password.reset" } });
     expect(entries).toHaveLength(2);
     expect(JSON.stringify(entries)).not.toContain(generated.password!);
+    // Not one's own: that needs the current password.
+    const self = { kind: "user", user: { id: u.id, email, name: "Q", role: "admin" } } as const;
+    await expect(resetUserPassword(self, { id: u.id, password: "taken over 1234" })).rejects.toMatchObject({ code: "forbidden" });
+    expect(await authenticate(email, "chosen password 3")).toMatchObject({ email });
   });
 
   it("validates input with field-level messages", async () => {

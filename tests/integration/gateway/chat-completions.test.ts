@@ -363,11 +363,15 @@ describe("POST /api/v1/chat/completions", () => {
       const c = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }], metadata });
       expect((await usageOf(c.id)).metadata).toEqual(metadata);
       expect(fakeA.requests[0]?.body.metadata).toEqual(metadata);
-      for (const bad of [{ nested: { a: 1 } }, Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"])), ["a"]]) {
+      for (const bad of [{ nested: { a: 1 } }, Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"])), ["a"], { n: 1 }, { "a\u0000": "b" }]) {
         const r = await post({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }], metadata: bad });
         expect(r.status).toBe(400);
         expect((await r.json()).error).toMatchObject({ type: "invalid_request_error", param: expect.stringMatching(/^metadata/) });
       }
+      // An end-user id Postgres could not store is refused up front, never a 500 later.
+      const nul = await post({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }], user: "a\u0000b" });
+      expect(nul.status).toBe(400);
+      expect((await nul.json()).error).toMatchObject({ param: "user" });
       expect(fakeA.requests).toHaveLength(1);
     });
 
