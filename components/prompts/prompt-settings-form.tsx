@@ -28,12 +28,13 @@ export function PromptSettingsForm({ name, description, tags, protectedLabels, l
   const [pending, start] = useTransition();
   const [error, setError] = useState<{ message: string; param?: string | null } | null>(null);
   const [done, setDone] = useState(false);
+  const [saves, setSaves] = useState(0);
   const candidates = [...new Set([...protectedLabels, ...labels.filter((l) => l !== "latest")])].sort();
   const fieldError = (param: string) => (error?.param?.startsWith(param) ? error.message : null);
   return (
     <form
-      // A save re-renders with the stored values: a new key resets the fields to them (and empties "Also protect").
-      key={JSON.stringify([description, tags, protectedLabels])}
+      // Remount the fields from the stored values after each save (emptying "Also protect"), also when nothing changed.
+      key={`${saves}:${JSON.stringify([description, tags, protectedLabels])}`}
       aria-label="Prompt settings"
       className="grid max-w-2xl gap-4"
       onSubmit={(e) => {
@@ -48,6 +49,7 @@ export function PromptSettingsForm({ name, description, tags, protectedLabels, l
           setError(null);
           setDone(true);
           router.refresh();
+          setSaves((n) => n + 1);
         });
       }}
     >

@@ -259,7 +259,7 @@ describe("console foundation", () => {
     await signIn(page, viewer.email, viewer.password);
     await heading(page, "Overview").waitFor();
     const { rows } = await db.query<{ action: string }>(
-      `SELECT a.action FROM "AuditLog" a JOIN "User" u ON u.id = a."targetId"::uuid WHERE u.email = $1 AND a.action LIKE 'user.password.%' ORDER BY a."createdAt"`,
+      `SELECT a.action FROM "AuditLog" a JOIN "User" u ON a."targetId" = u.id::text WHERE u.email = $1 AND a.action LIKE 'user.password.%' ORDER BY a."createdAt"`,
       [viewer.email],
     );
     expect(rows.map((r) => r.action)).toEqual(["user.password.change", "user.password.reset"]);

@@ -290,7 +290,7 @@ describe("prompt templates in the console", () => {
     );
     expect(rows[0]).toEqual({ description: "Welcome mail for new customers", tags: ["email", "onboarding"], protectedLabels: ["production", "staging"] });
     const audit = await db.query<{ after: { tags: string[] } }>(
-      `SELECT after FROM "AuditLog" WHERE action = 'prompt.update' ORDER BY "createdAt" DESC LIMIT 1`,
+      `SELECT a.after FROM "AuditLog" a JOIN "Prompt" p ON a."targetId" = p.id::text WHERE a.action = 'prompt.update' AND p.name = 'welcome-mail' ORDER BY a."createdAt" DESC LIMIT 1`,
     );
     expect(audit.rows[0]?.after.tags).toEqual(["email", "onboarding"]);
     await page.goto("/prompts?tag=onboarding");

@@ -61,10 +61,16 @@ export async function openConsole(
   options: { signInAs?: { email: string; password: string }; context?: BrowserContextOptions } = {},
 ): Promise<{ browser: Browser; context: BrowserContext; page: Page }> {
   const browser = await launchBrowser();
-  const context = await newContext(browser, baseURL, options.context);
-  const page = await context.newPage();
-  if (options.signInAs) await signIn(page, options.signInAs.email, options.signInAs.password);
-  return { browser, context, page };
+  try {
+    const context = await newContext(browser, baseURL, options.context);
+    const page = await context.newPage();
+    if (options.signInAs) await signIn(page, options.signInAs.email, options.signInAs.password);
+    return { browser, context, page };
+  } catch (err) {
+    // The caller never gets the browser to close: close it here, or the run would hang on it.
+    await browser.close().catch(() => {});
+    throw err;
+  }
 }
 
 /** Creates an API key on the console's keys page, as an admin would, and returns the secret shown once. */
@@ -97,14 +103,15 @@ function loadAxeSource(): string {
  * Infinite animations (spinners) never finish, so they are not awaited.
  */
 async function settleTransitions(page: Page): Promise<void> {
-  await page.evaluate(() =>
-    Promise.all(
-      document
-        .getAnimations()
-        .filter((a) => a.effect?.getComputedTiming().endTime !== Infinity)
-        .map((a) => a.finished.catch(() => undefined)),
-    ),
-  );
+  // Twice: a transition can start as another ends. Each wait is capped, so a paused animation cannot hang the test.
+  for (let round = 0; round < 2; round++) {
+    const running = await page.evaluate(async () => {
+      const finite = document.getAnimations().filter((a) => a.effect?.getComputedTiming().endTime !== Infinity && a.playState === "running");
+      await Promise.race([Promise.all(finite.map((a) => a.finished.catch(() => undefined))), new Promise((r) => setTimeout(r, 2000))]);
+      return finite.length;
+    });
+    if (running === 0) return;
+  }
 }
 
 type AxeViolation = { id: string; impact?: string | null; help: string; helpUrl: string; nodes: { target: unknown[] }[] };

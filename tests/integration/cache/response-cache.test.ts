@@ -151,6 +151,10 @@ describe("response cache (x-promptgate-cache)", () => {
     // Asked for, but the request does not qualify: said so, and nothing is looked up or stored.
     expect(a.res.headers.get("x-promptgate-cache")).toBe("skip");
     expect(b.res.headers.get("x-promptgate-cache")).toBe("skip");
+    // Refused before any lookup (no account serves the model): neither hit nor miss, so no header.
+    const refused = await post(keyA, ask({ model: `no-such-model-${run}` }));
+    expect(refused.res.status).toBe(404);
+    expect(refused.res.headers.get("x-promptgate-cache")).toBeNull();
     const cold = ask();
     const c = await post(keyA, cold, false);
     const d = await post(keyA, cold, false);
