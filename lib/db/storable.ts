@@ -4,7 +4,9 @@
 // U+FFFD rather than failing with a 500 or, in a usage batch, failing every
 // event written with it. The regex test keeps the common case allocation-free.
 
+// eslint-disable-next-line no-control-regex -- NUL is exactly the character Postgres cannot store
 const UNSTORABLE = /\u0000|[\uD800-\uDFFF]/;
+// eslint-disable-next-line no-control-regex -- as above
 const BAD_CHARS = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** The text as Postgres can store it (text and jsonb alike); the same string when nothing needs replacing. */
