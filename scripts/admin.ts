@@ -7,13 +7,25 @@ import { prepareDatabase } from "./lib/database";
 
 const system = { kind: "system", name: "cli" } as const;
 
+// `--password -` reads the password from standard input (first line), so it
+// stays out of the process list and the shell history.
+async function passwordArg(value: string | undefined): Promise<string | undefined> {
+  if (value !== "-") return value;
+  let text = "";
+  for await (const chunk of process.stdin) text += String(chunk);
+  const line = text.split(/\r?\n/)[0] ?? "";
+  if (!line) throw new Error("--password - read an empty line from standard input");
+  return line;
+}
+
 const usage = `Usage: npm run admin -- <command> [options]
 
-  users create --email <e> --role <admin|editor|viewer> [--name <n>] [--password <p>]
+  users create --email <e> --role <admin|editor|viewer> [--name <n>] [--password <p> | --password -]
   users list
   users set-role --email <e> --role <r>
   users disable --email <e>  |  users enable --email <e>
-  users set-password --email <e> [--password <p>]   (a generated one is printed once; their sessions end)
+  users set-password --email <e> [--password <p> | --password -]   (a generated one is printed once;
+                     "-" reads it from standard input; their sessions end)
   keys create --name <n> [--scopes completions,admin,model:gpt-4o*] [--expires <YYYY-MM-DD | 30d>]
   keys list
   keys revoke <id or prefix>
@@ -109,10 +121,11 @@ async function main(argv: string[]): Promise<number> {
 
     switch (`${area} ${cmd ?? ""}`.trim()) {
       case "users create": {
-        const password = values.password ?? randomBytes(12).toString("base64url");
+        const chosen = await passwordArg(values.password);
+        const password = chosen ?? randomBytes(12).toString("base64url");
         const u = await users.createUser(system, { email: values.email, role: values.role, name: values.name ?? values.email?.split("@")[0], password });
         process.stdout.write(`Created ${u.role} ${u.email} (${u.id})\n`);
-        if (!values.password) process.stdout.write(`Password (shown once): ${password}\n`);
+        if (!chosen) process.stdout.write(`Password (shown once): ${password}\n`);
         return 0;
       }
       case "users list": {
@@ -127,7 +140,7 @@ async function main(argv: string[]): Promise<number> {
       }
       case "users set-password": {
         const u = await findUser(values.email);
-        const r = await users.resetUserPassword(system, { id: u.id, password: values.password });
+        const r = await users.resetUserPassword(system, { id: u.id, password: await passwordArg(values.password) });
         process.stdout.write(`Password of ${u.email} set; their sessions have ended\n`);
         if (r.password) process.stdout.write(`Password (shown once): ${r.password}\n`);
         return 0;

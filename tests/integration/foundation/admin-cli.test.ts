@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { closeDb, db } from "@/lib/db";
 import { verifyApiKey } from "@/lib/auth/api-keys";
 import { authenticate } from "@/lib/users";
-import { adminCli } from "../../support/cli";
+import { adminCli, adminCliWithInput } from "../../support/cli";
 
 const admin = adminCli;
 
@@ -31,8 +31,12 @@ describe("admin CLI", () => {
     expect(chosen.code).toBe(0);
     expect(chosen.out).not.toContain("shown once");
     expect(await authenticate(email, "a chosen one 123")).toMatchObject({ role: "editor" });
+    // From standard input, out of the process list.
+    const piped = adminCliWithInput("read from stdin 42\n", "users", "set-password", "--email", email, "--password", "-");
+    expect(piped.code).toBe(0);
+    expect(await authenticate(email, "read from stdin 42")).toMatchObject({ role: "editor" });
     const user = await db.user.findUniqueOrThrow({ where: { email } });
-    expect(await db.auditLog.count({ where: { action: "user.password.reset", actorEmail: "system:cli", targetId: user.id } })).toBe(2);
+    expect(await db.auditLog.count({ where: { action: "user.password.reset", actorEmail: "system:cli", targetId: user.id } })).toBe(3);
   });
 
   it("creates a key with scopes and a relative expiry", async () => {
