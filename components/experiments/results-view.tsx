@@ -118,8 +118,13 @@ export function ResultsView({ initial, canEdit }: { initial: ExperimentResults; 
         <h2 id="verdict-title" className="text-lg font-semibold">
           Verdict on {primary.metric}
         </h2>
-        {primary.comparisons.length === 0 && <p className="text-sm">No treatment variant has traffic weight in this phase.</p>}
-        {primary.comparisons.map((c) => (
+        {experiment.status === "draft" && (
+          <p className="text-sm" data-testid="verdict-not-started">
+            Not started: there is no verdict before the experiment runs and its variants collect feedback. Start it above.
+          </p>
+        )}
+        {experiment.status !== "draft" && primary.comparisons.length === 0 && <p className="text-sm">No treatment variant has traffic weight in this phase.</p>}
+        {experiment.status !== "draft" && primary.comparisons.map((c) => (
           <div key={c.variant} data-testid={`verdict-${c.variant}`} className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900">
             <div className="flex flex-wrap items-center gap-2">
               <Badge tone={verdictTone[c.verdict]}>{c.verdict}</Badge>

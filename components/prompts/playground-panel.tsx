@@ -104,7 +104,9 @@ export function PlaygroundPanel({
         <div>
           <dt className="text-xs text-slate-600 dark:text-slate-400">Cost</dt>
           <dd data-testid="playground-cost">
-            {recorded.data ? (recorded.data.priceKnown ? `$${recorded.data.costUsd.toFixed(6)}` : "unknown price") : finished ? "recording…" : "—"}
+            {recorded.data
+              ? recorded.data.priceKnown ? `$${recorded.data.costUsd.toFixed(6)}` : "unknown price"
+              : recorded.isError ? "not recorded" : finished && state.completionId ? "recording…" : "—"}
           </dd>
         </div>
       </dl>

@@ -4,7 +4,7 @@ import {
 } from "recharts";
 import type { Bucket } from "@/lib/usage/schemas";
 import type { SeriesKey, StackedPoint, UsagePoint } from "@/lib/usage/types";
-import { formatBucket, formatCount, formatMs, formatUsd, SERIES_COLORS } from "./format";
+import { axisTicks, formatBucket, formatCount, formatMs, formatUsd, SERIES_COLORS } from "./format";
 
 const AXIS = { fontSize: 12, fill: "currentColor" } as const;
 const HEIGHT = 260;
@@ -38,7 +38,7 @@ export function TokensChart({ points, keys, bucket }: { points: StackedPoint[]; 
       <ResponsiveContainer width="100%" height="100%">
         <Chart data={points} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.3} />
-          <XAxis dataKey="t" tickFormatter={(t: number) => formatBucket(t, bucket)} tick={AXIS} minTickGap={24} />
+          <XAxis dataKey="t" ticks={axisTicks(points.map((p) => p.t), bucket)} tickFormatter={(t: number) => formatBucket(t, bucket)} tick={AXIS} minTickGap={24} />
           <YAxis tickFormatter={formatCount} tick={AXIS} width={56} />
           <Tooltip labelFormatter={(t) => formatBucket(Number(t), bucket, true)} formatter={(v) => formatCount(Number(v))} {...tooltipStyle} />
           <Legend wrapperStyle={{ fontSize: 12 }} />
@@ -61,7 +61,7 @@ export function CostChart({ points, bucket }: { points: UsagePoint[]; bucket: Bu
       <ResponsiveContainer width="100%" height="100%">
         <BarChart data={points} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.3} />
-          <XAxis dataKey="t" tickFormatter={(t: number) => formatBucket(t, bucket)} tick={AXIS} minTickGap={24} />
+          <XAxis dataKey="t" ticks={axisTicks(points.map((p) => p.t), bucket)} tickFormatter={(t: number) => formatBucket(t, bucket)} tick={AXIS} minTickGap={24} />
           <YAxis tickFormatter={(v: number) => formatUsd(v)} tick={AXIS} width={64} />
           <Tooltip labelFormatter={(t) => formatBucket(Number(t), bucket, true)} formatter={(v) => formatUsd(Number(v))} {...tooltipStyle} />
           <Bar dataKey="costUsd" name="Cost" fill={SERIES_COLORS[2]} isAnimationActive={false} />
@@ -77,7 +77,7 @@ export function RequestsChart({ points, bucket }: { points: UsagePoint[]; bucket
       <ResponsiveContainer width="100%" height="100%">
         <ComposedChart data={points} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.3} />
-          <XAxis dataKey="t" tickFormatter={(t: number) => formatBucket(t, bucket)} tick={AXIS} minTickGap={24} />
+          <XAxis dataKey="t" ticks={axisTicks(points.map((p) => p.t), bucket)} tickFormatter={(t: number) => formatBucket(t, bucket)} tick={AXIS} minTickGap={24} />
           <YAxis yAxisId="r" tickFormatter={formatCount} tick={AXIS} width={56} />
           <YAxis yAxisId="e" orientation="right" tickFormatter={formatCount} tick={AXIS} width={48} />
           <Tooltip labelFormatter={(t) => formatBucket(Number(t), bucket, true)} formatter={(v) => formatCount(Number(v))} {...tooltipStyle} />
@@ -101,7 +101,7 @@ export function LatencyChart({ points, bucket, exact }: { points: UsagePoint[]; 
       <ResponsiveContainer width="100%" height="100%">
         <LineChart data={points} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.3} />
-          <XAxis dataKey="t" tickFormatter={(t: number) => formatBucket(t, bucket)} tick={AXIS} minTickGap={24} />
+          <XAxis dataKey="t" ticks={axisTicks(points.map((p) => p.t), bucket)} tickFormatter={(t: number) => formatBucket(t, bucket)} tick={AXIS} minTickGap={24} />
           <YAxis tickFormatter={(v: number) => (v >= 1000 ? `${(v / 1000).toFixed(1)}s` : `${v}ms`)} tick={AXIS} width={56} />
           <Tooltip labelFormatter={(t) => formatBucket(Number(t), bucket, true)} formatter={(v) => formatMs(v === null || v === undefined ? null : Number(v))} {...tooltipStyle} />
           <Legend wrapperStyle={{ fontSize: 12 }} />

@@ -29,6 +29,20 @@ export function formatBucket(t: number, bucket: Bucket, long = false): string {
   return long ? `${day} ${time} UTC` : time;
 }
 
+/**
+ * Explicit axis ticks for hourly buckets over more than a day and a half: one
+ * per UTC midnight, labelled with the date by formatBucket. Left to the chart
+ * otherwise. Every chart of a view then shows the same ticks, and hours from
+ * different days never sit side by side looking out of order.
+ */
+export function axisTicks(times: readonly number[], bucket: Bucket): number[] | undefined {
+  if (bucket !== "hour" || times.length < 2 || times[times.length - 1]! - times[0]! <= 36 * 3_600_000) return undefined;
+  const midnights = times.filter((t) => t % 86_400_000 === 0);
+  // A long range would crowd the axis: keep every nth midnight, at most 10.
+  const step = Math.ceil(midnights.length / 10);
+  return midnights.filter((_, i) => i % step === 0);
+}
+
 /** Relative change; null when there is nothing to compare with. */
 export function change(current: number | null, previous: number | null): number | null {
   if (current === null || previous === null || previous === 0) return null;

@@ -13,16 +13,27 @@ const message = z.looseObject({
   tool_calls: z.array(z.looseObject({ id: z.string(), type: z.string(), function: z.looseObject({ name: z.string(), arguments: z.string() }) })).optional(),
 });
 
+// Messages in the words of the API, not zod's defaults ("Too small: expected number to be >0").
+// Shared with prompt configs and overrides (lib/prompts/schemas.ts).
+const TOKENS = "must be a positive integer (at most 1,000,000)";
+export const maxTokensField = z.number({ message: TOKENS }).int(TOKENS).positive(TOKENS).max(1_000_000, TOKENS);
+const between = (min: number, max: number) => {
+  const m = `must be a number from ${min} to ${max}`;
+  return z.number({ message: m }).min(min, m).max(max, m);
+};
+export const temperatureField = between(0, 2);
+export const topPField = between(0, 1);
+
 export const chatCompletionRequest = z.looseObject({
   model: z.string({ message: "is required" }).trim().min(1, "is required").max(256).refine(noNul, NO_NUL),
   messages: z.array(message, { message: "must be an array of messages" }).min(1, "must contain at least one message").max(10_000),
   stream: z.boolean().nullish(),
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullish(),
-  max_tokens: z.number().int().positive().max(1_000_000).nullish(),
-  max_completion_tokens: z.number().int().positive().max(1_000_000).nullish(),
-  temperature: z.number().min(0).max(2).nullish(),
-  top_p: z.number().min(0).max(1).nullish(),
-  n: z.number().int().min(1).max(128).nullish(),
+  max_tokens: maxTokensField.nullish(),
+  max_completion_tokens: maxTokensField.nullish(),
+  temperature: temperatureField.nullish(),
+  top_p: topPField.nullish(),
+  n: z.number({ message: "must be an integer from 1 to 128" }).int("must be an integer from 1 to 128").min(1, "must be an integer from 1 to 128").max(128, "must be an integer from 1 to 128").nullish(),
   stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
   seed: z.number().int().nullish(),
   user: z.string().max(256).refine(noNul, NO_NUL).optional(),

@@ -1,6 +1,6 @@
 import "server-only";
 export {
-  listPrompts, listTags, getPrompt, getVersion, createPrompt, createPromptVersion, moveLabel, deleteLabel, updatePrompt,
+  listPrompts, listTags, getPrompt, findPrompt, getVersion, createPrompt, createPromptVersion, moveLabel, deleteLabel, updatePrompt,
   listGlobalVariables, setGlobalVariable, deleteGlobalVariable,
 } from "./store";
 export { resolvePrompt, globalValues, invalidatePrompt, type ResolvedPrompt, type PromptSelection } from "./resolve";

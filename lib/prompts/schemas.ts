@@ -2,6 +2,7 @@
 // routes and the console's forms. No server imports here.
 import { z } from "zod";
 import { NO_NUL, noNul, usageMetadata } from "@/lib/usage/schemas";
+import { maxTokensField, temperatureField, topPField } from "@/lib/gateway/schemas";
 
 export const PROMPT_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 /** Console routes live beside /prompts/<name>; these names would shadow them. */
@@ -112,9 +113,9 @@ const NOT_CONFIGURABLE = ["messages", "stream", "stream_options", "user", "model
 
 export const modelConfig = z.strictObject({
   model: z.string().trim().max(256).optional(),
-  temperature: z.number().min(0).max(2).optional(),
-  max_tokens: z.number().int().positive().max(1_000_000).optional(),
-  top_p: z.number().min(0).max(1).optional(),
+  temperature: temperatureField.optional(),
+  max_tokens: maxTokensField.optional(),
+  top_p: topPField.optional(),
   stop: z.array(z.string().min(1).max(200)).max(4).optional(),
   response_format: z.looseObject({ type: z.enum(["text", "json_object", "json_schema"]) }).optional(),
   /** Any other request fields (seed, presence_penalty, tools…), passed through as they are. */
@@ -223,9 +224,9 @@ export const diffQuery = z.object({
 export const completionOverrides = z
   .looseObject({
     model: z.string().trim().min(1).max(256).optional(),
-    temperature: z.number().min(0).max(2).optional(),
-    max_tokens: z.number().int().positive().max(1_000_000).optional(),
-    top_p: z.number().min(0).max(1).optional(),
+    temperature: temperatureField.optional(),
+    max_tokens: maxTokensField.optional(),
+    top_p: topPField.optional(),
     stop: z.union([z.string(), z.array(z.string()).max(4)]).optional(),
     response_format: z.looseObject({ type: z.string() }).optional(),
   })

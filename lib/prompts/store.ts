@@ -1,4 +1,5 @@
 import "server-only";
+import { cache } from "react";
 import { db, Prisma, type DbClient } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
 import { actorOf, isAdminPrincipal, type Principal } from "@/lib/auth/principal";
@@ -94,6 +95,19 @@ export async function listTags(): Promise<string[]> {
   const rows = await db.prompt.findMany({ select: { tags: true } });
   return [...new Set(rows.flatMap((r) => r.tags))].sort();
 }
+
+/**
+ * The prompt, or null when there is none (console pages answer 404); other
+ * errors still throw. Memoised per request, so a page and its layout share one read.
+ */
+export const findPrompt = cache(async (name: string): Promise<PromptDetail | null> => {
+  try {
+    return await getPrompt(name);
+  } catch (e) {
+    if (e instanceof AppError && e.code === "not_found") return null;
+    throw e;
+  }
+});
 
 export async function getPrompt(name: string): Promise<PromptDetail> {
   const p = await db.prompt.findUnique({

@@ -148,7 +148,7 @@ function rejection(rows: ReserveRow[], wanted: Wanted[], headers: Record<string,
     `Quota policy '${policy.name}' (${policy.id}): ${limit} limit of ${fmt(max)}${unit} ` +
     (never
       ? `is smaller than this request's estimate of ${fmt(need)}${unit}; lower max_tokens or raise the limit.`
-      : `reached (used ${fmt(used)}, reserved by calls in flight ${fmt(reserved)}, this request needs ${fmt(need)}). The window resets at ${new Date(resetAt).toISOString()}.`);
+      : `reached (used ${fmt(used)}, reserved by calls in flight or just finished and not yet settled ${fmt(reserved)}, this request needs ${fmt(need)}). The window resets at ${new Date(resetAt).toISOString()}.`);
   const h: Record<string, string> = { ...headers, "x-promptgate-quota-policy": policy.id, "x-promptgate-quota-limit": limit };
   if (!never) {
     h["retry-after"] = String(Math.max(1, Math.ceil((resetAt - at) / 1000)));

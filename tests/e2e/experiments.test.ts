@@ -87,6 +87,9 @@ describe("experiments", () => {
     await page.waitForURL(/\/experiments\/[0-9a-f-]{36}$/);
     experimentUrl = new URL(page.url()).pathname;
     await page.getByRole("heading", { level: 1, name: experimentName }).waitFor();
+    // A draft has no verdict yet.
+    await page.getByTestId("verdict-not-started").waitFor();
+    expect(await page.getByTestId("verdict-B").count()).toBe(0);
     await page.getByRole("button", { name: "Start experiment" }).click();
     await page.getByTestId("lifecycle").getByRole("button", { name: "Pause" }).waitFor();
   });

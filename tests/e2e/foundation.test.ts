@@ -81,6 +81,18 @@ describe("console foundation", () => {
     await db?.end();
   });
 
+  it("serves the site icon the pages link to, and a robots.txt that keeps crawlers out", async () => {
+    await page.goto("/login");
+    const href = await page.locator('link[rel="icon"]').first().getAttribute("href");
+    expect(href).toMatch(/^\/icon\.svg/);
+    const icon = await page.request.get(href!);
+    expect(icon.status()).toBe(200);
+    expect(icon.headers()["content-type"]).toContain("image/svg+xml");
+    const robots = await page.request.get("/robots.txt");
+    expect(robots.status()).toBe(200);
+    expect(await robots.text()).toContain("Disallow: /");
+  });
+
   it("signs the seeded admin in through the form and lands on the overview showing the admin role", async () => {
     await page.goto("/users");
     // Signed-out visitors are sent to sign in, remembering where they were going.

@@ -381,6 +381,7 @@ describe("POST /api/v1/chat/completions", () => {
         [{ model: "gpt-4o-mini", messages: [] }, 400, "messages"],
         [{ model: "gpt-4o-mini", messages: [{ role: "wizard", content: "x" }] }, 400, "messages.0.role"],
         [{ model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }], temperature: 9 }, 400, "temperature"],
+        [{ model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }], max_tokens: 0 }, 400, "max_tokens"],
         ["{broken", 400, null],
         [[1, 2, 3], 400, null],
       ];
@@ -391,6 +392,9 @@ describe("POST /api/v1/chat/completions", () => {
         expect(j.error.message.length).toBeGreaterThan(5);
         if (param) expect(j.error.param).toBe(param);
       }
+      // In the API's words, not the validator's.
+      const bad = await (await post({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }], max_tokens: -1 })).json();
+      expect(bad.error.message).toBe("Invalid value for 'max_tokens': must be a positive integer (at most 1,000,000)");
     });
   });
 

@@ -323,7 +323,7 @@ describe("prompt templates", () => {
         [{ prompt: name, variabels: {} }, 400, null, "Unrecognized key: \"variabels\""],
         [{ variables: {} }, 400, "prompt", "Invalid value for 'prompt': is required: the prompt's name"],
         [{ prompt: name, variables: { question: "q" }, overrides: { messages: [] } }, 400, "overrides.messages", "Invalid value for 'overrides.messages': 'messages' cannot be overridden; it comes from the template or the request"],
-        [{ prompt: name, variables: { question: "q" }, overrides: { temperature: 5 } }, 400, "overrides.temperature", "Invalid value for 'overrides.temperature': Too big: expected number to be <=2"],
+        [{ prompt: name, variables: { question: "q" }, overrides: { temperature: 5 } }, 400, "overrides.temperature", "Invalid value for 'overrides.temperature': must be a number from 0 to 2"],
         [{ prompt: name, variables: { question: "q".repeat(300_000) } }, 400, "variables", "The rendered prompt is longer than the limit of 200000 characters"],
         [{ prompt: name, variables: { question: "q" }, overrides: { model: "no-such-model-anywhere" } }, 404, "model", "The model 'no-such-model-anywhere' does not exist or no enabled account serves it"],
       ];

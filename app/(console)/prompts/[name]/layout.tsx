@@ -4,7 +4,7 @@ import { PageHeader } from "@/components/ui/card";
 import { LabelBadge } from "@/components/prompts/label-badge";
 import { PromptTabs } from "@/components/prompts/prompt-tabs";
 import { requireRole } from "@/lib/auth";
-import { getPrompt } from "@/lib/prompts";
+import { findPrompt } from "@/lib/prompts";
 
 export async function generateMetadata({ params }: { params: Promise<{ name: string }> }) {
   return { title: `${(await params).name} · Prompts` };
@@ -13,7 +13,7 @@ export async function generateMetadata({ params }: { params: Promise<{ name: str
 export default async function PromptLayout({ children, params }: { children: React.ReactNode; params: Promise<{ name: string }> }) {
   await requireRole("viewer", "page");
   const { name } = await params;
-  const detail = await getPrompt(name).catch(() => null);
+  const detail = await findPrompt(name);
   if (!detail) notFound();
   return (
     <>

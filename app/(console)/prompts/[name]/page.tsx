@@ -1,12 +1,14 @@
+import { notFound } from "next/navigation";
 import { PromptEditor } from "@/components/prompts/prompt-editor";
 import { listAccounts, servedModels } from "@/lib/accounts";
 import { hasRole, requireRole } from "@/lib/auth";
-import { getPrompt, getVersion, listGlobalVariables } from "@/lib/prompts";
+import { findPrompt, getVersion, listGlobalVariables } from "@/lib/prompts";
 
 export default async function PromptEditorPage({ params, searchParams }: { params: Promise<{ name: string }>; searchParams: Promise<{ from?: string }> }) {
   const me = await requireRole("viewer", "page");
   const { name } = await params;
-  const detail = await getPrompt(name);
+  const detail = await findPrompt(name);
+  if (!detail) notFound();
   const latest = detail.versions[0]?.version ?? null;
   const from = Number((await searchParams).from);
   const start = Number.isInteger(from) && detail.versions.some((v) => v.version === from) ? from : latest;

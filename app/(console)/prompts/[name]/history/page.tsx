@@ -1,9 +1,11 @@
+import { notFound } from "next/navigation";
 import { HistoryView } from "@/components/prompts/history-view";
 import { hasRole, requireRole } from "@/lib/auth";
-import { getPrompt } from "@/lib/prompts";
+import { findPrompt } from "@/lib/prompts";
 
 export default async function PromptHistoryPage({ params }: { params: Promise<{ name: string }> }) {
   const me = await requireRole("viewer", "page");
-  const detail = await getPrompt((await params).name);
+  const detail = await findPrompt((await params).name);
+  if (!detail) notFound();
   return <HistoryView initial={detail} canEdit={hasRole(me.role, "editor")} isAdmin={hasRole(me.role, "admin")} />;
 }

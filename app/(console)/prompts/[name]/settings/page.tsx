@@ -1,11 +1,13 @@
+import { notFound } from "next/navigation";
 import { Card } from "@/components/ui/card";
 import { PromptSettingsForm } from "@/components/prompts/prompt-settings-form";
 import { hasRole, requireRole } from "@/lib/auth";
-import { getPrompt } from "@/lib/prompts";
+import { findPrompt } from "@/lib/prompts";
 
 export default async function PromptSettingsPage({ params }: { params: Promise<{ name: string }> }) {
   const me = await requireRole("viewer", "page");
-  const detail = await getPrompt((await params).name);
+  const detail = await findPrompt((await params).name);
+  if (!detail) notFound();
   return (
     <Card title="Settings">
       <PromptSettingsForm
