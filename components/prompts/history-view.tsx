@@ -22,10 +22,11 @@ function MoveLabel({ prompt, label, current, versions, onMoved }: { prompt: stri
   const [confirming, setConfirming] = useState(false);
   const [pending, start] = useTransition();
   const [error, setError] = useState<string | null>(null);
+  const [moved, setMoved] = useState<string | null>(null);
   return (
     <div className="flex flex-wrap items-center gap-2" data-testid={`move-${label}`}>
       <label htmlFor={id} className="sr-only">Version for {label}</label>
-      <select id={id} className={select} value={target} onChange={(e) => { setTarget(Number(e.target.value)); setConfirming(false); }}>
+      <select id={id} className={select} value={target} onChange={(e) => { setTarget(Number(e.target.value)); setConfirming(false); setMoved(null); }}>
         {versions.map((v) => <option key={v} value={v}>v{v}</option>)}
       </select>
       {!confirming ? (
@@ -46,6 +47,7 @@ function MoveLabel({ prompt, label, current, versions, onMoved }: { prompt: stri
                 if (!r.ok) return setError(r.error.message);
                 setError(null);
                 setConfirming(false);
+                setMoved(`Moved ${label} to v${target}.`);
                 await onMoved();
               })
             }
@@ -56,6 +58,7 @@ function MoveLabel({ prompt, label, current, versions, onMoved }: { prompt: stri
         </span>
       )}
       {error && <span role="alert" className="text-xs text-red-700 dark:text-red-400">{error}</span>}
+      {moved && !confirming && <span role="status" className="text-xs text-emerald-800 dark:text-emerald-300">{moved}</span>}
     </div>
   );
 }

@@ -47,6 +47,7 @@ async function moveProduction(p: Page, to: number) {
   await confirm.getByText(`to v${to}?`).waitFor();
   await confirm.getByRole("button", { name: "Confirm move" }).click();
   await row.getByTestId("label-version-production").getByText(`v${to}`, { exact: true }).waitFor();
+  await row.getByRole("status").getByText(`Moved production to v${to}.`).waitFor();
 }
 
 describe("prompt templates in the console", () => {
