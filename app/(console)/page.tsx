@@ -71,7 +71,7 @@ export default async function OverviewPage() {
                   <Th>Account</Th>
                   <Th>State</Th>
                   <Th className="text-right">Requests</Th>
-                  <Th className="text-right">Error rate</Th>
+                  <Th className="text-right">Failed calls</Th>
                 </tr>
               </thead>
               <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
@@ -88,6 +88,10 @@ export default async function OverviewPage() {
               </tbody>
             </Table>
           )}
+          <p className="mt-2 text-xs text-slate-600 dark:text-slate-400">
+            Failed calls: every call that did not end ok, also those the upstream refused as a bad request. The account&apos;s own health on
+            the Accounts page counts only the account&apos;s failures (errors, timeouts, rate limits).
+          </p>
           {o.unrouted.requests > 0 && (
             <p className="mt-2 text-xs text-slate-600 dark:text-slate-400">{formatCount(o.unrouted.requests)} calls were rejected before reaching an account.</p>
           )}
