@@ -124,7 +124,8 @@ export function HistoryView({ initial, canEdit, isAdmin }: { initial: PromptDeta
         {canEdit && (
           <div className="mt-4 space-y-2">
             <label htmlFor={newLabelId} className="block text-sm font-medium">Add a label</label>
-            <input id={newLabelId} className={`${select} w-48 font-mono`} value={newLabel} onChange={(e) => setNewLabel(e.target.value.trim().toLowerCase())} list={`${newLabelId}-list`} placeholder="staging" />
+            <input id={newLabelId} className={`${select} w-48 font-mono`} value={newLabel} onChange={(e) => setNewLabel(e.target.value.trim().toLowerCase())} list={`${newLabelId}-list`} placeholder="staging" aria-describedby={`${newLabelId}-hint`} />
+            <p id={`${newLabelId}-hint`} className="text-xs text-slate-600 dark:text-slate-400">Type a name, then choose its version and press Move.</p>
             <datalist id={`${newLabelId}-list`}>{suggestions.map((s) => <option key={s} value={s} />)}</datalist>
             {newLabel && !existing.has(newLabel) && (
               <MoveLabel key={newLabel} prompt={detail.name} label={newLabel} current={null} versions={versions} onMoved={async () => { setNewLabel(""); await refresh(); }} />

@@ -144,7 +144,7 @@ export function PromptEditor({ detail: initialDetail, version, baseVersion: page
             <div className="grid gap-3 sm:grid-cols-2">
               <div>
                 <label htmlFor={ids.name} className="mb-1 block text-sm font-medium">Name</label>
-                <input id={ids.name} className={`${input} font-mono`} value={meta.name} onChange={(e) => setMeta({ ...meta, name: e.target.value })} aria-describedby={`${ids.name}-hint`} aria-invalid={error?.param === "name" ? true : undefined} />
+                <input id={ids.name} className={`${input} font-mono`} value={meta.name} onChange={(e) => { setMeta({ ...meta, name: e.target.value }); if (error?.param === "name") setError(null); }} aria-describedby={`${ids.name}-hint`} aria-invalid={error?.param === "name" ? true : undefined} />
                 <p id={`${ids.name}-hint`} className="mt-1 text-xs text-slate-600 dark:text-slate-400">Lowercase slug that apps send as “prompt”, e.g. support-reply.</p>
               </div>
               <div>
