@@ -2,9 +2,8 @@
 // the simulator account and demo data. It runs once per database: a `seeded`
 // setting marks it done, and an advisory lock keeps two instances from racing.
 // Credentials that were generated are printed once here and never logged again.
-import { randomBytes } from "node:crypto";
 import { db, pool } from "@/lib/db";
-import { insertUser } from "@/lib/users";
+import { generatePassword, insertUser } from "@/lib/users";
 import { insertApiKey } from "@/lib/auth/api-keys";
 import { recordAudit } from "@/lib/audit";
 import { SIMULATOR_LABEL } from "@/lib/providers/schemas";
@@ -27,7 +26,7 @@ export async function seed(env: Record<string, string | undefined> = process.env
     const adminEmail = (env.ADMIN_EMAIL ?? "admin@promptgate.local").trim().toLowerCase();
     let adminPassword = env.ADMIN_PASSWORD;
     if (!adminPassword) {
-      adminPassword = randomBytes(12).toString("base64url");
+      adminPassword = generatePassword();
       generated.push("adminPassword");
     }
     const existing = await db.user.findUnique({ where: { email: adminEmail } });

@@ -122,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
     switch (`${area} ${cmd ?? ""}`.trim()) {
       case "users create": {
         const chosen = await passwordArg(values.password);
-        const password = chosen ?? randomBytes(12).toString("base64url");
+        const password = chosen ?? users.generatePassword();
         const u = await users.createUser(system, { email: values.email, role: values.role, name: values.name ?? values.email?.split("@")[0], password });
         process.stdout.write(`Created ${u.role} ${u.email} (${u.id})\n`);
         if (!chosen) process.stdout.write(`Password (shown once): ${password}\n`);

@@ -3,9 +3,10 @@ import { useId, useState, useTransition } from "react";
 import { createAccountAction, updateAccountAction } from "@/app/(console)/accounts/actions";
 import { Button } from "@/components/ui/button";
 import { SelectField, TextField } from "@/components/ui/field";
+import { splitList } from "@/components/ui/format";
 import { SIMULATOR_LABEL, providerKinds, providerLabels, type ProviderKind } from "@/lib/providers/schemas";
 import {
-  formatAliases, formatSettings, parseAliases, parseInteger, parseModels, parseSettings, maskedKey, type AccountView,
+  formatAliases, formatSettings, parseAliases, parseInteger, parseSettings, maskedKey, type AccountView,
 } from "./account-values";
 
 type Field =
@@ -67,7 +68,7 @@ function readForm(fd: FormData, editing: boolean, clearKey: boolean): { input?: 
     name: text("name"),
     provider: text("provider"),
     baseUrl: text("baseUrl").trim() || null,
-    models: parseModels(text("models")),
+    models: splitList(text("models")),
     aliases: aliases.ok ? aliases.value : {},
     settings: settings.ok ? settings.value : {},
     enabled: fd.get("enabled") === "on",

@@ -28,11 +28,6 @@ export type AccountView = {
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
-/** "gpt-4o, gpt-4o-mini  o1*" → ["gpt-4o", "gpt-4o-mini", "o1*"] */
-export function parseModels(text: string): string[] {
-  return text.split(/[\s,]+/).filter(Boolean);
-}
-
 /** One `public=upstream` per line; blank lines are ignored. */
 export function parseAliases(text: string): Parsed<Record<string, string>> {
   const out: Record<string, string> = {};

@@ -4,6 +4,7 @@ import { createApiKeyAction } from "@/app/(console)/keys/actions";
 import { Button } from "@/components/ui/button";
 import { CopyButton } from "@/components/ui/copy-button";
 import { TextField } from "@/components/ui/field";
+import { splitList } from "@/components/ui/format";
 
 export function CreateKeyForm() {
   const [pending, start] = useTransition();
@@ -19,9 +20,7 @@ export function CreateKeyForm() {
           e.preventDefault();
           const form = e.currentTarget;
           const fd = new FormData(form);
-          const scopes = String(fd.get("scopes") ?? "")
-            .split(/[\s,]+/)
-            .filter(Boolean);
+          const scopes = splitList(String(fd.get("scopes") ?? ""));
           const expires = String(fd.get("expiresAt") ?? "");
           start(async () => {
             const res = await createApiKeyAction({ name: fd.get("name"), scopes, expiresAt: expires ? new Date(expires) : null });

@@ -8,6 +8,7 @@ import {
 } from "@/app/(console)/prompts/actions";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
+import { splitList } from "@/components/ui/format";
 import { messageRoles, type PromptDetail, type VersionDiff, type VersionView } from "@/lib/prompts/schemas";
 import { draftFromVersion, draftToContent, emptyDraft } from "./draft";
 import { ModelConfigForm } from "./model-config-form";
@@ -98,7 +99,7 @@ export function PromptEditor({ detail: initialDetail, version, baseVersion: page
       if (!name) {
         const r = await createPromptAction({
           ...content, name: meta.name, description: meta.description, commitMessage: commitMessage || "Initial version",
-          tags: meta.tags.split(/[\s,]+/).filter(Boolean), labels: meta.production ? ["production"] : [],
+          tags: splitList(meta.tags), labels: meta.production ? ["production"] : [],
         });
         if (!r.ok) return setError(r.error);
         router.push(`/prompts/${r.data.name}`);

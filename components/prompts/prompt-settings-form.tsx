@@ -4,8 +4,8 @@ import { useState, useTransition } from "react";
 import { updatePromptAction } from "@/app/(console)/prompts/actions";
 import { Button } from "@/components/ui/button";
 import { TextField } from "@/components/ui/field";
+import { splitList } from "@/components/ui/format";
 
-const words = (text: string) => text.split(/[\s,]+/).filter(Boolean);
 
 type Props = {
   name: string;
@@ -40,8 +40,8 @@ export function PromptSettingsForm({ name, description, tags, protectedLabels, l
       onSubmit={(e) => {
         e.preventDefault();
         const fd = new FormData(e.currentTarget);
-        const patch: Record<string, unknown> = { description: String(fd.get("description") ?? ""), tags: words(String(fd.get("tags") ?? "")) };
-        if (isAdmin) patch.protectedLabels = [...fd.getAll("protected").map(String), ...words(String(fd.get("protectedExtra") ?? ""))];
+        const patch: Record<string, unknown> = { description: String(fd.get("description") ?? ""), tags: splitList(String(fd.get("tags") ?? "")) };
+        if (isAdmin) patch.protectedLabels = [...fd.getAll("protected").map(String), ...splitList(String(fd.get("protectedExtra") ?? ""))];
         setDone(false);
         start(async () => {
           const r = await updatePromptAction({ name, patch });

@@ -20,9 +20,9 @@ export const DEMO_EXPERIMENT = "Greeting by name (demo)";
 
 const DAY = 86_400_000;
 
-/** Seeds the demo experiment on `prompt` (the demo prompt, lib/prompts' DEMO_PROMPT); false if there is one already. */
 const DEMO_SALT = "promptgate-demo-experiment";
 
+/** Seeds the demo experiment on `prompt` (the demo prompt, lib/prompts' DEMO_PROMPT); false if there is one already. */
 export async function seedDemoExperiment(actor: Principal, prompt: string, now = new Date()): Promise<boolean> {
   if (await db.experiment.count({ where: { demo: true } })) return false;
   if (!(await db.prompt.count({ where: { name: prompt } }))) return false;

@@ -1,6 +1,6 @@
 import "server-only";
 import { db, storableDeep } from "@/lib/db";
-import { registerBatchHook } from "@/lib/usage/writer";
+import { registerBatchHook, type UsageEventInput } from "@/lib/usage/writer";
 import type { Principal } from "@/lib/auth/principal";
 import type { ChatMessage } from "@/lib/providers";
 import { compileFilter } from "./compile";
@@ -19,8 +19,8 @@ function redact(text: string, extra?: (t: string) => string): string {
   return extra ? extra(once) : once;
 }
 
-/** `status` is the HTTP status the client got, or for a stream that failed after its 200 headers, the status its error event stands for. */
-export type RequestLogEntry = { retentionDays: number; status: number; request: unknown; response: unknown };
+/** What the usage writer stores for a key that logs (its `log` field, defined there). */
+export type RequestLogEntry = NonNullable<UsageEventInput["log"]>;
 
 /** The log entry for a finished call, or undefined when the key does not log. Never throws. */
 export function requestLogEntry(principal: Principal, messages: ChatMessage[], responseText: string | null, status: number): RequestLogEntry | undefined {

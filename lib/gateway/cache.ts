@@ -2,7 +2,7 @@ import "server-only";
 import type { Principal } from "@/lib/auth/principal";
 import { createHash } from "node:crypto";
 import { config } from "@/lib/config";
-import { pool } from "@/lib/db";
+import { pool, storableDeep } from "@/lib/db";
 import { logger } from "@/lib/observability";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatToolCall, FinishReason, Usage } from "@/lib/providers";
 import { SSE_DONE, SSE_HEADERS, sseData } from "@/lib/http/sse";
@@ -59,7 +59,6 @@ export async function cacheLookup(key: string, apiKeyId: string): Promise<ChatCo
   }
 }
 
-const UNSTORABLE_ESCAPE = /\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
 const g = globalThis as typeof globalThis & { __pgCacheWrites?: number };
 const PRUNE_EVERY = 50;
 
@@ -70,8 +69,8 @@ export function cacheStore(key: string, apiKeyId: string, completion: ChatComple
   const text = JSON.stringify(completion);
   const size = Buffer.byteLength(text);
   if (size > c.CACHE_MAX_ENTRY_BYTES) return;
-  // jsonb cannot hold NUL or a lone surrogate (JSON.stringify escapes both): such an answer is not cached rather than stored altered.
-  if (UNSTORABLE_ESCAPE.test(text)) return;
+  // An answer Postgres could store only altered (lib/db/storable.ts) is not cached: a hit must replay it exactly.
+  if (storableDeep(completion) !== completion) return;
   const writes = (g.__pgCacheWrites = (g.__pgCacheWrites ?? 0) + 1);
   void (async () => {
     await pool().query(

@@ -141,7 +141,6 @@ export async function chat(principal: Principal, req: ChatCompletionRequest, sig
   // Asked for the cache: "miss" when it is consulted, "skip" when the request does not qualify (temperature, no key).
   const cacheHeader: Record<string, string> = opts.cache ? { [CACHE_HEADER]: cacheKeyId ? "miss" : "skip" } : {};
   let cacheWrite: CacheWrite | null = null;
-  let cacheLooked = false;
   try {
     // filter (request side): null unless the key or the prompt configures one, so unfiltered calls do no filter work.
     settle.trace?.stage("filter");
@@ -161,7 +160,6 @@ export async function chat(principal: Principal, req: ChatCompletionRequest, sig
     if (cacheKeyId) {
       cacheWrite = { key: cacheKey(req, cacheKeyId, opts.promptVersionId), apiKeyId: cacheKeyId };
       settle.trace?.stage("cache");
-      cacheLooked = true;
       const hit = await cacheLookup(cacheWrite.key, cacheKeyId);
       if (hit) return serveFromCache(req, hit, settle, started, completionId, opts);
     }
@@ -173,8 +171,8 @@ export async function chat(principal: Principal, req: ChatCompletionRequest, sig
     const e = toAppError(err);
     settle.httpStatus = e.status;
     settle("rejected", { errorCode: (e.details.extra?.code as string | undefined) ?? e.code });
-    // Refused before the lookup: the cache was neither hit nor missed, so no header (unless the request did not qualify).
-    e.details.headers = { ...e.details.headers, "x-promptgate-completion-id": completionId, ...(cacheLooked || !cacheKeyId ? cacheHeader : {}) };
+    // Refused before the lookup (cacheWrite is set just before it): neither hit nor missed, so no header, unless the request did not qualify.
+    e.details.headers = { ...e.details.headers, "x-promptgate-completion-id": completionId, ...(cacheWrite || !cacheKeyId ? cacheHeader : {}) };
     throw e;
   }
   const headers: Record<string, string> = { "x-promptgate-completion-id": completionId, ...cacheHeader, ...admissionHeaders, ...opts.headers };

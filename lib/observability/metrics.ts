@@ -193,12 +193,12 @@ export function setCircuitState(accountId: string, state: CircuitState): void {
   metrics().circuitState.set({ account: accountId }, CIRCUIT_STATES[state]);
 }
 
-/** For the usage writer: one batch attempt, with the priced events on success. */
 /** An event the database refused as data, dropped from its batch so that it cannot block every later event. */
 export function recordUsageRefused(): void {
   metrics().usageRefusedEvents.inc();
 }
 
+/** For the usage writer: one batch attempt, with the priced events on success. */
 export function recordUsageFlush(outcome: "ok" | "failed", ms: number, written: readonly { servedModel: string | null; requestedModel: string; costUsd: number }[] = []): void {
   const m = metrics();
   m.usageFlush.observe({ outcome }, ms / 1000);

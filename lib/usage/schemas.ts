@@ -13,15 +13,15 @@ export const FILTERS = ["model", "key", "prompt", "account", "status"] as const;
 export type FilterName = (typeof FILTERS)[number];
 export const STATUSES = ["ok", "client_aborted", "upstream_error", "rejected", "error"] as const;
 
+// NUL cannot be stored in Postgres text: identifiers a call is recorded under refuse it with a 400.
+export const noNul = (s: string) => !s.includes("\u0000");
+export const NO_NUL = "must not contain NUL characters";
+
 /**
  * A call's own tags (team, feature, trace id…), stored with its usage event.
  * Bounded like OpenAI's `metadata` (16 keys of ≤ 64 characters), with scalar
  * values only, so a row never carries a payload.
  */
-// NUL cannot be stored in Postgres text: identifiers a call is recorded under refuse it with a 400.
-export const noNul = (s: string) => !s.includes("\u0000");
-export const NO_NUL = "must not contain NUL characters";
-
 export const usageMetadata = z
   .record(z.string().min(1).max(64).refine(noNul, NO_NUL), z.union([z.string().max(512).refine(noNul, NO_NUL), z.number(), z.boolean()]), {
     message: "must be an object of string, number or boolean values",

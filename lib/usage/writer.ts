@@ -39,7 +39,11 @@ export type UsageEventInput = {
   cached?: boolean;
   /** The caller's tags (usageMetadata in lib/usage/schemas.ts); null without any. */
   metadata?: UsageMetadata | null;
-  /** Redacted request/response for keys that opted into logging (lib/filters), stored in the same transaction. */
+  /**
+   * Redacted request/response for keys that opted into logging (lib/filters), stored in the same
+   * transaction. `status` is the HTTP status the client got, or for a stream that failed after its
+   * 200 headers, the status its error event stands for.
+   */
   log?: { retentionDays: number; status: number; request: unknown; response: unknown };
   /** The quota reservation this call holds (lib/quota), settled in the same transaction as the event. */
   reservation?: unknown;
@@ -150,8 +154,7 @@ export async function flushUsage(timeoutMs = 10_000): Promise<void> {
   }
 }
 
-const storable = (s: string | null | undefined) => (s == null ? (s ?? null) : storableText(s));
-
+const storable = (s: string | null | undefined) => (s == null ? null : storableText(s));
 
 const COLUMNS = [
   ["completionId", "text"], ["createdAt", "timestamptz"], ["apiKeyId", "uuid"], ["endUser", "text"], ["source", "text"],

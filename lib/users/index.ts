@@ -1,8 +1,7 @@
 import "server-only";
-import { randomBytes } from "node:crypto";
 import { db, type DbClient } from "@/lib/db";
 import { AppError, notFound } from "@/lib/http/errors";
-import { hashPassword, verifyPassword, dummyHash } from "./passwords";
+import { generatePassword, hashPassword, verifyPassword, dummyHash } from "./passwords";
 import type { Role } from "@/lib/auth/roles";
 import type { Principal, SessionUser } from "@/lib/auth/principal";
 import { withAudit } from "@/lib/audit";
@@ -122,7 +121,7 @@ export async function resetUserPassword(actor: Principal, input: unknown, ip?: s
   if (actor.kind === "user" && actor.user.id === id) {
     throw new AppError("forbidden", "Change your own password on your account page; it needs the current one", { param: "id" });
   }
-  const chosen = password ?? randomBytes(12).toString("base64url");
+  const chosen = password ?? generatePassword();
   const passwordHash = await hashPassword(chosen);
   return withAudit(actor, { action: "user.password.reset", targetType: "user", ip }, async (tx) => {
     const user = await tx.user.findUnique({ where: { id }, select: { email: true } });
@@ -152,5 +151,5 @@ export async function activeUser(id: string, sessionVersion?: number): Promise<S
   if ((sessionVersion ?? 0) !== user.sessionVersion) return null;
   return { id: user.id, email: user.email, name: user.name, role: user.role as Role };
 }
-export { hashPassword, verifyPassword } from "./passwords";
+export { generatePassword, hashPassword, verifyPassword } from "./passwords";
 export { consoleSummary } from "./summary";

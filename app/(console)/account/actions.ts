@@ -2,24 +2,23 @@
 import { authedAction, signOut, type ActionResult } from "@/lib/auth";
 import { changeOwnPassword, endOwnSessions } from "@/lib/users";
 
-const change = authedAction("viewer", (actor, input: unknown, ip) => changeOwnPassword(actor, input, ip));
-
-/**
- * Changes the signed-in user's password. Every session of theirs ends, this
- * one included, so on success this signs out and sends them to sign in again
- * (the redirect is thrown outside authedAction, which would report it as an error).
- */
-export async function changePasswordAction(input: unknown): Promise<ActionResult<void>> {
-  const r = await change(input);
-  if (r.ok) await signOut({ redirectTo: "/login?changed=1" });
+// Both end every session of the user, this one included, so on success they
+// sign out and send them to sign in again. The redirect is thrown outside
+// authedAction, which would report it as an error.
+async function thenSignOut(r: ActionResult<void>, reason: "changed" | "ended"): Promise<ActionResult<void>> {
+  if (r.ok) await signOut({ redirectTo: `/login?${reason}=1` });
   return r;
 }
 
+const change = authedAction("viewer", (actor, input: unknown, ip) => changeOwnPassword(actor, input, ip));
 const end = authedAction("viewer", (actor, input: unknown, ip) => endOwnSessions(actor, input, ip));
 
-/** Signs the user out of every session they have, on every instance, and sends them to sign in. */
+/** Changes the signed-in user's password (the current one is required). */
+export async function changePasswordAction(input: unknown): Promise<ActionResult<void>> {
+  return thenSignOut(await change(input), "changed");
+}
+
+/** Signs the user out of every session they have, on every instance. */
 export async function endAllSessionsAction(input: unknown): Promise<ActionResult<void>> {
-  const r = await end(input);
-  if (r.ok) await signOut({ redirectTo: "/login?ended=1" });
-  return r;
+  return thenSignOut(await end(input), "ended");
 }
