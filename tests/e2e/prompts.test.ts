@@ -296,5 +296,6 @@ describe("prompt templates in the console", () => {
     expect(audit.rows[0]?.after.tags).toEqual(["email", "onboarding"]);
     await page.goto("/prompts?tag=onboarding");
     await page.getByRole("link", { name: "welcome-mail" }).waitFor();
+    expect(await page.getByRole("link", { name: PROMPT, exact: true }).count()).toBe(0); // untagged prompts are filtered out
   });
 });

@@ -7,7 +7,7 @@ import { pruneCache } from "@/lib/gateway";
 import { createPolicy, stopSweeper } from "@/lib/quota";
 import { startFakeUpstream, type FakeUpstream } from "../../support/fake-upstream";
 import { startApp, type AppServer } from "../../support/app-server";
-import { usageEventOf } from "../../support/eventually";
+import { eventually, usageEventOf } from "../../support/eventually";
 
 const system = { kind: "system", name: "test" } as const;
 const TTL_SECONDS = 3;
@@ -43,17 +43,14 @@ describe("response cache (x-promptgate-cache)", () => {
     return { res, text };
   }
 
-  async function entryStored(key: string, completionId: string) {
-    const deadline = Date.now() + 3000;
-    while (Date.now() < deadline) {
-      const { rows } = await sql.query(`SELECT 1 FROM "ResponseCache" WHERE "apiKeyId" = $1 AND "createdAt" >= (SELECT "createdAt" FROM "UsageEvent" WHERE "completionId" = $2)`, [keyIds.get(key), completionId]);
-      if (rows.length) return;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
+  const entryStored = (key: string, completionId: string) =>
+    eventually(
+      async () => (await sql.query(`SELECT 1 FROM "ResponseCache" WHERE "apiKeyId" = $1 AND "createdAt" >= (SELECT "createdAt" FROM "UsageEvent" WHERE "completionId" = $2)`, [keyIds.get(key), completionId])).rows.length,
+      10_000,
+      `a cache entry after ${completionId}`,
+    );
 
   const usageOf = (completionId: string) => usageEventOf<UsageRow>(sql, completionId);
-
 
   function sseFrames(text: string): string[] {
     expect(text.endsWith("\n\n")).toBe(true);
@@ -145,12 +142,15 @@ describe("response cache (x-promptgate-cache)", () => {
   });
 
   it("does not cache requests with a temperature above 0, nor requests that did not opt in", async () => {
+    const entries = async () => Number((await sql.query(`SELECT count(*) FROM "ResponseCache" WHERE "apiKeyId" = $1`, [keyIds.get(keyA)])).rows[0].count);
+    const storedBefore = await entries();
     const warm = ask({ temperature: 0.7 });
     const a = await post(keyA, warm);
     const b = await post(keyA, warm);
     // Asked for, but the request does not qualify: said so, and nothing is looked up or stored.
     expect(a.res.headers.get("x-promptgate-cache")).toBe("skip");
     expect(b.res.headers.get("x-promptgate-cache")).toBe("skip");
+    expect(fake.requests).toHaveLength(2); // the second was not answered from a cache
     // Refused before any lookup (no account serves the model): neither hit nor miss, so no header.
     const refused = await post(keyA, ask({ model: `no-such-model-${run}` }));
     expect(refused.res.status).toBe(404);
@@ -161,6 +161,9 @@ describe("response cache (x-promptgate-cache)", () => {
     expect(c.res.headers.get("x-promptgate-cache")).toBeNull();
     expect(d.res.headers.get("x-promptgate-cache")).toBeNull();
     expect(fake.requests).toHaveLength(4);
+    // One qualifying miss afterwards (post waits for its entry): exactly one entry more, so none of the above stored one.
+    await post(keyA, ask());
+    expect(await entries()).toBe(storedBefore + 1);
   });
 
   it("stores neither tool-call answers nor answers larger than CACHE_MAX_ENTRY_BYTES", async () => {

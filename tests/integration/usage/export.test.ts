@@ -135,10 +135,13 @@ describe("usage CSV export", () => {
 
     // While nobody reads, the cursor is not advanced: once the read-ahead batch is in, the export's
     // connection sits idle in its transaction, and stays so (on a busy machine that batch takes a while).
-    const exportState = async () => (await sql.query(`SELECT state FROM pg_stat_activity WHERE application_name = 'promptgate-export'`)).rows.map((r) => r.state);
-    await expect.poll(exportState, { timeout: 15_000, interval: 100 }).toEqual(["idle in transaction"]);
+    const exportState = async () =>
+      (await sql.query(`SELECT state, query_start FROM pg_stat_activity WHERE application_name = 'promptgate-export'`)).rows.map((r) => ({ state: r.state, at: String(r.query_start) }));
+    await expect.poll(async () => (await exportState()).map((r) => r.state), { timeout: 15_000, interval: 100 }).toEqual(["idle in transaction"]);
+    const idle = await exportState();
     await new Promise((r) => setTimeout(r, 400));
-    expect(await exportState()).toEqual(["idle in transaction"]);
+    // Same state and the same last statement: no FETCH ran while nobody read.
+    expect(await exportState()).toEqual(idle);
 
     // Collect garbage as we go, so that what is measured is memory the export keeps
     // alive, not how lazily V8 chooses to collect: buffered rows would survive a GC.

@@ -11,6 +11,12 @@ describe("usage chart ticks", () => {
     expect(ticks.map((t) => formatBucket(t, "hour"))).toEqual(["Nov 15", "Nov 16", "Nov 17", "Nov 18", "Nov 19", "Nov 20", "Nov 21"]);
   });
 
+  it("starts ticking by date just past a day and a half", () => {
+    const from = Date.UTC(2026, 10, 20, 0);
+    expect(axisTicks(hours(from, 37), "hour")).toBeUndefined(); // spans 36 h
+    expect(axisTicks(hours(from, 38), "hour")).toEqual([from, from + 24 * H]); // spans 37 h
+  });
+
   it("leaves short hourly ranges and other buckets to the chart", () => {
     expect(axisTicks(hours(Date.UTC(2026, 10, 20, 0), 24), "hour")).toBeUndefined();
     expect(axisTicks(hours(Date.UTC(2026, 10, 1), 90), "day")).toBeUndefined();
