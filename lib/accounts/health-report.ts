@@ -1,5 +1,5 @@
 import "server-only";
-import { db, pool } from "@/lib/db";
+import { db, isUuid, pool } from "@/lib/db";
 import { notFound } from "@/lib/http/errors";
 import type { CircuitState, CircuitView } from "./circuit";
 import { ACCOUNT_WIDE, instanceId, STATUS_RANK, type AccountStatus } from "./health";
@@ -252,6 +252,8 @@ export type AccountHealthDetail = { generatedAt: string; instances: string[]; ac
 
 /** One account: the same row as the table, plus 24 h of hourly history and its recent events and failures. */
 export async function accountHealthDetail(id: string): Promise<AccountHealthDetail> {
+  // An id from a URL: anything but a uuid is no account (Postgres would answer it with an error).
+  if (!isUuid(id)) throw notFound("Account");
   const report = await build({ id });
   const [events, failures, hours] = await Promise.all([
     pool().query<{ at: Date; kind: string; model: string | null; detail: string | null; instanceId: string }>(

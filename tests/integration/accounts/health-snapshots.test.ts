@@ -1,6 +1,6 @@
 // Snapshots in-process: what one instance writes, another seeds from.
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { clearHealthState, createAccount, invalidateRegistry, pickAccounts, reportFailure, seedFromCluster, writeHealthSnapshot } from "@/lib/accounts";
+import { accountHealthDetail, clearHealthState, createAccount, invalidateRegistry, pickAccounts, reportFailure, seedFromCluster, writeHealthSnapshot } from "@/lib/accounts";
 import { closeDb, db, pool } from "@/lib/db";
 import { ProviderError } from "@/lib/providers";
 
@@ -15,6 +15,11 @@ describe("account health snapshots", () => {
     await closeDb();
   });
   beforeEach(() => clearHealthState());
+
+  it("answers 404 for an account id that does not exist or is not a uuid, without asking Postgres to parse it", async () => {
+    await expect(accountHealthDetail("not-a-uuid")).rejects.toMatchObject({ status: 404, code: "not_found" });
+    await expect(accountHealthDetail("00000000-0000-4000-8000-000000000000")).rejects.toMatchObject({ status: 404 });
+  });
 
   it("a fresh instance seeds the open circuits another instance wrote", async () => {
     const a = await createAccount(system, { name: `snap-a-${run}`, provider: "simulator", models: [model], priority: 0 });

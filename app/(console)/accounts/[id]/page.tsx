@@ -6,14 +6,11 @@ import { hasRole, requireRole } from "@/lib/auth";
 
 export const metadata = { title: "Account health" };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export default async function AccountHealthPage({ params }: { params: Promise<{ id: string }> }) {
   const me = await requireRole("viewer", "page");
   const { id } = await params;
-  if (!UUID.test(id)) notFound();
   const detail = await accountHealthDetail(id).catch((e: unknown) => {
-    if (e instanceof Error && e.message === "Account not found") notFound();
+    if ((e as { status?: number })?.status === 404) notFound();
     throw e;
   });
   return (
