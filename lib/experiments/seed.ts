@@ -1,8 +1,9 @@
 import "server-only";
 import { db } from "@/lib/db";
 import type { Principal } from "@/lib/auth/principal";
-// Seed-safe imports only (no lib/prompts or lib/usage index, which reach next-auth): prisma/seed.ts
-// imports this module directly, and the e2e setup runs that seed under plain Node.
+// Seed-safe imports only (nothing that reaches next-auth, such as lib/gateway or lib/auth's index;
+// ./store imports lib/prompts' index, which loads the gateway lazily): prisma/seed.ts imports this
+// module directly, and the e2e setup runs that seed under plain Node.
 import { writeBatch, type UsageEventInput } from "@/lib/usage/writer";
 import { assign } from "./assignment";
 import { registerExposureHook } from "./exposures";

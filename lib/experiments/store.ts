@@ -3,6 +3,7 @@ import { db, Prisma, type DbClient } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
 import { actorOf, type Principal } from "@/lib/auth/principal";
 import { AppError } from "@/lib/http/errors";
+import { assertMayChangeWhatLabelServes, moveLabel } from "@/lib/prompts";
 import { invalidateExperiments } from "./registry";
 import {
   changeWeightsInput, completeExperimentInput, createExperimentInput,
@@ -19,6 +20,12 @@ import {
 //   comparison that spans a weight change is biased (Simpson's paradox).
 // - A variant's version belongs to the experiment's prompt (checked on create);
 //   versions are immutable, so the variant's content can never change under it.
+// - A running experiment changes what its label serves, so on a protected label
+//   creating, starting, resuming and re-weighting it (the variants' versions,
+//   weights and model overrides) are admin actions. lib/prompts owns that rule;
+//   this module only asks it, inside the step's transaction, before anything is
+//   written (a refusal leaves no audit entry). Pausing, completing without
+//   promoting and deleting a draft only stop a split, so editors keep them.
 // - Promoting the winner moves the label through lib/prompts' moveLabel, which
 //   audits the move, enforces protected labels (admins only) and invalidates
 //   the prompt caches; the experiment is completed only after the move succeeds.
@@ -99,6 +106,7 @@ export async function createExperiment(actor: Principal, input: unknown, ip?: st
   const data = createExperimentInput.parse(input);
   const prompt = await db.prompt.findUnique({ where: { name: data.prompt }, select: { id: true, name: true } });
   if (!prompt) throw new AppError("not_found", `Prompt '${data.prompt}' not found`, { param: "prompt", extra: { code: "prompt_not_found" } });
+  await assertMayChangeWhatLabelServes(actor, { id: prompt.id }, data.label, "create an experiment on it");
   const label = await db.promptLabel.findUnique({ where: { promptId_name: { promptId: prompt.id, name: data.label } }, select: { id: true } });
   if (!label) throw new AppError("bad_request", `Prompt '${prompt.name}' has no label '${data.label}' to experiment on`, { param: "label" });
   const versions = await db.promptVersion.findMany({
@@ -135,11 +143,12 @@ export async function createExperiment(actor: Principal, input: unknown, ip?: st
   return getExperiment(id);
 }
 
-type Transition = { from: ExperimentStatus[]; to: ExperimentStatus; action: string };
+/** `serves`: the step makes the experiment split its label's traffic again (protected labels: admins only). */
+type Transition = { from: ExperimentStatus[]; to: ExperimentStatus; action: string; serves: boolean };
 const transitions = {
-  start: { from: ["draft"], to: "running", action: "experiment.start" },
-  pause: { from: ["running"], to: "paused", action: "experiment.pause" },
-  resume: { from: ["paused"], to: "running", action: "experiment.resume" },
+  start: { from: ["draft"], to: "running", action: "experiment.start", serves: true },
+  pause: { from: ["running"], to: "paused", action: "experiment.pause", serves: false },
+  resume: { from: ["paused"], to: "running", action: "experiment.resume", serves: true },
 } satisfies Record<string, Transition>;
 export type LifecycleStep = keyof typeof transitions;
 
@@ -168,6 +177,7 @@ export async function stepExperiment(actor: Principal, id: string, step: Lifecyc
       const row = await lockExperiment(tx, id);
       prompt = await promptNameOf(row.promptId);
       label = row.label;
+      if (t.serves) await assertMayChangeWhatLabelServes(actor, { id: row.promptId }, row.label, `${step} an experiment on it`, tx);
       if (!t.from.includes(row.status)) {
         throw new AppError("conflict", `Cannot ${step} an experiment that is ${row.status}`, { param: "status" });
       }
@@ -195,6 +205,7 @@ export async function changeWeights(actor: Principal, id: string, input: unknown
   await withAudit(actor, { action: "experiment.weights", targetType: "experiment", ip }, async (tx) => {
     const row = await lockExperiment(tx, id);
     prompt = await promptNameOf(row.promptId);
+    await assertMayChangeWhatLabelServes(actor, { id: row.promptId }, row.label, "change the weights of an experiment on it", tx);
     if (row.status === "completed") throw new AppError("conflict", "A completed experiment cannot change", { param: "status" });
     const phase = await tx.experimentPhase.findFirst({ where: { experimentId: id }, orderBy: { number: "desc" }, include: { variants: { orderBy: { position: "asc" } } } });
     if (!phase) throw notFound(id);
@@ -239,9 +250,6 @@ export async function completeExperiment(actor: Principal, id: string, input: un
   // The label moves first, through the prompts domain (audited, protected labels, cache
   // invalidation). If it is refused, the experiment keeps running and nothing changed.
   if (data.promote && winner) {
-    // Loaded here, not at the top: the seed (and the e2e setup that runs it) imports this module,
-    // and lib/prompts' index reaches next-auth, which plain Node cannot load there.
-    const { moveLabel } = await import("@/lib/prompts");
     await moveLabel(actor, current.promptName, current.label, { version: winner.promptVersion }, ip);
   }
   await withAudit(actor, { action: "experiment.complete", targetType: "experiment", ip }, async (tx) => {

@@ -5,6 +5,7 @@ import { withAudit } from "@/lib/audit";
 import { actorOf, isAdminPrincipal, type Principal } from "@/lib/auth/principal";
 import { AppError, notFound } from "@/lib/http/errors";
 import { checkTemplates } from "./engine";
+import { assertMayChangeLabel } from "./label-rules";
 import { invalidateGlobals, invalidatePrompt } from "./resolve";
 import { toVersionView } from "./views";
 import {
@@ -37,9 +38,7 @@ function assertMayMove(actor: Principal, protectedLabels: string[], label: strin
   if (label === LATEST_LABEL) {
     throw new AppError("bad_request", "'latest' moves by itself on every save; it cannot be moved by hand", { param: "label" });
   }
-  if (protectedLabels.includes(label) && !isAdminPrincipal(actor)) {
-    throw new AppError("forbidden", `'${label}' is a protected label: only admins may move it`, { param: "label" });
-  }
+  assertMayChangeLabel(actor, protectedLabels, label, "move it");
 }
 
 async function setLabels(tx: DbClient, promptId: string, versionId: string, labels: string[]): Promise<void> {

@@ -65,7 +65,7 @@ describe("experiments", () => {
   });
 
   it("creates a draft with one phase and two variants, the first control unless one is marked", async () => {
-    experiment = await createExperiment(editor, {
+    experiment = await createExperiment(admin, {
       name: uniq("greeting"),
       prompt,
       hypothesis: "Greeting by name earns more thumbs-up",
@@ -78,11 +78,11 @@ describe("experiments", () => {
     expect(experiment.phases).toHaveLength(1);
     expect(experiment.phases[0]!.variants.map((v) => [v.name, v.promptVersion, v.isControl])).toEqual([["A", 1, true], ["B", 2, false]]);
     const audit = await db.auditLog.findFirst({ where: { action: "experiment.create", targetId: experiment.id } });
-    expect(audit?.actorEmail).toBe(editor.kind === "user" ? editor.user.email : "");
+    expect(audit?.actorEmail).toBe(admin.kind === "user" ? admin.user.email : "");
   });
 
   it("refuses variants that name a version the prompt does not have", async () => {
-    await expect(createExperiment(editor, { name: "bad", prompt, variants: [{ name: "A", version: 1, weight: 1 }, { name: "B", version: 9, weight: 1 }] })).rejects.toMatchObject({
+    await expect(createExperiment(admin, { name: "bad", prompt, variants: [{ name: "A", version: 1, weight: 1 }, { name: "B", version: 9, weight: 1 }] })).rejects.toMatchObject({
       status: 400,
       details: { param: "variants.1.version" },
     });
@@ -96,7 +96,7 @@ describe("experiments", () => {
   });
 
   it("splits traffic once started and keeps every subject on one variant", async () => {
-    await stepExperiment(editor, experiment.id, "start");
+    await stepExperiment(admin, experiment.id, "start");
     const seen = new Map<string, Set<string>>();
     const responses = [];
     for (let round = 0; round < 3; round++) {
@@ -184,8 +184,8 @@ describe("experiments", () => {
   });
 
   it("allows one running or paused experiment per prompt and label, even under concurrent starts", async () => {
-    const second = await createExperiment(editor, { name: uniq("second"), prompt, variants: [{ name: "X", version: 1, weight: 1 }, { name: "Y", version: 2, weight: 1 }] });
-    await expect(stepExperiment(editor, second.id, "start")).rejects.toMatchObject({ status: 409 });
+    const second = await createExperiment(admin, { name: uniq("second"), prompt, variants: [{ name: "X", version: 1, weight: 1 }, { name: "Y", version: 2, weight: 1 }] });
+    await expect(stepExperiment(admin, second.id, "start")).rejects.toMatchObject({ status: 409 });
     // Two fresh drafts on another label race to start: exactly one wins.
     await moveLabel(admin, prompt, "staging", { version: 1 });
     const mk = (n: string) => createExperiment(editor, { name: uniq(n), prompt, label: "staging", variants: [{ name: "X", version: 1, weight: 1 }, { name: "Y", version: 2, weight: 1 }] });
@@ -252,8 +252,8 @@ describe("experiments", () => {
   });
 
   it("starts a new phase when weights change, and assigns the new phase by its own weights", async () => {
-    await expect(changeWeights(editor, experiment.id, { weights: { A: 100, B: 0 } })).rejects.toMatchObject({ status: 400, details: { param: "weights" } });
-    const e = await changeWeights(editor, experiment.id, { weights: { A: 80, B: 20 } });
+    await expect(changeWeights(admin, experiment.id, { weights: { A: 100, B: 0 } })).rejects.toMatchObject({ status: 400, details: { param: "weights" } });
+    const e = await changeWeights(admin, experiment.id, { weights: { A: 80, B: 20 } });
     expect(e.phases.map((p) => [p.number, p.reason, p.endedAt === null])).toEqual([[1, "launch", false], [2, "weights", true]]);
     expect(e.phases[1]!.variants.map((v) => [v.name, v.weight, v.isControl])).toEqual([["A", 80, true], ["B", 20, false]]);
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => complete({ user: `phase2-${i}` })));
@@ -276,7 +276,7 @@ describe("experiments", () => {
   it("stops intercepting when paused and resumes the same phase", async () => {
     await stepExperiment(editor, experiment.id, "pause");
     expect((await complete({ user: "subject-1" })).headers.get("x-promptgate-variant")).toBeNull();
-    await stepExperiment(editor, experiment.id, "resume");
+    await stepExperiment(admin, experiment.id, "resume");
     const r = await complete({ user: "subject-1" });
     expect(r.json.experiment.phase).toBe(2);
   });

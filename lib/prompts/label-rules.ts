@@ -1,0 +1,41 @@
+import "server-only";
+import { db, type DbClient } from "@/lib/db";
+import { isAdminPrincipal, type Principal } from "@/lib/auth/principal";
+import { AppError } from "@/lib/http/errors";
+
+// Who may change what a label serves. A protected label (the prompt's
+// protectedLabels, ["production"] by default) is what live traffic reads, so
+// only admins (admin users, admin-scoped keys, the system) may change what it
+// serves, by any door: moving or deleting it, setting it at save time, and
+// splitting its traffic with an experiment (lib/experiments asks through
+// assertMayChangeWhatLabelServes rather than keeping a copy of this rule).
+// The rule is read when the action runs: protecting a label later does not
+// undo what already happened, it only refuses the next change.
+
+/** The rule itself, for callers that already hold the prompt's protectedLabels. */
+export function assertMayChangeLabel(actor: Principal, protectedLabels: readonly string[], label: string, doing: string): void {
+  if (protectedLabels.includes(label) && !isAdminPrincipal(actor)) {
+    throw new AppError("forbidden", `'${label}' is a protected label: only admins may ${doing}`, { param: "label" });
+  }
+}
+
+/**
+ * May `actor` change what `label` of this prompt serves? Throws `forbidden` (403, param `label`)
+ * when not. `doing` finishes the refusal's sentence ("only admins may …"), which the console shows.
+ * Pass the caller's transaction so the answer belongs to the same snapshot as the change.
+ */
+export async function assertMayChangeWhatLabelServes(
+  actor: Principal,
+  prompt: { id: string } | { name: string },
+  label: string,
+  doing: string,
+  client: DbClient = db,
+): Promise<void> {
+  if (isAdminPrincipal(actor)) return;
+  const row = await client.prompt.findUnique({ where: prompt, select: { name: true, protectedLabels: true } });
+  if (!row) {
+    const name = "name" in prompt ? prompt.name : prompt.id;
+    throw new AppError("not_found", `Prompt '${name}' not found`, { param: "prompt", extra: { code: "prompt_not_found" } });
+  }
+  assertMayChangeLabel(actor, row.protectedLabels, label, doing);
+}
