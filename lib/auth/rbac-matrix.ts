@@ -3,7 +3,9 @@
 // security/rbac.test.ts calls each entry as each caller over real HTTP and
 // checks the answer; rbac-coverage.test.ts fails when an admin route or a
 // server action exists that this table does not list; docs/rbac.md is
-// rendered from it (renderRbacDoc) and checked to be current.
+// rendered from it (renderRbacDoc) and checked to be current. A third table,
+// protectedLabelRules, lists the checks that depend on the data rather than
+// the role alone: what editors may not do to a protected label.
 //
 // Policy: the management API (/api/admin) is for admins: an admin session or
 // an API key with the `admin` scope. In the console, editors may edit prompts
@@ -170,6 +172,43 @@ export const actionRules: ActionRule[] = [
   { file: "app/(console)/experiments/actions.ts", name: "recordFeedbackAction", what: "Record feedback on a completion", allow: EDITORS },
 ];
 
+/** What rbac.test.ts creates before probing protectedLabelRules. */
+export type ProtectedLabelFixture = {
+  /** A prompt whose `label` is protected and has versions 1 and 2. */
+  prompt: string;
+  label: string;
+  /** A running experiment on that label, and a draft beside it. */
+  running: string;
+  draft: string;
+};
+
+export type ProtectedLabelRule = Omit<ActionRule, "args"> & {
+  /** Probe arguments: allowed callers must get a conflict, validation or not-found error, never a change. */
+  args: (f: ProtectedLabelFixture) => unknown[];
+};
+
+const PROMPT_ACTIONS = "app/(console)/prompts/actions.ts";
+const EXPERIMENT_ACTIONS = "app/(console)/experiments/actions.ts";
+
+/**
+ * A protected label (a prompt's protectedLabels, `production` by default) serves live traffic, so
+ * changing what it serves is an admin's action by every door; lib/prompts owns the rule
+ * (assertMayChangeWhatLabelServes) and lib/experiments asks it (security finding 13.1). Stopping a
+ * split (pause, complete without promoting) stays open to editors; promoting a winner is a label move.
+ */
+export const protectedLabelRules: ProtectedLabelRule[] = [
+  { file: PROMPT_ACTIONS, name: "moveLabelAction", what: "Move a protected label", allow: ADMIN_SESSION, args: (f) => [{ name: f.prompt, label: f.label, version: 999_999 }] },
+  {
+    file: EXPERIMENT_ACTIONS, name: "createExperimentAction", what: "Create an experiment on a protected label (its variants and overrides)", allow: ADMIN_SESSION,
+    args: (f) => [{ name: "rbac-probe", prompt: f.prompt, label: f.label, variants: [{ name: "A", version: 999_998, weight: 1 }, { name: "B", version: 999_999, weight: 1 }] }],
+  },
+  { file: EXPERIMENT_ACTIONS, name: "stepExperimentAction", what: "Start an experiment on a protected label", allow: ADMIN_SESSION, args: (f) => [{ id: f.running, step: "start" }] },
+  { file: EXPERIMENT_ACTIONS, name: "stepExperimentAction", what: "Resume an experiment on a protected label", allow: ADMIN_SESSION, args: (f) => [{ id: f.running, step: "resume" }] },
+  { file: EXPERIMENT_ACTIONS, name: "changeWeightsAction", what: "Change the weights of an experiment on a protected label", allow: ADMIN_SESSION, args: (f) => [{ id: f.running, weights: { "rbac-probe-missing": 1 } }] },
+  { file: EXPERIMENT_ACTIONS, name: "stepExperimentAction", what: "Pause an experiment on a protected label", allow: EDITORS, args: (f) => [{ id: f.draft, step: "pause" }] },
+  { file: EXPERIMENT_ACTIONS, name: "completeExperimentAction", what: "Complete an experiment on a protected label without promoting", allow: EDITORS, args: (f) => [{ id: f.draft }] },
+];
+
 /**
  * Server actions that are deliberately public or session-plumbing rather
  * than console mutations; the coverage test accepts them unlisted above.
@@ -185,7 +224,7 @@ const mark = (allowed: boolean) => (allowed ? "allow" : "deny");
 export function renderRbacDoc(): string {
   const head = `| What | Where | ${actors.map((a) => actorLabels[a]).join(" | ")} |\n|---|---|${actors.map(() => ":-:").join("|")}|`;
   const routeRows = routeRules.map((r) => `| ${r.what} | \`${r.method} ${r.path}\` | ${actors.map((a) => mark(r.allow.includes(a))).join(" | ")} |`);
-  const actionRows = actionRules.map((r) => `| ${r.what} | \`${r.name}\` (${r.file.replace(/^app\//, "")}) | ${actors.map((a) => mark(r.allow.includes(a))).join(" | ")} |`);
+  const actionRow = (r: Omit<ActionRule, "args">) => `| ${r.what} | \`${r.name}\` (${r.file.replace(/^app\//, "")}) | ${actors.map((a) => mark(r.allow.includes(a))).join(" | ")} |`;
   return [
     "# Roles and access (RBAC matrix)",
     "",
@@ -209,7 +248,19 @@ export function renderRbacDoc(): string {
     "## Console server actions",
     "",
     head,
-    ...actionRows,
+    ...actionRules.map(actionRow),
+    "",
+    "## Protected labels",
+    "",
+    "A protected label (a prompt's `protectedLabels`, `production` by default) serves live traffic, so only admins may change",
+    "what it serves, by any door: moving or deleting it, setting it when saving a version, and creating, starting, resuming or",
+    "re-weighting an experiment on it (which picks the versions, weights and model overrides its traffic gets). The prompts domain",
+    "owns the rule and the experiments domain asks it when the action runs. Pausing an experiment or completing it without",
+    "promoting stops a split, so editors keep those; promoting the winner is a label move. `rbac.test.ts` probes each row on a",
+    "prompt whose `production` label is protected, with a running and a draft experiment on it.",
+    "",
+    head,
+    ...protectedLabelRules.map(actionRow),
     "",
     "Not listed, on purpose: " + publicActions.map((p) => `\`${p.name === "*" ? p.file : p.name}\` (${p.why})`).join("; ") + ".",
     "",

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { actionRules, publicActions, renderRbacDoc, routeRules } from "@/lib/auth/rbac-matrix";
+import { actionRules, protectedLabelRules, publicActions, renderRbacDoc, routeRules } from "@/lib/auth/rbac-matrix";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const MATRIX = "lib/auth/rbac-matrix.ts";
@@ -88,6 +88,16 @@ describe("RBAC matrix coverage", () => {
     const present = new Set(serverActions().map((a) => `${a.file}#${a.name}`));
     const stale = actionRules.filter((a) => !present.has(`${a.file}#${a.name}`));
     expect(stale.map((a) => `${a.file}#${a.name}`), `Remove these rows from ${MATRIX}: the action is gone`).toEqual([]);
+  });
+
+  it("names only listed server actions in protectedLabelRules, allowing no one its role rule refuses", () => {
+    const byKey = new Map(actionRules.map((a) => [`${a.file}#${a.name}`, a]));
+    const wrong = protectedLabelRules.filter((r) => {
+      const base = byKey.get(`${r.file}#${r.name}`);
+      // A data-dependent rule only narrows its action's role rule, never widens it.
+      return !base || r.allow.some((a) => !base.allow.includes(a));
+    });
+    expect(wrong.map((r) => `${r.what} (${r.file}#${r.name})`), `Fix these rows of protectedLabelRules in ${MATRIX}`).toEqual([]);
   });
 
   it("keeps docs/rbac.md identical to the matrix", () => {

@@ -4,11 +4,15 @@
 // HTTP against the production build. Server actions are invoked the way a
 // forged request would: POST to a page with the action's id from the build's
 // server-reference manifest, so the server's own check is what is tested.
+// The protected-label rows are probed the same way against a fixture: a
+// prompt whose production label is protected, with experiments on it.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { actionRules, actors, routeRules, type Actor } from "@/lib/auth/rbac-matrix";
+import { actionRules, actors, protectedLabelRules, routeRules, type ActionRule, type Actor, type ProtectedLabelFixture } from "@/lib/auth/rbac-matrix";
 import { closeDb } from "@/lib/db";
+import { createExperiment, stepExperiment } from "@/lib/experiments";
+import { createPrompt, createPromptVersion } from "@/lib/prompts";
 import { startApp, type AppServer } from "../../support/app-server";
 import { authHeaders, fillPath, makeCallers, rawRequest, type Callers } from "./support";
 
@@ -55,11 +59,12 @@ describe("RBAC matrix over real HTTP", () => {
     expect(wrong, wrong.join("\n")).toEqual([]);
   });
 
-  it("runs every console server action only for the roles the matrix allows", async () => {
+  /** Calls each action as each caller with its probe arguments; returns what went against the matrix. */
+  async function probeActions(rules: (Omit<ActionRule, "args"> & { args?: unknown[] })[]): Promise<string[]> {
     const wrong: string[] = [];
     const unreachable: string[] = [];
     const byName = new Map(Object.entries(manifest.node).map(([id, e]) => [`${e.filename}#${e.exportedName}`, { id, e }]));
-    for (const rule of actionRules) {
+    for (const rule of rules) {
       const entry = byName.get(`${rule.file}#${rule.name}`);
       if (!entry) {
         // Next registers only actions some page imports: an unregistered one cannot be called by anyone.
@@ -84,14 +89,34 @@ describe("RBAC matrix over real HTTP", () => {
         const got = toLogin || refused ? "deny" : ran ? "allow" : `unexpected ${res.status}`;
         const expected = rule.allow.includes(actor) ? "allow" : "deny";
         outcomes.push(`${rule.name} ${actor} ${got}`);
-        if (got !== expected) wrong.push(`${rule.name} (${rule.file}) as ${actor}: expected ${expected}, got ${got}: ${res.text.slice(0, 200)}`);
+        if (got !== expected) wrong.push(`${rule.what}: ${rule.name} (${rule.file}) as ${actor}: expected ${expected}, got ${got}: ${res.text.slice(0, 200)}`);
       }
     }
     if (unreachable.length) console.log(`server actions no page registers (callable by nobody): ${unreachable.join(", ")}`);
+    return wrong;
+  }
+
+  it("runs every console server action only for the roles the matrix allows", async () => {
+    const wrong = await probeActions(actionRules);
+    expect(wrong, wrong.join("\n")).toEqual([]);
+  });
+
+  it("security #13.1: on a protected label, runs each action only for the roles protectedLabelRules allows", async () => {
+    const system = { kind: "system", name: "rbac" } as const;
+    const prompt = `rbac-protected-${Date.now().toString(36)}`;
+    const content = { type: "chat", messages: [{ role: "user", content: "hi" }], config: { model: "sim-small" } };
+    await createPrompt(system, { name: prompt, commitMessage: "v1", labels: ["production"], ...content });
+    await createPromptVersion(system, prompt, { commitMessage: "v2", ...content });
+    const variants = [{ name: "A", version: 1, weight: 1 }, { name: "B", version: 2, weight: 1 }];
+    const running = await createExperiment(system, { name: `${prompt}-running`, prompt, variants });
+    await stepExperiment(system, running.id, "start");
+    const draft = await createExperiment(system, { name: `${prompt}-draft`, prompt, variants });
+    const fixture: ProtectedLabelFixture = { prompt, label: "production", running: running.id, draft: draft.id };
+    const wrong = await probeActions(protectedLabelRules.map((r) => ({ ...r, args: r.args(fixture) })));
     expect(wrong, wrong.join("\n")).toEqual([]);
   });
 
   it("made one call per matrix cell", () => {
-    expect(outcomes).toHaveLength((routeRules.length + actionRules.length) * actors.length);
+    expect(outcomes).toHaveLength((routeRules.length + actionRules.length + protectedLabelRules.length) * actors.length);
   });
 });
