@@ -160,10 +160,16 @@ function refusalOf(rows: ReserveRow[]): Refusal {
   const short = (c: LimitCheck) => (c.used + c.reserved + c.need - c.max) / Math.max(c.max, 1e-9);
   const all = rows.flatMap((row) => refusingLimits(stateOf(row), { tokens: Number(row.est_tokens), spend: Number(row.est_spend) }).map((check) => ({ row, check })));
   if (all.length === 0) {
-    // Only rounding can get here (spend is numeric in the database, a float here): trust the database.
+    // Only rounding gets here: spend is exact (numeric) in the database, a float here, and the sum came
+    // out at the limit to within a float's precision. Trust the database's verdict on which limit.
     const row = rows.find((r) => r.failed) ?? rows[0]!;
-    const limit = row.failed ?? "tokens_per_day";
-    return { row, check: { limit, metric: metricOf(limit), max: 0, used: 0, reserved: 0, need: 0, verdict: "used_up" } };
+    const limit: LimitName = row.failed ?? "spend_per_day";
+    const s = stateOf(row);
+    const [max, used, reserved, need] =
+      metricOf(limit) === "requests" ? [s.limitRequests ?? 0, s.usedRequests, s.reservedRequests, 1]
+      : metricOf(limit) === "tokens" ? [s.limitTokens ?? 0, s.usedTokens, s.reservedTokens, Number(row.est_tokens)]
+      : [s.limitSpend ?? 0, s.usedSpend, s.reservedSpend, Number(row.est_spend)];
+    return { row, check: { limit, metric: metricOf(limit), max, used, reserved, need, verdict: reserved > 0 ? "reserved" : "used_up" } };
   }
   return all.sort((a, b) =>
     severity[b.check.verdict] - severity[a.check.verdict] ||

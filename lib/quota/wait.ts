@@ -1,7 +1,7 @@
 import "server-only";
 import { pool } from "@/lib/db";
 import { logger } from "@/lib/observability";
-import { flushUsage, pendingUsage } from "@/lib/usage";
+import { flushUsageNow, pendingUsage } from "@/lib/usage";
 import type { QuotaPeriod } from "./schemas";
 import { now, refusingLimits, windowEnd, type CounterState } from "./windows";
 
@@ -36,12 +36,12 @@ type Watch = {
   waiters: Waiter[];
 };
 type WaitState = {
-  watches: Map<string, Watch>; seq: number; timer?: NodeJS.Timeout; due: number; backoff: number; polling: boolean; again: boolean; flushing: boolean;
+  watches: Map<string, Watch>; seq: number; timer?: NodeJS.Timeout; due: number; backoff: number; polling: boolean; again: boolean;
 };
 
 const g = globalThis as typeof globalThis & { __pgQuotaWait?: WaitState };
 const ws: WaitState = (g.__pgQuotaWait ??= {
-  watches: new Map(), seq: 0, due: Infinity, backoff: FIRST_POLL_MS, polling: false, again: false, flushing: false,
+  watches: new Map(), seq: 0, due: Infinity, backoff: FIRST_POLL_MS, polling: false, again: false,
 });
 
 const keyOf = (r: CounterRef) => `${r.policyId}|${r.subject}|${r.period}|${r.windowStart}`;
@@ -88,13 +88,7 @@ export function waitForRoom(ref: CounterRef, seen: CounterState, need: Need, ms:
 
 /** Writes the usage of calls that finished on this instance now: their settlement gives reserved capacity back. */
 function settleFinishedCalls(): void {
-  if (ws.flushing || pendingUsage() === 0) return;
-  ws.flushing = true;
-  flushUsage()
-    .catch((err: unknown) => logger.warn({ err: String(err) }, "usage flush for waiting quota calls failed; the writer retries on its own"))
-    .finally(() => {
-      ws.flushing = false;
-    });
+  if (pendingUsage() > 0) flushUsageNow();
 }
 
 /** Called by settlement (settle.ts), in the batch's transaction: what each counter got back here. */

@@ -19,7 +19,7 @@ import { counters, eventually, newKey, system, unique } from "./helpers";
 const MODEL = "quota-burst-model";
 const messages = [{ role: "user" as const, content: "Name one prime number." }];
 const PROMPT = countChatTokens(MODEL, messages);
-// The finding's calls: an estimate of 64 tokens, of which about a third is really used.
+// The finding's calls: an estimate of 64 tokens, of which about a third (22) is really used.
 const ESTIMATE = 64;
 const MAX_TOKENS = ESTIMATE - PROMPT;
 const COMPLETION = 10;
@@ -97,7 +97,7 @@ describe("faults #14.5: refusals caused by reservations", () => {
     expect(held.headers.get("x-ratelimit-reserved-tokens")).toBe(String(3 * ESTIMATE));
     expect(held.headers.get("x-ratelimit-remaining-tokens")).toBe("0");
 
-    // Once they settle (24 of the 64 each), the capacity is back.
+    // Once they settle (22 of the 64 each), the capacity is back.
     for (const o of await Promise.all(slow)) expect(o.status).toBe(200);
     await eventually(async () => {
       const [c] = await counters(sql, p.id);
@@ -115,7 +115,7 @@ describe("faults #14.5: refusals caused by reservations", () => {
     const k = await newKey();
     await createPolicy(system, { name: unique("used-up"), scope: "key", apiKeyId: k.id, tokensPerDay: ESTIMATE + ACTUAL });
     expect((await call(k.key, 1)).status).toBe(200);
-    // used 24 + 64 ≤ 88, but not once a second call has settled too.
+    // used 22 + 64 ≤ 86 (however late the first call settles), but not once a second call has settled too.
     expect((await call(k.key, 3)).status).toBe(200);
     const r = await call(k.key, 5);
     expect(r).toMatchObject({ status: 429, type: "quota_exceeded", code: "tokens_per_day" });
@@ -143,10 +143,10 @@ describe("faults #14.5: a 500-call burst", () => {
     await sql.end();
   });
 
-  // Every call is estimated at 64 tokens and uses 24 (the finding's traffic: "this request needs 64"),
+  // Every call is estimated at 64 tokens and uses 22 (the finding's traffic: "this request needs 64"),
   // and holds its reservation for the upstream's 300 ms plus the usage writer's flush (500 ms interval,
   // the production default): reservations clear within about a second. If none were refused, the 500
-  // calls would use 500 × 24 = 12,000 tokens, 60% of the 20,000 limit, so every refusal is a false one.
+  // calls would use 500 × 22 = 11,000 tokens, 55% of the 20,000 limit, so every refusal is a false one.
   // Measured on the code before the fix (refused at once whenever used + reserved + 64 > 20,000):
   // 188 of 500 refused (37.6%) in each of three runs, every one with Retry-After ≈ the hours left until
   // midnight UTC (21,400 s), at 34% real use (the finding saw 36% refused at 38%).
