@@ -41,6 +41,9 @@ export const configSchema = z.object({
   // How many reverse proxies in front of us append to X-Forwarded-For. 0 means
   // the header is not trusted (a client can set it), so no per-IP decisions.
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  // How long a call refused only because of other calls' reservations (lib/quota) waits for them to
+  // settle before it is refused. 0 refuses at once; the client's request is held meanwhile, so keep it short.
+  QUOTA_RESERVED_WAIT_MS: z.coerce.number().int().min(0).max(5000).default(1000),
 });
 
 export type Config = z.infer<typeof configSchema>;

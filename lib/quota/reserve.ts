@@ -5,18 +5,22 @@ import { countChatTokens, type ChatCompletionRequest } from "@/lib/providers";
 import { costOf, loadPrices, priceFor } from "@/lib/usage";
 import { AppError } from "@/lib/http/errors";
 import type { Principal } from "@/lib/auth/principal";
-import { limitFields, type LimitName, type QuotaPeriod } from "./schemas";
+import { config } from "@/lib/config";
+import type { LimitName, QuotaPeriod } from "./schemas";
 import { enabledPolicies } from "./policies";
 import {
-  completionBudget, errorKind, formatDuration, now, periodsOf, rateLimitHeaders, subjectFor, windowEnd, windowStart,
-  type CachedPolicy, type CounterState,
+  completionBudget, errorKind, formatDuration, metricOf, now, periodsOf, rateLimitHeaders, refusingLimits, subjectFor, windowEnd, windowStart,
+  type CachedPolicy, type CounterState, type LimitCheck,
 } from "./windows";
-import { ensureSweeper, RESERVATION_TTL_MS, trackReservation } from "./sweeper";
+import { ensureSweeper, heldForMs, RESERVATION_TTL_MS, trackReservation } from "./sweeper";
+import { nextInLine, waitForRoom } from "./wait";
 
 // Admission: estimate the call, then reserve the estimate on every matching
 // policy's current windows in ONE database round trip (quota_reserve, created
 // by the migration): all or nothing, counters locked in key order. Settlement
-// happens later, batched with the usage write (settle.ts).
+// happens later, batched with the usage write (settle.ts). A call refused only
+// because of other calls' reservations waits for them briefly (wait.ts) and
+// tries again; a refusal says whether the limit is used up or only reserved.
 
 /** One counter a reservation holds and what it holds there. */
 export type HeldCounter = { policyId: string; subject: string; period: QuotaPeriod; windowStart: string; tokens: number; spend: number };
@@ -30,7 +34,7 @@ export function isReservation(v: unknown): v is Reservation {
 
 export type Admission = { headers: Record<string, string>; reservation: Reservation | null };
 
-type Wanted = { policy: CachedPolicy; subject: string; period: QuotaPeriod; start: number; tokens: number; spend: number };
+type Wanted = { policy: CachedPolicy; subject: string; period: QuotaPeriod; tokens: number; spend: number };
 
 type ReserveRow = {
   ok: boolean; failed: LimitName | null; policy_id: string; subject: string; period: QuotaPeriod; window_start: Date;
@@ -88,71 +92,117 @@ export async function admit(principal: Principal, req: ChatCompletionRequest, ct
   }
 
   ensureSweeper();
-  const at = now();
+  const first = now();
   const prompt = countChatTokens(req.model, req.messages, req.tools);
   const wanted: Wanted[] = [];
   for (const { policy, subject } of matching) {
     const completion = completionBudget(req, policy);
-    const spend = policy.spendPerDayUsd != null || policy.spendPerMonthUsd != null ? await estimateSpend(req.model, at, prompt, completion) : 0;
-    for (const period of periodsOf(policy)) {
-      wanted.push({ policy, subject, period, start: windowStart(period, at), tokens: prompt + completion, spend });
-    }
+    const spend = policy.spendPerDayUsd != null || policy.spendPerMonthUsd != null ? await estimateSpend(req.model, first, prompt, completion) : 0;
+    for (const period of periodsOf(policy)) wanted.push({ policy, subject, period, tokens: prompt + completion, spend });
   }
 
   const id = randomUUID();
-  const { rows } = await pool().query<ReserveRow>(RESERVE_SQL, [
-    id, ctx.completionId, new Date(at + RESERVATION_TTL_MS),
-    wanted.map((w) => w.policy.id), wanted.map((w) => w.subject), wanted.map((w) => w.period),
-    wanted.map((w) => new Date(w.start)), wanted.map((w) => w.tokens), wanted.map((w) => w.spend.toFixed(8)),
-  ]);
-  // Every matching policy was disabled or deleted since the cache was filled.
-  if (rows.length === 0) return { headers: {}, reservation: null };
+  // Only a refusal for reserved capacity ever takes a second round trip (see wait.ts). The wait budget
+  // starts at that first refusal: time spent queued for a connection is not time waited for settlements.
+  let deadline: number | undefined;
+  let ticket: number | undefined;
+  for (;;) {
+    const at = now();
+    const { rows } = await pool().query<ReserveRow>(RESERVE_SQL, [
+      id, ctx.completionId, new Date(at + RESERVATION_TTL_MS),
+      wanted.map((w) => w.policy.id), wanted.map((w) => w.subject), wanted.map((w) => w.period),
+      // Windows are taken at each attempt: a call that waited into the next minute counts there.
+      wanted.map((w) => new Date(windowStart(w.period, at))), wanted.map((w) => w.tokens), wanted.map((w) => w.spend.toFixed(8)),
+    ]);
+    // Every matching policy was disabled or deleted since the cache was filled.
+    if (rows.length === 0) return { headers: {}, reservation: null };
 
-  const headers = rateLimitHeaders(rows.map(stateOf), at);
-  if (!rows[0]!.ok) throw rejection(rows, wanted, headers, at);
-
-  trackReservation(id);
-  return {
-    headers,
-    reservation: {
-      kind: "quota-reservation",
-      id,
-      counters: rows.map((r) => ({
-        policyId: r.policy_id, subject: r.subject, period: r.period, windowStart: r.window_start.toISOString(),
-        tokens: Number(r.est_tokens), spend: Number(r.est_spend),
-      })),
-    },
-  };
+    const headers = rateLimitHeaders(rows.map(stateOf), at);
+    if (rows[0]!.ok) {
+      trackReservation(id);
+      return {
+        headers,
+        reservation: {
+          kind: "quota-reservation",
+          id,
+          counters: rows.map((r) => ({
+            policyId: r.policy_id, subject: r.subject, period: r.period, windowStart: r.window_start.toISOString(),
+            tokens: Number(r.est_tokens), spend: Number(r.est_spend),
+          })),
+        },
+      };
+    }
+    const refusal = refusalOf(rows);
+    deadline ??= performance.now() + config().QUOTA_RESERVED_WAIT_MS;
+    const left = deadline - performance.now();
+    if (refusal.check.verdict !== "reserved" || left <= 0) throw rejection(refusal, wanted, headers, at);
+    ticket ??= nextInLine();
+    const r = refusal.row;
+    await waitForRoom(
+      { policyId: r.policy_id, subject: r.subject, period: r.period, windowStart: r.window_start.getTime() },
+      stateOf(r), { tokens: Number(r.est_tokens), spend: Number(r.est_spend) }, left, ticket,
+    );
+  }
 }
 
-function rejection(rows: ReserveRow[], wanted: Wanted[], headers: Record<string, string>, at: number): AppError {
-  // When several limits refuse the call, report the one that resets last (retrying earlier cannot
-  // succeed); on a tie, the longer window, the quota rather than the rate limit.
+type Refusal = { row: ReserveRow; check: LimitCheck };
+
+/**
+ * Which limit to report when a call is refused. Worst reason first: a call larger than the limit, then
+ * a used-up limit (only the window's reset helps), then capacity held by calls in flight. Among used-up
+ * limits, the one that resets last (retrying earlier cannot succeed), and on a tie the longer window,
+ * the quota rather than the rate limit. Among reserved ones, the one short of the most.
+ */
+function refusalOf(rows: ReserveRow[]): Refusal {
   const rank = { minute: 0, day: 1, month: 2 } as const;
+  const severity = { never: 2, used_up: 1, reserved: 0 } as const;
   const resets = (r: ReserveRow) => windowEnd(r.period, r.window_start.getTime());
-  const row = rows.filter((r) => r.failed).sort((a, b) => resets(b) - resets(a) || rank[b.period] - rank[a.period])[0]!;
-  const limit = row.failed!;
-  const policy = wanted.find((w) => w.policy.id === row.policy_id)!.policy;
-  const meta = limitFields.find((l) => l.name === limit)!;
-  const state = stateOf(row);
-  const [max, used, reserved, need] =
-    meta.metric === "requests" ? [state.limitRequests!, state.usedRequests, state.reservedRequests, 1]
-    : meta.metric === "tokens" ? [state.limitTokens!, state.usedTokens, state.reservedTokens, Number(row.est_tokens)]
-    : [state.limitSpend!, state.usedSpend, state.reservedSpend, Number(row.est_spend)];
-  const resetAt = windowEnd(row.period, state.windowStart);
-  const unit = meta.metric === "spend" ? " USD" : meta.metric === "tokens" ? " tokens" : " requests";
-  const fmt = (n: number) => (meta.metric === "spend" ? n.toFixed(6) : String(n));
-  // A call larger than the whole limit will never fit: say so instead of inviting a retry.
-  const never = need > max;
-  const message =
-    `Quota policy '${policy.name}' (${policy.id}): ${limit} limit of ${fmt(max)}${unit} ` +
-    (never
-      ? `is smaller than this request's estimate of ${fmt(need)}${unit}; lower max_tokens or raise the limit.`
-      : `reached (used ${fmt(used)}, reserved by calls in flight or just finished and not yet settled ${fmt(reserved)}, this request needs ${fmt(need)}). The window resets at ${new Date(resetAt).toISOString()}.`);
-  const h: Record<string, string> = { ...headers, "x-promptgate-quota-policy": policy.id, "x-promptgate-quota-limit": limit };
-  if (!never) {
-    h["retry-after"] = String(Math.max(1, Math.ceil((resetAt - at) / 1000)));
-    h["x-promptgate-quota-reset"] = formatDuration(resetAt - at);
+  const short = (c: LimitCheck) => (c.used + c.reserved + c.need - c.max) / Math.max(c.max, 1e-9);
+  const all = rows.flatMap((row) => refusingLimits(stateOf(row), { tokens: Number(row.est_tokens), spend: Number(row.est_spend) }).map((check) => ({ row, check })));
+  if (all.length === 0) {
+    // Only rounding gets here: spend is exact (numeric) in the database, a float here, and the sum came
+    // out at the limit to within a float's precision. Trust the database's verdict on which limit.
+    const row = rows.find((r) => r.failed) ?? rows[0]!;
+    const limit: LimitName = row.failed ?? "spend_per_day";
+    const s = stateOf(row);
+    const [max, used, reserved, need] =
+      metricOf(limit) === "requests" ? [s.limitRequests ?? 0, s.usedRequests, s.reservedRequests, 1]
+      : metricOf(limit) === "tokens" ? [s.limitTokens ?? 0, s.usedTokens, s.reservedTokens, Number(row.est_tokens)]
+      : [s.limitSpend ?? 0, s.usedSpend, s.reservedSpend, Number(row.est_spend)];
+    return { row, check: { limit, metric: metricOf(limit), max, used, reserved, need, verdict: reserved > 0 ? "reserved" : "used_up" } };
   }
-  return new AppError(errorKind(limit), message, { headers: h, extra: { code: limit } });
+  return all.sort((a, b) =>
+    severity[b.check.verdict] - severity[a.check.verdict] ||
+    (a.check.verdict === "reserved" ? short(b.check) - short(a.check) : 0) ||
+    resets(b.row) - resets(a.row) || rank[b.row.period] - rank[a.row.period])[0]!;
+}
+
+function rejection({ row, check }: Refusal, wanted: Wanted[], headers: Record<string, string>, at: number): AppError {
+  const policy = wanted.find((w) => w.policy.id === row.policy_id)!.policy;
+  const { limit, metric, max, used, reserved, need, verdict } = check;
+  const resetAt = windowEnd(row.period, row.window_start.getTime());
+  const unit = metric === "spend" ? " USD" : metric === "tokens" ? " tokens" : " requests";
+  const fmt = (n: number) => (metric === "spend" ? n.toFixed(6) : String(n));
+  const head = `Quota policy '${policy.name}' (${policy.id}): ${limit} limit of ${fmt(max)}${unit}`;
+  const h: Record<string, string> = { ...headers, "x-promptgate-quota-policy": policy.id, "x-promptgate-quota-limit": limit };
+  if (verdict === "never") {
+    // A call larger than the whole limit will never fit: say so instead of inviting a retry.
+    const message = `${head} is smaller than this request's estimate of ${fmt(need)}${unit}; lower max_tokens or raise the limit.`;
+    return new AppError(errorKind(limit), message, { headers: h, extra: { code: limit } });
+  }
+  h["x-promptgate-quota-reset"] = formatDuration(resetAt - at);
+  if (verdict === "used_up") {
+    h["retry-after"] = String(Math.max(1, Math.ceil((resetAt - at) / 1000)));
+    const message =
+      `${head} used up (used ${fmt(used)}, reserved by calls in flight ${fmt(reserved)}, this request needs ${fmt(need)}). ` +
+      `The window resets at ${new Date(resetAt).toISOString()}.`;
+    return new AppError(errorKind(limit), message, { headers: h, extra: { code: limit } });
+  }
+  // Held by calls in flight whose estimates exceed what they will use: back within about one call's time.
+  const back = Math.min(Math.max(1, Math.ceil((heldForMs(0.9) ?? 1000) / 1000)), Math.max(1, Math.ceil((resetAt - at) / 1000)));
+  h["retry-after"] = String(back);
+  const message =
+    `${head} is held by calls in flight (used ${fmt(used)}, reserved by calls not yet settled ${fmt(reserved)}, this request needs ${fmt(need)}); ` +
+    `it is not used up: retry in about ${back} s, when reserved capacity is expected back.`;
+  return new AppError(errorKind(limit), message, { headers: h, extra: { code: `${limit}_reserved` } });
 }

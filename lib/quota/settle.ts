@@ -1,8 +1,11 @@
 import "server-only";
 import type { PoolClient } from "pg";
 import { registerBatchHook, type PricedUsageEvent } from "@/lib/usage";
+import { logger } from "@/lib/observability";
 import { isReservation } from "./reserve";
 import { untrackReservations } from "./sweeper";
+import { settledHere } from "./wait";
+import type { QuotaPeriod } from "./schemas";
 
 // Settlement runs inside the usage writer's batch transaction, only for events
 // inserted by that transaction (a retried batch never settles twice), as one
@@ -35,6 +38,16 @@ export async function settleBatch(client: PoolClient, batch: readonly PricedUsag
   if (ids.length === 0) return;
   await client.query(SETTLE_SQL, cols);
   untrackReservations(ids);
+  // Calls waiting for reserved capacity on these counters (wait.ts) learn at once what came back. Only a
+  // hint: it must never fail the batch, whose events and settlement are already written.
+  try {
+    settledHere(cols[0].map((_, i) => ({
+      policyId: cols[1][i]!, subject: cols[2][i]!, period: cols[3][i] as QuotaPeriod, windowStart: Date.parse(cols[4][i]!),
+      estTokens: cols[5][i]!, estSpend: Number(cols[6][i]), tokens: cols[7][i]!, spend: Number(cols[8][i]),
+    })));
+  } catch (err) {
+    logger.warn({ err: String(err) }, "could not wake calls waiting for quota settlements; they poll");
+  }
 }
 
 export function registerSettlement(): void {

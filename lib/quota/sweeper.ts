@@ -15,16 +15,34 @@ const SWEEP_MS = Number(process.env.QUOTA_SWEEP_MS ?? Math.min(15_000, Math.max(
 // A handle whose usage never reached the writer (it should not happen) stops being renewed after this.
 const LIVE_MAX_MS = 24 * 3600_000;
 
-type State = { timer?: NodeJS.Timeout; live: Map<string, number>; running?: Promise<void> };
+// How long the last HELD_SAMPLES reservations of this instance were held (admission to settlement,
+// usage writer flush included): what a refusal for reserved capacity quotes as its Retry-After.
+const HELD_SAMPLES = 200;
+
+type State = { timer?: NodeJS.Timeout; live: Map<string, number>; running?: Promise<void>; held: number[]; next: number };
 const g = globalThis as typeof globalThis & { __pgQuotaSweeper?: State };
-const state: State = (g.__pgQuotaSweeper ??= { live: new Map() });
+const state: State = (g.__pgQuotaSweeper ??= { live: new Map(), held: [], next: 0 });
 
 export function trackReservation(id: string): void {
   state.live.set(id, Date.now());
 }
 
 export function untrackReservations(ids: Iterable<string>): void {
-  for (const id of ids) state.live.delete(id);
+  const t = Date.now();
+  for (const id of ids) {
+    const since = state.live.get(id);
+    if (since === undefined) continue;
+    state.live.delete(id);
+    state.held[state.next] = t - since;
+    state.next = (state.next + 1) % HELD_SAMPLES;
+  }
+}
+
+/** The given quantile of how long this instance's recent reservations were held, in ms (null before any settled). */
+export function heldForMs(quantile: number): number | null {
+  if (state.held.length === 0) return null;
+  const sorted = [...state.held].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(quantile * sorted.length))]!;
 }
 
 export function ensureSweeper(): void {

@@ -1,5 +1,5 @@
 import "server-only";
-import type { LimitMetric, LimitName, PolicyView, QuotaPeriod, QuotaScope } from "./schemas";
+import { limitFields, type LimitMetric, type LimitName, type PolicyView, type QuotaPeriod, type QuotaScope } from "./schemas";
 
 // Pure quota arithmetic: fixed UTC windows, which policies apply to a call,
 // the estimate, and which counter is the tightest. No I/O, so it is unit-tested
@@ -116,23 +116,28 @@ export type CounterState = {
   reservedSpend: number;
 };
 
-type Tightest = { limit: number; remaining: number; resetMs: number };
+type Tightest = { limit: number; used: number; reserved: number; remaining: number; resetMs: number };
 
 function tightest(states: CounterState[], metric: "requests" | "tokens", at: number): Tightest | null {
   let best: Tightest | null = null;
   for (const s of states) {
     const limit = metric === "requests" ? s.limitRequests : s.limitTokens;
     if (limit == null) continue;
-    const used = metric === "requests" ? s.usedRequests + s.reservedRequests : s.usedTokens + s.reservedTokens;
-    const remaining = Math.max(0, limit - used);
+    const used = metric === "requests" ? s.usedRequests : s.usedTokens;
+    const reserved = metric === "requests" ? s.reservedRequests : s.reservedTokens;
+    const remaining = Math.max(0, limit - used - reserved);
     const resetMs = windowEnd(s.period, s.windowStart) - at;
     // Fewest left wins; on a tie the window that resets last is the binding one.
-    if (!best || remaining < best.remaining || (remaining === best.remaining && resetMs > best.resetMs)) best = { limit, remaining, resetMs };
+    if (!best || remaining < best.remaining || (remaining === best.remaining && resetMs > best.resetMs)) best = { limit, used, reserved, remaining, resetMs };
   }
   return best;
 }
 
-/** x-ratelimit-{limit,remaining,reset}-{requests,tokens} for the tightest applicable counter of each kind. */
+/**
+ * x-ratelimit-{limit,remaining,reset}-{requests,tokens} for the tightest applicable counter of each kind,
+ * plus x-ratelimit-{used,reserved}-{requests,tokens} for the same counter: remaining = limit − used −
+ * reserved, and only `used` is spent for good (reserved is held by calls in flight, and mostly comes back).
+ */
 export function rateLimitHeaders(states: CounterState[], at: number): Record<string, string> {
   const h: Record<string, string> = {};
   for (const metric of ["requests", "tokens"] as const) {
@@ -141,6 +146,8 @@ export function rateLimitHeaders(states: CounterState[], at: number): Record<str
     h[`x-ratelimit-limit-${metric}`] = String(t.limit);
     h[`x-ratelimit-remaining-${metric}`] = String(t.remaining);
     h[`x-ratelimit-reset-${metric}`] = formatDuration(t.resetMs);
+    h[`x-ratelimit-used-${metric}`] = String(t.used);
+    h[`x-ratelimit-reserved-${metric}`] = String(t.reserved);
   }
   return h;
 }
@@ -152,4 +159,35 @@ export function errorKind(limit: LimitName): "rate_limit_exceeded" | "quota_exce
 
 export function metricOf(limit: LimitName): LimitMetric {
   return limit.startsWith("requests") ? "requests" : limit.startsWith("tokens") ? "tokens" : "spend";
+}
+
+// ---- refusals ---------------------------------------------------------------
+
+/**
+ * Why one limit of a counter refuses a call, if it does:
+ * - `never`: the call alone is larger than the limit;
+ * - `used_up`: it would not fit even if every reservation settled, so only the window's reset helps.
+ *   A reserved request always becomes a used one (every call counts one request), so a request limit
+ *   is used up as soon as used + reserved is at the limit;
+ * - `reserved`: it fits what is used, but not what calls in flight hold; their estimates are upper
+ *   bounds, so the excess comes back when they settle, usually within a second or two.
+ */
+export type Verdict = "never" | "used_up" | "reserved";
+
+export type LimitCheck = { limit: LimitName; metric: LimitMetric; max: number; used: number; reserved: number; need: number; verdict: Verdict };
+
+/** Every limit of one counter that refuses a call needing `need` (tokens and spend; requests need 1). */
+export function refusingLimits(s: CounterState, need: { tokens: number; spend: number }): LimitCheck[] {
+  const out: LimitCheck[] = [];
+  for (const l of limitFields) {
+    if (l.period !== s.period) continue;
+    const [max, used, reserved, n] =
+      l.metric === "requests" ? [s.limitRequests, s.usedRequests, s.reservedRequests, 1]
+      : l.metric === "tokens" ? [s.limitTokens, s.usedTokens, s.reservedTokens, need.tokens]
+      : [s.limitSpend, s.usedSpend, s.reservedSpend, need.spend];
+    if (max == null || used + reserved + n <= max) continue;
+    const verdict: Verdict = n > max ? "never" : l.metric === "requests" || used + n > max ? "used_up" : "reserved";
+    out.push({ limit: l.name, metric: l.metric, max, used, reserved, need: n, verdict });
+  }
+  return out;
 }

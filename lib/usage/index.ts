@@ -1,5 +1,5 @@
 import "server-only";
-export { recordUsage, flushUsage, pendingUsage, registerBatchHook, writeBatch, type UsageEventInput, type UsageStatus, type BatchHook, type PricedUsageEvent } from "./writer";
+export { recordUsage, flushUsage, flushUsageNow, pendingUsage, registerBatchHook, writeBatch, type UsageEventInput, type UsageStatus, type BatchHook, type PricedUsageEvent } from "./writer";
 export { loadPrices, priceFor, costOf, type PriceRow } from "./pricing";
 export { usageSummary } from "./summary";
 // The writer maintains the rollups itself (its built-in batch hook), so every process that writes usage does.

@@ -85,6 +85,11 @@ export function pendingUsage(): number {
   return state.queue.length;
 }
 
+/** Writes one batch of what is queued now rather than at the next interval (quota calls waiting for settlements). */
+export function flushUsageNow(): void {
+  if (state.queue.length) flushSoon(0);
+}
+
 function flushSoon(delay: number) {
   if (state.timer && delay > 0) return;
   if (state.timer) clearTimeout(state.timer);

@@ -40,4 +40,10 @@ describe("config", () => {
     expect(c.AUTH_TRUST_HOST).toBe(false);
     expect(c.MAX_BODY_BYTES).toBe(2048);
   });
+
+  it("faults #14.5: bounds the wait for reserved quota capacity (default 1 s, 0 refuses at once)", () => {
+    expect(parseConfig(valid).QUOTA_RESERVED_WAIT_MS).toBe(1000);
+    expect(parseConfig({ ...valid, QUOTA_RESERVED_WAIT_MS: "0" }).QUOTA_RESERVED_WAIT_MS).toBe(0);
+    expect(() => parseConfig({ ...valid, QUOTA_RESERVED_WAIT_MS: "60000" })).toThrow(/QUOTA_RESERVED_WAIT_MS/);
+  });
 });

@@ -76,7 +76,12 @@ describe("quota domain", () => {
     const month = await createPolicy(system, { name: unique("month"), scope: "key", apiKeyId: k.id, tokensPerMonth: cost * 10 });
     let t = Date.parse("2032-01-31T23:58:59.999Z");
     setQuotaClock(() => t);
-    const call = () => admit(k.principal, chatReq(10), { completionId: unique("c") });
+    // Each call settles at its estimate, so a full window is used up, not merely reserved (faults #14.5:
+    // a limit held only by reservations is refused with its own code, after a short wait).
+    const call = async () => {
+      const { reservation } = await admit(k.principal, chatReq(10), { completionId: unique("c") });
+      await settle(unique("s"), reservation, { inputTokens: PROMPT, outputTokens: 10 });
+    };
 
     await call();
     expect((await rejectionOf(call())).details.extra?.code).toBe("tokens_per_minute");
@@ -93,7 +98,7 @@ describe("quota domain", () => {
     await call();
     await expect(counters(sql, day.id)).resolves.toHaveLength(2);
     const monthRows = await counters(sql, month.id);
-    expect(monthRows.map((r) => [r.windowStart.toISOString(), r.reservedTokens])).toEqual([
+    expect(monthRows.map((r) => [r.windowStart.toISOString(), r.usedTokens])).toEqual([
       ["2032-01-01T00:00:00.000Z", cost * 2],
       ["2032-02-01T00:00:00.000Z", cost],
     ]);

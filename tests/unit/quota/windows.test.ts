@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import {
-  completionBudget, errorKind, formatDuration, periodsOf, rateLimitHeaders, subjectFor, windowEnd, windowStart, type CounterState,
+  completionBudget, errorKind, formatDuration, periodsOf, rateLimitHeaders, refusingLimits, subjectFor, windowEnd, windowStart, type CounterState,
 } from "@/lib/quota/windows";
 import { createQuotaPolicyInput, updateQuotaPolicyInput } from "@/lib/quota/schemas";
 
@@ -96,12 +96,42 @@ describe("rate-limit headers", () => {
     ], at);
     expect(h).toEqual({
       "x-ratelimit-limit-requests": "100", "x-ratelimit-remaining-requests": "88", "x-ratelimit-reset-requests": "30s",
+      "x-ratelimit-used-requests": "10", "x-ratelimit-reserved-requests": "2",
       "x-ratelimit-limit-tokens": "1000", "x-ratelimit-remaining-tokens": "50", "x-ratelimit-reset-tokens": "13h59m30s",
+      "x-ratelimit-used-tokens": "900", "x-ratelimit-reserved-tokens": "50",
     });
   });
   it("never reports a negative remainder, and omits kinds no policy limits", () => {
     const h = rateLimitHeaders([{ ...base, limitTokens: 10, usedTokens: 25 }], at);
-    expect(h).toEqual({ "x-ratelimit-limit-tokens": "10", "x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "30s" });
+    expect(h).toEqual({
+      "x-ratelimit-limit-tokens": "10", "x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "30s",
+      "x-ratelimit-used-tokens": "25", "x-ratelimit-reserved-tokens": "0",
+    });
+  });
+});
+
+describe("faults #14.5: why a limit refuses a call", () => {
+  const day: CounterState = {
+    policyId: "p", period: "day", windowStart: Date.parse("2026-05-05T00:00:00Z"), limitRequests: null, limitTokens: 20_000, limitSpend: 1,
+    usedRequests: 0, reservedRequests: 0, usedTokens: 192, reservedTokens: 19_792, usedSpend: 0, reservedSpend: 0,
+  };
+  const need = { tokens: 64, spend: 0 };
+  it("tells a limit held only by reservations from one used up, and a call larger than the limit", () => {
+    // The finding's body: "used 192, reserved … 19792, this request needs 64".
+    expect(refusingLimits(day, need)).toEqual([
+      { limit: "tokens_per_day", metric: "tokens", max: 20_000, used: 192, reserved: 19_792, need: 64, verdict: "reserved" },
+    ]);
+    expect(refusingLimits({ ...day, usedTokens: 19_950, reservedTokens: 0 }, need).map((c) => c.verdict)).toEqual(["used_up"]);
+    expect(refusingLimits({ ...day, reservedTokens: 0 }, { tokens: 20_001, spend: 0 }).map((c) => c.verdict)).toEqual(["never"]);
+    expect(refusingLimits({ ...day, reservedTokens: 0 }, need)).toEqual([]);
+    // Spend is judged the same way, alongside tokens.
+    expect(refusingLimits({ ...day, reservedTokens: 0, usedSpend: 0.5, reservedSpend: 0.49 }, { tokens: 64, spend: 0.02 })).toMatchObject([
+      { limit: "spend_per_day", verdict: "reserved" },
+    ]);
+  });
+  it("counts a reserved request as used: every call, however it ends, counts one request", () => {
+    const minute: CounterState = { ...day, period: "minute", limitRequests: 2, limitTokens: null, limitSpend: null, usedRequests: 1, reservedRequests: 1 };
+    expect(refusingLimits(minute, need)).toMatchObject([{ limit: "requests_per_minute", verdict: "used_up" }]);
   });
 });
 
