@@ -41,6 +41,11 @@ export const configSchema = z.object({
   // How many reverse proxies in front of us append to X-Forwarded-For. 0 means
   // the header is not trusted (a client can set it), so no per-IP decisions.
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  // Shutdown (lib/observability/lifecycle.ts): after SIGTERM new calls are still
+  // served for DRAIN_GRACE_MS (load balancers need a moment to see readiness
+  // fail), then refused with 503; in-flight calls may run until SHUTDOWN_DEADLINE_MS.
+  SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  DRAIN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
 });
 
 export type Config = z.infer<typeof configSchema>;
