@@ -44,6 +44,11 @@ export const configSchema = z.object({
   // How long a call refused only because of other calls' reservations (lib/quota) waits for them to
   // settle before it is refused. 0 refuses at once; the client's request is held meanwhile, so keep it short.
   QUOTA_RESERVED_WAIT_MS: z.coerce.number().int().min(0).max(5000).default(1000),
+  // Shutdown (lib/observability/lifecycle.ts): after SIGTERM new calls are still
+  // served for DRAIN_GRACE_MS (load balancers need a moment to see readiness
+  // fail), then refused with 503; in-flight calls may run until SHUTDOWN_DEADLINE_MS.
+  SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  DRAIN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -2,7 +2,7 @@
 //   1. instance secrets (generated once into .data/secrets.json when not in the env)
 //   2. the embedded Postgres in .data/postgres, only when DATABASE_URL is unset
 //   3. migrations, 4. the first-start seed, 5. `next build` when there is no build yet
-//   6. `next start` (or `next dev`), until it exits
+//   6. the production server (scripts/server.ts; `next dev` with --dev), until it exits
 // Shutdown runs the other way: the signal goes to Next, Next drains (and flushes
 // usage to the database), and only then does the embedded Postgres stop.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -12,15 +12,19 @@ import { EMBEDDED_DEFAULTS, EmbeddedPostgresError, embeddedPort, startEmbeddedPo
 import { applyMigrations, MigrationError } from "../lib/db/migrate.ts";
 import { ensureInstanceSecrets } from "../lib/instance-secrets.ts";
 import { buildIfStale } from "./lib/build.ts";
-import { SERVER_NODE_FLAGS } from "./lib/server-flags.ts";
+import { SERVER_NODE_FLAGS, serverCommand } from "./lib/server-flags.ts";
 
 const NEXT_BIN = "node_modules/next/dist/bin/next";
+// A signal sent to the process group reaches us directly and again through the
+// launcher chain (npm, tsx): repeats within this window are the same signal.
+const REPEAT_WINDOW_MS = 2_000;
 const dev = process.argv.includes("--dev");
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 let server: ChildProcess | undefined;
 let stopDatabase = async () => {};
 let stopping = false;
+let firstSignalAt = 0;
 
 async function main(): Promise<void> {
   const port = appPort();
@@ -31,7 +35,7 @@ async function main(): Promise<void> {
   await migrate();
   await seed();
   if (!dev) await buildIfNeeded();
-  server = spawnNext(dev ? ["dev", "-p", String(port)] : ["start", "-p", String(port)]);
+  server = dev ? spawnNext(["dev", "-p", String(port)]) : spawnServer(port);
   void announceWhenReady(server, port);
   const code = await exitCode(server);
   await stopDatabase();
@@ -90,10 +94,14 @@ async function buildIfNeeded(): Promise<void> {
 }
 
 function spawnNext(args: string[]): ChildProcess {
-  // In production our instrumentation owns SIGTERM: readiness turns 503, streams
-  // drain up to a deadline and usage is flushed before the process exits.
-  const env = args[0] === "start" ? { ...process.env, NEXT_MANUAL_SIG_HANDLE: "1" } : process.env;
-  return spawn(process.execPath, [...SERVER_NODE_FLAGS, NEXT_BIN, ...args], { stdio: "inherit", env });
+  return spawn(process.execPath, [...SERVER_NODE_FLAGS, NEXT_BIN, ...args], { stdio: "inherit", env: process.env });
+}
+
+// In production our own HTTP server (scripts/server.ts) runs the build: it owns
+// SIGTERM and the socket, so a drain refuses new calls with 503 after the grace
+// period and exits only after the last accepted one has settled.
+function spawnServer(port: number): ChildProcess {
+  return spawn(process.execPath, serverCommand(port), { stdio: "inherit", env: process.env });
 }
 
 function exitCode(child: ChildProcess): Promise<number> {
@@ -118,12 +126,17 @@ async function announceWhenReady(child: ChildProcess, port: number): Promise<voi
   }
 }
 
-// A terminal Ctrl-C already reaches Next (same process group); forwarding
-// covers `kill` and process managers. A second signal means "now".
+// A terminal Ctrl-C already reaches the server (same process group); forwarding
+// covers `kill` and process managers. A second signal, later than the repeats
+// of the first one, means "now".
 function onSignal(signal: NodeJS.Signals): void {
+  const now = Date.now();
+  const repeat = stopping && now - firstSignalAt < REPEAT_WINDOW_MS;
+  if (repeat) return;
   const running = server && server.exitCode === null && server.signalCode === null;
   if (running) {
     server!.kill(stopping ? "SIGKILL" : signal);
+    if (!stopping) firstSignalAt = now;
     stopping = true;
     return;
   }

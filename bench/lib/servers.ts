@@ -1,5 +1,5 @@
 // The processes under test: the fake upstream (its own process, core 1), the
-// production build under `next start` (core 0) and a scratch database with one
+// production build under the production server, scripts/server.ts (core 0) and a scratch database with one
 // account and one API key. Everything started here is stopped by its handle.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -12,11 +12,10 @@ import { assertLocalDatabaseUrl, createScratchDatabase, dropDatabase, freePort, 
 import { EmbeddedPostgresError, startEmbeddedPostgres } from "@/lib/db/embedded";
 import { applyMigrations } from "@/lib/db/migrate";
 import { pinned, pinTree } from "./machine.ts";
-import { SERVER_NODE_FLAGS } from "../../scripts/lib/server-flags.ts";
+import { serverCommand } from "../../scripts/lib/server-flags.ts";
 import type { UpstreamCommand, UpstreamReply, UpstreamRequest } from "./upstream-process.ts";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const NEXT_BIN = join(ROOT, "node_modules/next/dist/bin/next");
 const BENCH_DATA_DIR = join(ROOT, ".data/bench-postgres");
 export const GATEWAY_CORE = 0;
 export const LOAD_CORE = 1;
@@ -242,11 +241,11 @@ export async function countUsageEvents(databaseUrl: string): Promise<number> {
 
 export type Gateway = { url: string; pid: number; output(): string; stop(): Promise<void> };
 
-/** `next start` on core 0 with the bench-only no-op route switched on. */
+/** The production server (what `npm start` runs) on core 0 with the bench-only no-op route switched on. */
 export async function startGateway(env: Record<string, string>, nodeArgs: string[] = []): Promise<Gateway> {
   const port = await freePort();
   // The same node flags as `npm start`, then any the run adds.
-  const [cmd, args] = pinned(GATEWAY_CORE, [process.execPath, ...SERVER_NODE_FLAGS, ...nodeArgs, NEXT_BIN, "start", "-p", String(port), "-H", "127.0.0.1"]);
+  const [cmd, args] = pinned(GATEWAY_CORE, [process.execPath, ...serverCommand(port, "127.0.0.1", nodeArgs)]);
   let out = "";
   const child = track(
     spawn(cmd, args, {
@@ -260,6 +259,7 @@ export async function startGateway(env: Record<string, string>, nodeArgs: string
         LOG_LEVEL: "warn",
         USAGE_FLUSH_MS: "500",
         SHUTDOWN_DEADLINE_MS: "5000",
+        DRAIN_GRACE_MS: "0",
         ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],
@@ -275,7 +275,7 @@ export async function startGateway(env: Record<string, string>, nodeArgs: string
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`next start exited with code ${child.exitCode}:\n${out}`);
+    if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}:\n${out}`);
     try {
       const r = await request(`${url}/api/health/ready`);
       await r.body.dump();
@@ -283,7 +283,7 @@ export async function startGateway(env: Record<string, string>, nodeArgs: string
     } catch {}
     if (Date.now() > deadline) {
       await stopChild(child, 1000);
-      throw new Error(`next start did not become ready within 60 s:\n${out}`);
+      throw new Error(`the server did not become ready within 60 s:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }

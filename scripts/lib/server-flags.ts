@@ -1,6 +1,8 @@
-// Node flags for the production server process: `npm start`, the container
-// image and the gateway benchmark all run `next start` with these, so the
-// benchmark measures what users run.
+import { fileURLToPath } from "node:url";
+
+// How the production server process runs: `npm start`, the test harness and
+// the gateway benchmark all start scripts/server.ts with these node flags, so
+// the tests and the benchmark exercise what users run.
 //
 // A larger young generation. Every streamed chunk allocates short-lived
 // objects (the parsed upstream event, the re-serialised frame, stream
@@ -10,3 +12,8 @@
 // `npm run bench:gateway -- --only=memory`: 561 MB extra RSS for 1,000
 // concurrent streams with the default, 126 MB with 64 MB.
 export const SERVER_NODE_FLAGS = ["--max-semi-space-size=64"];
+
+/** The node arguments that run the production server (scripts/server.ts) on `port`. */
+export function serverCommand(port: number, hostname?: string, extraNodeArgs: string[] = []): string[] {
+  return [...SERVER_NODE_FLAGS, ...extraNodeArgs, "--import", "tsx", fileURLToPath(new URL("../server.ts", import.meta.url)), "--port", String(port), ...(hostname ? ["--hostname", hostname] : [])];
+}

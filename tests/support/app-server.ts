@@ -1,8 +1,10 @@
-// Starts the production build (`next start`) against the test database, the way
-// an operator runs it, so tests exercise Next's real request handling
-// (streaming, client disconnects, headers). Builds once if no build exists.
+// Starts the production build under the production server (scripts/server.ts,
+// what `npm start` runs) against the test database, the way an operator runs
+// it, so tests exercise the real request handling (streaming, client
+// disconnects, headers, the drain). Builds once if no build exists.
 import { spawn, type ChildProcess } from "node:child_process";
 import { buildIfStale } from "../../scripts/lib/build";
+import { serverCommand } from "../../scripts/lib/server-flags";
 import { createServer } from "node:net";
 
 export type AppServer = { url: string; port: number; output: () => string; stop: () => Promise<void> };
@@ -28,7 +30,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppSer
   ensureBuild();
   const port = await freePort();
   let out = "";
-  const child: ChildProcess = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", String(port), "-H", "127.0.0.1"], {
+  const child: ChildProcess = spawn(process.execPath, serverCommand(port, "127.0.0.1"), {
     env: {
       ...process.env,
       NODE_ENV: "production",
@@ -36,6 +38,8 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppSer
       USAGE_FLUSH_MS: "100",
       NEXT_MANUAL_SIG_HANDLE: "1",
       SHUTDOWN_DEADLINE_MS: "5000",
+      // Nothing balances load in front of a test server: stopping it need not wait for one to notice.
+      DRAIN_GRACE_MS: "0",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -45,14 +49,14 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppSer
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`next start exited with ${child.exitCode}:\n${out}`);
+    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}:\n${out}`);
     try {
       const r = await fetch(`${url}/api/health/ready`);
       if (r.ok) break;
     } catch {}
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`next start did not become ready:\n${out}`);
+      throw new Error(`the server did not become ready:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
