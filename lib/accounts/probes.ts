@@ -3,7 +3,7 @@ import { db } from "@/lib/db";
 import { recordAudit } from "@/lib/audit";
 import { notFound } from "@/lib/http/errors";
 import { logger } from "@/lib/observability";
-import { adapterFor, isAbortError, isProviderError, type UpstreamAccount } from "@/lib/providers";
+import { adapterFor, isAbortError, isProviderError, upstreamStatus, type UpstreamAccount } from "@/lib/providers";
 import type { Principal } from "@/lib/auth/principal";
 import { recordProbe, runtime } from "./health";
 import { routableAccounts } from "./registry";
@@ -40,10 +40,10 @@ async function listModels(a: Probeable, signal: AbortSignal): Promise<string> {
     url = `${(a.baseUrl ?? "https://api.openai.com/v1").replace(/\/+$/, "")}/models`;
     if (a.apiKey) headers[a.provider === "azure" ? "api-key" : "authorization"] = a.provider === "azure" ? a.apiKey : `Bearer ${a.apiKey}`;
   }
-  const res = await fetch(url, { headers, signal, redirect: "error" });
-  await res.body?.cancel().catch(() => {});
-  if (!res.ok) throw new Error(`GET ${new URL(url).pathname} answered HTTP ${res.status}`);
-  return `models listed (HTTP ${res.status})`;
+  // Through the gateway's own upstream pools, so the connect-time address check applies here too.
+  const status = await upstreamStatus(new URL(url), headers, signal);
+  if (status < 200 || status > 299) throw new Error(`GET ${new URL(url).pathname} answered HTTP ${status}`);
+  return `models listed (HTTP ${status})`;
 }
 
 export async function probeAccount(a: Probeable, mode: ProbeMode): Promise<ProbeResult> {
