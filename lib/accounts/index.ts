@@ -1,5 +1,7 @@
 import "server-only";
-export { listAccounts, getAccount, createAccount, updateAccount, deleteAccount, publicAccountFields, type PublicAccount } from "./store";
+export {
+  listAccounts, getAccount, createAccount, updateAccount, deleteAccount, sealLegacyHeaderValues, publicAccountFields, type PublicAccount,
+} from "./store";
 export { pickAccounts, servedModels, servedAs, type Candidate } from "./pool";
 export { routableAccounts, invalidateRegistry, type RoutableAccount } from "./registry";
 export { encryptSecret, decryptSecret } from "./secrets";

@@ -20,6 +20,30 @@ export const baseUrl = z
 
 const modelPattern = z.string().trim().min(1).max(200).regex(/^[A-Za-z0-9._:/@*-]+$/, "may contain letters, digits, . _ : / @ - and *");
 
+/** How a stored secret is shown (`••••` + maybe its last four characters); sent back, it stands for the stored value. */
+export const SECRET_MASK = "••••";
+export const isMaskedSecret = (v: string) => v.startsWith(SECRET_MASK);
+
+// RFC 9110 token characters. Values are latin-1 text without line breaks: what
+// an HTTP/1.1 header can carry (a masked value is the one exception, resolved
+// by the store before anything is sent).
+const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const headerValue = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+const settings = z.record(z.string(), z.unknown()).superRefine((s, ctx) => {
+  if (s.headers === undefined) return;
+  if (!s.headers || typeof s.headers !== "object" || Array.isArray(s.headers)) {
+    ctx.addIssue({ code: "custom", path: ["headers"], message: 'must be an object of header names to values, e.g. {"x-org": "…"}' });
+    return;
+  }
+  for (const [name, value] of Object.entries(s.headers)) {
+    if (!headerName.test(name)) ctx.addIssue({ code: "custom", path: ["headers", name], message: "is not a valid header name" });
+    else if (typeof value !== "string" || value.length > 8192 || !(isMaskedSecret(value) || headerValue.test(value))) {
+      ctx.addIssue({ code: "custom", path: ["headers", name], message: "must be text without line breaks, at most 8192 characters" });
+    }
+  }
+});
+
 const fields = {
   name: z.string().trim().min(1, "is required").max(100),
   provider: providerKind,
@@ -27,7 +51,7 @@ const fields = {
   apiKey: z.string().trim().min(1).max(4000).nullish(),
   models: z.array(modelPattern).max(500),
   aliases: z.record(modelPattern, modelPattern),
-  settings: z.record(z.string(), z.unknown()),
+  settings,
   enabled: z.boolean(),
   weight: z.number().int().min(0).max(1000),
   priority: z.number().int().min(0).max(100),
@@ -65,7 +89,11 @@ export const createAccountInput = z
   });
 export type CreateAccountInput = z.input<typeof createAccountInput>;
 
-/** Every field optional; `apiKey: null` clears the secret, absent keeps it. */
+/**
+ * Every field optional; `apiKey: null` clears the secret, absent keeps it, except
+ * that a change of baseUrl or provider clears it (and the header values) unless
+ * the same request sends new ones (lib/accounts/store.ts).
+ */
 export const updateAccountInput = z.object(fields).partial();
 export type UpdateAccountInput = z.input<typeof updateAccountInput>;
 
