@@ -21,6 +21,8 @@ export async function register() {
   if (await registerTracingFromEnv()) onShutdown("traces", () => shutdownTracing(), 30);
   onShutdown("database", () => closeDb(), 90);
   // Account health: snapshot writer, active probes, seeding from the cluster (lib/accounts/snapshots.ts).
-  const { startAccountHealth } = await import("@/lib/accounts");
+  const { sealLegacyHeaderValues, startAccountHealth } = await import("@/lib/accounts");
+  // Account header values saved as plain text before they were encrypted (security #13.4).
+  await sealLegacyHeaderValues().catch(async (err: unknown) => (await import("@/lib/observability")).logger.warn({ err: String(err) }, "could not encrypt legacy account header values"));
   await startAccountHealth();
 }

@@ -88,6 +88,7 @@ export function AccountForm({ account, onDone, onCancel }: { account?: AccountVi
   const editing = !!account;
   const [pending, start] = useTransition();
   const [provider, setProvider] = useState<ProviderKind>(account?.provider ?? "openai");
+  const [baseUrl, setBaseUrl] = useState(account?.baseUrl ?? "");
   const [clearKey, setClearKey] = useState(false);
   const [errors, setErrors] = useState<Errors>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -108,6 +109,7 @@ export function AccountForm({ account, onDone, onCancel }: { account?: AccountVi
         if (!account) {
           form.reset();
           setProvider("openai");
+          setBaseUrl("");
           setDone(`Added ${res.data.name}`);
         }
         setClearKey(false);
@@ -123,6 +125,10 @@ export function AccountForm({ account, onDone, onCancel }: { account?: AccountVi
   }
 
   const keyNow = maskedKey(account?.secretLast4 ?? null);
+  const hasHeaders = Object.keys((account?.settings.headers as Record<string, unknown> | undefined) ?? {}).length > 0;
+  const holdsSecrets = !!keyNow || hasHeaders;
+  // Compared as the server compares them (trailing slashes do not count), so a re-save of the same URL warns nobody.
+  const repointed = !!account && (provider !== account.provider || baseUrl.trim().replace(/\/+$/, "") !== (account.baseUrl ?? ""));
   return (
     <form
       aria-label={account ? `Edit account ${account.name}` : "Add account"}
@@ -148,12 +154,23 @@ export function AccountForm({ account, onDone, onCancel }: { account?: AccountVi
         inputMode="url"
         autoComplete="off"
         placeholder={provider === "simulator" ? "" : provider === "anthropic" ? "https://api.anthropic.com" : "https://api.openai.com/v1"}
-        defaultValue={account?.baseUrl ?? ""}
+        value={baseUrl}
+        onChange={(e) => setBaseUrl(e.target.value)}
         required={provider === "azure"}
-        hint={baseUrlHint[provider]}
+        hint={
+          editing && holdsSecrets
+            ? `${baseUrlHint[provider]} Changing the base URL or provider clears the stored key and header values unless you enter them again here.`
+            : baseUrlHint[provider]
+        }
         error={errors.baseUrl}
         className="sm:col-span-2"
       />
+      {repointed && holdsSecrets && (
+        <p role="note" className="rounded-md border border-amber-300 bg-amber-50 p-2 text-sm text-amber-900 sm:col-span-2 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100">
+          <strong>The stored key{hasHeaders ? " and header values" : ""} will be cleared</strong> when you save with a new base URL or provider: none of
+          them is sent to a new host. Enter the key{hasHeaders ? " and header values" : ""} again below to keep using them.
+        </p>
+      )}
       {provider === "simulator" && (
         <p role="note" className="rounded-md border border-amber-300 bg-amber-50 p-2 text-sm text-amber-900 sm:col-span-2 lg:col-span-4 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100">
           <strong>{SIMULATOR_LABEL}.</strong> Answers are generated filler text, not a model&apos;s output. It needs no key and is meant for trying the gateway and for load tests.
@@ -167,14 +184,24 @@ export function AccountForm({ account, onDone, onCancel }: { account?: AccountVi
           autoComplete="new-password"
           disabled={clearKey}
           placeholder={keyNow ? `current key ${keyNow}` : ""}
-          hint={editing ? (keyNow ? `Leave empty to keep the current key (${keyNow}).` : "No key stored. Leave empty for none.") : "Stored encrypted; only its last four characters are shown again."}
+          hint={
+            !editing
+              ? "Stored encrypted; only its last four characters are shown again."
+              : account.secretCleared
+                ? "The key was cleared when the base URL or provider changed, and the gateway does not route to this account until you enter it again (or tick No key)."
+                : keyNow && repointed
+                  ? `Enter the key again to keep one: the current key (${keyNow}) is not kept for a new base URL or provider.`
+                  : keyNow
+                  ? `Leave empty to keep the current key (${keyNow}).`
+                  : "No key stored. Leave empty for none."
+          }
           error={errors.apiKey}
         />
-        {editing && keyNow && (
+        {editing && (keyNow || account.secretCleared) && (
           <div className="mt-1 flex items-center gap-2">
             <input id={clearId} type="checkbox" checked={clearKey} onChange={(e) => setClearKey(e.target.checked)} className="h-4 w-4 rounded border-slate-300" />
             <label htmlFor={clearId} className="text-sm text-slate-700 dark:text-slate-200">
-              Clear key (call the upstream without one)
+              {keyNow ? "Clear key (call the upstream without one)" : "No key (the upstream needs none)"}
             </label>
           </div>
         )}
@@ -205,7 +232,7 @@ export function AccountForm({ account, onDone, onCancel }: { account?: AccountVi
         rows={3}
         defaultValue={account ? formatSettings(account.settings) : ""}
         placeholder='{"apiVersion": "2024-10-21"}'
-        hint="Optional, e.g. apiVersion (Azure), anthropicVersion, ttftMs (simulator), testModel."
+        hint={'Optional, e.g. apiVersion (Azure), anthropicVersion, ttftMs (simulator), testModel, headers ({"x-name": "value"}: values are stored encrypted and shown as ••••; leave one as shown to keep it).'}
         error={errors.settings}
         className="sm:col-span-2"
       />

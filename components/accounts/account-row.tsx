@@ -114,6 +114,10 @@ export function AccountRow({ account: a, canEdit }: { account: AccountView; canE
               <code aria-hidden className="font-mono text-xs">{key}</code>
               <span className="sr-only">key ending in {a.secretLast4}</span>
             </>
+          ) : a.secretCleared ? (
+            <span title="Cleared when the base URL or provider changed: not routed until a key (or No key) is saved">
+              <Badge tone="amber">key cleared</Badge>
+            </span>
           ) : (
             <span className="text-slate-600 dark:text-slate-400">none</span>
           )}

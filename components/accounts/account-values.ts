@@ -9,6 +9,8 @@ export type AccountView = {
   provider: ProviderKind;
   baseUrl: string | null;
   secretLast4: string | null;
+  /** A base URL or provider change cleared the key: not routed until one (or "no key") is saved. */
+  secretCleared: boolean;
   models: string[];
   aliases: Record<string, string>;
   settings: Record<string, unknown>;

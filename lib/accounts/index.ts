@@ -1,6 +1,8 @@
 import "server-only";
-export { listAccounts, getAccount, createAccount, updateAccount, deleteAccount, publicAccountFields, type PublicAccount } from "./store";
-export { pickAccounts, servedModels, servedAs, modelMatches, type Candidate } from "./pool";
+export {
+  listAccounts, getAccount, createAccount, updateAccount, deleteAccount, sealLegacyHeaderValues, publicAccountFields, type PublicAccount,
+} from "./store";
+export { pickAccounts, servedModels, servedAs, type Candidate } from "./pool";
 export { routableAccounts, invalidateRegistry, type RoutableAccount } from "./registry";
 export { encryptSecret, decryptSecret } from "./secrets";
 export { createAccountInput, updateAccountInput, routingStrategies, type RoutingStrategy, type RoutingSettings } from "./schemas";

@@ -3,6 +3,7 @@ import { db, publishInvalidation } from "@/lib/db";
 import { recordAudit } from "@/lib/audit";
 import type { Principal } from "@/lib/auth/principal";
 import { decryptSecret, encryptSecret, keyBytes } from "./secrets";
+import { reencryptedSettings } from "./header-secrets";
 
 // Re-encrypts every AES-GCM secret at rest under a new key. Each table is one
 // transaction with its rows locked (FOR UPDATE), so a concurrent edit can't
@@ -12,8 +13,9 @@ import { decryptSecret, encryptSecret, keyBytes } from "./secrets";
 
 type Table = { name: string; sql: string; update: string };
 
-// Every column written by encryptSecret. A new one must be added here, or the
-// rotation would leave it readable only with a key the operator will drop.
+// Every column written by encryptSecret (and, below, the header values inside
+// ProviderAccount.settings). A new one must be added here, or the rotation
+// would leave it readable only with a key the operator will drop.
 const tables: Table[] = [
   {
     name: "ProviderAccount.secretCiphertext",
@@ -58,6 +60,28 @@ export async function rotateEncryptionKey(actor: Principal, newKey: string, oldK
     );
     result.push({ table: t.name, rows });
   }
+  // Header values (header-secrets.ts) are ciphertexts inside a JSON column: the same, one value at a time.
+  const name = "ProviderAccount.settings.headers";
+  const rows = await db.$transaction(
+    async (tx) => {
+      const found = await tx.$queryRawUnsafe<{ id: string; settings: unknown }[]>(
+        `SELECT id::text AS id, settings FROM "ProviderAccount" WHERE jsonb_typeof(settings->'headers') = 'object' AND settings->'headers' <> '{}'::jsonb FOR UPDATE`,
+      );
+      for (const r of found) {
+        let next: unknown;
+        try {
+          next = reencryptedSettings(r.settings, keys, newKey);
+        } catch {
+          throw new Error(`${name} row ${r.id} decrypts under none of the given keys; nothing in this table was changed`);
+        }
+        if (next) await tx.$executeRawUnsafe(`UPDATE "ProviderAccount" SET settings = $1::jsonb WHERE id = $2::uuid`, JSON.stringify(next), r.id);
+      }
+      await recordAudit(actor, { action: "encryption_key.rotate", targetType: "secret", targetId: name, after: { rows: found.length } }, tx);
+      return found.length;
+    },
+    { timeout: 120_000 },
+  );
+  result.push({ table: name, rows });
   // Running instances cache decrypted secrets; make them reload with their key list.
   await Promise.all([publishInvalidation("accounts"), publishInvalidation("keysigning", "*")]);
   return result;

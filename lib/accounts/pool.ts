@@ -1,13 +1,11 @@
 import "server-only";
+import { wildcardMatch } from "@/lib/core";
 import { AppError } from "@/lib/http/errors";
 import { loadPrices, priceFor } from "@/lib/usage";
 import { awaitingProbe, headroom, inFlightCount, latencyScore, nextAvailableAt, unavailableReason } from "./health";
-import { modelMatches } from "./model-match";
 import { routableAccounts, type RoutableAccount } from "./registry";
 import { loadRoutingSettings, strategyFor } from "./routing-settings";
 import { orderTier, type Scored } from "./strategies";
-
-export { modelMatches };
 
 export type Candidate = { account: RoutableAccount; upstreamModel: string };
 
@@ -15,13 +13,13 @@ export type Candidate = { account: RoutableAccount; upstreamModel: string };
 export function servedAs(account: Pick<RoutableAccount, "models" | "aliases">, model: string): string | null {
   const alias = account.aliases[model];
   if (alias) return alias;
-  if (account.models.length === 0 || account.models.some((p) => modelMatches(p, model))) return model;
+  if (account.models.length === 0 || account.models.some((p) => wildcardMatch(p, model))) return model;
   return null;
 }
 
 function overrideFor(account: RoutableAccount, model: string) {
   if (account.modelOverrides.length === 0) return undefined;
-  return account.modelOverrides.find(([p]) => modelMatches(p, model))?.[1];
+  return account.modelOverrides.find(([p]) => wildcardMatch(p, model))?.[1];
 }
 
 function priceOf(model: string, now: number): number {

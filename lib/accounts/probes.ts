@@ -1,14 +1,15 @@
 import "server-only";
-import { db } from "@/lib/db";
+import { db, type ProviderAccount } from "@/lib/db";
 import { recordAudit } from "@/lib/audit";
 import { notFound } from "@/lib/http/errors";
 import { logger } from "@/lib/observability";
-import { adapterFor, isAbortError, isProviderError, type UpstreamAccount } from "@/lib/providers";
+import { adapterFor, isAbortError, isProviderError, upstreamStatus, type UpstreamAccount } from "@/lib/providers";
 import type { Principal } from "@/lib/auth/principal";
 import { recordProbe, runtime } from "./health";
 import { routableAccounts } from "./registry";
 import { decryptSecret } from "./secrets";
-import { testModelFor } from "./test-connection";
+import { KEY_CLEARED, testModelFor } from "./test-connection";
+import { openSettings } from "./header-secrets";
 
 // Active probes: a cheap call on a schedule per account (list models, or a
 // 1-token completion), independent of traffic. A failed probe opens the
@@ -40,10 +41,10 @@ async function listModels(a: Probeable, signal: AbortSignal): Promise<string> {
     url = `${(a.baseUrl ?? "https://api.openai.com/v1").replace(/\/+$/, "")}/models`;
     if (a.apiKey) headers[a.provider === "azure" ? "api-key" : "authorization"] = a.provider === "azure" ? a.apiKey : `Bearer ${a.apiKey}`;
   }
-  const res = await fetch(url, { headers, signal, redirect: "error" });
-  await res.body?.cancel().catch(() => {});
-  if (!res.ok) throw new Error(`GET ${new URL(url).pathname} answered HTTP ${res.status}`);
-  return `models listed (HTTP ${res.status})`;
+  // Through the gateway's own upstream pools, so the connect-time address check applies here too.
+  const status = await upstreamStatus(new URL(url), headers, signal);
+  if (status < 200 || status > 299) throw new Error(`GET ${new URL(url).pathname} answered HTTP ${status}`);
+  return `models listed (HTTP ${status})`;
 }
 
 export async function probeAccount(a: Probeable, mode: ProbeMode): Promise<ProbeResult> {
@@ -91,24 +92,27 @@ export async function probeTick(now = Date.now()): Promise<void> {
   }
 }
 
+async function probeStored(row: ProviderAccount): Promise<ProbeResult> {
+  let account: Probeable;
+  try {
+    account = {
+      id: row.id, name: row.name, provider: row.provider, baseUrl: row.baseUrl,
+      apiKey: row.secretCiphertext ? decryptSecret(row.secretCiphertext) : null,
+      settings: openSettings(row.settings),
+      timeouts: { firstByteMs: row.firstByteTimeoutMs, idleMs: row.idleTimeoutMs },
+      models: row.models, aliases: (row.aliases ?? {}) as Record<string, string>, probeModel: row.probeModel,
+    };
+  } catch {
+    return { ok: false, latencyMs: 0, mode: "completion", message: "the stored API key or a header value cannot be decrypted (was ENCRYPTION_KEY changed?)" };
+  }
+  return probeAccount(account, row.probeMode === "models" ? "models" : "completion");
+}
+
 /** Admin "probe now": runs at once (disabled accounts too), records the result and audits it. */
 export async function probeNow(actor: Principal, id: string, ip?: string | null): Promise<ProbeResult> {
   const row = await db.providerAccount.findUnique({ where: { id } });
   if (!row) throw notFound("Account");
-  let apiKey: string | null = null;
-  let result: ProbeResult;
-  try {
-    apiKey = row.secretCiphertext ? decryptSecret(row.secretCiphertext) : null;
-    const account: Probeable = {
-      id: row.id, name: row.name, provider: row.provider, baseUrl: row.baseUrl, apiKey,
-      settings: (row.settings ?? {}) as Record<string, unknown>,
-      timeouts: { firstByteMs: row.firstByteTimeoutMs, idleMs: row.idleTimeoutMs },
-      models: row.models, aliases: (row.aliases ?? {}) as Record<string, string>, probeModel: row.probeModel,
-    };
-    result = await probeAccount(account, row.probeMode === "models" ? "models" : "completion");
-  } catch {
-    result = { ok: false, latencyMs: 0, mode: "completion", message: "the stored API key cannot be decrypted (was ENCRYPTION_KEY changed?)" };
-  }
+  const result = row.secretCleared ? { ok: false, latencyMs: 0, mode: "completion" as const, message: KEY_CLEARED } : await probeStored(row);
   recordProbe(row.id, result.ok, result.message);
   sched.lastRun.set(row.id, Date.now());
   await recordAudit(actor, { action: "account.probe", targetType: "account", targetId: row.id, after: { name: row.name, ...result }, ip });

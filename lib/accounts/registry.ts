@@ -3,6 +3,7 @@ import { db, onInvalidate, publishInvalidation } from "@/lib/db";
 import { logger } from "@/lib/observability";
 import type { UpstreamAccount } from "@/lib/providers";
 import { decryptSecret } from "./secrets";
+import { openSettings } from "./header-secrets";
 
 // The hot path's view of the enabled accounts, kept in memory so routing costs
 // no database round trip. A change anywhere is published over LISTEN/NOTIFY and
@@ -42,21 +43,22 @@ let subscribed = false;
 
 async function load(): Promise<Snapshot> {
   const version = state.version;
-  const rows = await db.providerAccount.findMany({ where: { enabled: true }, orderBy: [{ priority: "asc" }, { name: "asc" }] });
+  // An account whose key was cleared by a re-point waits for a new one (store.ts).
+  const rows = await db.providerAccount.findMany({ where: { enabled: true, secretCleared: false }, orderBy: [{ priority: "asc" }, { name: "asc" }] });
   const accounts: RoutableAccount[] = [];
   for (const r of rows) {
     let apiKey: string | null = null;
-    if (r.secretCiphertext) {
-      try {
-        apiKey = decryptSecret(r.secretCiphertext);
-      } catch {
-        logger.error({ accountId: r.id }, "cannot decrypt the account's secret (wrong ENCRYPTION_KEY?); skipping the account");
-        continue;
-      }
+    let settings: Record<string, unknown>;
+    try {
+      apiKey = r.secretCiphertext ? decryptSecret(r.secretCiphertext) : null;
+      settings = openSettings(r.settings);
+    } catch {
+      logger.error({ accountId: r.id }, "cannot decrypt the account's key or header values (wrong ENCRYPTION_KEY?); skipping the account");
+      continue;
     }
     accounts.push({
       id: r.id, name: r.name, provider: r.provider, baseUrl: r.baseUrl, apiKey,
-      settings: (r.settings ?? {}) as Record<string, unknown>,
+      settings,
       timeouts: { firstByteMs: r.firstByteTimeoutMs, idleMs: r.idleTimeoutMs },
       models: r.models, aliases: (r.aliases ?? {}) as Record<string, string>, weight: r.weight, priority: r.priority,
       draining: r.draining, rpmLimit: r.rpmLimit, tpmLimit: r.tpmLimit, probeMode: r.probeMode,

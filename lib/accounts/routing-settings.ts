@@ -1,9 +1,9 @@
 import "server-only";
+import { wildcardMatch } from "@/lib/core";
 import { db, onInvalidate, publishInvalidation, type Prisma } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
 import { logger } from "@/lib/observability";
 import type { Principal } from "@/lib/auth/principal";
-import { modelMatches } from "./model-match";
 import {
   circuitSettings, routingSettings, routingStrategy, updateRoutingSettingsInput,
   type CircuitSettings, type RoutingSettings, type RoutingStrategy,
@@ -113,7 +113,7 @@ export function strategyFor(model: string): RoutingStrategy {
   let best: RoutingStrategy = state.settings.strategy;
   let bestLen = -1;
   for (const [pattern, s] of Object.entries(state.settings.modelStrategies)) {
-    if (!modelMatches(pattern, model)) continue;
+    if (!wildcardMatch(pattern, model)) continue;
     const len = pattern === model ? Number.MAX_SAFE_INTEGER : pattern.replace(/\*/g, "").length;
     if (len > bestLen) {
       best = s;

@@ -1,98 +1,10 @@
 import { z } from "zod";
-import { providerKind } from "@/lib/providers/schemas";
+import { activeProviderUrlPolicy, providerKind, providerUrlProblem } from "@/lib/providers/schemas";
 
-// Cloud metadata endpoints are never a legitimate upstream: a base URL pointing
-// there would let anyone with the admin role read instance credentials (SSRF).
-// Under the default policy ("allow-private") private ranges stay allowed because
-// self-hosted models live there; PROVIDER_URL_POLICY=public-only also refuses
-// private, loopback, link-local and CGNAT addresses and `localhost`.
-//
-// Only what the URL says is checked: a public hostname that resolves to a
-// private address (or is re-pointed there later: DNS rebinding) is not caught.
-// Deployments that need that guarantee must filter egress at the network layer.
-const METADATA_HOSTS = new Set(["169.254.169.254", "metadata.google.internal", "metadata", "100.100.100.200", "fd00:ec2::254"]);
-
-export const providerUrlPolicies = ["allow-private", "public-only"] as const;
-export type ProviderUrlPolicy = (typeof providerUrlPolicies)[number];
-
-function ipv4(host: string): number[] | null {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-  if (!m) return null;
-  const parts = m.slice(1).map(Number);
-  return parts.every((p) => p <= 255) ? parts : null;
-}
-
-/** Eight 16-bit groups, or null when `host` is not an IPv6 literal. */
-function ipv6(host: string): number[] | null {
-  if (!host.includes(":")) return null;
-  let h = host;
-  const tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(h);
-  if (tail) {
-    const v4 = ipv4(tail[1]!);
-    if (!v4) return null;
-    h = h.slice(0, -tail[1]!.length) + `${((v4[0]! << 8) | v4[1]!).toString(16)}:${((v4[2]! << 8) | v4[3]!).toString(16)}`;
-  }
-  const halves = h.split("::");
-  if (halves.length > 2) return null;
-  const parse = (s: string) => (s === "" ? [] : s.split(":").map((g) => (/^[0-9a-f]{1,4}$/i.test(g) ? parseInt(g, 16) : NaN)));
-  const head = parse(halves[0]!);
-  const rest = halves.length === 2 ? parse(halves[1]!) : [];
-  const fill = 8 - head.length - rest.length;
-  if (halves.length === 1 ? fill !== 0 : fill < 1) return null;
-  const groups = [...head, ...Array<number>(halves.length === 2 ? fill : 0).fill(0), ...rest];
-  return groups.some(Number.isNaN) ? null : groups;
-}
-
-function privateV4([a, b]: number[]): boolean {
-  return (
-    a === 0 || a === 10 || a === 127 ||
-    (a === 169 && b === 254) || // link-local
-    (a === 172 && b! >= 16 && b! <= 31) ||
-    (a === 192 && b === 168) ||
-    (a === 100 && b! >= 64 && b! <= 127) // CGNAT
-  );
-}
-
-/** The IPv4 address an IPv6 literal carries (::ffff:a.b.c.d mapped), if any. */
-function mappedV4(g: number[]): number[] | null {
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return [g[6]! >> 8, g[6]! & 255, g[7]! >> 8, g[7]! & 255];
-  return null;
-}
-
-/**
- * Why `url` may not be a provider base URL under `policy`, or null when it may.
- * WHATWG URL parsing has already normalised IPv4 spellings (0x7f.1, 2130706433)
- * to dotted decimal, so literals are compared in one form.
- */
-export function providerUrlProblem(url: string, policy: ProviderUrlPolicy = "allow-private"): string | null {
-  let host: string;
-  try {
-    host = new URL(url).hostname.toLowerCase().replace(/^\[|\]$/g, "").replace(/\.$/, "");
-  } catch {
-    return "must be an http(s) URL";
-  }
-  const v6 = ipv6(host);
-  const v4 = ipv4(host) ?? (v6 && mappedV4(v6));
-  const metadata = METADATA_HOSTS.has(host) || (v4 !== null && METADATA_HOSTS.has(v4.join(".")));
-  if (metadata) return "points at a cloud metadata address, which is blocked";
-  if (policy === "allow-private") return null;
-  const blocked =
-    host === "localhost" || host.endsWith(".localhost") ||
-    (v4 !== null && privateV4(v4)) ||
-    (v6 !== null && !v4 && (
-      v6.every((x) => x === 0) || // ::
-      (v6.slice(0, 7).every((x) => x === 0) && v6[7] === 1) || // ::1
-      (v6[0]! & 0xfe00) === 0xfc00 || // fc00::/7 unique local
-      (v6[0]! & 0xffc0) === 0xfe80)); // fe80::/10 link-local
-  return blocked ? "points at a private, loopback or link-local address, which PROVIDER_URL_POLICY=public-only blocks" : null;
-}
-
-// Read from the environment, not lib/config: this file is shared with the
-// browser, where the variable is absent and the default (the weaker policy)
-// applies; the server, which makes the decision that counts, sees the real one.
-// lib/config validates the value at start-up.
-const activePolicy = (): ProviderUrlPolicy =>
-  (typeof process !== "undefined" && process.env?.PROVIDER_URL_POLICY === "public-only" ? "public-only" : "allow-private");
+// Which base URLs an admin may set (SSRF): lib/providers/address-policy.ts.
+// The same policy is applied again at connect time to the addresses a host
+// resolves to, which no check of the URL as written can see.
+export { providerUrlPolicies, providerUrlProblem, type ProviderUrlPolicy } from "@/lib/providers/schemas";
 
 export const baseUrl = z
   .string()
@@ -101,12 +13,36 @@ export const baseUrl = z
   .refine((u) => /^https?:\/\//i.test(u), "must be an http(s) URL")
   .superRefine((u, ctx) => {
     if (!URL.canParse(u)) return; // reported by .url() above
-    const problem = providerUrlProblem(u, activePolicy());
+    const problem = providerUrlProblem(u, activeProviderUrlPolicy());
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   })
   .transform((u) => u.replace(/\/+$/, ""));
 
 const modelPattern = z.string().trim().min(1).max(200).regex(/^[A-Za-z0-9._:/@*-]+$/, "may contain letters, digits, . _ : / @ - and *");
+
+/** How a stored secret is shown (`••••` + maybe its last four characters); sent back, it stands for the stored value. */
+export const SECRET_MASK = "••••";
+export const isMaskedSecret = (v: string) => v.startsWith(SECRET_MASK);
+
+// RFC 9110 token characters. Values are latin-1 text without line breaks: what
+// an HTTP/1.1 header can carry (a masked value is the one exception, resolved
+// by the store before anything is sent).
+const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const headerValue = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+const settings = z.record(z.string(), z.unknown()).superRefine((s, ctx) => {
+  if (s.headers === undefined) return;
+  if (!s.headers || typeof s.headers !== "object" || Array.isArray(s.headers)) {
+    ctx.addIssue({ code: "custom", path: ["headers"], message: 'must be an object of header names to values, e.g. {"x-org": "…"}' });
+    return;
+  }
+  for (const [name, value] of Object.entries(s.headers)) {
+    if (!headerName.test(name)) ctx.addIssue({ code: "custom", path: ["headers", name], message: "is not a valid header name" });
+    else if (typeof value !== "string" || value.length > 8192 || !(isMaskedSecret(value) || headerValue.test(value))) {
+      ctx.addIssue({ code: "custom", path: ["headers", name], message: "must be text without line breaks, at most 8192 characters" });
+    }
+  }
+});
 
 const fields = {
   name: z.string().trim().min(1, "is required").max(100),
@@ -115,7 +51,7 @@ const fields = {
   apiKey: z.string().trim().min(1).max(4000).nullish(),
   models: z.array(modelPattern).max(500),
   aliases: z.record(modelPattern, modelPattern),
-  settings: z.record(z.string(), z.unknown()),
+  settings,
   enabled: z.boolean(),
   weight: z.number().int().min(0).max(1000),
   priority: z.number().int().min(0).max(100),
@@ -153,7 +89,11 @@ export const createAccountInput = z
   });
 export type CreateAccountInput = z.input<typeof createAccountInput>;
 
-/** Every field optional; `apiKey: null` clears the secret, absent keeps it. */
+/**
+ * Every field optional; `apiKey: null` clears the secret, absent keeps it, except
+ * that a change of baseUrl or provider clears it (and the header values) unless
+ * the same request sends new ones (lib/accounts/store.ts).
+ */
 export const updateAccountInput = z.object(fields).partial();
 export type UpdateAccountInput = z.input<typeof updateAccountInput>;
 

@@ -5,6 +5,7 @@ import { notFound } from "@/lib/http/errors";
 import type { Principal } from "@/lib/auth/principal";
 import { adapterFor, isAbortError, isProviderError, type UpstreamAccount } from "@/lib/providers";
 import { decryptSecret } from "./secrets";
+import { headerValues, openSettings } from "./header-secrets";
 
 // "Test connection": one real, cheapest-possible call (a single completion
 // token) through the same adapter the gateway uses, so a pass means the URL,
@@ -37,11 +38,18 @@ export function testModelFor(a: AccountRow): string | null {
   return a.provider === "simulator" ? SIMULATOR_MODEL : null;
 }
 
-function redact(text: string, secret: string | null): string {
-  return secret && secret.length >= 4 ? text.split(secret).join("[redacted]") : text;
+function redact(text: string, secrets: (string | null)[]): string {
+  let out = text;
+  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join("[redacted]");
+  return out;
 }
 
+/** What test connection and "probe now" say about an account whose key a re-point cleared (store.ts). */
+export const KEY_CLEARED =
+  "The stored key was cleared when the base URL or provider changed: enter the key again (or save with no key if the upstream needs none)";
+
 async function attempt(account: UpstreamAccount, model: string): Promise<Omit<ConnectionTestResult, "model">> {
+  const secrets = [account.apiKey, ...headerValues(account.settings)];
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   try {
@@ -54,12 +62,12 @@ async function attempt(account: UpstreamAccount, model: string): Promise<Omit<Co
   } catch (e) {
     const latencyMs = elapsed();
     if (isProviderError(e)) {
-      return { ok: false, latencyMs, status: e.status, message: redact(e.message, account.apiKey) };
+      return { ok: false, latencyMs, status: e.status, message: redact(e.message, secrets) };
     }
     if (isAbortError(e)) {
       return { ok: false, latencyMs, status: 504, message: `No answer within ${TEST_TIMEOUT_MS / 1000} s` };
     }
-    return { ok: false, latencyMs, message: redact(e instanceof Error ? e.message : String(e), account.apiKey) };
+    return { ok: false, latencyMs, message: redact(e instanceof Error ? e.message : String(e), secrets) };
   }
 }
 
@@ -70,12 +78,14 @@ export async function testConnection(actor: Principal, id: string, ip?: string |
   let result: ConnectionTestResult;
   const model = testModelFor(row);
   let apiKey: string | null = null;
-  let keyError: string | null = null;
-  if (row.secretCiphertext) {
+  let settings: Record<string, unknown> = {};
+  let keyError: string | null = row.secretCleared ? KEY_CLEARED : null;
+  if (!keyError) {
     try {
-      apiKey = decryptSecret(row.secretCiphertext);
+      apiKey = row.secretCiphertext ? decryptSecret(row.secretCiphertext) : null;
+      settings = openSettings(row.settings);
     } catch {
-      keyError = "The stored API key cannot be decrypted (was ENCRYPTION_KEY changed?); set the key again";
+      keyError = "The stored API key or a header value cannot be decrypted (was ENCRYPTION_KEY changed?); set it again";
     }
   }
 
@@ -88,8 +98,7 @@ export async function testConnection(actor: Principal, id: string, ip?: string |
     };
   } else {
     const account: UpstreamAccount = {
-      id: row.id, name: row.name, provider: row.provider, baseUrl: row.baseUrl, apiKey,
-      settings: (row.settings ?? {}) as Record<string, unknown>,
+      id: row.id, name: row.name, provider: row.provider, baseUrl: row.baseUrl, apiKey, settings,
       // The test's own bound wins over generous production timeouts.
       timeouts: { firstByteMs: Math.min(row.firstByteTimeoutMs, TEST_TIMEOUT_MS), idleMs: Math.min(row.idleTimeoutMs, TEST_TIMEOUT_MS) },
     };

@@ -1,6 +1,6 @@
 import "server-only";
 import type { Principal } from "@/lib/auth/principal";
-import { modelMatches } from "@/lib/accounts";
+import { wildcardMatch } from "@/lib/core";
 import { AppError } from "@/lib/http/errors";
 
 /**
@@ -21,7 +21,7 @@ export function assertModelAllowed(principal: Principal, model: string): void {
   if (principal.kind !== "apiKey") return;
   assertMayComplete(principal);
   const patterns = principal.key.scopes.filter((s) => s.startsWith("model:")).map((s) => s.slice(6));
-  if (patterns.length && !patterns.some((p) => modelMatches(p, model))) {
+  if (patterns.length && !patterns.some((p) => wildcardMatch(p, model))) {
     throw new AppError("forbidden", `This API key may not use the model '${model}'`, { param: "model", extra: { code: "model_not_allowed" } });
   }
 }

@@ -1,5 +1,8 @@
 import "server-only";
+import { lookup as dnsLookup } from "node:dns";
+import { isIP, type LookupFunction } from "node:net";
 import { Pool, type Dispatcher } from "undici";
+import { activeProviderUrlPolicy, addressProblem, type ProviderUrlPolicy } from "./address-policy.ts";
 import {
   ProviderError,
   abortError,
@@ -29,10 +32,58 @@ function poolFor(origin: string): Pool {
   let pool = all.get(origin);
   if (!pool || pool.closed || pool.destroyed) {
     // pipelining 1: a POST must never queue behind another request's response.
-    pool = new Pool(origin, { pipelining: 1 });
+    pool = new Pool(origin, { pipelining: 1, connect: { lookup: upstreamLookup } });
     all.set(origin, pool);
   }
   return pool;
+}
+
+// ---- where upstream connections may go (SSRF) --------------------------------
+//
+// A base URL is checked as written when it is saved (lib/accounts/schemas.ts),
+// but a hostname can resolve to anything, and can be re-pointed after the
+// check (DNS rebinding). So every address a host resolves to is checked again
+// at connect time, under the same policy, by the lookup the sockets use: a
+// single blocked address refuses the host. IP literals never reach a lookup,
+// so sendUpstream checks those itself (an account saved before a policy change
+// is not re-validated).
+
+const BLOCKED_ADDRESS = "PROMPTGATE_BLOCKED_ADDRESS";
+
+function blockedAddress(host: string, address: string, problem: string): Error {
+  const shown = address === host ? address : `${host} (${address})`;
+  return Object.assign(new Error(`${shown} ${problem}`), { code: BLOCKED_ADDRESS });
+}
+
+/**
+ * A `net.connect` lookup that resolves with `resolve` (the OS resolver unless a
+ * test passes another) and refuses the host when any of its addresses is
+ * blocked under the policy in force at that moment.
+ */
+export function guardedLookup(policy: () => ProviderUrlPolicy = activeProviderUrlPolicy, resolve: typeof dnsLookup = dnsLookup): LookupFunction {
+  return (hostname, options, callback) => {
+    resolve(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, "");
+      if (addresses.length === 0) return callback(Object.assign(new Error(`${hostname} resolved to no address`), { code: "ENOTFOUND" }), "");
+      const p = policy();
+      for (const a of addresses) {
+        const problem = addressProblem(a.address, p);
+        if (problem) return callback(blockedAddress(hostname, a.address, problem), "");
+      }
+      if (options.all) callback(null, addresses);
+      else callback(null, addresses[0]!.address, addresses[0]!.family);
+    });
+  };
+}
+
+const upstreamLookup = guardedLookup();
+
+/** The refusal for a URL whose host is a blocked IP literal, or null. */
+function literalProblem(url: URL): Error | null {
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  if (!isIP(host)) return null;
+  const problem = addressProblem(host, activeProviderUrlPolicy());
+  return problem ? blockedAddress(host, host, problem) : null;
 }
 
 /**
@@ -90,6 +141,8 @@ export async function sendUpstream(call: UpstreamCall): Promise<UpstreamResponse
 
   let res: Dispatcher.ResponseData;
   try {
+    const blocked = literalProblem(call.url);
+    if (blocked) throw blocked;
     res = await poolFor(call.url.origin).request({
       method: "POST",
       path: call.url.pathname + call.url.search,
@@ -114,6 +167,18 @@ export async function sendUpstream(call: UpstreamCall): Promise<UpstreamResponse
   res.body.once("close", () => signal.removeEventListener("abort", forwardAbort));
   const headers = res.headers as ResponseHeaders;
   return { status: res.statusCode, headers, body: res.body, rateLimit: parseRateLimit(headers) };
+}
+
+/**
+ * A GET whose body is discarded, through the same guarded pools (the accounts'
+ * "list models" probe); resolves with the status. Redirects are not followed.
+ */
+export async function upstreamStatus(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<number> {
+  const blocked = literalProblem(url);
+  if (blocked) throw blocked;
+  const res = await poolFor(url.origin).request({ method: "GET", path: url.pathname + url.search, headers, signal });
+  await res.body.dump().catch(() => {});
+  return res.statusCode;
 }
 
 function firstByteTimeout(provider: ProviderKind, ms: number): ProviderError {
@@ -144,6 +209,16 @@ export function transportError(err: unknown, call: UpstreamCall): Error {
     });
   }
   if (code === "UND_ERR_BODY_TIMEOUT") return idleTimeout(call, err);
+  if (code === BLOCKED_ADDRESS) {
+    // Not the upstream's fault and not worth a retry: the account points somewhere it may not.
+    return new ProviderError(`Refused to connect to the ${call.provider} upstream: ${detail}`, {
+      status: 502,
+      code: "provider_misconfigured",
+      retryable: false,
+      provider: call.provider,
+      cause: err,
+    });
+  }
   if (code === "UND_ERR_INVALID_ARG" || code === "ERR_INVALID_URL") {
     // e.g. a stray newline in a pasted API key: retrying cannot help.
     return new ProviderError(`The request to the ${call.provider} upstream could not be built: ${detail}`, {

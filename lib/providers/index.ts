@@ -26,5 +26,5 @@ export type { ProviderErrorCode } from "./errors.ts";
 export { countTokens, countChatTokens, encodingForModel, warmTokenizer } from "./tokenizer.ts";
 export type { EncodingName } from "./tokenizer.ts";
 export { isUsageChunk } from "./usage.ts";
-export { closeUpstreamPools } from "./http.ts";
+export { closeUpstreamPools, upstreamStatus } from "./http.ts";
 export { SIMULATOR_LABEL, providerKind, providerKinds, providerLabels } from "./schemas.ts";

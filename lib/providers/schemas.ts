@@ -16,3 +16,7 @@ export const providerLabels: Record<ProviderKind, string> = {
   anthropic: "Anthropic",
   simulator: SIMULATOR_LABEL,
 };
+
+export {
+  activeProviderUrlPolicy, addressProblem, hostProblem, providerUrlPolicies, providerUrlProblem, type ProviderUrlPolicy,
+} from "./address-policy.ts";

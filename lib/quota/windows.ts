@@ -1,4 +1,5 @@
 import "server-only";
+import { wildcardMatch } from "@/lib/core";
 import { limitFields, type LimitMetric, type LimitName, type PolicyView, type QuotaPeriod, type QuotaScope } from "./schemas";
 
 // Pure quota arithmetic: fixed UTC windows, which policies apply to a call,
@@ -57,10 +58,6 @@ export type CachedPolicy = Pick<
 
 export type CallIdentity = { apiKeyId: string | null; endUser: string | null; model: string };
 
-export function modelMatches(pattern: string, model: string): boolean {
-  return pattern.endsWith("*") ? model.startsWith(pattern.slice(0, -1)) : pattern === model;
-}
-
 /**
  * Whose counter a call uses under a policy, or null when the policy does not
  * apply. Scopes: key (every call of the key), user (calls of the key that name
@@ -70,11 +67,11 @@ export function modelMatches(pattern: string, model: string): boolean {
  */
 export function subjectFor(p: Pick<CachedPolicy, "scope" | "apiKeyId" | "endUser" | "model">, call: CallIdentity): string | null {
   const scope: QuotaScope = p.scope;
-  if (scope === "model") return p.model && modelMatches(p.model, call.model) ? "" : null;
+  if (scope === "model") return p.model && wildcardMatch(p.model, call.model) ? "" : null;
   if (!call.apiKeyId) return null;
   if (p.apiKeyId && p.apiKeyId !== call.apiKeyId) return null;
   if (scope === "key") return call.apiKeyId;
-  if (scope === "key_model") return p.model && modelMatches(p.model, call.model) ? call.apiKeyId : null;
+  if (scope === "key_model") return p.model && wildcardMatch(p.model, call.model) ? call.apiKeyId : null;
   if (!call.endUser) return null;
   if (p.endUser && p.endUser !== call.endUser) return null;
   return `${call.apiKeyId}:${call.endUser}`;

@@ -15,9 +15,9 @@ export default async function AccountsPage() {
   const canEdit = hasRole(me.role, "admin");
   const [rows, health, routing] = await Promise.all([listAccounts(), accountHealthReport(), getRoutingSettings()]);
   const accounts: AccountView[] = rows.map((a) => ({
-    id: a.id, name: a.name, provider: a.provider, baseUrl: a.baseUrl, secretLast4: a.secretLast4, models: a.models,
+    id: a.id, name: a.name, provider: a.provider, baseUrl: a.baseUrl, secretLast4: a.secretLast4, secretCleared: a.secretCleared, models: a.models,
     aliases: (a.aliases ?? {}) as Record<string, string>,
-    // Settings may hold extra upstream headers; only the admins who edit them need them.
+    // Settings may hold extra upstream headers (values masked by lib/accounts); only the admins who edit them need them.
     settings: canEdit ? ((a.settings ?? {}) as Record<string, unknown>) : {},
     enabled: a.enabled, weight: a.weight, priority: a.priority, firstByteTimeoutMs: a.firstByteTimeoutMs, idleTimeoutMs: a.idleTimeoutMs,
     rpmLimit: a.rpmLimit, tpmLimit: a.tpmLimit, draining: a.draining, probeMode: a.probeMode, probeIntervalSec: a.probeIntervalSec, probeModel: a.probeModel,

@@ -37,6 +37,8 @@ let database: ScratchDatabase;
 let client: pg.Client;
 const providerSecrets = ["sk-provider-one-abcd", "sk-provider-two-wxyz"];
 const signingSecret = "whsec-signing-secret-1234";
+const headerSecret = "hdr-upstream-token-5678";
+const legacyHeader = "legacy-plain-header-9012";
 
 async function ciphertexts(): Promise<string[]> {
   const a = await client.query<{ ct: string }>(`SELECT "secretCiphertext" AS ct FROM "ProviderAccount" WHERE "secretCiphertext" IS NOT NULL ORDER BY name`);
@@ -58,6 +60,10 @@ beforeAll(async () => {
   // An account without a secret must be left alone, not fail the rotation.
   await client.query(`INSERT INTO "ProviderAccount" (name, provider, "updatedAt") VALUES ('acct-nokey', 'simulator', now())`);
   await client.query(`INSERT INTO "ApiKeySigning" ("apiKeyId", "secretCiphertext") VALUES ($1, $2)`, [randomUUID(), encryptSecret(signingSecret, K1)]);
+  // Header values are secrets inside a JSON column; one is still legacy plain text.
+  await client.query(`INSERT INTO "ProviderAccount" (name, provider, settings, "updatedAt") VALUES ('acct-headers', 'openai', $1, now())`, [
+    JSON.stringify({ headers: { "x-upstream-token": encryptSecret(headerSecret, K1), "x-legacy": legacyHeader }, testModel: "m" }),
+  ]);
 });
 
 afterAll(async () => {
@@ -75,6 +81,7 @@ describe("rotate-encryption-key", () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain("Re-encrypted 2 row(s) in ProviderAccount.secretCiphertext");
     expect(r.out).toContain("Re-encrypted 1 row(s) in ApiKeySigning.secretCiphertext");
+    expect(r.out).toContain("Re-encrypted 1 row(s) in ProviderAccount.settings.headers");
     expect(r.out).toMatch(/ENCRYPTION_KEY_PREVIOUS/);
     expect(r.out).not.toContain(K2); // the operator chose it; nothing to show
     const after = await ciphertexts();
@@ -90,7 +97,19 @@ describe("rotate-encryption-key", () => {
     expect(audit.rows).toEqual([
       { targetId: "ApiKeySigning.secretCiphertext", after: { rows: 1 } },
       { targetId: "ProviderAccount.secretCiphertext", after: { rows: 2 } },
+      { targetId: "ProviderAccount.settings.headers", after: { rows: 1 } },
     ]);
+  });
+
+  it("security #13.4: re-encrypts account header values under the new key, sealing a legacy plain-text one", async () => {
+    const { rows } = await client.query<{ settings: { headers: Record<string, string>; testModel: string } }>(
+      `SELECT settings FROM "ProviderAccount" WHERE name = 'acct-headers'`,
+    );
+    const { headers, testModel } = rows[0]!.settings;
+    expect(testModel).toBe("m");
+    expect(decryptSecret(headers["x-upstream-token"]!, K2)).toBe(headerSecret);
+    expect(decryptSecret(headers["x-legacy"]!, K2)).toBe(legacyHeader);
+    expect(() => decryptSecret(headers["x-upstream-token"]!, K1)).toThrow();
   });
 
   it("lets an instance holding the new key and the previous one read rows under either, mid-rotation", async () => {
