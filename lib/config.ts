@@ -38,6 +38,11 @@ export const configSchema = z.object({
   CACHE_ANY_TEMPERATURE: bool.default(false),
   LOGIN_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  // bcrypt runs off the event loop on this many threads at once, with this many
+  // more waiting; past that a sign-in (or any password check) is refused as busy.
+  // One thread leaves the other core(s) to the gateway; raise it on bigger machines.
+  PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
+  PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(1000).default(8),
   // How many reverse proxies in front of us append to X-Forwarded-For. 0 means
   // the header is not trusted (a client can set it), so no per-IP decisions.
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),

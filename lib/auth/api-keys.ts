@@ -1,6 +1,7 @@
 import "server-only";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { db, isUuid, onInvalidate, publishInvalidation, type DbClient } from "@/lib/db";
+import { LRUCache } from "lru-cache";
+import { db, ensureListening, isListening, isUuid, onInvalidate, pool, publishInvalidation, type DbClient } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
 import { AppError, notFound } from "@/lib/http/errors";
 import { config } from "@/lib/config";
@@ -49,6 +50,8 @@ export async function insertApiKey(
     },
     select: publicFields,
   });
+  // This instance knows at once; the others hear of it from the insert trigger's NOTIFY at commit.
+  notePrefix(row.prefix);
   return { key, row };
 }
 
@@ -93,82 +96,237 @@ export function keyStatus(k: { revokedAt: Date | null; expiresAt: Date | null },
 }
 
 // --- verification -----------------------------------------------------------
-// A per-instance cache keyed by prefix means the hot path costs no database
-// lookup. Revoking evicts the entry on this instance at once and on the others
-// through a LISTEN/NOTIFY message (milliseconds). If that message is lost, the
-// entry is reloaded after API_KEY_CACHE_TTL_MS (default 10 s): in the
-// background for a known key, so a request never waits on that reload (and the
-// gateway keeps to one database round trip before the upstream), and inline
-// for an unknown prefix, so a key created on another instance works at once.
+// The hot path costs no database read, and neither does a made-up key.
+//
+// Issued prefixes: each instance holds the prefix of every key ever inserted
+// (revoked and expired ones too; a prefix is 12 short characters). A trigger
+// announces each insert over NOTIFY at commit, whichever way the row was
+// written (migration 20261121131300), and the creating instance adds its own at
+// once. While the set is *trusted* a prefix not in it is refused with no read
+// at all. Trusted means: loaded after this process's LISTEN connection was up,
+// with no "*" (a dropped LISTEN, notifications possibly lost) since. Every key
+// committed before the load's snapshot is in its rows and every key committed
+// after it is announced to a connection that was already listening. A "*"
+// keeps the set (nothing in it became wrong) but stops trusting it until a
+// reload that starts after LISTEN is back; the set is also reloaded every
+// PREFIX_SET_RELOAD_MS as a backstop. Until trusted (the first load, a reload
+// under way, LISTEN unavailable) an unknown prefix may be read, but at most
+// MISS_READS_MAX such reads are in flight (beyond that: refused unread) and
+// their answers are remembered for MISS_TTL_MS in a bounded LRU.
+//
+// Keys: per-instance LRU by prefix. Revoking evicts the entry on this instance
+// at once and on the others through a NOTIFY (milliseconds). If that is lost,
+// the entry is reloaded after API_KEY_CACHE_TTL_MS (default 10 s) in the
+// background, so a request never waits on that reload (and the gateway keeps to
+// one database round trip before the upstream).
+
+const KEYS_MAX = 10_000;
+const MISSES_MAX = 1_000;
+const MISS_TTL_MS = 5_000;
+const MISS_READS_MAX = 4;
+const PREFIX_SET_RELOAD_MS = 60_000;
+const PREFIX_SET_RETRY_MS = 5_000;
+const LAST_USED_EVERY_MS = 60_000;
 
 // The stored hash is kept decoded, so a check is one digest and one constant-time compare.
-type CacheEntry = { hash: Buffer; identity: KeyIdentity | null; revoked: boolean; at: number };
-const cache = new Map<string, CacheEntry>();
-// Reads in flight, one per prefix. An eviction drops them too: a read that
-// started before a revocation may return the row as it was, so no request that
-// arrives after the eviction may join it, and its result is not cached.
-const loading = new Map<string, Promise<CacheEntry>>();
-const lastUsedWritten = new Map<string, number>();
-const LAST_USED_EVERY_MS = 60_000;
+type CacheEntry = { hash: Buffer; identity: KeyIdentity; revoked: boolean; at: number };
+
+type KeyState = {
+  entries: LRUCache<string, CacheEntry>;
+  /** Prefixes read and found to have no key: only while the prefix set is not trusted. */
+  misses: LRUCache<string, true>;
+  // Reads in flight, one per prefix. An eviction drops them too: a read that
+  // started before a revocation may return the row as it was, so no request that
+  // arrives after the eviction may join it, and its result is not cached.
+  loading: Map<string, Promise<CacheEntry | null>>;
+  missReads: number;
+  lastUsedWritten: Map<string, number>;
+  prefixes: Set<string>;
+  trusted: boolean;
+  /** Bumped by every "*": a load that began before it cannot make the set trusted. */
+  epoch: number;
+  prefixLoad?: Promise<void>;
+  /** A "*" arrived while a load was under way: load once more after it. */
+  reloadAgain: boolean;
+  /** When the set was last loaded, and the earliest next try after a failed or untrusted load. */
+  loadedAt: number;
+  retryAt: number;
+  watching: boolean;
+};
+// One per process, shared by Next's separate bundles of this module.
+const g = globalThis as typeof globalThis & { __pgApiKeys?: KeyState };
+const state: KeyState = (g.__pgApiKeys ??= {
+  entries: new LRUCache<string, CacheEntry>({ max: KEYS_MAX }),
+  misses: new LRUCache<string, true>({ max: MISSES_MAX, ttl: MISS_TTL_MS }),
+  loading: new Map(),
+  missReads: 0,
+  lastUsedWritten: new Map(),
+  prefixes: new Set(),
+  trusted: false,
+  epoch: 0,
+  reloadAgain: false,
+  loadedAt: 0,
+  retryAt: 0,
+  watching: false,
+});
 
 export function forgetKey(prefix?: string) {
   if (prefix) {
-    cache.delete(prefix);
-    loading.delete(prefix);
+    state.entries.delete(prefix);
+    state.misses.delete(prefix);
+    state.loading.delete(prefix);
   } else {
-    cache.clear();
-    loading.clear();
+    state.entries.clear();
+    state.misses.clear();
+    state.loading.clear();
   }
+}
+
+/** A key with this prefix exists (or is about to): let requests for it through to a read. */
+function notePrefix(prefix: string) {
+  state.prefixes.add(prefix);
+  state.misses.delete(prefix);
+}
+
+/** What the verification caches hold, and their bounds (for tests and diagnostics). */
+export function apiKeyCacheStats() {
+  return {
+    entries: state.entries.size,
+    maxEntries: KEYS_MAX,
+    misses: state.misses.size,
+    maxMisses: MISSES_MAX,
+    missReadsInFlight: state.missReads,
+    maxMissReads: MISS_READS_MAX,
+    prefixes: state.prefixes.size,
+    trusted: state.trusted,
+  };
+}
+
+function watch() {
+  if (state.watching) return;
+  state.watching = true;
+  onInvalidate("apikeys", (prefix) => {
+    if (prefix && prefix !== "*") {
+      notePrefix(prefix);
+      forgetKey(prefix);
+      return;
+    }
+    forgetKey();
+    state.epoch++;
+    state.trusted = false;
+    reloadPrefixes();
+  });
+  onInvalidate("apikeys.created", (prefix) => {
+    // "*" also reaches the "apikeys" listener above, which handles it.
+    if (prefix && prefix !== "*") notePrefix(prefix);
+  });
+}
+
+function reloadPrefixes(): Promise<void> {
+  if (state.prefixLoad) {
+    state.reloadAgain = true;
+    return state.prefixLoad;
+  }
+  const epoch = state.epoch;
+  state.prefixLoad = (async () => {
+    // LISTEN first: a key committed after the read below is then announced to us.
+    await ensureListening().catch(() => {});
+    const listening = isListening();
+    const { rows } = await pool().query<{ prefix: string }>(`SELECT prefix FROM "ApiKey"`);
+    // Added to, never replaced: a prefix announced while the read ran is kept.
+    for (const r of rows) state.prefixes.add(r.prefix);
+    state.loadedAt = Date.now();
+    state.trusted = listening && isListening() && state.epoch === epoch;
+    if (!state.trusted) state.retryAt = Date.now() + PREFIX_SET_RETRY_MS;
+  })()
+    .catch((err: unknown) => {
+      state.retryAt = Date.now() + PREFIX_SET_RETRY_MS;
+      logger.warn({ err: String(err) }, "could not load the issued API key prefixes; unknown prefixes are read (a few at a time) meanwhile");
+    })
+    .finally(() => {
+      state.prefixLoad = undefined;
+      if (state.reloadAgain) {
+        state.reloadAgain = false;
+        void reloadPrefixes();
+      }
+    });
+  return state.prefixLoad;
+}
+
+/**
+ * The load to wait for before the first check, if any; later checks only start
+ * the backstop or retry loads. Synchronous otherwise: the hot path takes no
+ * extra turn of the event loop.
+ */
+function prefixesReady(): Promise<void> | undefined {
+  watch();
+  const now = Date.now();
+  if (state.loadedAt === 0) {
+    if (state.prefixLoad) return state.prefixLoad;
+    return now >= state.retryAt ? reloadPrefixes() : undefined;
+  }
+  if (!state.prefixLoad && (state.trusted ? now - state.loadedAt > PREFIX_SET_RELOAD_MS : now >= state.retryAt)) void reloadPrefixes();
+  return undefined;
 }
 
 function hashesEqual(x: Buffer, y: Buffer): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-const EMPTY = Buffer.alloc(0);
-
 export type KeyCheck = { ok: true; principal: Principal } | { ok: false; reason: "unknown" | "revoked" | "expired" };
+const UNKNOWN: KeyCheck = { ok: false, reason: "unknown" };
 
-let listening = false;
-
-/** One database read per prefix at a time, however many requests are waiting for it. */
-function load(prefix: string, now: number): Promise<CacheEntry> {
-  const inFlight = loading.get(prefix);
+/** One database read per prefix at a time, however many requests are waiting for it. `miss`: a prefix not in the set. */
+function load(prefix: string, now: number, miss = false): Promise<CacheEntry | null> {
+  const inFlight = state.loading.get(prefix);
   if (inFlight) return inFlight;
-  const pending: Promise<CacheEntry> = db.apiKey
+  if (miss) state.missReads++;
+  const pending: Promise<CacheEntry | null> = db.apiKey
     .findUnique({ where: { prefix } })
-    .then((row): CacheEntry => {
-      const entry: CacheEntry = row
-        ? {
-            hash: Buffer.from(row.hash, "hex"),
-            revoked: row.revokedAt !== null,
-            identity: { id: row.id, name: row.name, prefix: row.prefix, scopes: row.scopes, expiresAt: row.expiresAt, cacheEnabled: row.cacheEnabled },
-            at: now,
-          }
-        : { hash: EMPTY, identity: null, revoked: false, at: now };
-      if (loading.get(prefix) === pending) cache.set(prefix, entry);
+    .then((row): CacheEntry | null => {
+      const current = state.loading.get(prefix) === pending;
+      if (!row) {
+        if (current) {
+          state.entries.delete(prefix);
+          state.misses.set(prefix, true);
+        }
+        return null;
+      }
+      const entry: CacheEntry = {
+        hash: Buffer.from(row.hash, "hex"),
+        revoked: row.revokedAt !== null,
+        identity: { id: row.id, name: row.name, prefix: row.prefix, scopes: row.scopes, expiresAt: row.expiresAt, cacheEnabled: row.cacheEnabled },
+        at: now,
+      };
+      state.prefixes.add(prefix);
+      if (current) state.entries.set(prefix, entry);
       return entry;
     })
     .finally(() => {
-      if (loading.get(prefix) === pending) loading.delete(prefix);
+      if (miss) state.missReads--;
+      if (state.loading.get(prefix) === pending) state.loading.delete(prefix);
     });
-  loading.set(prefix, pending);
+  state.loading.set(prefix, pending);
   return pending;
 }
 
 export async function verifyApiKey(key: string, now = Date.now()): Promise<KeyCheck> {
-  if (!listening) {
-    listening = true;
-    onInvalidate("apikeys", (prefix) => forgetKey(prefix === "*" || !prefix ? undefined : prefix));
-  }
-  if (key.length < 20 || key.length > 200) return { ok: false, reason: "unknown" };
+  if (key.length < 20 || key.length > 200) return UNKNOWN;
+  const first = prefixesReady();
+  if (first) await first;
   const prefix = prefixOf(key);
   const hash = createHash("sha256").update(key).digest();
-  let entry = cache.get(prefix);
-  const stale = entry !== undefined && now - entry.at > config().API_KEY_CACHE_TTL_MS;
-  if (!entry || (stale && !entry.identity)) {
-    entry = await load(prefix, now);
-  } else if (stale) {
+  let entry: CacheEntry | null | undefined = state.entries.get(prefix);
+  if (!entry) {
+    const issued = state.prefixes.has(prefix);
+    if (!issued) {
+      // Never issued, as far as a trusted set knows: refused without a read.
+      if (state.trusted || state.misses.has(prefix)) return UNKNOWN;
+      if (state.missReads >= MISS_READS_MAX && !state.loading.has(prefix)) return UNKNOWN;
+    }
+    entry = await load(prefix, now, !issued);
+    if (!entry) return UNKNOWN;
+  } else if (now - entry.at > config().API_KEY_CACHE_TTL_MS) {
     const served = entry;
     load(prefix, now).catch((err: unknown) => {
       // Trusted for another TTL: while the database is down, not every request starts a read.
@@ -176,7 +334,7 @@ export async function verifyApiKey(key: string, now = Date.now()): Promise<KeyCh
       logger.warn({ err: String(err) }, "could not reload an API key; serving the cached entry");
     });
   }
-  if (!entry.identity || !hashesEqual(entry.hash, hash)) return { ok: false, reason: "unknown" };
+  if (!hashesEqual(entry.hash, hash)) return UNKNOWN;
   if (entry.revoked) return { ok: false, reason: "revoked" };
   if (entry.identity.expiresAt && entry.identity.expiresAt.getTime() <= now) return { ok: false, reason: "expired" };
   touchLastUsed(entry.identity.id, now);
@@ -185,9 +343,9 @@ export async function verifyApiKey(key: string, now = Date.now()): Promise<KeyCh
 
 // At most one write per key per minute per instance, off the request path.
 function touchLastUsed(id: string, now: number) {
-  const last = lastUsedWritten.get(id) ?? 0;
+  const last = state.lastUsedWritten.get(id) ?? 0;
   if (now - last < LAST_USED_EVERY_MS) return;
-  lastUsedWritten.set(id, now);
+  state.lastUsedWritten.set(id, now);
   db.apiKey
     .update({ where: { id }, data: { lastUsedAt: new Date(now) } })
     .catch((err: unknown) => logger.warn({ err: String(err), keyId: id }, "could not record API key last use"));

@@ -3,14 +3,19 @@ import NextAuth, { CredentialsSignin } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { headers } from "next/headers";
 import { z } from "zod";
-import { authenticate } from "@/lib/users";
+import { authenticate, PasswordHasherBusy, passwordHasherFull } from "@/lib/users";
 import { logger } from "@/lib/observability";
 import { authConfig } from "./auth-config";
-import { checkLoginAllowed, clearLoginFailures, recordLoginFailure } from "./login-rate-limit";
+import { admitLoginAttempt, releaseLoginAttempt, settleSuccessfulSignIn } from "./login-rate-limit";
 import { clientIpFrom } from "./client-ip";
 
 class RateLimited extends CredentialsSignin {
   code = "rate_limited";
+}
+
+/** The password hasher is full (lib/users/passwords.ts): nothing was checked, try again shortly. */
+class HasherBusy extends CredentialsSignin {
+  code = "busy";
 }
 
 const credentials = z.object({ email: z.string().trim().toLowerCase().max(254), password: z.string().max(200) });
@@ -38,18 +43,26 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
         const parsed = credentials.safeParse(raw);
         if (!parsed.success) return null;
         const { email, password } = parsed.data;
+        // A flood is refused before it costs a query: no password would be checked now anyway.
+        if (passwordHasherFull()) throw new HasherBusy();
         const ip = await clientIp();
-        const gate = await checkLoginAllowed(email, ip);
+        // Counted before the password is checked (login-rate-limit.ts): a wrong password stays counted.
+        const gate = await admitLoginAttempt(email, ip);
         if (!gate.allowed) {
           logger.warn({ ip }, "sign-in rate limited");
           throw new RateLimited();
         }
-        const user = await authenticate(email, password);
-        if (!user) {
-          await recordLoginFailure(email, ip);
-          return null;
+        let user: Awaited<ReturnType<typeof authenticate>>;
+        try {
+          user = await authenticate(email, password);
+        } catch (err) {
+          if (!(err instanceof PasswordHasherBusy)) throw err;
+          await releaseLoginAttempt(email, ip, gate);
+          logger.warn({ ip }, "sign-in refused: the password hasher is busy");
+          throw new HasherBusy();
         }
-        await clearLoginFailures(email);
+        if (!user) return null;
+        await settleSuccessfulSignIn(email, ip, gate);
         return user;
       },
     }),

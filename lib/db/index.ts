@@ -49,7 +49,7 @@ export function pool(): pg.Pool {
 export type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
 export type DbClient = PrismaClient | Tx;
 
-export { onInvalidate, publishInvalidation, ensureListening } from "./notify";
+export { onInvalidate, publishInvalidation, ensureListening, isListening } from "./notify";
 
 export async function closeDb(): Promise<void> {
   const { closeListener } = await import("./notify");

@@ -61,6 +61,15 @@ export function ensureListening(): Promise<void> {
   return state.connecting;
 }
 
+/**
+ * Whether this process's LISTEN connection is up now. A cache that may skip the
+ * database for what it was never told about needs it up before it loads, and
+ * is told "*" if it drops afterwards.
+ */
+export function isListening(): boolean {
+  return state.client !== undefined;
+}
+
 /** Subscribes to a topic; `"*"` is delivered when notifications may have been missed. */
 export function onInvalidate(topic: string, listener: Listener): () => void {
   const set = state.listeners.get(topic) ?? new Set();

@@ -1,11 +1,11 @@
 import "server-only";
 import { db, type DbClient } from "@/lib/db";
 import { AppError, notFound } from "@/lib/http/errors";
-import { generatePassword, hashPassword, verifyPassword, dummyHash } from "./passwords";
+import { generatePassword, hashPassword, verifyPassword, dummyHash, PasswordHasherBusy } from "./passwords";
 import type { Role } from "@/lib/auth/roles";
 import type { Principal, SessionUser } from "@/lib/auth/principal";
 import { withAudit } from "@/lib/audit";
-import { checkLoginAllowed, recordLoginFailure } from "@/lib/auth/login-rate-limit";
+import { admitLoginAttempt, releaseLoginAttempt } from "@/lib/auth/login-rate-limit";
 import { changePasswordInput, createUserInput, endSessionsInput, resetPasswordInput, setDisabledInput, setRoleInput, type CreateUserInput } from "./schemas";
 
 export * from "./schemas";
@@ -75,24 +75,31 @@ const NEXT_VERSION = { sessionVersion: { increment: 1 } } as const;
 
 /**
  * The signed-in user changes their own password; their sessions (this one too) end.
- * Wrong current passwords count against the sign-in limit of the account, so a
- * stolen session cannot guess its way to the password. bcrypt runs outside the
- * transaction, and the update applies only if the hash is still the one checked.
+ * Each check of the current password counts against the sign-in limit of the
+ * account (before it runs, like a sign-in), so a stolen session cannot guess its
+ * way to the password; the right one is taken back off the count. bcrypt runs
+ * outside the transaction, and the update applies only if the hash is still the
+ * one checked.
  */
 export async function changeOwnPassword(actor: Principal, input: unknown, ip?: string | null): Promise<void> {
   if (actor.kind !== "user") throw new AppError("forbidden", "Only a signed-in user can change their own password");
   const data = changePasswordInput.parse(input);
   const email = actor.user.email;
-  const gate = await checkLoginAllowed(email, ip ?? null);
+  const user = await db.user.findUnique({ where: { id: actor.user.id }, select: { passwordHash: true } });
+  if (!user) throw notFound("User");
+  const gate = await admitLoginAttempt(email, ip ?? null);
   if (!gate.allowed) {
     throw new AppError("rate_limit_exceeded", `Too many wrong passwords; try again in ${gate.retryAfterSeconds} s`, { param: "currentPassword" });
   }
-  const user = await db.user.findUnique({ where: { id: actor.user.id }, select: { passwordHash: true } });
-  if (!user) throw notFound("User");
-  if (!(await verifyPassword(data.currentPassword, user.passwordHash))) {
-    await recordLoginFailure(email, ip ?? null);
-    throw new AppError("validation_error", "The current password is not correct", { param: "currentPassword" });
+  let ok: boolean;
+  try {
+    ok = await verifyPassword(data.currentPassword, user.passwordHash);
+  } catch (err) {
+    if (err instanceof PasswordHasherBusy) await releaseLoginAttempt(email, ip ?? null, gate);
+    throw err;
   }
+  if (!ok) throw new AppError("validation_error", "The current password is not correct", { param: "currentPassword" });
+  await releaseLoginAttempt(email, ip ?? null, gate);
   const passwordHash = await hashPassword(data.newPassword);
   await withAudit(actor, { action: "user.password.change", targetType: "user", ip }, async (tx) => {
     const { count } = await tx.user.updateMany({ where: { id: actor.user.id, passwordHash: user.passwordHash }, data: { passwordHash, ...NEXT_VERSION } });
@@ -131,10 +138,13 @@ export async function resetUserPassword(actor: Principal, input: unknown, ip?: s
   });
 }
 
-/** Checks credentials; null for unknown, wrong or disabled, in constant-ish time. The session version is read with the hash. */
+/**
+ * Checks credentials; null for unknown, wrong or disabled, in constant-ish time. The session version is read with the hash.
+ * Throws PasswordHasherBusy, having checked nothing, when the password hasher is full.
+ */
 export async function authenticate(email: string, password: string): Promise<(SessionUser & { sessionVersion: number }) | null> {
   const user = await db.user.findUnique({ where: { email: email.trim().toLowerCase() } });
-  const ok = await verifyPassword(password, user?.passwordHash ?? dummyHash());
+  const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyHash()));
   if (!user || !ok || user.disabled) return null;
   return { id: user.id, email: user.email, name: user.name, role: user.role as Role, sessionVersion: user.sessionVersion };
 }
@@ -151,5 +161,5 @@ export async function activeUser(id: string, sessionVersion?: number): Promise<S
   if ((sessionVersion ?? 0) !== user.sessionVersion) return null;
   return { id: user.id, email: user.email, name: user.name, role: user.role as Role };
 }
-export { generatePassword, hashPassword, verifyPassword } from "./passwords";
+export { generatePassword, hashPassword, verifyPassword, PasswordHasherBusy, passwordHasherFull } from "./passwords";
 export { consoleSummary } from "./summary";

@@ -22,6 +22,7 @@ export async function loginAction(_prev: LoginState, form: FormData): Promise<Lo
     if (e instanceof AuthError) {
       const code = (e as AuthError & { code?: string }).code;
       if (code === "rate_limited") return { error: "Too many sign-in attempts. Wait a few minutes and try again." };
+      if (code === "busy") return { error: "Too many sign-ins are being checked right now. Try again in a few seconds." };
       return { error: "Invalid email or password, or the account is disabled." };
     }
     throw e; // the redirect after a successful sign-in is thrown, not returned
