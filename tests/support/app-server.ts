@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { buildIfStale } from "../../scripts/lib/build";
 import { createServer } from "node:net";
 
-export type AppServer = { url: string; port: number; output: () => string; stop: () => Promise<void> };
+export type AppServer = { url: string; port: number; pid: number; output: () => string; stop: () => Promise<void> };
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -24,11 +24,12 @@ export function ensureBuild(): void {
   if (seconds) process.stdout.write(`next build took ${seconds.toFixed(1)} s\n`);
 }
 
-export async function startApp(env: Record<string, string> = {}): Promise<AppServer> {
+/** `host` is the address to listen on (default loopback only); `url` always reaches it over loopback. */
+export async function startApp(env: Record<string, string> = {}, { host = "127.0.0.1" }: { host?: string } = {}): Promise<AppServer> {
   ensureBuild();
   const port = await freePort();
   let out = "";
-  const child: ChildProcess = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", String(port), "-H", "127.0.0.1"], {
+  const child: ChildProcess = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", String(port), "-H", host], {
     env: {
       ...process.env,
       NODE_ENV: "production",
@@ -59,6 +60,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppSer
   return {
     url,
     port,
+    pid: child.pid!,
     output: () => out,
     stop: () =>
       new Promise<void>((resolve) => {
