@@ -10,6 +10,7 @@ import { clientIpFrom } from "@/lib/auth/client-ip";
 import { AppError, errorResponse, toAppError, type Envelope } from "./errors";
 import { json } from "./json";
 import { queryObject, readJsonBody } from "./body";
+import { routePattern } from "./route-patterns";
 
 /**
  * none: public. apiKey: an active API key (Bearer or x-api-key).
@@ -131,7 +132,7 @@ export function apiRoute<B extends Schema | undefined = undefined, Q extends Sch
     }
     const ms = performance.now() - started;
     logger.info({ requestId, method: req.method, path: url.pathname, status: res.status, ms: Math.round(ms * 10) / 10 }, "request");
-    recordHttpRequest(req.method, url.pathname, res.status, ms);
+    recordHttpRequest(req.method, routePattern(url.pathname), res.status, ms);
     return res;
   };
 }
