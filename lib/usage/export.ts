@@ -20,14 +20,33 @@ const FETCH_ROWS = 2000;
 const MAX_CONCURRENT = 3;
 let running = 0;
 
-/** RFC 4180 quoting; text that a spreadsheet would run as a formula is prefixed with an apostrophe. */
+/** A decimal kept as text for its precision (e.g. cost_usd), written unquoted like any number. */
+export class CsvNumber {
+  constructor(readonly text: string) {}
+}
+export const csvNumber = (text: string) => new CsvNumber(text);
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+// Where a spreadsheet's list separator is ";" it may split a value at a ";"
+// (readers that honour quotes only at a field's start do so even inside our
+// quotes), so what follows a ";" must not start a formula either.
+const FORMULA_AFTER_SEMICOLON = /;("*)(?=[=+\-@\t\r])/g;
+
+/**
+ * RFC 4180 with every text field quoted, so a reader splitting on another
+ * separator still sees one value; text a spreadsheet would run as a formula,
+ * at the start or after a ";", gets an apostrophe. Numbers, dates and booleans
+ * are unquoted.
+ */
 export function csvField(v: unknown): string {
   if (v === null || v === undefined) return "";
   if (v instanceof Date) return v.toISOString();
   if (typeof v === "number" || typeof v === "bigint" || typeof v === "boolean") return String(v);
-  let s = String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  if (v instanceof CsvNumber && /^-?\d+(?:\.\d+)?$/.test(v.text)) return v.text;
+  let s = v instanceof CsvNumber ? v.text : String(v);
+  if (FORMULA_START.test(s)) s = `'${s}`;
+  s = s.replace(FORMULA_AFTER_SEMICOLON, ";$1'");
+  return `"${s.replace(/"/g, '""')}"`;
 }
 
 export function csvLine(values: readonly unknown[]): string {
@@ -137,7 +156,7 @@ export function exportEvents(view: UsageView, now = Date.now(), { includeLogs = 
     sql, params, header: includeLogs ? [...EVENT_HEADER, "request_log", "response_log"] : EVENT_HEADER,
     row: (r) => [
       r.createdAt, r.completionId, r.apiKeyId, r.keyName, r.endUser, r.source, r.accountId, r.accountName, r.provider, r.requestedModel,
-      r.servedModel, r.promptVersionId, r.experimentId, r.variantId, r.inputTokens, r.outputTokens, r.cachedTokens, r.costUsd, r.priceKnown,
+      r.servedModel, r.promptVersionId, r.experimentId, r.variantId, r.inputTokens, r.outputTokens, r.cachedTokens, csvNumber(r.costUsd), r.priceKnown,
       r.latencyMs, r.ttftMs, r.status, r.errorCode, r.stream, r.attempts, r.metadata == null ? null : JSON.stringify(r.metadata),
       ...(includeLogs ? [r.requestLog == null ? null : JSON.stringify(r.requestLog), r.responseLog == null ? null : JSON.stringify(r.responseLog)] : []),
     ],
@@ -171,7 +190,7 @@ export function exportAggregate(view: UsageView, now = Date.now()): { stream: Re
       return [
         r.t, r.model, nilToNull(r.accountId), r.accountName, nilToNull(r.apiKeyId), r.keyName, nilToNull(r.promptVersionId), r.promptLabel,
         nilToNull(r.variantId), r.status, Number(r.requests), Number(r.errors), Number(r.inputTokens), Number(r.outputTokens),
-        Number(r.cachedTokens), r.costUsd, lc ? Math.round(Number(r.latencySumMs) / lc) : null,
+        Number(r.cachedTokens), csvNumber(r.costUsd), lc ? Math.round(Number(r.latencySumMs) / lc) : null,
         h.length === LATENCY_BUCKETS ? histogramPercentile(h, 50) : null, h.length === LATENCY_BUCKETS ? histogramPercentile(h, 95) : null,
         tc ? Math.round(Number(r.ttftSumMs) / tc) : null,
       ];
