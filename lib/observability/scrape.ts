@@ -12,9 +12,8 @@ import { peerAddress } from "./peer";
 // this file, so lib/observability's index (which every domain imports for its
 // logger) never depends on a domain.
 
-/** Whether a request may read the metrics: always when METRICS_TOKEN is unset, else only with `Bearer <token>`. */
-function metricsAuthorized(authorization: string | null, token = process.env.METRICS_TOKEN): boolean {
-  if (!token) return true;
+/** Whether the Authorization header is `Bearer <token>`. */
+function bearerMatches(authorization: string | null, token: string): boolean {
   const m = /^Bearer\s+(.+)$/i.exec(authorization?.trim() ?? "");
   if (!m?.[1]) return false;
   // Hashing first makes the comparison constant-time whatever the lengths.
@@ -49,7 +48,7 @@ export type MetricsAccess = { ok: true } | { ok: false; code: "unauthorized" | "
  */
 export function decideMetricsAccess(a: MetricsAccessInput): MetricsAccess {
   if (a.token) {
-    return metricsAuthorized(a.authorization, a.token)
+    return bearerMatches(a.authorization, a.token)
       ? { ok: true }
       : { ok: false, code: "unauthorized", message: "Send the metrics token as 'Authorization: Bearer <METRICS_TOKEN>'" };
   }
