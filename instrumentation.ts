@@ -1,6 +1,9 @@
 // Next calls register() once per server process before it serves requests.
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
+  // First, so that every request carries its TCP peer address (/api/metrics serves loopback only without a token).
+  const { installPeerAddress } = await import("@/lib/observability/peer");
+  installPeerAddress();
   const { installShutdown, onShutdown } = await import("@/lib/observability/lifecycle");
   const { flushUsage } = await import("@/lib/usage");
   const { closeUpstreamPools, warmTokenizer } = await import("@/lib/providers");

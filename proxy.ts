@@ -26,14 +26,16 @@ function csp(nonce: string): string {
 
 export default auth((req) => {
   const { pathname, search } = req.nextUrl;
+  const nonce = Buffer.from(crypto.randomUUID()).toString("base64");
+  const policy = csp(nonce);
   const isPublic = PUBLIC.some((p) => pathname === p || pathname.startsWith(`${p}/`));
   if (!req.auth && !isPublic) {
     const to = new URL("/login", req.nextUrl);
     if (pathname !== "/") to.searchParams.set("callbackUrl", pathname + search);
-    return NextResponse.redirect(to);
+    const redirect = NextResponse.redirect(to);
+    redirect.headers.set("Content-Security-Policy", policy);
+    return redirect;
   }
-  const nonce = Buffer.from(crypto.randomUUID()).toString("base64");
-  const policy = csp(nonce);
   const headers = new Headers(req.headers);
   headers.set("x-nonce", nonce);
   headers.set("content-security-policy", policy);
@@ -45,6 +47,9 @@ export default auth((req) => {
   return res;
 });
 
+// Skips only what really is static: Next's build assets and image optimiser,
+// and the files public/ and app/ serve at the root (robots.txt, icon.svg,
+// favicon.ico). A suffix alone proves nothing: /prompts/notes.txt is a page.
 export const config = {
-  matcher: ["/((?!api/|_next/static|_next/image|favicon.ico|.*\\.(?:svg|png|ico|txt)$).*)"],
+  matcher: ["/((?!api/|_next/static/|_next/image$|favicon\\.ico$|icon\\.svg$|robots\\.txt$).*)"],
 };

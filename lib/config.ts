@@ -43,6 +43,12 @@ export const configSchema = z.object({
   // One thread leaves the other core(s) to the gateway; raise it on bigger machines.
   PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
   PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(1000).default(8),
+  // CSV exports (lib/usage/export.ts) each hold a connection and a transaction: one is
+  // ended when its reader takes nothing for the idle timeout, or at the maximum duration,
+  // and a caller (user or API key) runs at most EXPORT_MAX_PER_USER at once.
+  EXPORT_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+  EXPORT_MAX_DURATION_MS: z.coerce.number().int().min(1000).default(30 * 60_000),
+  EXPORT_MAX_PER_USER: z.coerce.number().int().min(1).max(100).default(2),
   // How many reverse proxies in front of us append to X-Forwarded-For. 0 means
   // the header is not trusted (a client can set it), so no per-IP decisions.
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),

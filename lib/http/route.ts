@@ -10,6 +10,7 @@ import { clientIpFrom } from "@/lib/auth/client-ip";
 import { AppError, errorResponse, toAppError, type Envelope } from "./errors";
 import { json } from "./json";
 import { queryObject, readJsonBody } from "./body";
+import { routePattern } from "./route-patterns";
 
 /**
  * none: public. apiKey: an active API key (Bearer or x-api-key).
@@ -87,6 +88,38 @@ async function authenticate(req: Request, mode: AuthMode, role: Role | undefined
   return { kind: "user", user };
 }
 
+const MUTATIONS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+const JSON_TYPE = /^application\/json\s*(?:;|$)/i;
+
+/**
+ * A browser attaches the session cookie to requests other sites make it send
+ * (forms, fetch, navigations), so a mutation authenticated by the cookie must
+ * prove it comes from our own pages: an Origin naming this host (browsers
+ * send it with every POST, PUT, PATCH and DELETE, and no page can forge it;
+ * none at all is refused), and, for a JSON body, Content-Type
+ * application/json (a cross-site form can only send form or text bodies, and a
+ * cross-site fetch with a JSON type needs a CORS preflight we never grant).
+ * The host is X-Forwarded-Host (or Host), as Next's own server-action check
+ * takes it. API keys and tokens travel in headers no other site can set, so
+ * they are not checked.
+ */
+function assertSameOriginMutation(req: Request, readsJson: boolean): void {
+  if (!MUTATIONS.has(req.method)) return;
+  const host = req.headers.get("x-forwarded-host")?.split(",")[0]?.trim() || req.headers.get("host");
+  let origin: string | null = null;
+  try {
+    origin = new URL(req.headers.get("origin") ?? "").host;
+  } catch {
+    origin = null; // missing, "null" (sandboxed or privacy-sensitive contexts) or malformed
+  }
+  if (!origin || !host || origin !== host) {
+    throw new AppError("forbidden", "A signed-in request that changes data must come from this console's own pages (its Origin header must name this site)");
+  }
+  if (readsJson && !JSON_TYPE.test(req.headers.get("content-type") ?? "")) {
+    throw new AppError("unsupported_media_type", "Send the body as JSON, with 'Content-Type: application/json'");
+  }
+}
+
 export { json } from "./json";
 
 /**
@@ -109,6 +142,7 @@ export function apiRoute<B extends Schema | undefined = undefined, Q extends Sch
     let res: Response;
     try {
       const principal = await authenticate(req, opts.auth, opts.role);
+      if (principal.kind === "user") assertSameOriginMutation(req, opts.body !== undefined);
       const body = opts.body ? opts.body.parse(await readJsonBody(req, opts.maxBodyBytes ?? config().MAX_BODY_BYTES)) : undefined;
       const query = opts.query ? opts.query.parse(queryObject(url)) : undefined;
       const params = (await nextCtx?.params) as P;
@@ -131,7 +165,7 @@ export function apiRoute<B extends Schema | undefined = undefined, Q extends Sch
     }
     const ms = performance.now() - started;
     logger.info({ requestId, method: req.method, path: url.pathname, status: res.status, ms: Math.round(ms * 10) / 10 }, "request");
-    recordHttpRequest(req.method, url.pathname, res.status, ms);
+    recordHttpRequest(req.method, routePattern(url.pathname), res.status, ms);
     return res;
   };
 }

@@ -4,7 +4,7 @@ export { readiness, type Readiness } from "./health";
 export { trackStream, trackCall, isDraining, activeStreams, activeCalls, onShutdown, installShutdown, abortInFlight } from "./lifecycle";
 export {
   metrics, recordHttpRequest, recordGatewayCall, recordUpstreamError, recordQuotaRejection, setCircuitState, recordUsageFlush, recordUsageRefused,
-  routeLabel, CIRCUIT_STATES, LATENCY_BUCKETS, type CircuitState, type GatewayOutcome,
+  CIRCUIT_STATES, LATENCY_BUCKETS, type CircuitState, type GatewayOutcome,
 } from "./metrics";
 export {
   startSpan, startGatewayTrace, withRequestTrace, traceparentOf, setTracerProvider, registerTracingFromEnv, flushSpans,

@@ -107,8 +107,9 @@ export function metrics(): Metrics {
   return (g.__pgMetrics ??= create());
 }
 
-// Label values that come from requests (model names, paths) are capped per
-// label, so a client sending random model names cannot grow the series without bound.
+// Label values that come from requests (model names, error codes) are capped per
+// label, so a client sending random model names cannot grow the series without
+// bound. Routes are labelled by pattern, a fixed set; the cap only backs that up.
 const MAX_VALUES = 200;
 const seen = new Map<string, Set<string>>();
 function bounded(label: string, value: string): string {
@@ -120,28 +121,10 @@ function bounded(label: string, value: string): string {
   return value;
 }
 
-const ID_SEGMENT = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d+|c[a-z0-9]{20,}|[A-Za-z0-9_-]{24,}|pgk_[A-Za-z0-9_-]+)$/i;
-
-/** A path as a low-cardinality route label: id-like segments become `:id`. */
-export function routeLabel(pathname: string): string {
-  let label = routeLabels.get(pathname);
-  if (label === undefined) {
-    label = pathname
-      .split("/")
-      .map((s) => (ID_SEGMENT.test(s) ? ":id" : s))
-      .join("/");
-    // Paths with ids are unbounded; the cache only has to hold the hot few.
-    if (routeLabels.size >= 1000) routeLabels.clear();
-    routeLabels.set(pathname, label);
-  }
-  return label;
-}
-
-const routeLabels = new Map<string, string>();
-
-export function recordHttpRequest(method: string, pathname: string, status: number, ms: number): void {
+/** One answered API request; `route` is its app/api pattern (lib/http/route-patterns.ts), never the raw path. */
+export function recordHttpRequest(method: string, route: string, status: number, ms: number): void {
   const m = metrics();
-  const route = bounded("route", routeLabel(pathname));
+  route = bounded("route", route);
   m.httpRequests.inc({ route, method, status: String(status) });
   m.httpDuration.observe({ route, method }, ms / 1000);
 }

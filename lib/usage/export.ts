@@ -1,5 +1,6 @@
 import "server-only";
 import pg from "pg";
+import type { Principal } from "@/lib/auth";
 import { config } from "@/lib/config";
 import { AppError } from "@/lib/http/errors";
 import { logger } from "@/lib/observability";
@@ -12,22 +13,47 @@ import { exportAggregateSql } from "./dashboard";
 // CSV exports streamed straight from a server-side cursor: a pull-based
 // ReadableStream fetches the next FETCH_ROWS rows only when the client has
 // taken the previous ones, so memory stays flat whatever the size of the export
-// and a slow or vanished client simply stops the fetching. Each export holds its
-// own connection (not one of the pool's, which the gateway needs) and at most
-// MAX_CONCURRENT run per instance.
+// and a slow client simply stops the fetching. Each export holds its own
+// connection (not one of the pool's, which the gateway needs) and a transaction
+// open for as long as it runs, so none may run unbounded: at most
+// MAX_CONCURRENT per instance and EXPORT_MAX_PER_USER per caller (cluster-wide,
+// through advisory locks held by the export's own transaction), each ended when
+// its reader takes nothing for EXPORT_IDLE_TIMEOUT_MS or after
+// EXPORT_MAX_DURATION_MS. Postgres ends the transaction itself if the instance
+// leaves it idle longer than that (a frozen process runs no timers).
 
 const FETCH_ROWS = 2000;
 const MAX_CONCURRENT = 3;
+const PG_IDLE_MARGIN_MS = 5_000;
 let running = 0;
 
-/** RFC 4180 quoting; text that a spreadsheet would run as a formula is prefixed with an apostrophe. */
+/** A decimal kept as text for its precision (e.g. cost_usd), written unquoted like any number. */
+export class CsvNumber {
+  constructor(readonly text: string) {}
+}
+export const csvNumber = (text: string) => new CsvNumber(text);
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+// Where a spreadsheet's list separator is ";" it may split a value at a ";"
+// (readers that honour quotes only at a field's start do so even inside our
+// quotes), so what follows a ";" must not start a formula either.
+const FORMULA_AFTER_SEMICOLON = /;("*)(?=[=+\-@\t\r])/g;
+
+/**
+ * RFC 4180 with every text field quoted, so a reader splitting on another
+ * separator still sees one value; text a spreadsheet would run as a formula,
+ * at the start or after a ";", gets an apostrophe. Numbers, dates and booleans
+ * are unquoted.
+ */
 export function csvField(v: unknown): string {
   if (v === null || v === undefined) return "";
   if (v instanceof Date) return v.toISOString();
   if (typeof v === "number" || typeof v === "bigint" || typeof v === "boolean") return String(v);
-  let s = String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  if (v instanceof CsvNumber && /^-?\d+(?:\.\d+)?$/.test(v.text)) return v.text;
+  let s = v instanceof CsvNumber ? v.text : String(v);
+  if (FORMULA_START.test(s)) s = `'${s}`;
+  s = s.replace(FORMULA_AFTER_SEMICOLON, ";$1'");
+  return `"${s.replace(/"/g, '""')}"`;
 }
 
 export function csvLine(values: readonly unknown[]): string {
@@ -36,41 +62,82 @@ export function csvLine(values: readonly unknown[]): string {
 
 type CsvSource<R> = { sql: string; params: unknown[]; header: string[]; row: (r: R) => unknown[] };
 
-export function streamCsv<R>(src: CsvSource<R>): ReadableStream<Uint8Array> {
+/** Whom an export counts against: the signed-in user, the API key, or the system caller. */
+function ownerOf(p: Principal): string {
+  return p.kind === "user" ? `user:${p.user.id}` : p.kind === "apiKey" ? `key:${p.key.id}` : `system:${p.name}`;
+}
+
+/** One of the caller's EXPORT_MAX_PER_USER slots, held until the transaction ends (however it ends). */
+async function takeSlot(client: pg.Client, owner: string, slots: number): Promise<boolean> {
+  for (let slot = 0; slot < slots; slot++) {
+    const { rows } = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_xact_lock(hashtextextended($1, $2)) AS ok", [`promptgate-export:${owner}`, slot]);
+    if (rows[0]?.ok) return true;
+  }
+  return false;
+}
+
+/** Opens the export's transaction and cursor (refusing it with a 429 when a limit is reached), then streams it. */
+async function streamCsv<R>(by: Principal, src: CsvSource<R>): Promise<ReadableStream<Uint8Array>> {
+  const { DATABASE_URL, EXPORT_IDLE_TIMEOUT_MS: idleMs, EXPORT_MAX_DURATION_MS: maxMs, EXPORT_MAX_PER_USER: perCaller } = config();
   if (running >= MAX_CONCURRENT) throw new AppError("rate_limit_exceeded", `At most ${MAX_CONCURRENT} exports run at once on an instance; try again shortly`);
   running++;
-  const encoder = new TextEncoder();
-  let client: pg.Client | undefined;
+  const owner = ownerOf(by);
+  let client: pg.Client | undefined = new pg.Client({ connectionString: DATABASE_URL, application_name: "promptgate-export" });
   let finished = false;
+  let idleTimer: NodeJS.Timeout | undefined;
+  let deadline: NodeJS.Timeout | undefined;
   const finish = async (commit: boolean) => {
     if (finished) return;
     finished = true;
     running--;
+    clearTimeout(idleTimer);
+    clearTimeout(deadline);
     const c = client;
     client = undefined;
     if (!c) return;
     await c.query(commit ? "COMMIT" : "ROLLBACK").catch(() => {});
     await c.end().catch(() => {});
   };
+
+  try {
+    client.on("error", () => {});
+    await client.connect();
+    await client.query("BEGIN READ ONLY");
+    await client.query("SELECT set_config('idle_in_transaction_session_timeout', $1, true)", [String(idleMs + PG_IDLE_MARGIN_MS)]);
+    if (!(await takeSlot(client, owner, perCaller))) {
+      throw new AppError("rate_limit_exceeded", `You already have ${perCaller} exports running, the most one caller may run at once; wait for one to finish`);
+    }
+    await client.query(`DECLARE export_cursor NO SCROLL CURSOR FOR ${src.sql}`, src.params);
+  } catch (err) {
+    await finish(false);
+    throw err;
+  }
+
+  const encoder = new TextEncoder();
+  const stop = (controller: ReadableStreamDefaultController<Uint8Array>, reason: string) => {
+    if (finished) return;
+    logger.warn({ owner, reason }, "usage export stopped");
+    controller.error(new Error(reason));
+    void finish(false);
+  };
+  // Armed whenever a chunk waits for the reader; the next pull disarms it.
+  const waitForReader = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => stop(controller, `The export was idle: its reader took nothing for ${idleMs} ms (EXPORT_IDLE_TIMEOUT_MS)`), idleMs).unref();
+  };
   return new ReadableStream<Uint8Array>(
     {
-      async start(controller) {
-        try {
-          client = new pg.Client({ connectionString: config().DATABASE_URL, application_name: "promptgate-export" });
-          client.on("error", () => {});
-          await client.connect();
-          await client.query("BEGIN READ ONLY");
-          await client.query(`DECLARE export_cursor NO SCROLL CURSOR FOR ${src.sql}`, src.params);
-          controller.enqueue(encoder.encode(csvLine(src.header)));
-        } catch (err) {
-          logger.error({ err: String(err) }, "usage export could not start");
-          await finish(false);
-          controller.error(err);
-        }
+      start(controller) {
+        deadline = setTimeout(() => stop(controller, `The export ran longer than ${maxMs} ms (EXPORT_MAX_DURATION_MS) and was stopped; export a shorter range`), maxMs).unref();
+        controller.enqueue(encoder.encode(csvLine(src.header)));
+        waitForReader(controller);
       },
       async pull(controller) {
+        clearTimeout(idleTimer);
+        if (finished) return;
         try {
           const { rows } = await client!.query<R & pg.QueryResultRow>(`FETCH ${FETCH_ROWS} FROM export_cursor`);
+          if (finished) return; // stopped by a timer while fetching
           if (rows.length === 0) {
             await finish(true);
             controller.close();
@@ -79,7 +146,9 @@ export function streamCsv<R>(src: CsvSource<R>): ReadableStream<Uint8Array> {
           let chunk = "";
           for (const r of rows) chunk += csvLine(src.row(r));
           controller.enqueue(encoder.encode(chunk));
+          waitForReader(controller);
         } catch (err) {
+          if (finished) return;
           logger.error({ err: String(err) }, "usage export failed mid-stream");
           await finish(false);
           controller.error(err);
@@ -115,7 +184,9 @@ const EVENT_HEADER = [
  * (already redacted) are left out unless `includeLogs` is asked for explicitly;
  * the route allows that to admins only.
  */
-export function exportEvents(view: UsageView, now = Date.now(), { includeLogs = false } = {}): { stream: ReadableStream<Uint8Array>; filename: string } {
+export async function exportEvents(
+  by: Principal, view: UsageView, { now = Date.now(), includeLogs = false } = {},
+): Promise<{ stream: ReadableStream<Uint8Array>; filename: string }> {
   const w = resolveWindow(view, now);
   const f = view.filters;
   const params: unknown[] = [w.from, w.to];
@@ -133,11 +204,11 @@ export function exportEvents(view: UsageView, now = Date.now(), { includeLogs = 
   FROM "UsageEvent" e LEFT JOIN "ApiKey" k ON k.id = e."apiKeyId" LEFT JOIN "ProviderAccount" a ON a.id = e."accountId"
   ${includeLogs ? `LEFT JOIN "RequestLog" l ON l."completionId" = e."completionId" AND l."expiresAt" > now()` : ""}
   WHERE ${where.join(" AND ")} ORDER BY e."createdAt", e.id`;
-  const stream = streamCsv<EventRow>({
+  const stream = await streamCsv<EventRow>(by, {
     sql, params, header: includeLogs ? [...EVENT_HEADER, "request_log", "response_log"] : EVENT_HEADER,
     row: (r) => [
       r.createdAt, r.completionId, r.apiKeyId, r.keyName, r.endUser, r.source, r.accountId, r.accountName, r.provider, r.requestedModel,
-      r.servedModel, r.promptVersionId, r.experimentId, r.variantId, r.inputTokens, r.outputTokens, r.cachedTokens, r.costUsd, r.priceKnown,
+      r.servedModel, r.promptVersionId, r.experimentId, r.variantId, r.inputTokens, r.outputTokens, r.cachedTokens, csvNumber(r.costUsd), r.priceKnown,
       r.latencyMs, r.ttftMs, r.status, r.errorCode, r.stream, r.attempts, r.metadata == null ? null : JSON.stringify(r.metadata),
       ...(includeLogs ? [r.requestLog == null ? null : JSON.stringify(r.requestLog), r.responseLog == null ? null : JSON.stringify(r.responseLog)] : []),
     ],
@@ -159,10 +230,10 @@ const AGG_HEADER = [
 ];
 
 /** The view's window aggregated per bucket and every dimension (the rollup's grain), filtered like the page. */
-export function exportAggregate(view: UsageView, now = Date.now()): { stream: ReadableStream<Uint8Array>; filename: string } {
+export async function exportAggregate(by: Principal, view: UsageView, now = Date.now()): Promise<{ stream: ReadableStream<Uint8Array>; filename: string }> {
   const w = resolveWindow(view, now);
   const { sql, params } = exportAggregateSql(segments(w.from.getTime(), w.to.getTime(), w.bucket), w.bucket, view.filters);
-  const stream = streamCsv<AggregateRow>({
+  const stream = await streamCsv<AggregateRow>(by, {
     sql, params, header: AGG_HEADER,
     row: (r) => {
       const h = (r.hist ?? []).map(Number);
@@ -171,7 +242,7 @@ export function exportAggregate(view: UsageView, now = Date.now()): { stream: Re
       return [
         r.t, r.model, nilToNull(r.accountId), r.accountName, nilToNull(r.apiKeyId), r.keyName, nilToNull(r.promptVersionId), r.promptLabel,
         nilToNull(r.variantId), r.status, Number(r.requests), Number(r.errors), Number(r.inputTokens), Number(r.outputTokens),
-        Number(r.cachedTokens), r.costUsd, lc ? Math.round(Number(r.latencySumMs) / lc) : null,
+        Number(r.cachedTokens), csvNumber(r.costUsd), lc ? Math.round(Number(r.latencySumMs) / lc) : null,
         h.length === LATENCY_BUCKETS ? histogramPercentile(h, 50) : null, h.length === LATENCY_BUCKETS ? histogramPercentile(h, 95) : null,
         tc ? Math.round(Number(r.ttftSumMs) / tc) : null,
       ];

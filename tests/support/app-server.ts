@@ -7,7 +7,7 @@ import { buildIfStale } from "../../scripts/lib/build";
 import { serverCommand } from "../../scripts/lib/server-flags";
 import { createServer } from "node:net";
 
-export type AppServer = { url: string; port: number; output: () => string; stop: () => Promise<void> };
+export type AppServer = { url: string; port: number; pid: number; output: () => string; stop: () => Promise<void> };
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -26,11 +26,12 @@ export function ensureBuild(): void {
   if (seconds) process.stdout.write(`next build took ${seconds.toFixed(1)} s\n`);
 }
 
-export async function startApp(env: Record<string, string> = {}): Promise<AppServer> {
+/** `host` is the address to listen on (default loopback only); `url` always reaches it over loopback. */
+export async function startApp(env: Record<string, string> = {}, { host = "127.0.0.1" }: { host?: string } = {}): Promise<AppServer> {
   ensureBuild();
   const port = await freePort();
   let out = "";
-  const child: ChildProcess = spawn(process.execPath, serverCommand(port, "127.0.0.1"), {
+  const child: ChildProcess = spawn(process.execPath, serverCommand(port, host), {
     env: {
       ...process.env,
       NODE_ENV: "production",
@@ -63,6 +64,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppSer
   return {
     url,
     port,
+    pid: child.pid!,
     output: () => out,
     stop: () =>
       new Promise<void>((resolve) => {

@@ -1,12 +1,14 @@
-// GET /api/metrics: Prometheus exposition. With METRICS_TOKEN set, only `Authorization: Bearer <token>` may read it.
+// GET /api/metrics: Prometheus exposition. With METRICS_TOKEN set, only `Authorization: Bearer <token>`
+// may read it; without one, production serves loopback clients only (lib/observability/scrape.ts).
 import { apiRoute, methods, AppError } from "@/lib/http";
-import { metricsAuthorized, scrapeMetrics } from "@/lib/observability/scrape";
+import { metricsAccess, scrapeMetrics } from "@/lib/observability/scrape";
 
 export const dynamic = "force-dynamic";
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({
   GET: apiRoute({ auth: "none" }, async ({ req }) => {
-    if (!metricsAuthorized(req.headers.get("authorization"))) throw new AppError("unauthorized", "Send the metrics token as 'Authorization: Bearer <METRICS_TOKEN>'");
+    const access = metricsAccess(req.headers);
+    if (!access.ok) throw new AppError(access.code, access.message);
     const { body, contentType } = await scrapeMetrics();
     return new Response(body, { headers: { "content-type": contentType, "cache-control": "no-store" } });
   }),

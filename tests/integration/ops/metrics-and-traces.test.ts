@@ -119,6 +119,24 @@ describe("operations: metrics endpoint and traces", () => {
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
   });
 
+  it("security #13.7: labels requests by route pattern, so 500 random prompt names leave one label and later routes keep theirs", async () => {
+    // Unauthenticated calls, the cheapest flood there is: each answers 401 before any lookup.
+    for (let i = 0; i < 500; i++) {
+      const r = await fetch(`${app.url}/api/prompts/flood-${i}-${Math.random().toString(36).slice(2)}`);
+      expect(r.status).toBe(401);
+      await r.body?.cancel();
+    }
+    // A route first called after the flood still gets a series of its own.
+    expect((await fetch(`${app.url}/api/quota`)).status).toBe(401);
+    const text = await (await scrape(`Bearer ${TOKEN}`)).text();
+    const routes = new Set([...text.matchAll(/^promptgate_http_requests_total\{route="([^"]*)"/gm)].map((m) => m[1]));
+    expect(sample(text, "promptgate_http_requests_total", { route: "/api/prompts/[name]", method: "GET", status: "401" })).toBe(500);
+    expect(sample(text, "promptgate_http_requests_total", { route: "/api/quota", method: "GET", status: "401" })).toBe(1);
+    expect([...routes].filter((r) => r!.startsWith("/api/prompts/"))).toEqual(["/api/prompts/[name]"]);
+    expect(routes.size).toBeLessThan(20);
+    expect(routes.has("other")).toBe(false);
+  });
+
   it("exports a trace per call with the pipeline's stages, the first-token event and the request id, in the caller's trace", async () => {
     fake.enqueue({ completionTokens: 4, chunkDelayMs: 5 });
     const traceId = "0af7651916cd43dd8448eb211c80319c";

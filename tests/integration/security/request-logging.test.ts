@@ -86,10 +86,10 @@ describe("request/response logging (opt-in per key)", () => {
 
   it("keeps logs out of the raw-events CSV unless they are asked for", async () => {
     const view = viewFromQuery(usageViewQuery.parse({ range: "1h", key: logged.id }));
-    const plain = await new Response(exportEvents(view).stream).text();
+    const plain = await new Response((await exportEvents(system, view)).stream).text();
     expect(plain.split("\n")[0]).not.toContain("request_log");
     expect(plain).not.toContain(`run ${run}`);
-    const withLogs = await new Response(exportEvents(view, Date.now(), { includeLogs: true }).stream).text();
+    const withLogs = await new Response((await exportEvents(system, view, { includeLogs: true })).stream).text();
     expect(withLogs.split("\n")[0]).toContain("request_log");
     expect(withLogs).toContain(`run ${run}`);
     expect(withLogs).not.toContain("jane.doe@example.com");

@@ -6,7 +6,8 @@ import { randomBytes } from "node:crypto";
 import { createApiKey } from "@/lib/auth/api-keys";
 import { insertUser } from "@/lib/users";
 
-export type Caller = { cookie?: string; bearer?: string };
+/** A signed-in browser also sends its page's Origin (lib/http/route.ts refuses cookie mutations without it). */
+export type Caller = { cookie?: string; bearer?: string; origin?: string };
 
 export async function signInOverHttp(baseUrl: string, email: string, password: string): Promise<string> {
   const csrfRes = await fetch(`${baseUrl}/api/auth/csrf`);
@@ -35,7 +36,7 @@ export async function makeCallers(baseUrl: string, tag: string): Promise<Callers
     const password = `pw-${role}-${randomBytes(9).toString("base64url")}`;
     await insertUser({ email, name: `${role} ${run}`, role, password });
     secrets.push(password);
-    out[role] = { cookie: await signInOverHttp(baseUrl, email, password) };
+    out[role] = { cookie: await signInOverHttp(baseUrl, email, password), origin: baseUrl };
   }
   const system = { kind: "system", name: "test" } as const;
   const key = await createApiKey(system, { name: `${run}-completions`, scopes: ["completions"] });
@@ -69,7 +70,7 @@ export function rawRequest(baseUrl: string, method: string, path: string, header
 }
 
 export function authHeaders(c: Caller): Record<string, string> {
-  return { ...(c.cookie ? { cookie: c.cookie } : {}), ...(c.bearer ? { authorization: `Bearer ${c.bearer}` } : {}) };
+  return { ...(c.cookie ? { cookie: c.cookie } : {}), ...(c.origin ? { origin: c.origin } : {}), ...(c.bearer ? { authorization: `Bearer ${c.bearer}` } : {}) };
 }
 
 /** app/api path with [param] segments filled for a probe. */

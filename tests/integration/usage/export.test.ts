@@ -120,10 +120,11 @@ describe("usage CSV export", () => {
   });
 
   it("streams a million rows with flat memory, waits for a slow reader, and frees the connection when cancelled", async () => {
+    // From the request: the cursor is opened before the response is returned.
+    const started = performance.now();
     const res = await eventsGET(new Request(`http://localhost/api/admin/usage/export/events?${q(BIG_FROM, BIG_FROM + 86_400_000)}`, { headers: auth }), { params: Promise.resolve({}) });
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
-    const started = performance.now();
     const first = await reader.read();
     const firstByteMs = performance.now() - started;
     let bytes = first.value!.byteLength;
@@ -135,9 +136,11 @@ describe("usage CSV export", () => {
 
     // While nobody reads, the cursor is not advanced: once the read-ahead batch is in, the export's
     // connection sits idle in its transaction, and stays so (on a busy machine that batch takes a while).
+    // The read-ahead is a FETCH: waiting for one rules out a view of the connection taken before the
+    // FETCH reached the server (still idle after the DECLARE), which a loaded machine can show.
     const exportState = async () =>
-      (await sql.query(`SELECT state, query_start FROM pg_stat_activity WHERE application_name = 'promptgate-export'`)).rows.map((r) => ({ state: r.state, at: String(r.query_start) }));
-    await expect.poll(async () => (await exportState()).map((r) => r.state), { timeout: 15_000, interval: 100 }).toEqual(["idle in transaction"]);
+      (await sql.query(`SELECT state, query_start, query FROM pg_stat_activity WHERE application_name = 'promptgate-export'`)).rows.map((r) => ({ state: r.state, at: String(r.query_start), query: String(r.query).split(" ")[0] }));
+    await expect.poll(async () => (await exportState()).map((r) => `${r.state}: ${r.query}`), { timeout: 15_000, interval: 100 }).toEqual(["idle in transaction: FETCH"]);
     const idle = await exportState();
     await new Promise((r) => setTimeout(r, 400));
     // Same state and the same last statement: no FETCH ran while nobody read.

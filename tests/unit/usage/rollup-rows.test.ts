@@ -74,13 +74,13 @@ describe("rollup rows", () => {
 
 describe("CSV fields", () => {
   it("quote separators, quotes and line breaks, and defuse spreadsheet formulas", () => {
-    expect(csvField("plain")).toBe("plain");
+    expect(csvField("plain")).toBe('"plain"');
     expect(csvField('say "hi", then\nleave')).toBe('"say ""hi"", then\nleave"');
     expect(csvField("=HYPERLINK(\"x\")")).toBe(`"'=HYPERLINK(""x"")"`);
-    expect(csvField("+1")).toBe("'+1");
+    expect(csvField("+1")).toBe(`"'+1"`);
     expect(csvField(null)).toBe("");
     expect(csvField(-3)).toBe("-3");
     expect(csvField(new Date(Date.UTC(2030, 0, 1)))).toBe("2030-01-01T00:00:00.000Z");
-    expect(csvLine(["a", 1, null])).toBe("a,1,\r\n");
+    expect(csvLine(["a", 1, null])).toBe('"a",1,\r\n');
   });
 });

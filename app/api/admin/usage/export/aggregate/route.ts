@@ -6,5 +6,5 @@ import { exportAggregate } from "@/lib/usage";
 import { csvResponse, usageRoute } from "@/lib/usage/http";
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({
-  GET: usageRoute(({ view }) => csvResponse(exportAggregate(view))),
+  GET: usageRoute(async ({ view, principal }) => csvResponse(await exportAggregate(principal, view))),
 });

@@ -7,9 +7,9 @@ import { exportEvents } from "@/lib/usage";
 import { csvResponse, usageRoute } from "@/lib/usage/http";
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({
-  GET: usageRoute(({ view, url, principal }) => {
+  GET: usageRoute(async ({ view, url, principal }) => {
     const includeLogs = url.searchParams.get("include_logs") === "1";
     if (includeLogs && !isAdminPrincipal(principal)) throw new AppError("forbidden", "Only admins may export request logs", { param: "include_logs" });
-    return csvResponse(exportEvents(view, Date.now(), { includeLogs }));
+    return csvResponse(await exportEvents(principal, view, { includeLogs }));
   }),
 });
