@@ -16,7 +16,8 @@ FROM node:${NODE_VERSION} AS deps
 WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false
 COPY package.json package-lock.json ./
-COPY prisma/schema.prisma prisma/schema.prisma
+COPY prisma/schema prisma/schema
+COPY prisma.config.ts prisma.config.ts
 COPY scripts/prisma-generate.mjs scripts/prisma-generate.mjs
 # postinstall generates the Prisma client into lib/db/generated. `npm install`
 # rather than `npm ci`: the lockfile lists optional platform packages that some

@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
-if (!existsSync("prisma/schema.prisma")) process.exit(0);
+if (!existsSync("prisma/schema/schema.prisma")) process.exit(0);
 const env = { ...process.env };
 env.PRISMA_SCHEMA_ENGINE_BINARY ??= "/bin/true";
 env.PRISMA_HIDE_UPDATE_MESSAGE ??= "1";

@@ -1,17 +1,23 @@
-import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { applyMigrations } from "@/lib/db/migrate";
-import { findSchemaDrift } from "../support/drift.ts";
+import { findSchemaDrift, readSchemaFolder, type SchemaFiles } from "../support/drift.ts";
 import { createScratchDatabase, MIGRATIONS_DIR, withClient, type ScratchDatabase } from "../support/postgres.ts";
 
-const schema = readFileSync("prisma/schema.prisma", "utf8");
+const schema = readSchemaFolder("prisma/schema");
 const databaseUrl = inject("databaseUrl");
 const adminUrl = inject("adminDatabaseUrl");
 
-/** The schema text with one edit; fails loudly if the text to replace is gone. */
-function edited(find: string | RegExp, replace: string): string {
-  const next = schema.replace(find, replace);
-  if (next === schema) throw new Error(`test setup: ${String(find)} not found in prisma/schema.prisma`);
+/** The schema files with one edit in one file; fails loudly if the text to replace is gone or ambiguous. */
+function edited(find: string | RegExp, replace: string): SchemaFiles {
+  const hits = schema.filter(([, text]) => text.replace(find, replace) !== text);
+  if (hits.length !== 1) throw new Error(`test setup: ${String(find)} found in ${hits.length} files of prisma/schema, expected 1`);
+  return schema.map(([path, text]) => [path, path === hits[0]![0] ? text.replace(find, replace) : text]);
+}
+
+/** The schema files without one of them. */
+function without(file: string): SchemaFiles {
+  const next = schema.filter(([path]) => path !== file);
+  if (next.length === schema.length) throw new Error(`test setup: ${file} not found`);
   return next;
 }
 
@@ -21,12 +27,12 @@ afterAll(async () => {
 });
 
 describe("schema drift", () => {
-  it("finds no difference between prisma/schema.prisma and the migrated database", async () => {
+  it("finds no difference between prisma/schema and the migrated database", async () => {
     expect(await findSchemaDrift(schema, databaseUrl)).toEqual([]);
   });
 
   describe("reports each kind of difference when the schema changes", () => {
-    const cases: [string, string, string[]][] = [
+    const cases: [string, SchemaFiles, string[]][] = [
       [
         "an added column",
         edited(/(model User \{\n)/, "$1  nickname String?\n"),
@@ -73,14 +79,19 @@ describe("schema drift", () => {
         [`enum "Role": value "owner" missing in database`],
       ],
       [
-        "an added model",
-        `${schema}\nmodel Widget {\n  id   Int    @id\n  name String\n}\n`,
+        "an added model (in a file of its own)",
+        [...schema, ["prisma/schema/widget.prisma", "model Widget {\n  id   Int    @id\n  name String\n}\n"]],
         [`table "Widget": missing in database`],
       ],
       [
         "a removed model",
         edited(/\nmodel RateLimitBucket \{[^}]*\}\n/, "\n"),
         [`table "RateLimitBucket": in database but not in schema`],
+      ],
+      [
+        "a removed schema file",
+        without("prisma/schema/cache.prisma"),
+        [`table "ResponseCache": in database but not in schema`],
       ],
     ];
 

@@ -1,13 +1,16 @@
-// Schema drift: does the migrated database look exactly like prisma/schema.prisma
-// says it should? Migrations are written by hand here (prisma migrate cannot
-// run offline), so this comparison is what catches a forgotten column, a wrong
-// type or a missing index before Prisma Client meets it at run time.
+// Schema drift: does the migrated database look exactly like the Prisma schema
+// (every file in prisma/schema) says it should? Migrations are written by hand
+// here (prisma migrate cannot run offline), so this comparison is what catches
+// a forgotten column, a wrong type or a missing index before Prisma Client
+// meets it at run time.
 //
 // Both sides are reduced to the same shape (tables, columns, primary keys,
 // indexes, foreign keys, enums) and compared generically, so new models need no
 // changes here. Column defaults and CHECK constraints are not compared.
 // Where the schema-to-SQL mapping is unclear, the comparison reports a
 // difference rather than assume the two agree.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { getDMMF } from "@prisma/get-dmmf";
 import pg from "pg";
 
@@ -36,14 +39,26 @@ export type TableShape = {
   foreignKeys: ForeignKeyShape[];
 };
 export type SchemaShape = { tables: Map<string, TableShape>; enums: Map<string, string[]> };
+/** A multi-file schema as getDMMF takes it: [path, content] per file. */
+export type SchemaFiles = [path: string, content: string][];
+/** One schema text, or the files of a schema folder. */
+export type SchemaSource = string | SchemaFiles;
 
 // Partitions are compared through their parent table, which is what the schema describes.
 const IGNORED_TABLES = new Set(["_prisma_migrations"]);
 const PG_MAX_IDENTIFIER = 63;
 
-/** Human-readable differences between a Prisma schema (text) and a database; empty when they agree. */
-export async function findSchemaDrift(schemaText: string, connectionString: string): Promise<string[]> {
-  const expected = expectedShape(schemaText);
+/** Every .prisma file under `dir` (Prisma reads subfolders too), in a stable order. */
+export function readSchemaFolder(dir = "prisma/schema"): SchemaFiles {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".prisma"))
+    .sort()
+    .map((f) => [join(dir, f), readFileSync(join(dir, f), "utf8")]);
+}
+
+/** Human-readable differences between a Prisma schema and a database; empty when they agree. */
+export async function findSchemaDrift(schema: SchemaSource, connectionString: string): Promise<string[]> {
+  const expected = expectedShape(schema);
   const client = new pg.Client({ connectionString });
   await client.connect();
   try {
@@ -55,14 +70,15 @@ export async function findSchemaDrift(schemaText: string, connectionString: stri
 
 // ---------------------------------------------------------------- schema side
 
-export function expectedShape(schemaText: string): SchemaShape {
-  const result = getDMMF({ datamodel: schemaText });
+export function expectedShape(schema: SchemaSource): SchemaShape {
+  const result = getDMMF({ datamodel: schema });
   if ("reason" in result) {
     // eslint-disable-next-line no-control-regex
     throw new Error(`prisma schema does not parse: ${String(result.error).replace(/\x1b\[[0-9;]*m/g, "")}`);
   }
   const { models, enums, indexes } = result.datamodel;
-  const extras = scanSchemaText(schemaText);
+  // No block spans two files, so the text scan can read them as one.
+  const extras = scanSchemaText(typeof schema === "string" ? schema : schema.map(([, text]) => text).join("\n"));
   const byName = new Map(models.map((m) => [m.name, m]));
   const enumNames = new Map(enums.map((e) => [e.name, e.dbName ?? e.name]));
   const tables = new Map<string, TableShape>();
