@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { Badge } from "@/components/ui/badge";
-import type { SessionUser } from "@/lib/auth/principal";
+import type { SessionUser } from "@/lib/core/types";
 import { SidebarToggle } from "./sidebar";
 import { ThemeToggle } from "./theme-toggle";
 

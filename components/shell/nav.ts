@@ -1,4 +1,4 @@
-import type { Role } from "@/lib/auth/roles";
+import type { Role } from "@/lib/core/types";
 
 export type NavItem = { href: string; label: string; minRole: Role };
 

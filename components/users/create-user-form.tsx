@@ -3,7 +3,7 @@ import { useState, useTransition } from "react";
 import { createUserAction } from "@/app/(console)/users/actions";
 import { Button } from "@/components/ui/button";
 import { SelectField, TextField } from "@/components/ui/field";
-import { roles } from "@/lib/auth/roles";
+import { roles } from "@/lib/core/types";
 
 export function CreateUserForm() {
   const [pending, start] = useTransition();

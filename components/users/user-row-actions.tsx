@@ -3,7 +3,7 @@ import { useState, useTransition } from "react";
 import { resetUserPasswordAction, setUserDisabledAction, setUserRoleAction } from "@/app/(console)/users/actions";
 import { CopyButton } from "@/components/ui/copy-button";
 import { Button } from "@/components/ui/button";
-import { roles, type Role } from "@/lib/auth/roles";
+import { roles, type Role } from "@/lib/core/types";
 
 type Row = { id: string; email: string; role: Role; disabled: boolean };
 

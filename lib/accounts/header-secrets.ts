@@ -1,5 +1,5 @@
 import "server-only";
-import { AppError } from "@/lib/http/errors";
+import { AppError } from "@/lib/core";
 import { isMaskedSecret, SECRET_MASK } from "./schemas";
 import { decryptSecret, encryptSecret } from "./secrets";
 

@@ -1,9 +1,9 @@
 import "server-only";
 import { publishInvalidation } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
-import { notFound } from "@/lib/http/errors";
+import { notFound } from "@/lib/core";
 import { logger } from "@/lib/observability";
-import type { Principal } from "@/lib/auth/principal";
+import type { Principal } from "@/lib/core";
 import { resetAccountHealth } from "./health";
 import { probeNow, type ProbeResult } from "./probes";
 import { invalidateRegistry } from "./registry";

@@ -1,6 +1,6 @@
 import "server-only";
 import { db, isUuid, pool } from "@/lib/db";
-import { notFound } from "@/lib/http/errors";
+import { notFound } from "@/lib/core";
 import type { CircuitState, CircuitView } from "./circuit";
 import { ACCOUNT_WIDE, instanceId, STATUS_RANK, type AccountStatus } from "./health";
 import { addInto, BUCKETS, emptyHistogram, quantile } from "./histogram";

@@ -1,7 +1,7 @@
 import "server-only";
 import { db, publishInvalidation } from "@/lib/db";
 import { recordAudit } from "@/lib/audit";
-import type { Principal } from "@/lib/auth/principal";
+import type { Principal } from "@/lib/core";
 import { decryptSecret, encryptSecret, keyBytes } from "./secrets";
 import { reencryptedSettings } from "./header-secrets";
 

@@ -1,6 +1,6 @@
 import "server-only";
 import { wildcardMatch } from "@/lib/core";
-import { AppError } from "@/lib/http/errors";
+import { AppError } from "@/lib/core";
 import { loadPrices, priceFor } from "@/lib/usage";
 import { awaitingProbe, headroom, inFlightCount, latencyScore, nextAvailableAt, unavailableReason } from "./health";
 import { routableAccounts, type RoutableAccount } from "./registry";

@@ -1,10 +1,10 @@
 import "server-only";
 import { db, type ProviderAccount } from "@/lib/db";
 import { recordAudit } from "@/lib/audit";
-import { notFound } from "@/lib/http/errors";
+import { notFound } from "@/lib/core";
 import { logger } from "@/lib/observability";
 import { adapterFor, isAbortError, isProviderError, upstreamStatus, type UpstreamAccount } from "@/lib/providers";
-import type { Principal } from "@/lib/auth/principal";
+import type { Principal } from "@/lib/core";
 import { recordProbe, runtime } from "./health";
 import { routableAccounts } from "./registry";
 import { decryptSecret } from "./secrets";

@@ -3,7 +3,7 @@ import { wildcardMatch } from "@/lib/core";
 import { db, onInvalidate, publishInvalidation, type Prisma } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
 import { logger } from "@/lib/observability";
-import type { Principal } from "@/lib/auth/principal";
+import type { Principal } from "@/lib/core";
 import {
   circuitSettings, routingSettings, routingStrategy, updateRoutingSettingsInput,
   type CircuitSettings, type RoutingSettings, type RoutingStrategy,

@@ -1,8 +1,8 @@
 import "server-only";
 import { db, Prisma } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
-import { notFound } from "@/lib/http/errors";
-import type { Principal } from "@/lib/auth/principal";
+import { notFound } from "@/lib/core";
+import type { Principal } from "@/lib/core";
 import { createAccountInput, updateAccountInput } from "./schemas";
 import { encryptSecret, last4 } from "./secrets";
 import { invalidateRegistry } from "./registry";

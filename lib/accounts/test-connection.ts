@@ -1,8 +1,8 @@
 import "server-only";
 import { db } from "@/lib/db";
 import { recordAudit } from "@/lib/audit";
-import { notFound } from "@/lib/http/errors";
-import type { Principal } from "@/lib/auth/principal";
+import { notFound } from "@/lib/core";
+import type { Principal } from "@/lib/core";
 import { adapterFor, isAbortError, isProviderError, type UpstreamAccount } from "@/lib/providers";
 import { decryptSecret } from "./secrets";
 import { headerValues, openSettings } from "./header-secrets";

@@ -1,6 +1,6 @@
 import "server-only";
 import { db, Prisma, type DbClient } from "@/lib/db";
-import { actorOf, type Principal } from "@/lib/auth/principal";
+import { actorOf, type Principal } from "@/lib/core";
 
 export type AuditEntry = {
   action: string;

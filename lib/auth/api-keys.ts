@@ -3,10 +3,10 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import { db, ensureListening, isListening, isUuid, onInvalidate, pool, publishInvalidation, type DbClient } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
-import { AppError, notFound } from "@/lib/http/errors";
+import { AppError, notFound } from "@/lib/core";
 import { config } from "@/lib/config";
 import { logger } from "@/lib/observability";
-import type { KeyIdentity, Principal } from "./principal";
+import type { KeyIdentity, Principal } from "@/lib/core";
 import { createApiKeyInput } from "./api-key-schemas";
 
 // Keys look like `pgk_` + 40 base62 characters. The first 12 characters are the

@@ -1,7 +1,7 @@
 // The part of the Auth.js configuration that needs no database, shared by the
 // proxy (which only reads the session cookie) and the full config.
 import type { NextAuthConfig } from "next-auth";
-import type { Role } from "./roles";
+import type { Role } from "@/lib/core";
 
 const secureCookies = process.env.AUTH_URL?.startsWith("https://") ?? false;
 

@@ -2,11 +2,11 @@ import "server-only";
 import { createHash, createHmac, hkdfSync, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { db, onInvalidate, publishInvalidation } from "@/lib/db";
-import { AppError } from "@/lib/http/errors";
+import { AppError } from "@/lib/core";
 import { config } from "@/lib/config";
 import { logger } from "@/lib/observability";
 import { verifyApiKey, type KeyCheck } from "./api-keys";
-import type { KeyIdentity } from "./principal";
+import type { KeyIdentity } from "@/lib/core";
 
 // Service tokens: an API key is exchanged (POST /api/auth/token) for a
 // 15-minute access token (a JWT, HS256, signed with a key derived from the

@@ -1,11 +1,11 @@
 import "server-only";
 import { redirect } from "next/navigation";
 import { activeUser } from "@/lib/users";
-import { AppError, toAppError } from "@/lib/http/errors";
+import { AppError, toAppError } from "@/lib/core";
 import { logger } from "@/lib/observability";
 import { auth, clientIp } from "./next-auth";
-import { hasRole, type Role } from "./roles";
-import type { Principal, SessionUser } from "./principal";
+import { hasRole, type Role } from "@/lib/core";
+import type { Principal, SessionUser } from "@/lib/core";
 
 /** The signed-in user as the database knows them now (disabled users have no session). */
 export async function currentUser(): Promise<SessionUser | null> {

@@ -3,10 +3,10 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypt
 import { db, onInvalidate, pool, publishInvalidation } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
 import { decryptSecret, encryptSecret } from "@/lib/accounts";
-import { AppError, notFound } from "@/lib/http/errors";
+import { AppError, notFound } from "@/lib/core";
 import { config } from "@/lib/config";
 import { logger } from "@/lib/observability";
-import type { Principal } from "./principal";
+import type { Principal } from "@/lib/core";
 
 // Optional per-key HMAC request signing. A key with signing enabled must send
 //   x-promptgate-timestamp: <unix seconds>

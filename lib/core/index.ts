@@ -1,2 +1,8 @@
-// What every layer shares. Client-safe: nothing here may import server-only code.
-export { wildcardMatch } from "./wildcard";
+import "server-only";
+// What every layer shares: the error model, the principal and its roles, SSE
+// framing, JSON responses and the model-pattern matcher. Below every domain:
+// lib/core imports nothing from lib/ (the boundary check enforces it).
+export * from "./types";
+export { AppError, toAppError, errorResponse, errorBody, errorCodes, notFound, forbidden, type ErrorCode, type Envelope } from "./errors";
+export { sseData, sseEvent, sseError, SSE_DONE, SSE_HEADERS } from "./sse";
+export { json } from "./json";

@@ -1,6 +1,6 @@
 import "server-only";
 import { chat } from "@/lib/gateway";
-import type { Principal } from "@/lib/auth/principal";
+import type { Principal } from "@/lib/core";
 import { buildChatRequest, DEFAULT_LABEL, globalValues, renderPrompt, resolvePrompt, type CompletionRequest } from "@/lib/prompts";
 import { assign } from "./assignment";
 import { activeExperiment } from "./registry";

@@ -1,8 +1,8 @@
 import "server-only";
 import { db, Prisma } from "@/lib/db";
 import { recordAudit } from "@/lib/audit";
-import type { Principal } from "@/lib/auth/principal";
-import { AppError } from "@/lib/http/errors";
+import type { Principal } from "@/lib/core";
+import { AppError } from "@/lib/core";
 import { flushUsage } from "@/lib/usage";
 import { feedbackInput } from "./schemas";
 

@@ -1,6 +1,6 @@
 import "server-only";
 import { db } from "@/lib/db";
-import { AppError } from "@/lib/http/errors";
+import { AppError } from "@/lib/core";
 import {
   compareToControl, DEFAULT_MIXING_TAU, metricInterval, msprt, probabilityBest, sampleRatioMismatch, sampleVariance,
   type MetricKind, type MetricSummary,

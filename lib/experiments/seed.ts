@@ -1,6 +1,6 @@
 import "server-only";
 import { db } from "@/lib/db";
-import type { Principal } from "@/lib/auth/principal";
+import type { Principal } from "@/lib/core";
 // Seed-safe imports only (nothing that reaches next-auth, such as lib/gateway or lib/auth's index;
 // ./store imports lib/prompts' index, which loads the gateway lazily): prisma/seed.ts imports this
 // module directly, and the e2e setup runs that seed under plain Node.

@@ -1,8 +1,8 @@
 import "server-only";
 import { db, Prisma, type DbClient } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
-import { actorOf, type Principal } from "@/lib/auth/principal";
-import { AppError } from "@/lib/http/errors";
+import { actorOf, type Principal } from "@/lib/core";
+import { AppError } from "@/lib/core";
 import { assertMayChangeWhatLabelServes, moveLabel } from "@/lib/prompts";
 import { invalidateExperiments } from "./registry";
 import {

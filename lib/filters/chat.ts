@@ -1,6 +1,6 @@
 import "server-only";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from "@/lib/providers";
-import { AppError } from "@/lib/http/errors";
+import { AppError } from "@/lib/core";
 import type { CompiledFilter } from "./compile";
 import { SegmentSplitter, type Segment } from "./segments";
 import type { StreamMasker } from "./stream-masker";

@@ -1,8 +1,8 @@
 import "server-only";
 import { db, onInvalidate, publishInvalidation } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
-import type { Principal } from "@/lib/auth/principal";
-import { AppError, notFound } from "@/lib/http/errors";
+import type { Principal } from "@/lib/core";
+import { AppError, notFound } from "@/lib/core";
 import { config } from "@/lib/config";
 import { logger } from "@/lib/observability";
 import { compileFilter, compileMerged, type CompiledFilter } from "./compile";

@@ -1,7 +1,7 @@
 import "server-only";
 import { db, storableDeep } from "@/lib/db";
 import { registerBatchHook, type UsageEventInput } from "@/lib/usage/writer";
-import type { Principal } from "@/lib/auth/principal";
+import type { Principal } from "@/lib/core";
 import type { ChatMessage } from "@/lib/providers";
 import { compileFilter } from "./compile";
 import { filterConfig, piiDetectors } from "./schemas";

@@ -1,11 +1,11 @@
 import "server-only";
-import type { Principal } from "@/lib/auth/principal";
+import type { Principal } from "@/lib/core";
 import { createHash } from "node:crypto";
 import { config } from "@/lib/config";
 import { pool, storableDeep } from "@/lib/db";
 import { logger } from "@/lib/observability";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatToolCall, FinishReason, Usage } from "@/lib/providers";
-import { SSE_DONE, SSE_HEADERS, sseData } from "@/lib/http/sse";
+import { SSE_DONE, SSE_HEADERS, sseData } from "@/lib/core";
 
 // Opt-in exact-match response cache. A request opts in with
 // `x-promptgate-cache: on`; by default only temperature-0 requests qualify

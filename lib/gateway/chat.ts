@@ -7,10 +7,10 @@ import {
 import { callStarted, pickAccounts, reportFailure as reportFailureToPool, reportSuccess, type Candidate } from "@/lib/accounts";
 import { admit } from "@/lib/quota";
 import { recordUsage, type UsageEventInput, type UsageMetadata, type UsageStatus } from "@/lib/usage";
-import type { Principal } from "@/lib/auth/principal";
-import { AppError, toAppError } from "@/lib/http/errors";
-import { json } from "@/lib/http/json";
-import { SSE_DONE, SSE_HEADERS, sseData, sseError, sseEvent } from "@/lib/http/sse";
+import type { Principal } from "@/lib/core";
+import { AppError, toAppError } from "@/lib/core";
+import { json } from "@/lib/core";
+import { SSE_DONE, SSE_HEADERS, sseData, sseError, sseEvent } from "@/lib/core";
 import { filterChunks, filterCompletion, filterRequest, requestLogEntry, resolveFilter, segmentOf, type CompiledFilter, type FilterConfig } from "@/lib/filters";
 import { logger, trackStream, trackCall, recordGatewayCall, recordUpstreamError, startGatewayTrace, type GatewayTrace } from "@/lib/observability";
 import { AllAttemptsFailed, withFailover } from "./retry";

@@ -1,7 +1,7 @@
 import "server-only";
-import type { Principal } from "@/lib/auth/principal";
+import type { Principal } from "@/lib/core";
 import { wildcardMatch } from "@/lib/core";
-import { AppError } from "@/lib/http/errors";
+import { AppError } from "@/lib/core";
 
 /**
  * A key needs the `completions` scope (or a `model:<glob>` scope, which implies

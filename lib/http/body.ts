@@ -1,5 +1,5 @@
 import "server-only";
-import { AppError } from "./errors";
+import { AppError } from "@/lib/core";
 
 /** Reads a JSON body with a hard byte limit, without trusting Content-Length alone. */
 export async function readJsonBody(req: Request, maxBytes: number): Promise<unknown> {

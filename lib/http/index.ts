@@ -1,5 +1,6 @@
 import "server-only";
-export { apiRoute, methods, json, bearerToken, type AuthMode, type RouteContext, type RouteHandler } from "./route";
-export { AppError, toAppError, errorResponse, errorBody, errorCodes, notFound, forbidden, type ErrorCode, type Envelope } from "./errors";
+// The HTTP layer: the route wrapper (auth, parsing, request id, error mapping,
+// logging), method dispatch and body reading. The error model, JSON responses
+// and SSE framing live in lib/core.
+export { apiRoute, methods, bearerToken, type AuthMode, type RouteContext, type RouteHandler } from "./route";
 export { readJsonBody } from "./body";
-export { sseData, sseEvent, sseError, SSE_DONE, SSE_HEADERS } from "./sse";

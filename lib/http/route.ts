@@ -7,8 +7,8 @@ import {
   auth, verifyApiKey, currentUser, hasRole, isAdminPrincipal, isAccessToken, verifyAccessToken, verifyRequestSignature, type Principal, type Role,
 } from "@/lib/auth";
 import { clientIpFrom } from "@/lib/auth/client-ip";
-import { AppError, errorResponse, toAppError, type Envelope } from "./errors";
-import { json } from "./json";
+import { AppError, errorResponse, toAppError, type Envelope } from "@/lib/core";
+import { json } from "@/lib/core";
 import { queryObject, readJsonBody } from "./body";
 import { routePattern } from "./route-patterns";
 
@@ -120,7 +120,7 @@ function assertSameOriginMutation(req: Request, readsJson: boolean): void {
   }
 }
 
-export { json } from "./json";
+export { json } from "@/lib/core";
 
 /**
  * The one route wrapper: request id, auth, body and query parsing, error

@@ -1,7 +1,7 @@
 import "server-only";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { config } from "@/lib/config";
-import { AppError, errorBody } from "@/lib/http/errors";
+import { AppError, errorBody } from "@/lib/core";
 import { logger } from "./logger";
 
 // Process lifecycle: readiness, in-flight work and the shutdown sequence.

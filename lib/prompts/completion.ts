@@ -1,8 +1,8 @@
 import "server-only";
 import { ZodError } from "zod";
 import { chatCompletionRequest } from "@/lib/gateway/schemas";
-import type { Principal } from "@/lib/auth/principal";
-import { AppError, toAppError } from "@/lib/http/errors";
+import type { Principal } from "@/lib/core";
+import { AppError, toAppError } from "@/lib/core";
 import type { ChatCompletionRequest } from "@/lib/providers";
 import { checkTemplates, renderPrompt } from "./engine";
 import { globalValues, resolvePrompt, type ResolvedPrompt } from "./resolve";

@@ -1,6 +1,6 @@
 import "server-only";
 import { db } from "@/lib/db";
-import { toAppError } from "@/lib/http/errors";
+import { toAppError } from "@/lib/core";
 import { diffContents } from "./diff";
 import { checkTemplates, renderContent, resolveValues, undeclaredVariables } from "./engine";
 import { globalValues } from "./resolve";

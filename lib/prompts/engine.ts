@@ -1,6 +1,6 @@
 import "server-only";
 import Handlebars from "handlebars";
-import { AppError } from "@/lib/http/errors";
+import { AppError } from "@/lib/core";
 import {
   MAX_RENDERED_CHARS, valueProblem,
   type PromptContent, type PromptMessage, type RenderedPrompt, type VariableDeclaration,

@@ -1,7 +1,7 @@
 import "server-only";
 import { db, type DbClient } from "@/lib/db";
-import { isAdminPrincipal, type Principal } from "@/lib/auth/principal";
-import { AppError } from "@/lib/http/errors";
+import { isAdminPrincipal, type Principal } from "@/lib/core";
+import { AppError } from "@/lib/core";
 
 // Who may change what a label serves. A protected label (the prompt's
 // protectedLabels, ["production"] by default) is what live traffic reads, so

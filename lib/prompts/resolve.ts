@@ -1,6 +1,6 @@
 import "server-only";
 import { db, ensureListening, onInvalidate, publishInvalidation } from "@/lib/db";
-import { AppError } from "@/lib/http/errors";
+import { AppError } from "@/lib/core";
 import { logger } from "@/lib/observability";
 import { DEFAULT_LABEL, type VersionView } from "./schemas";
 import { toVersionView } from "./views";

@@ -1,6 +1,6 @@
 import "server-only";
 import { db } from "@/lib/db";
-import type { Principal } from "@/lib/auth/principal";
+import type { Principal } from "@/lib/core";
 import { createPrompt, createPromptVersion, moveLabel } from "./store";
 import type { PromptContentInput } from "./schemas";
 

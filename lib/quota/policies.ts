@@ -2,9 +2,9 @@ import "server-only";
 import { db, onInvalidate, publishInvalidation, type DbClient } from "@/lib/db";
 import type { QuotaPolicy } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
-import { notFound } from "@/lib/http/errors";
+import { notFound } from "@/lib/core";
 import { logger } from "@/lib/observability";
-import type { Principal } from "@/lib/auth/principal";
+import type { Principal } from "@/lib/core";
 import { createQuotaPolicyInput, mergedPolicyCheck, updateQuotaPolicyInput, type PolicyView } from "./schemas";
 import type { CachedPolicy } from "./windows";
 

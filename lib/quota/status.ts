@@ -1,7 +1,7 @@
 import "server-only";
 import { db, pool } from "@/lib/db";
-import { isAdminPrincipal, type Principal } from "@/lib/auth/principal";
-import { AppError, notFound } from "@/lib/http/errors";
+import { isAdminPrincipal, type Principal } from "@/lib/core";
+import { AppError, notFound } from "@/lib/core";
 import { limitFields, type LimitStatus, type PolicyView } from "./schemas";
 import { listPolicies, toView } from "./policies";
 import { now, windowEnd, windowStart } from "./windows";

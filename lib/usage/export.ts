@@ -2,7 +2,7 @@ import "server-only";
 import pg from "pg";
 import type { Principal } from "@/lib/auth";
 import { config } from "@/lib/config";
-import { AppError } from "@/lib/http/errors";
+import { AppError } from "@/lib/core";
 import { logger } from "@/lib/observability";
 import { histogramPercentile, LATENCY_BUCKETS } from "./histogram";
 import { resolveWindow, segments } from "./range";

@@ -2,7 +2,7 @@ import "server-only";
 import { withAudit } from "@/lib/audit";
 import type { Principal } from "@/lib/auth";
 import { db, publishInvalidation } from "@/lib/db";
-import { AppError } from "@/lib/http/errors";
+import { AppError } from "@/lib/core";
 import { createPriceInput } from "./schemas";
 
 // Admin edits of the price table. A price is never changed in place: a new row

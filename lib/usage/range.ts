@@ -1,5 +1,5 @@
 import "server-only";
-import { AppError } from "@/lib/http/errors";
+import { AppError } from "@/lib/core";
 import { BUCKET_MAX_SPAN_MS, defaultBucket, PRESET_MS, type Bucket, type UsageView } from "./schemas";
 
 // Turning a view into exact time windows, and a window into the cheapest set

@@ -1,9 +1,9 @@
 import "server-only";
 import { db, type DbClient } from "@/lib/db";
-import { AppError, notFound } from "@/lib/http/errors";
+import { AppError, notFound } from "@/lib/core";
 import { generatePassword, hashPassword, verifyPassword, dummyHash, PasswordHasherBusy } from "./passwords";
-import type { Role } from "@/lib/auth/roles";
-import type { Principal, SessionUser } from "@/lib/auth/principal";
+import type { Role } from "@/lib/core";
+import type { Principal, SessionUser } from "@/lib/core";
 import { withAudit } from "@/lib/audit";
 import { admitLoginAttempt, releaseLoginAttempt } from "@/lib/auth/login-rate-limit";
 import { changePasswordInput, createUserInput, endSessionsInput, resetPasswordInput, setDisabledInput, setRoleInput, type CreateUserInput } from "./schemas";

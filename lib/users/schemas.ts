@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { roles } from "@/lib/auth/roles";
+import { roles } from "@/lib/core";
 
 const password = z.string().min(10, "must be at least 10 characters").max(200, "must be at most 200 characters");
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { AppError, errorBody, toAppError } from "@/lib/http/errors";
+import { AppError, errorBody, toAppError } from "@/lib/core";
 
 describe("error model", () => {
   it("maps a ZodError to 400 with the failing field as param", () => {

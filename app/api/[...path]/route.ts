@@ -1,6 +1,6 @@
 // Any /api path that no route matches: a JSON 404 in the API's own envelope,
 // never Next's HTML page (clients of an API parse JSON, also when they are wrong).
-import { AppError, errorResponse } from "@/lib/http";
+import { AppError, errorResponse } from "@/lib/core";
 
 async function notFound(req: Request): Promise<Response> {
   const { pathname } = new URL(req.url);

@@ -1,6 +1,7 @@
 // GET /api/metrics: Prometheus exposition. With METRICS_TOKEN set, only `Authorization: Bearer <token>`
 // may read it; without one, production serves loopback clients only (lib/observability/scrape.ts).
-import { apiRoute, methods, AppError } from "@/lib/http";
+import { apiRoute, methods } from "@/lib/http";
+import { AppError } from "@/lib/core";
 import { metricsAccess, scrapeMetrics } from "@/lib/observability/scrape";
 
 export const dynamic = "force-dynamic";

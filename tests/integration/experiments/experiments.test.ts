@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAccount } from "@/lib/accounts";
 import { createApiKey } from "@/lib/auth/api-keys";
-import type { Principal } from "@/lib/auth/principal";
+import type { Principal } from "@/lib/core";
 import { closeDb, db } from "@/lib/db";
 import { createPrompt, createPromptVersion, moveLabel, resolvePrompt } from "@/lib/prompts";
 import { flushUsage } from "@/lib/usage";

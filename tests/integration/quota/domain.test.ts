@@ -5,7 +5,7 @@ import pg from "pg";
 import { closeDb } from "@/lib/db";
 import { countChatTokens } from "@/lib/providers";
 import { admit, createPolicy, setQuotaClock, stopSweeper, sweepQuotas, updatePolicy, type Reservation } from "@/lib/quota";
-import { AppError } from "@/lib/http/errors";
+import { AppError } from "@/lib/core";
 import { counters, newKey, settle, system, unique } from "./helpers";
 
 const MODEL = "gpt-4o-mini";

@@ -3,7 +3,7 @@
 import pg from "pg";
 import { createApiKey } from "@/lib/auth/api-keys";
 import { recordUsage, flushUsage, type UsageEventInput } from "@/lib/usage";
-import type { Principal } from "@/lib/auth/principal";
+import type { Principal } from "@/lib/core";
 export { eventually } from "../../support/eventually";
 
 export const system = { kind: "system", name: "test" } as const;

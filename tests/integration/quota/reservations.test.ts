@@ -11,7 +11,7 @@ import { closeDb } from "@/lib/db";
 import { countChatTokens } from "@/lib/providers";
 import { admit, createPolicy, stopSweeper, type Reservation } from "@/lib/quota";
 import { flushUsage, recordUsage } from "@/lib/usage";
-import { AppError } from "@/lib/http/errors";
+import { AppError } from "@/lib/core";
 import { startFakeUpstream, type FakeUpstream } from "../../support/fake-upstream";
 import { startApp, type AppServer } from "../../support/app-server";
 import { counters, eventually, newKey, system, unique } from "./helpers";

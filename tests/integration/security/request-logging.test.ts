@@ -6,7 +6,7 @@ import { createApiKey, verifyApiKey } from "@/lib/auth/api-keys";
 import { closeDb, db } from "@/lib/db";
 import { setKeyLogging, listRequestLogs } from "@/lib/filters";
 import { chat, chatCompletionRequest } from "@/lib/gateway";
-import type { Principal } from "@/lib/auth/principal";
+import type { Principal } from "@/lib/core";
 import type { ChatCompletionRequest } from "@/lib/providers";
 import { exportEvents, flushUsage } from "@/lib/usage";
 import { usageViewQuery, viewFromQuery } from "@/lib/usage/schemas";

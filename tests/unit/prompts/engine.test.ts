@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AppError } from "@/lib/http/errors";
+import { AppError } from "@/lib/core";
 import { checkTemplates, renderContent, renderPrompt, resolveValues, templateVariables, undeclaredVariables } from "@/lib/prompts/engine";
 import { promptContent, type PromptContentInput, type VariableDeclaration } from "@/lib/prompts/schemas";
 

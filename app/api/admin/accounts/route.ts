@@ -1,6 +1,7 @@
 // GET /api/admin/accounts: list provider accounts. POST: create one (201).
 // The API key is write-only: responses carry `secretLast4`, never the secret.
-import { apiRoute, json, methods } from "@/lib/http";
+import { apiRoute, methods } from "@/lib/http";
+import { json } from "@/lib/core";
 import { createAccount, createAccountInput, listAccounts } from "@/lib/accounts";
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({

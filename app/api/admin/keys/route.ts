@@ -1,6 +1,7 @@
 // GET /api/admin/keys: list keys (never their secrets). POST: create one; the
 // full key is in this response only.
-import { apiRoute, json, methods } from "@/lib/http";
+import { apiRoute, methods } from "@/lib/http";
+import { json } from "@/lib/core";
 import { createApiKey, createApiKeyInput, keyStatus, listApiKeys } from "@/lib/auth";
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({

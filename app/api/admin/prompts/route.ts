@@ -1,5 +1,6 @@
 // GET /api/admin/prompts?q=&tag=: list prompts. POST: create a prompt with its first version (201).
-import { apiRoute, json, methods } from "@/lib/http";
+import { apiRoute, methods } from "@/lib/http";
+import { json } from "@/lib/core";
 import { createPrompt, createPromptInput, listPrompts, listPromptsQuery } from "@/lib/prompts";
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({

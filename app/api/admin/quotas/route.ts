@@ -1,5 +1,6 @@
 // GET /api/admin/quotas: list quota policies. POST: create one (201). Audited.
-import { apiRoute, json, methods } from "@/lib/http";
+import { apiRoute, methods } from "@/lib/http";
+import { json } from "@/lib/core";
 import { createPolicy, createQuotaPolicyInput, listPolicies } from "@/lib/quota";
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({

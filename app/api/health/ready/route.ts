@@ -1,6 +1,7 @@
 // GET /api/health/ready: database reachable and migrations applied, else 503
 // (also 503 as soon as a shutdown starts, so load balancers stop sending traffic).
-import { apiRoute, json, methods } from "@/lib/http";
+import { apiRoute, methods } from "@/lib/http";
+import { json } from "@/lib/core";
 import { isDraining, readiness } from "@/lib/observability";
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({

@@ -1,6 +1,7 @@
 // GET /api/v1/usage?from&to[&api_key_id]: the calling key's requests, tokens and
 // cost by model (default: the last 30 days). Admin keys may ask for any key.
-import { apiRoute, methods, AppError } from "@/lib/http";
+import { apiRoute, methods } from "@/lib/http";
+import { AppError } from "@/lib/core";
 import { usageQuery } from "@/lib/gateway";
 import { usageSummary } from "@/lib/usage";
 import { isAdminPrincipal } from "@/lib/auth";

@@ -1,6 +1,7 @@
 // GET /api/admin/prompts/:name/versions: the history, newest first.
 // POST: save a new immutable version (201); with `baseVersion`, 409 if someone saved meanwhile.
-import { apiRoute, json, methods } from "@/lib/http";
+import { apiRoute, methods } from "@/lib/http";
+import { json } from "@/lib/core";
 import { createPromptVersion, createPromptVersionInput, getPrompt } from "@/lib/prompts";
 
 type Params = { name: string };
