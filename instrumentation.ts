@@ -9,6 +9,9 @@ export async function register() {
   const { closeUpstreamPools, warmTokenizer } = await import("@/lib/providers");
   const { closeDb } = await import("@/lib/db");
   installShutdown();
+  // What follows every call, in order (lib/gateway/settle.ts): the usage writer runs these steps in each batch's transaction.
+  const { registerSettlementSteps } = await import("@/lib/gateway");
+  registerSettlementSteps();
   // Building the tokenizer's tables blocks for ~0.7 s; pay that before serving, not on a request.
   warmTokenizer();
   // Usage first: it needs the database, which closes last.

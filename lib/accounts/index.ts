@@ -12,7 +12,7 @@ export {
   type SuccessOutcome, type AccountStatus,
 } from "./health";
 export { getRoutingSettings, updateRoutingSettings, loadRoutingSettings } from "./routing-settings";
-export { startAccountHealth, writeHealthSnapshot, seedFromCluster } from "./snapshots";
+export { startAccountHealth, writeHealthSnapshot, seedFromCluster, countAccountTokens } from "./snapshots";
 export { accountHealthReport, accountHealthDetail, type HealthReport, type AccountHealth, type AccountHealthDetail } from "./health-report";
 export { runHealthAction, type HealthActionResult } from "./health-actions";
 export { probeNow, type ProbeResult } from "./probes";

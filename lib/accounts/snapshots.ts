@@ -1,7 +1,7 @@
 import "server-only";
 import { onInvalidate, pool } from "@/lib/db";
 import { logger, onShutdown } from "@/lib/observability";
-import { registerBatchHook } from "@/lib/usage";
+import type { BatchHook } from "@/lib/usage";
 import type { CircuitView } from "./circuit";
 import {
   allRuntimes, drainEvents, instanceId, localHealth, recordTokens, requeueEvents, resetAccountHealth, seedFrom,
@@ -160,6 +160,11 @@ export async function seedFromCluster(): Promise<number> {
 
 export const snapshotIntervalMs = SNAPSHOT_MS;
 
+/** Settlement step (lib/gateway/settle.ts): counts each batch's tokens per account for the health and balancing views. */
+export const countAccountTokens: BatchHook = async (_client, batch) => {
+  for (const e of batch) if (e.accountId && e.status === "ok") recordTokens(e.accountId, e.inputTokens, e.outputTokens);
+};
+
 /**
  * Starts the background work of account health in this process (idempotent):
  * seeding from the cluster, the snapshot writer, the probe scheduler, the
@@ -170,9 +175,6 @@ export const snapshotIntervalMs = SNAPSHOT_MS;
 export function startAccountHealth(): Promise<void> {
   if (timers.started) return Promise.resolve();
   timers.started = true;
-  registerBatchHook("account-tokens", async (_client, batch) => {
-    for (const e of batch) if (e.accountId && e.status === "ok") recordTokens(e.accountId, e.inputTokens, e.outputTokens);
-  });
   onInvalidate("account-health", (payload) => {
     const [verb, id] = payload.split(":");
     if (verb === "reset" && id) resetAccountHealth(id);

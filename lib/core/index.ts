@@ -4,5 +4,5 @@ import "server-only";
 // lib/core imports nothing from lib/ (the boundary check enforces it).
 export * from "./types";
 export { AppError, toAppError, errorResponse, errorBody, errorCodes, notFound, forbidden, type ErrorCode, type Envelope } from "./errors";
-export { sseData, sseEvent, sseError, SSE_DONE, SSE_HEADERS } from "./sse";
-export { json } from "./json";
+export { sseData, sseEvent, sseError, sseStream, SSE_DONE, SSE_HEADERS, type SseOptions, type SseStream } from "./sse";
+export { json, csvResponse } from "./responses";

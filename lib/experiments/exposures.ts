@@ -2,7 +2,7 @@ import "server-only";
 import type { PoolClient } from "pg";
 // The writer module rather than lib/usage's index: the index also exports the usage HTTP helpers,
 // which reach next-auth, and this module is part of the seed's import graph.
-import { registerBatchHook, type PricedUsageEvent } from "@/lib/usage/writer";
+import type { PricedUsageEvent } from "@/lib/usage";
 
 // Exposures: the experiment's own narrow, indexed copy of the usage events its
 // variants served. The usage writer calls this hook inside the transaction
@@ -29,8 +29,4 @@ export async function recordExposures(client: Pick<PoolClient, "query">, batch: 
     row.forEach((v, i) => cols[i]!.push(v));
   }
   await client.query(INSERT_SQL, cols);
-}
-
-export function registerExposureHook(): void {
-  registerBatchHook("experiment-exposures", recordExposures);
 }

@@ -1,13 +1,11 @@
 import "server-only";
-import { registerExposureHook } from "./exposures";
 
 // A/B experiments over prompt variants: sticky assignment on /api/completion,
 // feedback, per-phase results with sound statistics, and the lifecycle that
 // promotes a winner. See README.md for the invariants.
-// Importing this module registers the exposure hook with the usage writer.
-registerExposureHook();
+// recordExposures is a settlement step of the usage writer, listed in lib/gateway/settle.ts.
 
-export { experimentCompletion, subjectOf } from "./completion";
+export { selectVariant, subjectOf, type VariantSelection } from "./selection";
 export { activeExperiment, invalidateExperiments, type ActiveExperiment, type ActiveVariant } from "./registry";
 export { bucketOf, pickByWeight, assign } from "./assignment";
 export { recordFeedback, feedbackFor, type FeedbackView } from "./feedback";

@@ -1,12 +1,12 @@
 import "server-only";
-import { db } from "@/lib/db";
+import { db, pool } from "@/lib/db";
 import type { Principal } from "@/lib/core";
 // Seed-safe imports only (nothing that reaches next-auth, such as lib/gateway or lib/auth's index;
 // ./store imports lib/prompts' index, which loads the gateway lazily): prisma/seed.ts imports this
 // module directly, and the e2e setup runs that seed under plain Node.
-import { writeBatch, type UsageEventInput } from "@/lib/usage/writer";
+import { writeBatch, type UsageEventInput } from "@/lib/usage";
 import { assign } from "./assignment";
-import { registerExposureHook } from "./exposures";
+import { recordExposures } from "./exposures";
 import { createRng } from "./stats";
 import { changeWeights, createExperiment, stepExperiment } from "./store";
 
@@ -89,9 +89,9 @@ export async function seedDemoExperiment(actor: Principal, prompt: string, now =
   );
   const versionOf = new Map(e.phases.flatMap((p) => p.variants.map((v) => [v.id, versionIds.get(v.promptVersion) ?? null] as const)));
   for (const ev of events) ev.promptVersionId = versionOf.get(ev.variantId!) ?? null;
-  // The seed imports this module, not lib/experiments' index (which registers the hook on import).
-  registerExposureHook();
-  for (let i = 0; i < events.length; i += 500) await writeBatch(events.slice(i, i + 500));
+  // Exposures are a settlement step the gateway registers at start, which a seed script has not done:
+  // record them here from the events each batch stored (idempotent, so a registered step does no harm).
+  for (let i = 0; i < events.length; i += 500) await recordExposures(pool(), await writeBatch(events.slice(i, i + 500)));
   await db.feedback.createMany({ data: feedback.map((f) => ({ ...f, updatedAt: f.createdAt })), skipDuplicates: true });
   return true;
 }

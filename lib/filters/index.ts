@@ -5,4 +5,4 @@ export { StreamMasker, maskAll, type MaskResult } from "./stream-masker";
 export { SegmentSplitter, type Segment } from "./segments";
 export { filterRequest, filterCompletion, filterChunks, ChunkFilter, segmentOf } from "./chat";
 export { resolveFilter, keyPolicy, getKeyPolicy, setKeyFilters, setKeyLogging, type KeyPolicy } from "./key-policy";
-export { requestLogEntry, listRequestLogs, type RequestLogEntry } from "./request-log";
+export { requestLogEntry, listRequestLogs, writeRequestLogs, type RequestLogEntry } from "./request-log";

@@ -1,6 +1,6 @@
 import "server-only";
 import { db, storableDeep } from "@/lib/db";
-import { registerBatchHook, type UsageEventInput } from "@/lib/usage/writer";
+import type { BatchHook, UsageEventInput } from "@/lib/usage";
 import type { Principal } from "@/lib/core";
 import type { ChatMessage } from "@/lib/providers";
 import { compileFilter } from "./compile";
@@ -37,7 +37,8 @@ export function requestLogEntry(principal: Principal, messages: ChatMessage[], r
 
 let batches = 0;
 
-registerBatchHook("request-logs", async (client, batch) => {
+/** Settlement step (lib/gateway/settle.ts): stores the request logs of a usage batch, in its transaction. */
+export const writeRequestLogs: BatchHook = async (client, batch) => {
   const rows = batch.filter((e) => e.log);
   if (rows.length) {
     await client.query(
@@ -57,7 +58,7 @@ registerBatchHook("request-logs", async (client, batch) => {
   }
   // Retention: cheap, indexed, and only now and then.
   if (++batches % 50 === 0) await client.query(`DELETE FROM "RequestLog" WHERE "expiresAt" < now()`);
-});
+};
 
 /** Newest first, for the admin-only viewer. */
 export async function listRequestLogs(apiKeyId: string, limit = 50) {

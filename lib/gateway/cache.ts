@@ -4,8 +4,7 @@ import { createHash } from "node:crypto";
 import { config } from "@/lib/config";
 import { pool, storableDeep } from "@/lib/db";
 import { logger } from "@/lib/observability";
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatToolCall, FinishReason, Usage } from "@/lib/providers";
-import { SSE_DONE, SSE_HEADERS, sseData } from "@/lib/core";
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, FinishReason, ResponseToolCall, Usage } from "@/lib/providers";
 
 // Opt-in exact-match response cache. A request opts in with
 // `x-promptgate-cache: on`; by default only temperature-0 requests qualify
@@ -97,7 +96,7 @@ export async function pruneCache(maxTotalBytes = config().CACHE_MAX_TOTAL_BYTES)
 
 /** Rebuilds the final completion from the chunks a client was sent (text, tool calls, finish reasons, usage). */
 export function chunkAssembler() {
-  type Acc = { content: string | null; tools: ChatToolCall[]; finish: FinishReason | null };
+  type Acc = { content: string | null; tools: ResponseToolCall[]; finish: FinishReason | null };
   const choices = new Map<number, Acc>();
   let head: ChatCompletionChunk | null = null;
   let usage: Usage | undefined;
@@ -110,7 +109,7 @@ export function chunkAssembler() {
         if (!a) choices.set(c.index, (a = { content: null, tools: [], finish: null }));
         if (typeof c.delta.content === "string") a.content = (a.content ?? "") + c.delta.content;
         for (const t of c.delta.tool_calls ?? []) {
-          const cur = (a.tools[t.index] ??= { id: t.id ?? "", type: "function", function: { name: "", arguments: "" } } as ChatToolCall);
+          const cur = (a.tools[t.index] ??= { id: t.id ?? "", type: "function", function: { name: "", arguments: "" } } as ResponseToolCall);
           if (t.id) cur.id = t.id;
           if (t.function?.name) cur.function.name += t.function.name;
           if (t.function?.arguments) cur.function.arguments += t.function.arguments;
@@ -152,18 +151,16 @@ function pieces(text: string, size = 24): string[] {
   return out;
 }
 
-/** A stored completion replayed as SSE: role chunk, content pieces, tool calls, finish chunk, usage (if asked), [DONE]. */
-export function replayStream(
-  stored: ChatCompletion, completionId: string, includeUsage: boolean, headers: Record<string, string>, extras?: Record<string, unknown>,
-): Response {
+/**
+ * A stored completion replayed as canonical chunks: a role chunk, content in
+ * pieces, tool calls, the finish chunk, then the usage chunk (the ingress sends
+ * it only when the client asked). Ids and first-chunk extras are the ingress's.
+ */
+export function replayChunks(stored: ChatCompletion): AsyncIterator<ChatCompletionChunk> {
   const created = Math.floor(Date.now() / 1000);
-  const base = { id: completionId, object: "chat.completion.chunk" as const, created, model: stored.model, system_fingerprint: stored.system_fingerprint ?? null };
-  const frames: Uint8Array[] = [];
-  let first = true;
-  const push = (choices: ChatCompletionChunk["choices"], more: Record<string, unknown> = {}) => {
-    frames.push(sseData({ ...base, choices, ...more, ...(first && extras ? extras : {}) }));
-    first = false;
-  };
+  const base = { id: stored.id, object: "chat.completion.chunk" as const, created, model: stored.model, system_fingerprint: stored.system_fingerprint ?? null };
+  const chunks: ChatCompletionChunk[] = [];
+  const push = (choices: ChatCompletionChunk["choices"], more: Record<string, unknown> = {}) => chunks.push({ ...base, choices, ...more });
   for (const ch of stored.choices) {
     push([{ index: ch.index, delta: { role: "assistant", content: "" }, finish_reason: null }]);
     for (const p of pieces(ch.message.content ?? "")) push([{ index: ch.index, delta: { content: p }, finish_reason: null }]);
@@ -173,16 +170,15 @@ export function replayStream(
     }
     push([{ index: ch.index, delta: {}, finish_reason: ch.finish_reason }]);
   }
-  if (includeUsage && stored.usage) push([], { usage: stored.usage });
-  frames.push(SSE_DONE);
-  const body = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      const f = frames.shift();
-      if (f) controller.enqueue(f);
-      if (frames.length === 0) controller.close();
+  if (stored.usage) push([], { usage: stored.usage });
+  let i = 0;
+  return {
+    next: async () => (i < chunks.length ? { done: false, value: chunks[i++]! } : { done: true, value: undefined }),
+    return: async () => {
+      i = chunks.length;
+      return { done: true, value: undefined };
     },
-  });
-  return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...headers } });
+  };
 }
 
 export type CacheHitRate = { apiKeyId: string | null; keyName: string | null; model: string; hits: number; calls: number };

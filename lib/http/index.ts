@@ -4,3 +4,4 @@ import "server-only";
 // and SSE framing live in lib/core.
 export { apiRoute, methods, bearerToken, type AuthMode, type RouteContext, type RouteHandler } from "./route";
 export { readJsonBody } from "./body";
+export { idParams, nameParams } from "./params";

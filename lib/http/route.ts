@@ -7,8 +7,7 @@ import {
   auth, verifyApiKey, currentUser, hasRole, isAdminPrincipal, isAccessToken, verifyAccessToken, verifyRequestSignature, type Principal, type Role,
 } from "@/lib/auth";
 import { clientIpFrom } from "@/lib/auth/client-ip";
-import { AppError, errorResponse, toAppError, type Envelope } from "@/lib/core";
-import { json } from "@/lib/core";
+import { AppError, errorResponse, json, toAppError, type Envelope } from "@/lib/core";
 import { queryObject, readJsonBody } from "./body";
 import { routePattern } from "./route-patterns";
 
@@ -16,17 +15,21 @@ import { routePattern } from "./route-patterns";
  * none: public. apiKey: an active API key (Bearer or x-api-key).
  * session: a signed-in console user, optionally with a minimum role.
  * admin: an admin session, or an API key with the `admin` scope.
+ * sessionOrAdminKey: with a key, an admin-scoped one; without, a signed-in user
+ * with the route's role (console pages that automation may also read).
  */
-export type AuthMode = "none" | "apiKey" | "session" | "admin";
+export type AuthMode = "none" | "apiKey" | "session" | "admin" | "sessionOrAdminKey";
 
 type Schema = z.ZodType;
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
-export type RouteOptions<B extends Schema | undefined, Q extends Schema | undefined> = {
+export type RouteOptions<B extends Schema | undefined, Q extends Schema | undefined, P extends Schema | undefined = undefined> = {
   auth: AuthMode;
   role?: Role;
   body?: B;
   query?: Q;
+  /** The path parameters ([id] segments), parsed like the body: a bad one is a 400 naming it. */
+  params?: P;
   envelope?: Envelope;
   maxBodyBytes?: number;
 };
@@ -63,7 +66,8 @@ export function bearerToken(req: Request): string | null {
 async function authenticate(req: Request, mode: AuthMode, role: Role | undefined): Promise<Principal> {
   if (mode === "none") return anonymous;
   const token = bearerToken(req);
-  if (mode === "apiKey" || (mode === "admin" && token)) {
+  const adminKey = (mode === "admin" || mode === "sessionOrAdminKey") && token;
+  if (mode === "apiKey" || adminKey) {
     if (!token) throw new AppError("invalid_api_key", "Missing API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key'.");
     // A service access token (POST /api/auth/token) is accepted wherever an API key is.
     const check = isAccessToken(token) ? await verifyAccessToken(token) : await verifyApiKey(token);
@@ -71,7 +75,7 @@ async function authenticate(req: Request, mode: AuthMode, role: Role | undefined
       const why = { unknown: "Incorrect API key provided", revoked: "This API key has been revoked", expired: "This API key has expired" }[check.reason];
       throw new AppError("invalid_api_key", why);
     }
-    if (mode === "admin" && !isAdminPrincipal(check.principal)) {
+    if (mode !== "apiKey" && !isAdminPrincipal(check.principal)) {
       throw new AppError("forbidden", "This API key lacks the 'admin' scope");
     }
     // Keys with request signing enabled must send a fresh HMAC signature (lib/auth/signing.ts).
@@ -120,15 +124,13 @@ function assertSameOriginMutation(req: Request, readsJson: boolean): void {
   }
 }
 
-export { json } from "@/lib/core";
-
 /**
  * The one route wrapper: request id, auth, body and query parsing, error
  * mapping and the access log. Handlers return a Response or a JSON-able value.
  */
-export function apiRoute<B extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, P = Record<string, string>>(
-  opts: RouteOptions<B, Q>,
-  handler: (ctx: RouteContext<Out<B>, Out<Q>, P>) => Promise<unknown> | unknown,
+export function apiRoute<B extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, PS extends Schema | undefined = undefined>(
+  opts: RouteOptions<B, Q, PS>,
+  handler: (ctx: RouteContext<Out<B>, Out<Q>, PS extends Schema ? z.output<PS> : Record<string, string>>) => Promise<unknown> | unknown,
 ): RouteHandler {
   return async (req, nextCtx) => {
     const started = performance.now();
@@ -145,15 +147,17 @@ export function apiRoute<B extends Schema | undefined = undefined, Q extends Sch
       if (principal.kind === "user") assertSameOriginMutation(req, opts.body !== undefined);
       const body = opts.body ? opts.body.parse(await readJsonBody(req, opts.maxBodyBytes ?? config().MAX_BODY_BYTES)) : undefined;
       const query = opts.query ? opts.query.parse(queryObject(url)) : undefined;
-      const params = (await nextCtx?.params) as P;
+      const rawParams = await nextCtx?.params;
+      const params = opts.params ? opts.params.parse(rawParams ?? {}) : rawParams;
       // Spans started by the handler join the caller's trace (traceparent) and carry the request id.
       const out = await withRequestTrace(requestId, req.headers.get("traceparent"), () => handler({
-        req, url, params, principal, requestId, ip,
+        req, url, principal, requestId, ip,
         get log() {
           return (child ??= logger.child({ requestId }));
         },
         body: body as Out<B>,
         query: query as Out<Q>,
+        params: params as PS extends Schema ? z.output<PS> : Record<string, string>,
         signal: req.signal,
       }));
       res = out instanceof Response ? out : out === undefined ? new Response(null, { status: 204 }) : json(out);

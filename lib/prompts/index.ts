@@ -7,7 +7,7 @@ export { assertMayChangeWhatLabelServes } from "./label-rules";
 export { resolvePrompt, globalValues, invalidatePrompt, type ResolvedPrompt, type PromptSelection } from "./resolve";
 export { renderPrompt, renderContent, resolveValues, checkTemplates, templateVariables, undeclaredVariables } from "./engine";
 export { diffContents } from "./diff";
-export { promptCompletion, playgroundCompletion, buildChatRequest } from "./completion";
+export { buildChatRequest } from "./completion";
 export { previewDraft, diffVersions, diffDraft, playgroundRun, type PlaygroundRun } from "./console";
 export { seedDemoPrompt, DEMO_PROMPT } from "./seed";
 export { templateResponse } from "./template-api";

@@ -1,8 +1,8 @@
 // Client-safe: zod schemas and types for prompts, shared by the domain, the
 // routes and the console's forms. No server imports here.
 import { z } from "zod";
-import { NO_NUL, noNul, usageMetadata } from "@/lib/usage/schemas";
-import { maxTokensField, temperatureField, topPField } from "@/lib/gateway/schemas";
+import { NO_NUL, noNul, usageMetadata } from "@/lib/core/schemas";
+import { maxTokensField, temperatureField, topPField } from "@/lib/providers/schemas";
 
 export const PROMPT_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 /** Console routes live beside /prompts/<name>; these names would shadow them. */

@@ -25,6 +25,7 @@ import type {
   ChatContentPart,
   ChatMessage,
   ChatToolCall,
+  ResponseToolCall,
   CompleteResult,
   FinishReason,
   ProviderAdapter,
@@ -284,7 +285,7 @@ export function toOpenAIUsage(u: AnthropicUsage | undefined): Usage | undefined 
 
 export function fromAnthropicMessage(msg: AnthropicResponse, created = Math.floor(Date.now() / 1000)): ChatCompletion {
   let text = "";
-  const toolCalls: ChatToolCall[] = [];
+  const toolCalls: ResponseToolCall[] = [];
   for (const block of msg.content ?? []) {
     if (block.type === "text" && typeof block.text === "string") text += block.text;
     else if (block.type === "tool_use") {

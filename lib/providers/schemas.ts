@@ -20,3 +20,9 @@ export const providerLabels: Record<ProviderKind, string> = {
 export {
   activeProviderUrlPolicy, addressProblem, hostProblem, providerUrlPolicies, providerUrlProblem, type ProviderUrlPolicy,
 } from "./address-policy.ts";
+
+export {
+  chatCompletionRequest, maxTokensField, temperatureField, topPField,
+  type ChatCompletionRequest, type ChatCompletionRequestInput, type ChatMessage, type ChatRole, type ChatContentPart, type ChatTextPart,
+  type ChatImagePart, type ChatRefusalPart, type ChatAudioPart, type ChatFilePart, type ChatToolCall, type ChatTool, type ChatToolChoice,
+} from "./request.ts";

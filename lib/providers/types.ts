@@ -1,5 +1,5 @@
-// The OpenAI chat-completions wire shapes the gateway speaks on both sides,
-// plus the adapter contract. Only the fields we read or write are typed; the
+// The OpenAI chat-completions wire shapes the gateway answers in, plus the
+// adapter contract (the request's shape is request.ts's schema). Only the fields we read or write are typed; the
 // index signatures let anything else a client sends (or an upstream returns)
 // pass through untouched, so a new OpenAI parameter works before we know it.
 
@@ -7,74 +7,15 @@ import type { ProviderKind } from "./schemas.ts";
 
 export type { ProviderKind };
 
-export type ChatRole = "system" | "developer" | "user" | "assistant" | "tool" | "function";
+// The request side is the zod schema's (request.ts): defined once, type inferred.
+export type {
+  ChatRole, ChatTextPart, ChatImagePart, ChatRefusalPart, ChatAudioPart, ChatFilePart, ChatContentPart, ChatToolCall, ChatMessage, ChatTool,
+  ChatToolChoice, ChatCompletionRequest,
+} from "./request.ts";
+import type { ChatCompletionRequest } from "./request.ts";
 
-export type ChatTextPart = { type: "text"; text: string };
-export type ChatImagePart = {
-  type: "image_url";
-  image_url: { url: string; detail?: "auto" | "low" | "high" };
-};
-export type ChatRefusalPart = { type: "refusal"; refusal: string };
-export type ChatAudioPart = { type: "input_audio"; input_audio: { data: string; format: string } };
-export type ChatFilePart = {
-  type: "file";
-  file: { file_data?: string; file_id?: string; filename?: string };
-};
-export type ChatContentPart = ChatTextPart | ChatImagePart | ChatRefusalPart | ChatAudioPart | ChatFilePart;
-
-export type ChatToolCall = {
-  id: string;
-  type: "function";
-  function: { name: string; arguments: string };
-};
-
-// One flat message type rather than a union per role: the gateway mostly
-// forwards messages, and a flat type keeps unknown fields round-tripping.
-export type ChatMessage = {
-  role: ChatRole;
-  content?: string | ChatContentPart[] | null;
-  name?: string;
-  tool_calls?: ChatToolCall[];
-  tool_call_id?: string;
-  refusal?: string | null;
-  [k: string]: unknown;
-};
-
-export type ChatTool = {
-  type: "function";
-  function: {
-    name: string;
-    description?: string;
-    parameters?: Record<string, unknown>;
-    strict?: boolean | null;
-  };
-};
-
-export type ChatToolChoice = "none" | "auto" | "required" | { type: "function"; function: { name: string } };
-
-export type ChatCompletionRequest = {
-  model: string;
-  messages: ChatMessage[];
-  stream?: boolean | null;
-  stream_options?: { include_usage?: boolean; [k: string]: unknown } | null;
-  max_tokens?: number | null;
-  max_completion_tokens?: number | null;
-  temperature?: number | null;
-  top_p?: number | null;
-  n?: number | null;
-  stop?: string | string[] | null;
-  seed?: number | null;
-  tools?: ChatTool[];
-  tool_choice?: ChatToolChoice;
-  parallel_tool_calls?: boolean;
-  response_format?: { type: string; [k: string]: unknown };
-  logprobs?: boolean | null;
-  top_logprobs?: number | null;
-  presence_penalty?: number | null;
-  frequency_penalty?: number | null;
-  user?: string;
-  [k: string]: unknown;
-};
+/** A tool call in an answer (always a function call in OpenAI's wire format). */
+export type ResponseToolCall = { id: string; type: "function"; function: { name: string; arguments: string } };
 
 export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter" | "function_call";
 
@@ -95,7 +36,7 @@ export type Usage = {
 export type ChatCompletionMessage = {
   role: "assistant";
   content: string | null;
-  tool_calls?: ChatToolCall[];
+  tool_calls?: ResponseToolCall[];
   refusal?: string | null;
   [k: string]: unknown;
 };

@@ -1,11 +1,9 @@
 import "server-only";
-import { registerSettlement } from "./settle";
 
 // Quotas and rate limits: policies, reserve-then-settle admission, rate-limit
 // headers, the sweeper and the status views. See README.md for the invariants.
-// The gateway imports admit() from here, which also registers settlement with
-// the usage writer (same transaction as the usage insert, fresh events only).
-registerSettlement();
+// settleBatch is a settlement step of the usage writer (same transaction as the
+// usage insert, fresh events only), listed in lib/gateway/settle.ts.
 
 export { admit, isReservation, type Admission, type Reservation, type HeldCounter } from "./reserve";
 export { listPolicies, getPolicy, createPolicy, updatePolicy, deletePolicy, enabledPolicies } from "./policies";

@@ -1,4 +1,5 @@
 import "server-only";
+import type { UsageReservation } from "@/lib/usage";
 import { randomUUID } from "node:crypto";
 import { pool } from "@/lib/db";
 import { countChatTokens, type ChatCompletionRequest } from "@/lib/providers";
@@ -26,7 +27,8 @@ import { nextInLine, waitForRoom } from "./wait";
 export type HeldCounter = { policyId: string; subject: string; period: QuotaPeriod; windowStart: string; tokens: number; spend: number };
 
 /** The handle carried on the usage event; settled in the usage batch's transaction. */
-export type Reservation = { kind: "quota-reservation"; id: string; counters: HeldCounter[] };
+/** The reservation as it travels on the usage event (lib/usage types it; this module gives it meaning). */
+export type Reservation = UsageReservation & { counters: HeldCounter[] };
 
 export function isReservation(v: unknown): v is Reservation {
   return typeof v === "object" && v !== null && (v as Reservation).kind === "quota-reservation";

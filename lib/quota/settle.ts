@@ -1,6 +1,6 @@
 import "server-only";
 import type { PoolClient } from "pg";
-import { registerBatchHook, type PricedUsageEvent } from "@/lib/usage";
+import type { PricedUsageEvent } from "@/lib/usage";
 import { logger } from "@/lib/observability";
 import { isReservation } from "./reserve";
 import { untrackReservations } from "./sweeper";
@@ -48,8 +48,4 @@ export async function settleBatch(client: PoolClient, batch: readonly PricedUsag
   } catch (err) {
     logger.warn({ err: String(err) }, "could not wake calls waiting for quota settlements; they poll");
   }
-}
-
-export function registerSettlement(): void {
-  registerBatchHook("quota", settleBatch);
 }

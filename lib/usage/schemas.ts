@@ -13,21 +13,8 @@ export const FILTERS = ["model", "key", "prompt", "account", "status"] as const;
 export type FilterName = (typeof FILTERS)[number];
 export const STATUSES = ["ok", "client_aborted", "upstream_error", "rejected", "error"] as const;
 
-// NUL cannot be stored in Postgres text: identifiers a call is recorded under refuse it with a 400.
-export const noNul = (s: string) => !s.includes("\u0000");
-export const NO_NUL = "must not contain NUL characters";
-
-/**
- * A call's own tags (team, feature, trace id…), stored with its usage event.
- * Bounded like OpenAI's `metadata` (16 keys of ≤ 64 characters), with scalar
- * values only, so a row never carries a payload.
- */
-export const usageMetadata = z
-  .record(z.string().min(1).max(64).refine(noNul, NO_NUL), z.union([z.string().max(512).refine(noNul, NO_NUL), z.number(), z.boolean()]), {
-    message: "must be an object of string, number or boolean values",
-  })
-  .refine((m) => Object.keys(m).length <= 16, "may have at most 16 keys");
-export type UsageMetadata = z.output<typeof usageMetadata>;
+// Shared with the gateway's request schema and prompt completions (lib/core/schemas.ts).
+export { noNul, NO_NUL, usageMetadata, type UsageMetadata } from "@/lib/core/schemas";
 
 export const PRESET_MS: Record<RangePreset, number> = {
   "1h": 3_600_000,

@@ -46,24 +46,40 @@ export type UsageEventInput = {
    */
   log?: { retentionDays: number; status: number; request: unknown; response: unknown };
   /** The quota reservation this call holds (lib/quota), settled in the same transaction as the event. */
-  reservation?: unknown;
+  reservation?: UsageReservation | null;
+};
+
+/**
+ * A quota reservation as it travels on a usage event: what admission held, per
+ * counter, for the settlement step to release (lib/quota owns its meaning).
+ */
+export type UsageReservation = {
+  kind: "quota-reservation";
+  id: string;
+  counters: { policyId: string; subject: string; period: "minute" | "day" | "month"; windowStart: string; tokens: number; spend: number }[];
 };
 
 /** Runs inside the batch's transaction, after the events are inserted (rollups, quota settlement). */
 export type BatchHook = (client: PoolClient, batch: readonly PricedUsageEvent[]) => Promise<void>;
 export type PricedUsageEvent = UsageEventInput & { costUsd: number; priceKnown: boolean };
 
-// The rollups belong to writing usage itself: whoever writes events (the gateway,
-// a seed, a script) maintains them, whichever module it imported.
+// The settlement steps that run in each batch's transaction, in order, set once
+// at start by lib/gateway/settle.ts (the one visible list of what follows a
+// call). The rollups are not a step: they belong to writing usage itself, so
+// whoever writes events (the gateway, a seed, a script) maintains them.
 // On globalThis, like the queue: a bundler may load this module twice (server
-// layers), and every copy must see every hook, or a flush could skip settlement.
-const gh = globalThis as typeof globalThis & { __pgUsageHooks?: Map<string, BatchHook> };
-const hooks: Map<string, BatchHook> = (gh.__pgUsageHooks ??= new Map<string, BatchHook>());
-hooks.set("usage-rollups", rollupHook);
+// layers), and every copy must see the steps, or a flush could skip settlement.
+const gh = globalThis as typeof globalThis & { __pgUsageSteps?: { steps: readonly (readonly [string, BatchHook])[] } };
+const settlement = (gh.__pgUsageSteps ??= { steps: [] });
 
-/** Registers (or replaces) a hook by name; hooks run in registration order. */
-export function registerBatchHook(name: string, hook: BatchHook): void {
-  hooks.set(name, hook);
+/** Sets the settlement steps every batch runs after inserting its events (replacing any set before). */
+export function setSettlementSteps(steps: readonly (readonly [string, BatchHook])[]): void {
+  settlement.steps = steps;
+}
+
+/** The names of the settlement steps in force, in order (for tests and diagnostics). */
+export function settlementSteps(): string[] {
+  return settlement.steps.map(([name]) => name);
 }
 
 const FLUSH_MS = Number(process.env.USAGE_FLUSH_MS ?? 500);
@@ -206,7 +222,6 @@ export async function writeBatch(batch: UsageEventInput[]): Promise<PricedUsageE
     priced.push(p);
     for (let i = 0; i < COLUMN_VALUES.length; i++) cols[i]!.push(COLUMN_VALUES[i]!(p));
   }
-  // Never without hooks: the rollups are always registered (above).
   // Events and everything derived from them (rollups, quota settlement) commit together or not at all.
   const client = await pool().connect();
   try {
@@ -215,7 +230,8 @@ export async function writeBatch(batch: UsageEventInput[]): Promise<PricedUsageE
     // A retried batch may hold events that are already stored: derive only from the new ones.
     const inserted = new Set(rows.map((r) => r.completionId));
     const fresh = inserted.size === priced.length ? priced : priced.filter((e) => inserted.has(e.completionId));
-    for (const hook of hooks.values()) await hook(client, fresh);
+    for (const [, step] of settlement.steps) await step(client, fresh);
+    await rollupHook(client, fresh);
     await client.query("COMMIT");
     return fresh;
   } catch (err) {

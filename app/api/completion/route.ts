@@ -1,18 +1,15 @@
 // POST /api/completion: render a prompt template (by label, default production,
-// or version) with variables and complete it through the gateway, streamed or not.
+// or version) with variables and complete it through the gateway, streamed or
+// not; a running experiment on the label serves one of its variants.
 import { apiRoute, methods } from "@/lib/http";
-import { assertMayComplete } from "@/lib/gateway";
-import { completionRequest, promptCompletion } from "@/lib/prompts";
-// experiments hook (owned by lib/experiments): one import and one line below.
-import { experimentCompletion } from "@/lib/experiments";
+import { templateCompletion } from "@/lib/completions";
+import { completionRequest } from "@/lib/prompts";
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods(
   {
-    POST: apiRoute({ auth: "apiKey", body: completionRequest, envelope: "openai" }, async ({ body, principal, signal, req }) => {
-      assertMayComplete(principal);
-      // experiments hook: a running experiment on this prompt+label serves one of its variants; null falls through.
-      return (await experimentCompletion(principal, body, req.headers, signal)) ?? promptCompletion(principal, body, signal);
-    }),
+    POST: apiRoute({ auth: "apiKey", body: completionRequest, envelope: "openai" }, ({ body, principal, signal, req }) =>
+      templateCompletion(principal, body, req.headers, signal),
+    ),
   },
   "openai",
 );

@@ -4,6 +4,8 @@ import pg from "pg";
 import { createApiKey } from "@/lib/auth/api-keys";
 import { recordUsage, flushUsage, type UsageEventInput } from "@/lib/usage";
 import type { Principal } from "@/lib/core";
+import { registerSettlementSteps } from "@/lib/gateway";
+import type { Reservation } from "@/lib/quota";
 export { eventually } from "../../support/eventually";
 
 export const system = { kind: "system", name: "test" } as const;
@@ -32,10 +34,13 @@ export async function counters(sql: pg.Pool, policyId: string, subject?: string)
   return rows as Counter[];
 }
 
+// The settlement steps (quota settlement among them), as the server registers them at start (instrumentation.ts).
+registerSettlementSteps();
+
 /** Settles a call the way the gateway does: one usage event carrying the reservation, written by the real writer. */
 export async function settle(
   completionId: string,
-  reservation: unknown,
+  reservation: Reservation | null,
   fields: Partial<UsageEventInput> & { inputTokens: number; outputTokens: number },
 ): Promise<void> {
   recordUsage({

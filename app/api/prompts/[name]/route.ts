@@ -1,11 +1,11 @@
 // GET /api/prompts/:name?label=|version=: the template, its declared variables
 // and the global variables, for apps that render themselves. ETag / 304 aware.
-import { apiRoute, methods } from "@/lib/http";
+import { apiRoute, methods, nameParams } from "@/lib/http";
 import { templateResponse } from "@/lib/prompts";
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods(
   {
-    GET: apiRoute<undefined, undefined, { name: string }>({ auth: "apiKey", envelope: "openai" }, ({ req, url, params }) =>
+    GET: apiRoute({ auth: "apiKey", params: nameParams, envelope: "openai" }, ({ req, url, params }) =>
       templateResponse(req, params.name, Object.fromEntries(url.searchParams)),
     ),
   },

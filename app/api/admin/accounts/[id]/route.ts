@@ -1,17 +1,16 @@
 // GET /api/admin/accounts/:id: one account. PATCH: change any fields
 // (`apiKey` absent keeps the key, `null` clears it). DELETE: remove it (204).
-import { z } from "zod";
-import { apiRoute, methods } from "@/lib/http";
+import { apiRoute, idParams, methods } from "@/lib/http";
 import { deleteAccount, getAccount, updateAccount, updateAccountInput } from "@/lib/accounts";
 
-const params = z.object({ id: z.string().uuid("must be an account id") });
+const params = idParams("an account id");
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({
-  GET: apiRoute({ auth: "admin" }, async ({ params: raw }) => getAccount(params.parse(raw).id)),
-  PATCH: apiRoute({ auth: "admin", body: updateAccountInput }, async ({ params: raw, body, principal, ip }) =>
-    updateAccount(principal, params.parse(raw).id, body, ip),
+  GET: apiRoute({ auth: "admin", params }, async ({ params }) => getAccount(params.id)),
+  PATCH: apiRoute({ auth: "admin", params, body: updateAccountInput }, async ({ params, body, principal, ip }) =>
+    updateAccount(principal, params.id, body, ip),
   ),
-  DELETE: apiRoute({ auth: "admin" }, async ({ params: raw, principal, ip }) => {
-    await deleteAccount(principal, params.parse(raw).id, ip);
+  DELETE: apiRoute({ auth: "admin", params }, async ({ params, principal, ip }) => {
+    await deleteAccount(principal, params.id, ip);
   }),
 });

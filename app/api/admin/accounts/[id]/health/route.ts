@@ -1,11 +1,10 @@
 // GET /api/admin/accounts/:id/health: one account's health with 24 h of hourly
 // history, its circuit and probe events, and its recent failures.
-import { z } from "zod";
-import { apiRoute, methods } from "@/lib/http";
+import { apiRoute, idParams, methods } from "@/lib/http";
 import { accountHealthDetail } from "@/lib/accounts";
 
-const params = z.object({ id: z.string().uuid("must be an account id") });
+const params = idParams("an account id");
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({
-  GET: apiRoute({ auth: "admin" }, ({ params: raw }) => accountHealthDetail(params.parse(raw).id)),
+  GET: apiRoute({ auth: "admin", params }, ({ params }) => accountHealthDetail(params.id)),
 });

@@ -1,10 +1,12 @@
 // GET /api/admin/usage/export/aggregate?<view>: the view aggregated per bucket and
 // dimension (model, account, key, prompt version, variant, status) as streamed CSV.
-import { methods } from "@/lib/http";
-import { exportAggregate } from "@/lib/usage";
-// The usage domain's HTTP adapter (auth for exports and the dashboard), kept out of lib/usage/index.ts so scripts can load the domain without Next.
-import { csvResponse, usageRoute } from "@/lib/usage/http";
+// Any signed-in role, or an admin-scoped key.
+import { apiRoute, methods } from "@/lib/http";
+import { csvResponse } from "@/lib/core";
+import { exportAggregate, usageViewQuery, viewFromQuery } from "@/lib/usage";
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({
-  GET: usageRoute(async ({ view, principal }) => csvResponse(await exportAggregate(principal, view))),
+  GET: apiRoute({ auth: "sessionOrAdminKey", role: "viewer", query: usageViewQuery }, async ({ query, principal }) =>
+    csvResponse(await exportAggregate(principal, viewFromQuery(query))),
+  ),
 });

@@ -6,8 +6,7 @@ import { getVersion } from "@/lib/prompts";
 const params = z.object({ name: z.string(), version: z.coerce.number({ message: "must be a version number" }).int().positive() });
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({
-  GET: apiRoute({ auth: "admin" }, ({ params: raw }) => {
-    const { name, version } = params.parse(raw);
+  GET: apiRoute({ auth: "admin", params }, ({ params: { name, version } }) => {
     return getVersion(name, version);
   }),
 });

@@ -1,0 +1,51 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import type { Principal } from "@/lib/core";
+import type { FilterConfig } from "@/lib/filters";
+import type { ChatCompletionRequest } from "@/lib/providers";
+import type { UsageMetadata } from "@/lib/usage";
+
+// The one internal call every ingress adapter builds: the canonical request
+// (OpenAI chat-completions shape), who makes it, the client's abort signal and
+// what the caller adds (attribution, routing pins, extras). The pipeline stages
+// (pipeline.ts) read it; only the request-side filter replaces `request`.
+
+export type CallOptions = {
+  /** What made the call, recorded on the usage event: api (default), completion, playground… */
+  source?: string;
+  promptVersionId?: string | null;
+  experimentId?: string | null;
+  variantId?: string | null;
+  /** Route only to this account (the console playground's account picker). */
+  accountId?: string;
+  /** Extra top-level fields for the response body and the first chunk (prompt, version, variant…). */
+  bodyExtras?: Record<string, unknown>;
+  headers?: Record<string, string>;
+  /** Extra content-filter configuration (a prompt's), merged with the API key's (lib/filters). */
+  filters?: FilterConfig | null;
+  /** The caller asked for the response cache (`x-promptgate-cache: on`); see cache.ts. */
+  cache?: boolean;
+  /** Tags recorded with the usage event when they are not in the request itself (/api/completion's `metadata`). */
+  metadata?: UsageMetadata | null;
+};
+
+export type GatewayCall = {
+  /** The completion id: in the response, its headers and the usage event. */
+  readonly id: string;
+  readonly principal: Principal;
+  /** The canonical request; the request-side filter replaces it before routing. */
+  request: ChatCompletionRequest;
+  readonly signal: AbortSignal;
+  readonly options: CallOptions;
+  /** performance.now() when the call arrived: latency and time to first token count from here. */
+  readonly started: number;
+};
+
+export function newCompletionId(): string {
+  // randomUUID draws from Node's pooled entropy; randomBytes was one OpenSSL call per request.
+  return `chatcmpl-${randomUUID().replaceAll("-", "")}`;
+}
+
+export function createCall(principal: Principal, request: ChatCompletionRequest, signal: AbortSignal, options: CallOptions = {}): GatewayCall {
+  return { id: newCompletionId(), principal, request, signal, options, started: performance.now() };
+}

@@ -1,0 +1,312 @@
+import "server-only";
+import { AppError, toAppError } from "@/lib/core";
+import { callStarted, pickAccounts, reportFailure as reportFailureToPool, reportSuccess, type Candidate } from "@/lib/accounts";
+import { filterChunks, filterCompletion, filterRequest, resolveFilter, segmentOf, type CompiledFilter } from "@/lib/filters";
+import { logger, recordUpstreamError, trackStream } from "@/lib/observability";
+import { adapterFor, isAbortError, isProviderError, isUsageChunk, type ChatCompletion, type ChatCompletionChunk, type UpstreamStream, type Usage } from "@/lib/providers";
+import { admit } from "@/lib/quota";
+import { CACHE_HEADER, cacheEligible, cacheKey, cacheLookup, cacheStore, chunkAssembler, replayChunks } from "./cache";
+import type { GatewayCall } from "./call";
+import { AllAttemptsFailed, withFailover } from "./retry";
+import { assertModelAllowed } from "./scopes";
+import { Settlement, type Outcome } from "./settle";
+
+// The protocol-neutral pipeline: resolve → admit → route → call → filter →
+// stream → settle. It works on one GatewayCall (the canonical chat request) and
+// answers with a completion or a stream of canonical chunks; ingress adapters
+// (ingress/) translate both to and from their client's dialect. Nothing here
+// touches the database before the upstream call except admission under a
+// quota: keys, accounts and prices come from per-instance caches, and usage is
+// queued. Every call is settled exactly once (settle.ts).
+
+export type CallResult = {
+  /** Response headers every dialect sends: completion id, cache state, rate limits, the caller's own. */
+  headers: Record<string, string>;
+  /** Served from the response cache (its usage is already settled). */
+  cached: boolean;
+} & (
+  | { kind: "completion"; completion: ChatCompletion }
+  | {
+      kind: "stream";
+      /** Canonical chunks, the final usage chunk included; pulled one at a time. Returning it releases the upstream. */
+      chunks: AsyncIterator<ChatCompletionChunk>;
+      /** Whether a content filter runs on this stream (its held-back text arrives as segment chunks). */
+      filtered: boolean;
+      /**
+       * Called at the shutdown deadline if the stream is still open: the ingress
+       * ends its response with this error in its own dialect. The call is settled.
+       */
+      onInterrupt(listener: (err: AppError) => void): void;
+    }
+);
+
+/** A stream that failed after its first chunk: the ingress ends it with this error, in its dialect. */
+export class StreamFailure extends Error {
+  constructor(readonly error: AppError) {
+    super(error.message);
+    this.name = "StreamFailure";
+  }
+}
+
+type CacheWrite = { key: string; apiKeyId: string };
+
+// Every failed upstream attempt (retries included) is counted by account and code before the pool hears of it.
+const reportFailure: typeof reportFailureToPool = (c, err) => {
+  recordUpstreamError(c.account.id, err.code);
+  reportFailureToPool(c, err);
+};
+
+const SHUTTING_DOWN = new AppError("service_unavailable", "The server is shutting down; the stream was ended before it finished", {
+  type: "server_error", extra: { code: "shutting_down" },
+});
+
+/** Runs one call through the pipeline. Errors before the first byte are thrown as AppErrors (the call is settled). */
+export async function runCall(call: GatewayCall): Promise<CallResult> {
+  const settlement = new Settlement(call);
+  const { trace } = settlement;
+  let outcome: Outcome = { status: "rejected" };
+  // A stream hands its settlement to the relay (which settles when the stream ends).
+  let handedOff = false;
+  const cacheKeyId = call.options.cache && call.principal.kind === "apiKey" && call.principal.key.id && cacheEligible(call.request) ? call.principal.key.id : null;
+  // Asked for the cache: "miss" when it is consulted, "skip" when the request does not qualify (temperature, no key).
+  const cacheHeader: Record<string, string> = call.options.cache ? { [CACHE_HEADER]: cacheKeyId ? "miss" : "skip" } : {};
+  let cacheWrite: CacheWrite | null = null;
+  let upstreamStarted = false;
+  try {
+    // filter (request side): null unless the key or the prompt configures one, so unfiltered calls do no filter work.
+    trace.stage("filter");
+    const filter = await resolveFilter(call.principal, call.options.filters);
+    if (filter) call.request = filterRequest(filter, call.request);
+    trace.stage("resolve");
+    assertModelAllowed(call.principal, call.request.model);
+    trace.stage("route");
+    let candidates = await pickAccounts(call.request.model);
+    if (call.options.accountId) candidates = candidates.filter((c) => c.account.id === call.options.accountId);
+    if (candidates.length === 0) {
+      throw new AppError("not_found", `The model '${call.request.model}' does not exist or no enabled account serves it`, {
+        param: "model", extra: { code: "model_not_found" },
+      });
+    }
+    // cache: looked up before admission, so a hit reserves nothing and never counts against a token quota.
+    if (cacheKeyId) {
+      cacheWrite = { key: cacheKey(call.request, cacheKeyId, call.options.promptVersionId), apiKeyId: cacheKeyId };
+      trace.stage("cache");
+      const hit = await cacheLookup(cacheWrite.key, cacheKeyId);
+      if (hit) {
+        // A normal "ok" call with cached=true: the writer prices it at 0 and, with no reservation, quotas settle nothing.
+        outcome = { status: "ok", servedModel: hit.model, usage: hit.usage ?? null, ttftMs: Math.round(performance.now() - call.started), cached: true };
+        const headers = { "x-promptgate-completion-id": call.id, [CACHE_HEADER]: "hit", ...call.options.headers };
+        if (!call.request.stream) return { kind: "completion", completion: hit, headers, cached: true };
+        return { kind: "stream", chunks: replayChunks(hit), filtered: false, onInterrupt: () => {}, headers, cached: true };
+      }
+    }
+    trace.stage("admit");
+    const admission = await admit(call.principal, call.request, { completionId: call.id });
+    settlement.reservation = admission.reservation;
+    const headers: Record<string, string> = { "x-promptgate-completion-id": call.id, ...cacheHeader, ...admission.headers, ...call.options.headers };
+    trace.stage("upstream");
+    upstreamStarted = true;
+    if (call.request.stream) {
+      const result = await openStream(call, settlement, candidates, filter, cacheWrite, headers);
+      handedOff = true;
+      return result;
+    }
+    const { value, candidate, attempts } = await withFailover(
+      candidates,
+      call.signal,
+      async (c) => {
+        const t = performance.now();
+        const done = callStarted(c);
+        try {
+          const r = await adapterFor(c.account.provider).complete(call.request, { account: c.account, upstreamModel: c.upstreamModel, signal: call.signal });
+          reportSuccess(c, { latencyMs: performance.now() - t, rateLimit: r.rateLimit });
+          return r;
+        } finally {
+          done();
+        }
+      },
+      undefined,
+      reportFailure,
+    );
+    const completion = filter ? filterCompletion(filter, value.completion) : value.completion;
+    const content = completion.choices[0]?.message.content;
+    outcome = { status: "ok", candidate, usage: value.usage, attempts, text: typeof content === "string" ? content : null };
+    if (cacheWrite) cacheStore(cacheWrite.key, cacheWrite.apiKeyId, completion);
+    return { kind: "completion", completion, headers, cached: false };
+  } catch (err) {
+    const failed = upstreamStarted ? failedUpstream(err, call) : refused(err);
+    outcome = failed.outcome;
+    const e = failed.error;
+    // The id lets a client (or an operator) find the usage event of a failed call (a client that went away needs none).
+    // Refused before the lookup (cacheWrite is set just before it): neither hit nor missed, so no header, unless the request did not qualify.
+    if (!upstreamStarted) e.details.headers = { ...e.details.headers, "x-promptgate-completion-id": call.id, ...(cacheWrite || !cacheKeyId ? cacheHeader : {}) };
+    else if (outcome.status !== "client_aborted") e.details.headers = { ...e.details.headers, "x-promptgate-completion-id": call.id };
+    throw e;
+  } finally {
+    if (!handedOff) settlement.settle(outcome);
+  }
+}
+
+/** A call refused before any upstream was tried: validation, scopes, routing, quota. */
+function refused(err: unknown): { outcome: Outcome; error: AppError } {
+  const e = toAppError(err);
+  return { outcome: { status: "rejected", errorCode: (e.details.extra?.code as string | undefined) ?? e.code, httpStatus: e.status }, error: e };
+}
+
+/** A call whose upstream failed before any byte reached the client (it could still be retried or failed over). */
+function failedUpstream(err: unknown, call: GatewayCall): { outcome: Outcome; error: AppError } {
+  if (isAbortError(err) || call.signal.aborted) {
+    return { outcome: { status: "client_aborted", errorCode: "client_aborted", countInput: true }, error: new AppError("bad_request", "The client closed the request") };
+  }
+  const failed = err instanceof AllAttemptsFailed ? err : undefined;
+  const error = describeFailure(err);
+  return {
+    outcome: { status: "upstream_error", errorCode: failed?.last.code ?? "internal_error", attempts: failed?.attempts ?? 0, candidate: failed?.candidate ?? null, httpStatus: error.status },
+    error,
+  };
+}
+
+function describeFailure(err: unknown): AppError {
+  if (err instanceof AllAttemptsFailed) {
+    const e = toAppError(err.last);
+    const upstream = err.last.upstreamMessage ? `: ${err.last.upstreamMessage}` : "";
+    const msg = e.status >= 500 || e.status === 429
+      ? `The upstream provider failed after ${err.attempts} attempt(s) (${err.last.code}, status ${err.last.status})${upstream}`
+      : `The upstream provider rejected the request${upstream || `: ${err.last.message}`}`;
+    return new AppError(e.code, msg, { ...e.details, extra: { ...e.details.extra, code: e.code === "bad_request" ? "upstream_rejected" : e.code } });
+  }
+  return toAppError(err);
+}
+
+function deltaText(chunk: ChatCompletionChunk): string {
+  let s = "";
+  for (const c of chunk.choices) {
+    if (typeof c.delta.content === "string") s += c.delta.content;
+    for (const t of c.delta.tool_calls ?? []) s += t.function?.arguments ?? "";
+  }
+  return s;
+}
+
+type Opened = { upstream: UpstreamStream; it: AsyncIterator<ChatCompletionChunk>; first: IteratorResult<ChatCompletionChunk>; done: () => void; t: number };
+
+/**
+ * Opens the upstream and reads its first chunk before answering: until then a
+ * failure can still be retried or failed over without the client noticing.
+ */
+async function openStream(
+  call: GatewayCall, settlement: Settlement, candidates: Candidate[], filter: CompiledFilter | null, cacheWrite: CacheWrite | null, headers: Record<string, string>,
+): Promise<CallResult> {
+  const opened = await withFailover<Opened>(
+    candidates,
+    call.signal,
+    async (c) => {
+      const t = performance.now();
+      const done = callStarted(c);
+      try {
+        const upstream = await adapterFor(c.account.provider).stream(call.request, { account: c.account, upstreamModel: c.upstreamModel, signal: call.signal });
+        const it = upstream.chunks[Symbol.asyncIterator]();
+        try {
+          const first = await it.next();
+          return { upstream, it, first, done, t };
+        } catch (err) {
+          upstream.close();
+          throw err;
+        }
+      } catch (err) {
+        done();
+        throw err;
+      }
+    },
+    undefined,
+    reportFailure,
+  );
+  const { upstream, it, first, done: callDone, t: callStart } = opened.value;
+  const { candidate, attempts } = opened;
+  const ttftMs = Math.round(performance.now() - call.started);
+  settlement.trace.event("first_token", { "promptgate.ttft_ms": ttftMs });
+  settlement.trace.stage("stream", { "promptgate.filtered": filter !== null });
+
+  let text = "";
+  let usage: Usage | null = null;
+  // Who ended the stream early: the client (return), or the shutdown deadline.
+  let closedByClient = false;
+  let interrupted = false;
+  let onInterrupt: ((err: AppError) => void) | null = null;
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    untrack();
+    callDone();
+    upstream.close();
+  };
+  const settle = (o: Outcome) => settlement.settle({ candidate, attempts, ttftMs, usage, text, ...o });
+  // At the shutdown deadline (lib/observability/lifecycle.ts) a stream still
+  // open ends with an explicit error event, never a silent cut, and is settled
+  // before the usage writer's final flush.
+  const untrack = trackStream(() => {
+    interrupted = true;
+    onInterrupt?.(SHUTTING_DOWN);
+    release();
+    settle({ status: "error", errorCode: "shutting_down" });
+  });
+
+  async function* relay(): AsyncGenerator<ChatCompletionChunk, void> {
+    // filter (stream side): masks across chunk boundaries, holding back at most the longest pattern - 1 characters.
+    const source: AsyncIterator<ChatCompletionChunk> = filter ? filterChunks(filter, first, it) : it;
+    let pending: IteratorResult<ChatCompletionChunk> | null = filter ? null : first;
+    // The response cache stores what the client was sent, rebuilt from the chunks, once the stream ends cleanly.
+    const assembled = cacheWrite ? chunkAssembler() : null;
+    // The client went away unless the stream ends otherwise.
+    let outcome: Outcome = { status: "client_aborted", errorCode: "client_aborted" };
+    try {
+      for (;;) {
+        const r = pending ?? (await source.next());
+        pending = null;
+        if (r.done) break;
+        const chunk = r.value;
+        if (isUsageChunk(chunk)) {
+          usage = chunk.usage ?? null;
+          assembled?.add(chunk);
+        } else if (!filter || !segmentOf(chunk)) {
+          text += deltaText(chunk);
+          assembled?.add(chunk);
+        }
+        yield chunk;
+      }
+      outcome = { status: "ok" };
+      reportSuccess(candidate, { latencyMs: performance.now() - callStart, ttftMs, rateLimit: upstream.rateLimit });
+      const done = assembled?.result();
+      if (cacheWrite && done) cacheStore(cacheWrite.key, cacheWrite.apiKeyId, done);
+    } catch (err) {
+      if (interrupted || closedByClient || isAbortError(err) || call.signal.aborted) return;
+      const code = isProviderError(err) ? err.code : "internal_error";
+      if (isProviderError(err)) reportFailure(candidate, err);
+      else logger.error({ err }, "stream failed");
+      outcome = { status: "upstream_error", errorCode: code };
+      throw new StreamFailure(new AppError("bad_gateway", `The upstream stream failed: ${isProviderError(err) ? err.message : "internal error"}`, {
+        type: "upstream_error", extra: { code },
+      }));
+    } finally {
+      release();
+      settle(outcome);
+    }
+  }
+
+  const gen = relay();
+  const chunks: AsyncIterator<ChatCompletionChunk> = {
+    next: () => gen.next(),
+    // The client went away: release the upstream now, even if the relay is waiting on it.
+    return: (value?: unknown) => {
+      closedByClient = true;
+      upstream.close();
+      return gen.return(value as undefined);
+    },
+  };
+  return {
+    kind: "stream", chunks, filtered: filter !== null, headers, cached: false,
+    onInterrupt(listener) {
+      onInterrupt = listener;
+    },
+  };
+}
