@@ -5,6 +5,12 @@
 // created. Best effort: a failure here is reported, never hidden as a pass.
 import { afterAll, beforeAll } from "vitest";
 import pg from "pg";
+import { registerSettlementSteps } from "@/lib/gateway";
+
+// Tests that call the app's modules in-process (route handlers, chat(), the
+// usage writer) run them in this worker: register what instrumentation.ts
+// registers in a server at start, the steps that follow every call.
+registerSettlementSteps();
 
 let startedAt: Date;
 

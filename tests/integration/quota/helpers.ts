@@ -4,7 +4,6 @@ import pg from "pg";
 import { createApiKey } from "@/lib/auth/api-keys";
 import { recordUsage, flushUsage, type UsageEventInput } from "@/lib/usage";
 import type { Principal } from "@/lib/core";
-import { registerSettlementSteps } from "@/lib/gateway";
 import type { Reservation } from "@/lib/quota";
 export { eventually } from "../../support/eventually";
 
@@ -33,9 +32,6 @@ export async function counters(sql: pg.Pool, policyId: string, subject?: string)
   );
   return rows as Counter[];
 }
-
-// The settlement steps (quota settlement among them), as the server registers them at start (instrumentation.ts).
-registerSettlementSteps();
 
 /** Settles a call the way the gateway does: one usage event carrying the reservation, written by the real writer. */
 export async function settle(
