@@ -1,13 +1,12 @@
 "use client";
-import { useState, useTransition } from "react";
 import { changePasswordAction } from "@/app/(console)/account/actions";
 import { Button } from "@/components/ui/button";
 import { TextField } from "@/components/ui/field";
+import { useActionForm } from "@/components/ui/use-action-form";
 
 export function ChangePasswordForm() {
-  const [pending, start] = useTransition();
-  const [error, setError] = useState<{ message: string; param?: string | null } | null>(null);
-  const fieldError = (name: string) => (error?.param === name ? error.message : null);
+  // On success the action signs out and redirects; only a refusal comes back.
+  const { pending, submit, setError, fieldError, formError } = useActionForm(changePasswordAction, { fields: ["currentPassword", "newPassword", "confirm"] });
   return (
     <form
       aria-label="Change password"
@@ -17,14 +16,10 @@ export function ChangePasswordForm() {
         const fd = new FormData(e.currentTarget);
         const newPassword = String(fd.get("newPassword") ?? "");
         if (newPassword !== String(fd.get("confirm") ?? "")) {
-          setError({ message: "The two new passwords differ", param: "confirm" });
+          setError({ code: "validation_error", message: "The two new passwords differ", param: "confirm" });
           return;
         }
-        start(async () => {
-          // On success the action signs out and redirects; only a refusal comes back.
-          const r = await changePasswordAction({ currentPassword: String(fd.get("currentPassword") ?? ""), newPassword });
-          if (r && !r.ok) setError(r.error);
-        });
+        submit(e.currentTarget, { currentPassword: String(fd.get("currentPassword") ?? ""), newPassword });
       }}
     >
       <TextField label="Current password" name="currentPassword" type="password" autoComplete="current-password" required error={fieldError("currentPassword")} />
@@ -33,9 +28,7 @@ export function ChangePasswordForm() {
       <div>
         <Button type="submit" disabled={pending}>{pending ? "Changing…" : "Change password"}</Button>
       </div>
-      {error && !["currentPassword", "newPassword", "confirm"].includes(error.param ?? "") && (
-        <p role="alert" className="text-sm text-red-700 dark:text-red-400">{error.message}</p>
-      )}
+      {formError && <p role="alert" className="text-sm text-red-700 dark:text-red-400">{formError}</p>}
     </form>
   );
 }

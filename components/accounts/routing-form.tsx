@@ -1,8 +1,8 @@
 "use client";
-import { useState, useTransition } from "react";
 import { updateRoutingAction } from "@/app/(console)/accounts/actions";
 import { Button } from "@/components/ui/button";
 import { SelectField, TextField } from "@/components/ui/field";
+import { useActionForm } from "@/components/ui/use-action-form";
 import { routingStrategies, strategyLabels, type RoutingSettings, type RoutingStrategy } from "@/lib/accounts/schemas";
 
 const CIRCUIT_FIELDS = [
@@ -21,10 +21,10 @@ function formatOverrides(o: Record<string, string>): string {
 
 /** The routing strategy (global, per-model overrides) and the circuit thresholds. */
 export function RoutingSettingsForm({ settings, canEdit }: { settings: RoutingSettings; canEdit: boolean }) {
-  const [pending, start] = useTransition();
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const { pending, error, done, submit, setError } = useActionForm(updateRoutingAction, { done: () => "Saved; every instance applies it within moments" });
+  const message = done ?? error?.message;
 
-  function submit(form: HTMLFormElement) {
+  function save(form: HTMLFormElement) {
     const fd = new FormData(form);
     const modelStrategies: Record<string, string> = {};
     for (const line of String(fd.get("modelStrategies") ?? "").split(/\r?\n/)) {
@@ -32,16 +32,13 @@ export function RoutingSettingsForm({ settings, canEdit }: { settings: RoutingSe
       if (!t) continue;
       const [k, v] = t.split("=").map((x) => x.trim());
       if (!k || !v || !(routingStrategies as readonly string[]).includes(v)) {
-        setMessage({ ok: false, text: `Per-model strategies: '${t}' should be pattern=${routingStrategies.join("|")}` });
+        setError({ code: "validation_error", message: `Per-model strategies: '${t}' should be pattern=${routingStrategies.join("|")}` });
         return;
       }
       modelStrategies[k] = v;
     }
     const circuit = Object.fromEntries(CIRCUIT_FIELDS.map(([k]) => [k, Number(fd.get(k))]));
-    start(async () => {
-      const r = await updateRoutingAction({ strategy: fd.get("strategy") as RoutingStrategy, modelStrategies, circuit });
-      setMessage(r.ok ? { ok: true, text: "Saved; every instance applies it within moments" } : { ok: false, text: r.error.message });
-    });
+    submit(form, { strategy: fd.get("strategy") as RoutingStrategy, modelStrategies, circuit });
   }
 
   return (
@@ -50,7 +47,7 @@ export function RoutingSettingsForm({ settings, canEdit }: { settings: RoutingSe
       className="grid gap-3 sm:grid-cols-2 lg:grid-cols-4"
       onSubmit={(e) => {
         e.preventDefault();
-        submit(e.currentTarget);
+        save(e.currentTarget);
       }}
     >
       <SelectField label="Strategy" name="strategy" defaultValue={settings.strategy} disabled={!canEdit} className="sm:col-span-2">
@@ -87,7 +84,7 @@ export function RoutingSettingsForm({ settings, canEdit }: { settings: RoutingSe
             {pending ? "Saving…" : "Save routing"}
           </Button>
           <span aria-live="polite" className="text-sm">
-            {message && <span className={message.ok ? "text-emerald-700 dark:text-emerald-400" : "text-red-700 dark:text-red-400"}>{message.text}</span>}
+            {message && <span className={done ? "text-emerald-700 dark:text-emerald-400" : "text-red-700 dark:text-red-400"}>{message}</span>}
           </span>
         </div>
       )}

@@ -1,21 +1,23 @@
 "use client";
 import { useRouter } from "next/navigation";
-import { useId, useMemo, useState, useTransition } from "react";
+import { useId, useMemo, useState } from "react";
 import { createExperimentAction } from "@/app/(console)/experiments/actions";
 import { Button } from "@/components/ui/button";
 import { SelectField, TextField } from "@/components/ui/field";
+import { useActionForm } from "@/components/ui/use-action-form";
 
 type PromptOption = { name: string; latestVersion: number; labels: { name: string; version: number }[] };
 type Row = { key: number; name: string; version: string; weight: string; model: string; temperature: string };
-type FormError = { message: string; param?: string | null };
 
 const control =
   "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm text-slate-900 shadow-sm placeholder:text-slate-500 focus:border-indigo-500 dark:border-slate-600 dark:bg-slate-900 dark:text-slate-100 dark:placeholder:text-slate-400";
 
 export function CreateExperimentForm({ prompts }: { prompts: PromptOption[] }) {
   const router = useRouter();
-  const [pending, start] = useTransition();
-  const [error, setError] = useState<FormError | null>(null);
+  const { pending, error, submit, fieldError, formError } = useActionForm(createExperimentAction, {
+    fields: ["variants", "name", "prompt", "label", "primaryMetric", "minDetectableEffect"],
+    onSuccess: (experiment) => router.push(`/experiments/${experiment.id}`),
+  });
   const [promptName, setPromptName] = useState(prompts[0]?.name ?? "");
   const prompt = prompts.find((p) => p.name === promptName);
   const labels = useMemo(() => (prompt?.labels ?? []).filter((l) => l.name !== "latest"), [prompt]);
@@ -27,7 +29,6 @@ export function CreateExperimentForm({ prompts }: { prompts: PromptOption[] }) {
     { key: 2, name: "B", version: String(prompt?.latestVersion ?? 1), weight: "50", model: "", temperature: "" },
   ]);
   const hypothesisId = useId();
-  const errorFor = (param: string) => (error?.param === param ? error.message : null);
   const versions = Array.from({ length: prompt?.latestVersion ?? 0 }, (_, i) => i + 1).reverse();
   const labelsOf = (v: number) => (prompt?.labels ?? []).filter((l) => l.version === v).map((l) => l.name);
   const update = (key: number, patch: Partial<Row>) => setRows((rs) => rs.map((r) => (r.key === key ? { ...r, ...patch } : r)));
@@ -60,15 +61,11 @@ export function CreateExperimentForm({ prompts }: { prompts: PromptOption[] }) {
             },
           })),
         };
-        start(async () => {
-          const res = await createExperimentAction(input);
-          if (res.ok) router.push(`/experiments/${res.data.id}`);
-          else setError(res.error);
-        });
+        submit(e.currentTarget, input);
       }}
     >
       <div className="grid gap-4 sm:grid-cols-2">
-        <TextField label="Name" name="name" required autoComplete="off" placeholder="Greeting by name" error={errorFor("name")} />
+        <TextField label="Name" name="name" required autoComplete="off" placeholder="Greeting by name" error={fieldError("name")} />
         <SelectField
           label="Prompt"
           name="prompt"
@@ -81,7 +78,7 @@ export function CreateExperimentForm({ prompts }: { prompts: PromptOption[] }) {
             setLabel(next?.labels.some((l) => l.name === "production") ? "production" : (next?.labels.find((l) => l.name !== "latest")?.name ?? "production"));
             setRows((rs) => rs.map((r, i) => ({ ...r, version: String(i === 0 ? prod : (next?.latestVersion ?? 1)) })));
           }}
-          error={errorFor("prompt")}
+          error={fieldError("prompt")}
         >
           {prompts.map((p) => (
             <option key={p.name} value={p.name}>
@@ -89,7 +86,7 @@ export function CreateExperimentForm({ prompts }: { prompts: PromptOption[] }) {
             </option>
           ))}
         </SelectField>
-        <SelectField label="Label whose traffic is split" name="label" value={label} onChange={(e) => setLabel(e.target.value)} error={errorFor("label")}>
+        <SelectField label="Label whose traffic is split" name="label" value={label} onChange={(e) => setLabel(e.target.value)} error={fieldError("label")}>
           {labels.length === 0 && <option value="production">production</option>}
           {labels.map((l) => (
             <option key={l.name} value={l.name}>
@@ -97,13 +94,13 @@ export function CreateExperimentForm({ prompts }: { prompts: PromptOption[] }) {
             </option>
           ))}
         </SelectField>
-        <TextField label="Primary metric" name="primaryMetric" defaultValue="thumbs" list="metric-names" hint="thumbs and conversion are rates (0/1); rating is a mean; or a custom name" error={errorFor("primaryMetric")} />
+        <TextField label="Primary metric" name="primaryMetric" defaultValue="thumbs" list="metric-names" hint="thumbs and conversion are rates (0/1); rating is a mean; or a custom name" error={fieldError("primaryMetric")} />
         <datalist id="metric-names">
           <option value="thumbs" />
           <option value="conversion" />
           <option value="rating" />
         </datalist>
-        <TextField label="Minimum detectable effect (%)" name="mde" type="number" min="0.1" step="0.1" defaultValue="10" hint="Relative lift worth detecting; sets the sample-size default and the 'no detectable difference' verdict" error={errorFor("minDetectableEffect")} />
+        <TextField label="Minimum detectable effect (%)" name="mde" type="number" min="0.1" step="0.1" defaultValue="10" hint="Relative lift worth detecting; sets the sample-size default and the 'no detectable difference' verdict" error={fieldError("minDetectableEffect")} />
         <div className="flex items-center gap-2 self-end pb-2">
           <input id="higherIsBetter" name="higherIsBetter" type="checkbox" defaultChecked className="h-4 w-4" />
           <label htmlFor="higherIsBetter" className="text-sm">Higher values are better</label>
@@ -119,8 +116,8 @@ export function CreateExperimentForm({ prompts }: { prompts: PromptOption[] }) {
         <div className="space-y-3">
           {rows.map((r, i) => (
             <div key={r.key} className="grid items-end gap-3 rounded-md border border-slate-200 p-3 sm:grid-cols-6 dark:border-slate-700" data-testid={`variant-row-${i}`}>
-              <TextField label={`Variant ${i + 1} name`} value={r.name} onChange={(e) => update(r.key, { name: e.target.value })} required error={errorFor(`variants.${i}.name`)} />
-              <SelectField label={`Variant ${i + 1} version`} value={r.version} onChange={(e) => update(r.key, { version: e.target.value })} error={errorFor(`variants.${i}.version`)}>
+              <TextField label={`Variant ${i + 1} name`} value={r.name} onChange={(e) => update(r.key, { name: e.target.value })} required error={fieldError(`variants.${i}.name`)} />
+              <SelectField label={`Variant ${i + 1} version`} value={r.version} onChange={(e) => update(r.key, { version: e.target.value })} error={fieldError(`variants.${i}.version`)}>
                 {versions.map((v) => (
                   <option key={v} value={v}>
                     v{v}
@@ -128,7 +125,7 @@ export function CreateExperimentForm({ prompts }: { prompts: PromptOption[] }) {
                   </option>
                 ))}
               </SelectField>
-              <TextField label={`Variant ${i + 1} weight`} type="number" min="0" step="1" value={r.weight} onChange={(e) => update(r.key, { weight: e.target.value })} error={errorFor(`variants.${i}.weight`)} />
+              <TextField label={`Variant ${i + 1} weight`} type="number" min="0" step="1" value={r.weight} onChange={(e) => update(r.key, { weight: e.target.value })} error={fieldError(`variants.${i}.weight`)} />
               <TextField label={`Variant ${i + 1} model override`} value={r.model} placeholder="(version's model)" onChange={(e) => update(r.key, { model: e.target.value })} />
               <TextField label={`Variant ${i + 1} temperature`} type="number" min="0" max="2" step="0.1" value={r.temperature} placeholder="(version's)" onChange={(e) => update(r.key, { temperature: e.target.value })} />
               <div className="flex items-center justify-between gap-2 pb-2">
@@ -163,9 +160,7 @@ export function CreateExperimentForm({ prompts }: { prompts: PromptOption[] }) {
         )}
       </fieldset>
 
-      {error && !error.param?.startsWith("variants") && !["name", "prompt", "label", "primaryMetric", "minDetectableEffect"].includes(error.param ?? "") && (
-        <p role="alert" className="text-sm text-red-700 dark:text-red-400">{error.message}</p>
-      )}
+      {formError && <p role="alert" className="text-sm text-red-700 dark:text-red-400">{formError}</p>}
       <Button type="submit" disabled={pending}>
         {pending ? "Creating…" : "Create draft"}
       </Button>

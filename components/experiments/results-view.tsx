@@ -3,47 +3,17 @@ import { useState } from "react";
 import { Badge } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
 import { formatDateTime } from "@/components/ui/format";
-import { Table, Td, Th } from "@/components/ui/table";
-import type { ExperimentResults, PrimaryComparison, Verdict } from "@/lib/experiments/schemas";
+import type { ExperimentResults } from "@/lib/experiments/schemas";
+import { ComparisonTable } from "./comparison-table";
 import { CumulativeChart } from "./cumulative-chart";
 import { FeedbackForm } from "./feedback-form";
-import { count, interval, isNum, metricValue, ms, pct, pts, pValue, signed, signedPct, usd } from "./format";
+import { pValue } from "./format";
 import { LifecycleControls } from "./lifecycle-controls";
 import { SampleSizeCalculator } from "./sample-size-calculator";
 import { StatusBadge } from "./status-badge";
 import { useExperimentResults } from "./use-experiment-results";
-
-const verdictTone: Record<Verdict, "green" | "amber" | "gray"> = {
-  significant: "green",
-  "keep running": "amber",
-  "no detectable difference at this sample size": "gray",
-};
-
-function VerdictSentence({ c, results }: { c: PrimaryComparison; results: ExperimentResults }) {
-  const control = results.primary.control ?? "control";
-  const better = results.primary.higherIsBetter ? c.absoluteLift.estimate > 0 : c.absoluteLift.estimate < 0;
-  if (c.verdict === "significant") {
-    return (
-      <>
-        <strong>{c.variant}</strong> is {better ? "better" : "worse"} than {control}: {signedPct(c.relativeLift.estimate)} ({interval(c.relativeLift.lower, c.relativeLift.upper, "lift")}). The always-valid test crossed its boundary, so
-        this holds however often the page was checked.
-      </>
-    );
-  }
-  if (c.verdict === "no detectable difference at this sample size") {
-    return (
-      <>
-        <strong>{c.variant}</strong> and {control} differ by less than the minimum detectable effect ({pct(results.experiment.minDetectableEffect, 0)} relative): the always-valid interval already
-        rules out a bigger change either way.
-      </>
-    );
-  }
-  return (
-    <>
-      Not enough evidence yet for <strong>{c.variant}</strong> against {control} ({signedPct(c.relativeLift.estimate)} so far). Keep running: peeking is safe, stopping now would be a guess.
-    </>
-  );
-}
+import { VariantsTable } from "./variants-table";
+import { Verdict } from "./verdict";
 
 export function ResultsView({ initial, canEdit }: { initial: ExperimentResults; canEdit: boolean }) {
   const [phase, setPhase] = useState<number | null>(null);
@@ -52,7 +22,6 @@ export function ResultsView({ initial, canEdit }: { initial: ExperimentResults; 
   const results = query.data ?? initial;
   const { experiment, primary, variants } = results;
   const kind = primary.kind;
-  const byVariant = new Map(primary.comparisons.map((c) => [c.variant, c]));
   const leader = Object.entries(primary.probabilityBest).sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0))[0]?.[0] ?? null;
   const controlRow = variants.find((v) => v.isControl);
 
@@ -114,165 +83,13 @@ export function ResultsView({ initial, canEdit }: { initial: ExperimentResults; 
         </div>
       )}
 
-      <section aria-labelledby="verdict-title" className="space-y-3">
-        <h2 id="verdict-title" className="text-lg font-semibold">
-          Verdict on {primary.metric}
-        </h2>
-        {experiment.status === "draft" && (
-          <p className="text-sm" data-testid="verdict-not-started">
-            Not started: there is no verdict before the experiment runs and its variants collect feedback. Start it above.
-          </p>
-        )}
-        {experiment.status !== "draft" && primary.comparisons.length === 0 && <p className="text-sm">No treatment variant has traffic weight in this phase.</p>}
-        {experiment.status !== "draft" && primary.comparisons.map((c) => (
-          <div key={c.variant} data-testid={`verdict-${c.variant}`} className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900">
-            <div className="flex flex-wrap items-center gap-2">
-              <Badge tone={verdictTone[c.verdict]}>{c.verdict}</Badge>
-              <span className="text-sm text-slate-700 dark:text-slate-300">
-                {c.variant} vs {primary.control} · P({c.variant} beats {primary.control}) = {pct(c.probabilityBeatsControl)}
-              </span>
-            </div>
-            <p className="mt-2 text-sm">
-              <VerdictSentence c={c} results={results} />
-            </p>
-          </div>
-        ))}
-      </section>
+      <Verdict results={results} />
 
-      <Table caption={`Primary metric: ${primary.metric}`}>
-        <thead className="bg-slate-50 dark:bg-slate-800/50">
-          <tr>
-            <Th>Variant</Th>
-            <Th className="text-right">Rated</Th>
-            <Th>{kind === "binary" ? "Rate" : "Mean"} (95% CI)</Th>
-            <Th>Absolute lift (CI)</Th>
-            <Th>Relative lift (CI)</Th>
-            <Th>p-value</Th>
-            <Th>Always-valid p</Th>
-            <Th>P(best)</Th>
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
-          {variants.map((v) => {
-            const m = v.metrics.find((x) => x.name === primary.metric)!;
-            const c = byVariant.get(v.name);
-            return (
-              <tr key={v.name} data-testid={`primary-row-${v.name}`}>
-                <Td className="font-medium">
-                  {v.name} <span className="text-xs text-slate-600 dark:text-slate-400">v{v.promptVersion}</span> {v.isControl && <Badge>control</Badge>}
-                </Td>
-                <Td className="text-right tabular-nums">{count(m.n)}</Td>
-                <Td className="tabular-nums">
-                  <strong data-testid={`primary-mean-${v.name}`}>{metricValue(m.mean, kind)}</strong>
-                  <span className="block text-xs text-slate-600 dark:text-slate-400">{interval(m.interval.lower, m.interval.upper, kind)}</span>
-                </Td>
-                <Td className="tabular-nums">
-                  {c ? (
-                    <>
-                      {kind === "binary" ? pts(c.absoluteLift.estimate) : signed(c.absoluteLift.estimate)}
-                      <span className="block text-xs text-slate-600 dark:text-slate-400">{interval(c.absoluteLift.lower, c.absoluteLift.upper, kind === "binary" ? "pts" : "diff")}</span>
-                    </>
-                  ) : (
-                    "—"
-                  )}
-                </Td>
-                <Td className="tabular-nums">
-                  {c ? (
-                    <>
-                      {signedPct(c.relativeLift.estimate)}
-                      <span className="block text-xs text-slate-600 dark:text-slate-400">{interval(c.relativeLift.lower, c.relativeLift.upper, "lift")}</span>
-                    </>
-                  ) : (
-                    "—"
-                  )}
-                </Td>
-                <Td className="tabular-nums">{c ? <span title={c.test}>{pValue(c.pValue)}</span> : "—"}</Td>
-                <Td className="tabular-nums">{c ? pValue(c.alwaysValidPValue) : "—"}</Td>
-                <Td className="tabular-nums">
-                  <span data-testid={`pbest-${v.name}`}>{pct(primary.probabilityBest[v.name])}</span>
-                </Td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </Table>
-      <details className="text-xs text-slate-700 dark:text-slate-300">
-        <summary className="cursor-pointer font-medium">How to read these numbers</summary>
-        <ul className="mt-2 list-disc space-y-1 pl-5">
-          <li>
-            <strong>p-value</strong> is the fixed-horizon {kind === "binary" ? "two-proportion z-test" : "Welch's t-test"}: valid only if read once, at a sample size chosen in advance. Checking it
-            repeatedly and stopping when it dips below 0.05 inflates false positives (in our simulation of 20 looks, to about 24%).
-          </li>
-          <li>
-            <strong>Always-valid p</strong> and the verdict come from a mixture sequential probability ratio test (mSPRT, normal mixture with τ = {primary.mixingTau} standard deviations): its
-            false-positive rate stays at α however often anyone looks. The verdict is “significant” when it falls to α, and “no detectable difference” once its always-valid interval excludes
-            the minimum detectable effect in both directions.
-          </li>
-          <li>
-            Intervals: Wilson for rates, t for means, Newcombe for differences of rates, Welch for differences of means, and the delta method for relative lift.
-            {primary.comparisons.length > 1 && ` With ${primary.comparisons.length} treatments, α is split among them (Bonferroni): each comparison is judged at ${pct(primary.comparisons[0]!.alpha, 2)}.`}
-          </li>
-          <li>
-            <strong>P(best)</strong>: the posterior probability that each variant has the best true {primary.metric} ({kind === "binary" ? "Beta(1,1) prior, Beta-Binomial" : "normal posterior"}; 20,000
-            Monte Carlo draws with a fixed seed).
-          </li>
-          <li>Each rated completion counts once; a subject who rates many completions weighs more than one who rates few.</li>
-        </ul>
-      </details>
+      <ComparisonTable results={results} />
 
       <CumulativeChart results={results} />
 
-      <Table caption="Variants: traffic, latency, cost and every feedback metric">
-        <thead className="bg-slate-50 dark:bg-slate-800/50">
-          <tr>
-            <Th>Variant</Th>
-            <Th className="text-right">Weight</Th>
-            <Th className="text-right">Requests</Th>
-            <Th className="text-right">Unique subjects</Th>
-            <Th className="text-right">Non-sticky</Th>
-            <Th className="text-right">Error rate</Th>
-            <Th className="text-right">Latency p50 / p95</Th>
-            <Th className="text-right">TTFT p50</Th>
-            <Th className="text-right">Tokens / request</Th>
-            <Th className="text-right">Cost / request</Th>
-            {results.metricNames.map((n) => (
-              <Th key={n}>{n} (95% CI)</Th>
-            ))}
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
-          {variants.map((v) => (
-            <tr key={v.name} data-testid={`variant-ops-${v.name}`}>
-              <Td className="font-medium">{v.name}</Td>
-              <Td className="text-right tabular-nums">{v.weight}</Td>
-              <Td className="text-right tabular-nums">
-                <span data-testid={`requests-${v.name}`}>{count(v.requests)}</span>
-              </Td>
-              <Td className="text-right tabular-nums">{count(v.uniqueSubjects)}</Td>
-              <Td className="text-right tabular-nums">{count(v.nonSticky)}</Td>
-              <Td className="text-right tabular-nums">{pct(v.errorRate)}</Td>
-              <Td className="text-right tabular-nums">
-                {ms(v.latencyP50)} / {ms(v.latencyP95)}
-              </Td>
-              <Td className="text-right tabular-nums">{ms(v.ttftP50)}</Td>
-              <Td className="text-right tabular-nums">{isNum(v.tokensPerRequest) ? v.tokensPerRequest.toFixed(1) : "—"}</Td>
-              <Td className="text-right tabular-nums">{usd(v.costPerRequest)}</Td>
-              {v.metrics.map((m) => (
-                <Td key={m.name} className="tabular-nums">
-                  {metricValue(m.mean, m.kind)}
-                  <span className="block text-xs text-slate-600 dark:text-slate-400">
-                    {interval(m.interval.lower, m.interval.upper, m.kind)} · n={count(m.n)}
-                  </span>
-                </Td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </Table>
-      <p className="text-xs text-slate-600 dark:text-slate-400">
-        Sample-ratio check: χ² = {isNum(results.srm.chiSquare) ? results.srm.chiSquare.toFixed(2) : "—"}, p = {pValue(results.srm.pValue)} on subjects and non-sticky requests against the weights
-        (warns below 0.001).
-      </p>
+      <VariantsTable results={results} />
 
       <Card title="Sample size">
         <SampleSizeCalculator

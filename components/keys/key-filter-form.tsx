@@ -1,8 +1,8 @@
 "use client";
-import { useState, useTransition } from "react";
 import { updateKeyFiltersAction } from "@/app/(console)/keys/actions";
 import { Button } from "@/components/ui/button";
 import { SelectField, TextField } from "@/components/ui/field";
+import { useActionForm } from "@/components/ui/use-action-form";
 import { piiDetectors, type FilterConfig } from "@/lib/filters/schemas";
 
 const piiLabels: Record<(typeof piiDetectors)[number], string> = {
@@ -15,9 +15,11 @@ const piiLabels: Record<(typeof piiDetectors)[number], string> = {
 };
 
 export function KeyFilterForm({ keyId, initial }: { keyId: string; initial: FilterConfig }) {
-  const [pending, start] = useTransition();
-  const [error, setError] = useState<{ message: string; param?: string | null } | null>(null);
-  const [saved, setSaved] = useState<string | null>(null);
+  const { pending, done: saved, submit, fieldError, formError } = useActionForm(updateKeyFiltersAction, {
+    fields: ["terms", "replacement"],
+    done: (r) => `Saved: ${r.terms} term${r.terms === 1 ? "" : "s"}.`,
+  });
+  const termsError = fieldError("terms");
 
   return (
     <form
@@ -37,16 +39,7 @@ export function KeyFilterForm({ keyId, initial }: { keyId: string; initial: Filt
           request: String(fd.get("request") ?? "off"),
           segments: fd.get("segments") === "on",
         };
-        start(async () => {
-          const res = await updateKeyFiltersAction({ id: keyId, filters });
-          if (res.ok) {
-            setError(null);
-            setSaved(`Saved: ${res.data.terms} term${res.data.terms === 1 ? "" : "s"}.`);
-          } else {
-            setSaved(null);
-            setError(res.error);
-          }
-        });
+        submit(e.currentTarget, { id: keyId, filters });
       }}
     >
       <div>
@@ -64,13 +57,13 @@ export function KeyFilterForm({ keyId, initial }: { keyId: string; initial: Filt
         <p id="filter-terms-hint" className="mt-1 text-xs text-slate-600 dark:text-slate-400">
           One per line, matched without regard to case.
         </p>
-        {error?.param?.startsWith("terms") && <p role="alert" className="mt-1 text-xs text-red-700 dark:text-red-400">{error.message}</p>}
+        {termsError && <p role="alert" className="mt-1 text-xs text-red-700 dark:text-red-400">{termsError}</p>}
       </div>
       <div className="flex flex-wrap items-end gap-4">
         <label className="flex items-center gap-2 text-sm">
           <input type="checkbox" name="wholeWord" defaultChecked={initial.wholeWord} /> Whole words only
         </label>
-        <TextField label="Replacement character" name="replacement" defaultValue={initial.replacement} maxLength={2} className="w-48" error={error?.param === "replacement" ? error.message : null} />
+        <TextField label="Replacement character" name="replacement" defaultValue={initial.replacement} maxLength={2} className="w-48" error={fieldError("replacement")} />
         <SelectField label="Request content" name="request" defaultValue={initial.request} className="w-64">
           <option value="off">Not filtered</option>
           <option value="mask">Masked before the upstream sees it</option>
@@ -95,7 +88,7 @@ export function KeyFilterForm({ keyId, initial }: { keyId: string; initial: Filt
           {pending ? "Saving…" : "Save filters"}
         </Button>
         {saved && <p role="status" className="text-sm text-green-800 dark:text-green-300">{saved}</p>}
-        {error && !error.param?.startsWith("terms") && error.param !== "replacement" && <p role="alert" className="text-sm text-red-700 dark:text-red-400">{error.message}</p>}
+        {formError && <p role="alert" className="text-sm text-red-700 dark:text-red-400">{formError}</p>}
       </div>
     </form>
   );

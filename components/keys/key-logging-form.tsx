@@ -1,12 +1,11 @@
 "use client";
-import { useState, useTransition } from "react";
 import { setKeyLoggingAction } from "@/app/(console)/keys/actions";
 import { Button } from "@/components/ui/button";
 import { TextField } from "@/components/ui/field";
+import { useActionForm } from "@/components/ui/use-action-form";
 
 export function KeyLoggingForm({ keyId, enabled, retentionDays }: { keyId: string; enabled: boolean; retentionDays: number }) {
-  const [pending, start] = useTransition();
-  const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const { pending, error, done, submit } = useActionForm(setKeyLoggingAction, { done: () => "Saved" });
   return (
     <form
       aria-label="Request logging"
@@ -14,10 +13,7 @@ export function KeyLoggingForm({ keyId, enabled, retentionDays }: { keyId: strin
       onSubmit={(e) => {
         e.preventDefault();
         const fd = new FormData(e.currentTarget);
-        start(async () => {
-          const r = await setKeyLoggingAction({ id: keyId, enabled: fd.get("enabled") === "on", retentionDays: Number(fd.get("retentionDays")) });
-          setMsg(r.ok ? { ok: true, text: "Saved" } : { ok: false, text: r.error.message });
-        });
+        submit(e.currentTarget, { id: keyId, enabled: fd.get("enabled") === "on", retentionDays: Number(fd.get("retentionDays")) });
       }}
     >
       <label className="flex items-center gap-2 text-sm">
@@ -26,7 +22,7 @@ export function KeyLoggingForm({ keyId, enabled, retentionDays }: { keyId: strin
       </label>
       <TextField label="Keep for (days)" name="retentionDays" type="number" min={1} max={365} defaultValue={retentionDays} className="w-40" />
       <Button type="submit" disabled={pending}>{pending ? "Saving…" : "Save"}</Button>
-      <span aria-live="polite" className={`text-sm ${msg?.ok ? "text-emerald-700 dark:text-emerald-400" : "text-red-700 dark:text-red-400"}`}>{msg?.text}</span>
+      <span aria-live="polite" className={`text-sm ${done ? "text-emerald-700 dark:text-emerald-400" : "text-red-700 dark:text-red-400"}`}>{done ?? error?.message}</span>
     </form>
   );
 }

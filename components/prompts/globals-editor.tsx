@@ -1,9 +1,10 @@
 "use client";
 import { useRouter } from "next/navigation";
-import { useState, useTransition } from "react";
+import { useTransition } from "react";
 import { deleteGlobalAction, setGlobalAction } from "@/app/(console)/prompts/actions";
 import { Button } from "@/components/ui/button";
 import { TextField } from "@/components/ui/field";
+import { useActionForm } from "@/components/ui/use-action-form";
 
 /** Value text as the user means it: JSON when it parses, otherwise a plain string. */
 const parseValue = (text: string): unknown => {
@@ -16,32 +17,27 @@ const parseValue = (text: string): unknown => {
 
 export function GlobalVariableForm() {
   const router = useRouter();
-  const [pending, start] = useTransition();
-  const [error, setError] = useState<{ message: string; param?: string | null } | null>(null);
-  const [done, setDone] = useState<string | null>(null);
+  const { pending, done, submit, fieldError, formError } = useActionForm(setGlobalAction, {
+    fields: ["name"],
+    done: (global) => `Saved ${global.name}`,
+    reset: true,
+    onSuccess: () => router.refresh(),
+  });
   return (
     <form
       aria-label="Set a global variable"
       className="grid gap-3 sm:grid-cols-[12rem_1fr_1fr_auto] sm:items-end"
       onSubmit={(e) => {
         e.preventDefault();
-        const form = e.currentTarget;
-        const fd = new FormData(form);
-        start(async () => {
-          const r = await setGlobalAction({ name: String(fd.get("name") ?? ""), value: parseValue(String(fd.get("value") ?? "")), description: String(fd.get("description") ?? "") });
-          if (!r.ok) return setError(r.error);
-          setError(null);
-          setDone(`Saved ${r.data.name}`);
-          form.reset();
-          router.refresh();
-        });
+        const fd = new FormData(e.currentTarget);
+        submit(e.currentTarget, { name: String(fd.get("name") ?? ""), value: parseValue(String(fd.get("value") ?? "")), description: String(fd.get("description") ?? "") });
       }}
     >
-      <TextField label="Name" name="name" required autoComplete="off" error={error?.param === "name" ? error.message : null} />
+      <TextField label="Name" name="name" required autoComplete="off" error={fieldError("name")} />
       <TextField label="Value" name="value" hint="JSON, or plain text" />
       <TextField label="Description" name="description" />
       <Button type="submit" disabled={pending}>{pending ? "Saving…" : "Save"}</Button>
-      {error && error.param !== "name" && <p role="alert" className="text-sm text-red-700 sm:col-span-4">{error.message}</p>}
+      {formError && <p role="alert" className="text-sm text-red-700 sm:col-span-4">{formError}</p>}
       {done && <p role="status" className="text-sm text-emerald-800 sm:col-span-4 dark:text-emerald-300">{done}</p>}
     </form>
   );

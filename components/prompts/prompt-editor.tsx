@@ -1,32 +1,28 @@
 "use client";
 import dynamic from "next/dynamic";
-import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useRouter } from "next/navigation";
-import { useEffect, useId, useMemo, useState, useTransition } from "react";
-import {
-  createPromptAction, diffDraftAction, getPromptAction, getVersionAction, previewAction, saveVersionAction,
-} from "@/app/(console)/prompts/actions";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { useEffect, useId, useMemo, useState } from "react";
+import { getPromptAction, previewAction } from "@/app/(console)/prompts/actions";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
-import { splitList } from "@/components/ui/format";
-import { messageRoles, type PromptDetail, type VersionDiff, type VersionView } from "@/lib/prompts/schemas";
+import { messageRoles, type PromptDetail, type VersionView } from "@/lib/prompts/schemas";
+import { ConflictPanel } from "./conflict-panel";
 import { draftFromVersion, draftToContent, emptyDraft } from "./draft";
 import { ModelConfigForm } from "./model-config-form";
+import { emptyNewPromptMeta, NewPromptFields } from "./new-prompt-fields";
 import { PlaygroundPanel, type PlaygroundAccount } from "./playground-panel";
 import { PreviewPanel, sampleValues } from "./preview-panel";
+import { inputClass as input } from "./styles";
 import { unwrap, useDebounced } from "./use-action-query";
 import { useEditorStore } from "./use-editor-store";
+import { useSavePrompt } from "./use-save-prompt";
 import { VariablesEditor } from "./variables-editor";
-import { VersionDiffView } from "./version-diff";
 
 // CodeMirror touches the DOM: render it on the client only.
 const TemplateEditor = dynamic(() => import("./template-editor").then((m) => m.TemplateEditor), {
   ssr: false,
   loading: () => <div className="h-16 animate-pulse rounded-md border border-slate-200 dark:border-slate-800" />,
 });
-
-const input =
-  "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm text-slate-900 shadow-sm dark:border-slate-600 dark:bg-slate-900 dark:text-slate-100";
 
 type Props = {
   /** Null when creating a new prompt. */
@@ -43,8 +39,6 @@ type Props = {
 };
 
 export function PromptEditor({ detail: initialDetail, version, baseVersion: pageBase, canEdit, isAdmin, accounts, models, globals }: Props) {
-  const router = useRouter();
-  const queryClient = useQueryClient();
   const name = initialDetail?.name ?? null;
   const storeKey = name ? `${name}@${pageBase ?? 0}:${version?.version ?? 0}` : "new";
   const load = useEditorStore((s) => s.load);
@@ -65,7 +59,6 @@ export function PromptEditor({ detail: initialDetail, version, baseVersion: page
   const baseVersion = useEditorStore((s) => s.baseVersion);
   const dirty = useEditorStore((s) => s.dirty);
   const commitMessage = useEditorStore((s) => s.commitMessage);
-  const conflict = useEditorStore((s) => s.conflict);
   const store = useEditorStore.getState;
 
   const { content, problems } = useMemo(() => draftToContent(draft), [draft]);
@@ -82,57 +75,10 @@ export function PromptEditor({ detail: initialDetail, version, baseVersion: page
   const completions = [...new Set([...declared, ...globals])];
   const undeclared = preview.data ? preview.data.used.filter((u) => !declared.includes(u) && !globals.includes(u)) : [];
 
-  // New-prompt fields.
-  const ids = { name: useId(), description: useId(), tags: useId(), commit: useId(), production: useId() };
-  const [meta, setMeta] = useState({ name: "", description: "", tags: "", production: false });
-  const [saving, startSave] = useTransition();
-  const [error, setError] = useState<{ message: string; param?: string | null } | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [conflictDiff, setConflictDiff] = useState<VersionDiff | null>(null);
+  const commitId = useId();
+  const [meta, setMeta] = useState(emptyNewPromptMeta);
   const latest = detail?.versions[0]?.version ?? null;
-
-  const save = () =>
-    startSave(async () => {
-      setError(null);
-      setNotice(null);
-      if (!content) return setError({ message: Object.values(problems).join("; ") });
-      if (!name) {
-        const r = await createPromptAction({
-          ...content, name: meta.name, description: meta.description, commitMessage: commitMessage || "Initial version",
-          tags: splitList(meta.tags), labels: meta.production ? ["production"] : [],
-        });
-        if (!r.ok) return setError(r.error);
-        router.push(`/prompts/${r.data.name}`);
-        return;
-      }
-      const r = await saveVersionAction({ name, body: { ...content, commitMessage, baseVersion } });
-      if (!r.ok) {
-        if (r.error.code === "conflict") {
-          store().setConflict({ message: r.error.message });
-          setConflictDiff(null);
-          await queryClient.invalidateQueries({ queryKey: ["prompt", name] });
-        } else setError(r.error);
-        return;
-      }
-      store().saved(r.data.version);
-      // The page re-renders with the saved version as its base: keep the draft instead of reloading it.
-      useEditorStore.setState({ key: `${name}@${r.data.version}:${r.data.version}` });
-      setNotice(`Saved version ${r.data.version}.`);
-      await queryClient.invalidateQueries({ queryKey: ["prompt", name] });
-      router.refresh();
-    });
-
-  const compareWithLatest = async () => {
-    if (!name || !latest || !content) return;
-    setConflictDiff(await unwrap(diffDraftAction({ name, against: latest, draft: content })));
-  };
-  const discardAndLoad = async () => {
-    if (!name || !latest) return;
-    if (!window.confirm(`Discard your unsaved draft and load version ${latest}?`)) return;
-    const v = await unwrap(getVersionAction({ name, version: latest }));
-    store().load(`${name}@${latest}:${latest}`, draftFromVersion(v), latest, true);
-    setConflictDiff(null);
-  };
+  const { save, saving, error, clearError, notice, conflict, conflictDiff, compareWithLatest, keepDraft, discardAndLoad } = useSavePrompt({ name, content, problems, meta, latest });
 
   const readOnly = !canEdit;
   const messageError = (i: number) => (error?.param === `messages.${i}.content` ? error.message : null);
@@ -141,29 +87,15 @@ export function PromptEditor({ detail: initialDetail, version, baseVersion: page
     <div className="grid gap-6 xl:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
       <div className="space-y-6">
         {!name && (
-          <Card title="New prompt">
-            <div className="grid gap-3 sm:grid-cols-2">
-              <div>
-                <label htmlFor={ids.name} className="mb-1 block text-sm font-medium">Name</label>
-                <input id={ids.name} className={`${input} font-mono`} value={meta.name} onChange={(e) => { setMeta({ ...meta, name: e.target.value }); if (error?.param === "name") setError(null); }} aria-describedby={`${ids.name}-hint`} aria-invalid={error?.param === "name" ? true : undefined} />
-                <p id={`${ids.name}-hint`} className="mt-1 text-xs text-slate-600 dark:text-slate-400">Lowercase slug that apps send as “prompt”, e.g. support-reply.</p>
-              </div>
-              <div>
-                <label htmlFor={ids.tags} className="mb-1 block text-sm font-medium">Tags</label>
-                <input id={ids.tags} className={input} value={meta.tags} onChange={(e) => setMeta({ ...meta, tags: e.target.value })} placeholder="support, email" />
-              </div>
-              <div className="sm:col-span-2">
-                <label htmlFor={ids.description} className="mb-1 block text-sm font-medium">Description</label>
-                <input id={ids.description} className={input} value={meta.description} onChange={(e) => setMeta({ ...meta, description: e.target.value })} />
-              </div>
-              {isAdmin && (
-                <label htmlFor={ids.production} className="flex items-center gap-2 text-sm">
-                  <input id={ids.production} type="checkbox" checked={meta.production} onChange={(e) => setMeta({ ...meta, production: e.target.checked })} />
-                  Label the first version production
-                </label>
-              )}
-            </div>
-          </Card>
+          <NewPromptFields
+            meta={meta}
+            onChange={(next) => {
+              if (next.name !== meta.name) clearError("name");
+              setMeta(next);
+            }}
+            nameInvalid={error?.param === "name"}
+            isAdmin={isAdmin}
+          />
         )}
 
         <Card title="Template">
@@ -230,8 +162,8 @@ export function PromptEditor({ detail: initialDetail, version, baseVersion: page
           <Card title={name ? "Save a new version" : "Create the prompt"}>
             <div className="flex flex-wrap items-end gap-3">
               <div className="min-w-64 flex-1">
-                <label htmlFor={ids.commit} className="mb-1 block text-sm font-medium">Commit message</label>
-                <input id={ids.commit} className={input} value={commitMessage} onChange={(e) => store().setCommitMessage(e.target.value)} placeholder={name ? "What changed and why" : "Initial version"} aria-invalid={error?.param === "commitMessage" ? true : undefined} />
+                <label htmlFor={commitId} className="mb-1 block text-sm font-medium">Commit message</label>
+                <input id={commitId} className={input} value={commitMessage} onChange={(e) => store().setCommitMessage(e.target.value)} placeholder={name ? "What changed and why" : "Initial version"} aria-invalid={error?.param === "commitMessage" ? true : undefined} />
               </div>
               <Button onClick={save} disabled={saving || (!!name && !commitMessage.trim())}>
                 {saving ? "Saving…" : name ? "Save version" : "Create prompt"}
@@ -242,22 +174,7 @@ export function PromptEditor({ detail: initialDetail, version, baseVersion: page
             </p>
             {error && <p role="alert" className="mt-2 text-sm text-red-700 dark:text-red-400">{error.message}</p>}
             {notice && <p role="status" className="mt-2 text-sm text-emerald-800 dark:text-emerald-300">{notice}</p>}
-            {conflict && (
-              <div role="alert" className="mt-3 space-y-2 rounded-md border border-red-300 bg-red-50 p-3 text-sm text-red-900 dark:border-red-700 dark:bg-red-950 dark:text-red-100" data-testid="save-conflict">
-                <p className="font-medium">Someone else saved this prompt while you were editing. Your draft is still here.</p>
-                <p>{conflict.message}</p>
-                <div className="flex flex-wrap gap-2">
-                  <Button size="sm" variant="secondary" onClick={compareWithLatest} disabled={!latest}>Compare my draft with v{latest}</Button>
-                  <Button size="sm" variant="secondary" onClick={() => latest && store().rebase(latest)} disabled={!latest}>Keep my draft on top of v{latest}</Button>
-                  <Button size="sm" variant="danger" onClick={discardAndLoad} disabled={!latest}>Discard my draft and load v{latest}</Button>
-                </div>
-              </div>
-            )}
-            {conflictDiff && (
-              <div className="mt-4">
-                <VersionDiffView diff={conflictDiff} />
-              </div>
-            )}
+            <ConflictPanel conflict={conflict} latest={latest} diff={conflictDiff} onCompare={compareWithLatest} onKeep={keepDraft} onDiscard={discardAndLoad} />
           </Card>
         )}
       </div>

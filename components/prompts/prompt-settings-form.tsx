@@ -1,11 +1,11 @@
 "use client";
 import { useRouter } from "next/navigation";
-import { useState, useTransition } from "react";
+import { useState } from "react";
 import { updatePromptAction } from "@/app/(console)/prompts/actions";
 import { Button } from "@/components/ui/button";
 import { TextField } from "@/components/ui/field";
 import { splitList } from "@/components/ui/format";
-
+import { useActionForm } from "@/components/ui/use-action-form";
 
 type Props = {
   name: string;
@@ -25,12 +25,16 @@ type Props = {
  */
 export function PromptSettingsForm({ name, description, tags, protectedLabels, labels, canEdit, isAdmin }: Props) {
   const router = useRouter();
-  const [pending, start] = useTransition();
-  const [error, setError] = useState<{ message: string; param?: string | null } | null>(null);
-  const [done, setDone] = useState(false);
   const [saves, setSaves] = useState(0);
+  const { pending, done, submit, fieldError, formError } = useActionForm(updatePromptAction, {
+    fields: ["description", "tags", "protectedLabels"],
+    done: () => true,
+    onSuccess: () => {
+      router.refresh();
+      setSaves((n) => n + 1);
+    },
+  });
   const candidates = [...new Set([...protectedLabels, ...labels.filter((l) => l !== "latest")])].sort();
-  const fieldError = (param: string) => (error?.param?.startsWith(param) ? error.message : null);
   return (
     <form
       // Remount the fields from the stored values after each save (emptying "Also protect"), also when nothing changed.
@@ -42,15 +46,7 @@ export function PromptSettingsForm({ name, description, tags, protectedLabels, l
         const fd = new FormData(e.currentTarget);
         const patch: Record<string, unknown> = { description: String(fd.get("description") ?? ""), tags: splitList(String(fd.get("tags") ?? "")) };
         if (isAdmin) patch.protectedLabels = [...fd.getAll("protected").map(String), ...splitList(String(fd.get("protectedExtra") ?? ""))];
-        setDone(false);
-        start(async () => {
-          const r = await updatePromptAction({ name, patch });
-          if (!r.ok) return setError(r.error);
-          setError(null);
-          setDone(true);
-          router.refresh();
-          setSaves((n) => n + 1);
-        });
+        submit(e.currentTarget, { name, patch });
       }}
     >
       <fieldset disabled={!canEdit || pending} className="grid gap-4">
@@ -79,9 +75,7 @@ export function PromptSettingsForm({ name, description, tags, protectedLabels, l
           {done && <p role="status" className="text-sm text-emerald-800 dark:text-emerald-300">Saved</p>}
         </div>
       )}
-      {error && !["description", "tags", "protectedLabels"].some((p) => error.param?.startsWith(p)) && (
-        <p role="alert" className="text-sm text-red-700 dark:text-red-400">{error.message}</p>
-      )}
+      {formError && <p role="alert" className="text-sm text-red-700 dark:text-red-400">{formError}</p>}
     </form>
   );
 }

@@ -1,39 +1,21 @@
 "use client";
-import { useState, useTransition } from "react";
 import { createUserAction } from "@/app/(console)/users/actions";
 import { Button } from "@/components/ui/button";
 import { SelectField, TextField } from "@/components/ui/field";
+import { useActionForm } from "@/components/ui/use-action-form";
 import { roles } from "@/lib/core/types";
 
 export function CreateUserForm() {
-  const [pending, start] = useTransition();
-  const [error, setError] = useState<{ message: string; param?: string | null } | null>(null);
-  const [done, setDone] = useState<string | null>(null);
+  const { pending, done, submit, fieldError, formError } = useActionForm(createUserAction, { done: (user) => `Created ${user.email}`, reset: true });
 
-  function submit(form: HTMLFormElement) {
-    const fd = new FormData(form);
-    const input = { email: fd.get("email"), name: fd.get("name"), role: fd.get("role"), password: fd.get("password") };
-    start(async () => {
-      const res = await createUserAction(input);
-      if (res.ok) {
-        setError(null);
-        setDone(`Created ${res.data.email}`);
-        form.reset();
-      } else {
-        setDone(null);
-        setError(res.error);
-      }
-    });
-  }
-
-  const fieldError = (name: string) => (error?.param === name ? error.message : null);
   return (
     <form
       aria-label="Create user"
       className="grid gap-3 sm:grid-cols-2 lg:grid-cols-5 lg:items-end"
       onSubmit={(e) => {
         e.preventDefault();
-        submit(e.currentTarget);
+        const fd = new FormData(e.currentTarget);
+        submit(e.currentTarget, { email: fd.get("email"), name: fd.get("name"), role: fd.get("role"), password: fd.get("password") });
       }}
     >
       <TextField label="Name" name="name" required autoComplete="off" error={fieldError("name")} />
@@ -50,7 +32,7 @@ export function CreateUserForm() {
         {pending ? "Creating…" : "Create user"}
       </Button>
       <div className="sm:col-span-2 lg:col-span-5" aria-live="polite">
-        {error && !error.param && <p role="alert" className="text-sm text-red-700 dark:text-red-400">{error.message}</p>}
+        {formError && <p role="alert" className="text-sm text-red-700 dark:text-red-400">{formError}</p>}
         {done && <p className="text-sm text-emerald-700 dark:text-emerald-400">{done}</p>}
       </div>
     </form>

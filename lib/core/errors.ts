@@ -39,8 +39,10 @@ export class AppError extends Error {
       type?: string;
       extra?: Record<string, unknown>;
     } = {},
+    /** The error this one stands for, e.g. the unknown error behind a 500: the logger prints its message and stack. */
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = "AppError";
     this.status = details.status ?? errorCodes[code].status;
   }
@@ -93,7 +95,8 @@ export function toAppError(e: unknown): AppError {
     const code: ErrorCode = status === 429 ? "rate_limit_exceeded" : status === 504 ? "gateway_timeout" : status >= 500 ? "bad_gateway" : "bad_request";
     return new AppError(code, e.message, { status, headers, extra: { upstream_code: e.code } });
   }
-  return new AppError("internal_error", "Internal server error");
+  // The body says nothing of it; the cause keeps it for the log line.
+  return new AppError("internal_error", "Internal server error", {}, { cause: e });
 }
 
 export type Envelope = "openai" | "default";

@@ -173,7 +173,7 @@ function describeFailure(err: unknown): AppError {
     const msg = e.status >= 500 || e.status === 429
       ? `The upstream provider failed after ${err.attempts} attempt(s) (${err.last.code}, status ${err.last.status})${upstream}`
       : `The upstream provider rejected the request${upstream || `: ${err.last.message}`}`;
-    return new AppError(e.code, msg, { ...e.details, extra: { ...e.details.extra, code: e.code === "bad_request" ? "upstream_rejected" : e.code } });
+    return new AppError(e.code, msg, { ...e.details, extra: { ...e.details.extra, code: e.code === "bad_request" ? "upstream_rejected" : e.code } }, { cause: err.last });
   }
   return toAppError(err);
 }

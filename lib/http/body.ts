@@ -18,12 +18,84 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<unkn
   } catch {
     throw new AppError("invalid_json", "Request body is not valid UTF-8");
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     const detail = e instanceof SyntaxError ? `: ${e.message}` : "";
     throw new AppError("invalid_json", `Request body is not valid JSON${detail}`);
   }
+  const tooDeep = tooDeepAt(value, MAX_JSON_DEPTH);
+  if (tooDeep) {
+    const param = nestingParam(tooDeep);
+    throw new AppError("validation_error", `Request body nests deeper than ${MAX_JSON_DEPTH} levels${param ? ` in '${param}'` : ""}`, {
+      param, extra: { code: "nesting_too_deep" },
+    });
+  }
+  return value;
+}
+
+/**
+ * The deepest nesting of objects and arrays a body may have; the root is level
+ * 1. JSON.parse takes any depth, but code after it recurses (zod, the upstream
+ * adapters' JSON.stringify, the storable cleaner) and ran out of stack on a
+ * passed-through field 5,000 levels deep (faults #14.2). No API we speak needs
+ * more than a dozen levels; OpenAI caps structured-output schemas at 10.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+type PathKey = string | number;
+
+/** The path to the first container deeper than `max`, or null. Iterative, so any depth is safe. */
+function tooDeepAt(root: unknown, max: number): PathKey[] | null {
+  if (root === null || typeof root !== "object") return null;
+  // Depth-first with explicit stacks; path[d] is the key of the level-(d + 2) container being walked.
+  const values: object[] = [root];
+  const levels: number[] = [1];
+  const keys: PathKey[] = [""];
+  const path: PathKey[] = [];
+  while (values.length > 0) {
+    const value = values.pop()!;
+    const level = levels.pop()!;
+    const key = keys.pop()!;
+    if (level > 1) {
+      path.length = level - 2;
+      path.push(key);
+    }
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) {
+        const child: unknown = value[i];
+        if (child === null || typeof child !== "object") continue;
+        if (level === max) return [...path, i];
+        values.push(child);
+        levels.push(level + 1);
+        keys.push(i);
+      }
+    } else {
+      for (const k in value) {
+        const child: unknown = (value as Record<string, unknown>)[k];
+        if (child === null || typeof child !== "object") continue;
+        if (level === max) return [...path, k];
+        values.push(child);
+        levels.push(level + 1);
+        keys.push(k);
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * Names the field where runaway nesting starts: the path to the too-deep
+ * container less its trailing run of one repeated key (`extra.0.0.0…` and
+ * `extra.a.a.a…` are both `extra`), shortened so a hostile key is not echoed.
+ */
+function nestingParam(path: PathKey[]): string | null {
+  let end = path.length - 1;
+  while (end > 0 && path[end - 1] === path[path.length - 1]) end--;
+  const field = path.slice(0, Math.min(end, 16)).join(".");
+  if (!field) return null;
+  return field.length > 200 ? `${field.slice(0, 200)}…` : field;
 }
 
 // One decoder for every request: decode() without { stream } starts afresh each call.

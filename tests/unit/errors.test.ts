@@ -35,3 +35,23 @@ describe("error model", () => {
     expect(errorBody(new AppError("forbidden", "no"), "default")).toEqual({ error: { code: "forbidden", message: "no" } });
   });
 });
+
+describe("logged 5xx", () => {
+  it("faults #14.2: an unknown error mapped to a 500 keeps it as the cause, and the logged line shows the cause's message and stack", async () => {
+    const { Writable } = await import("node:stream");
+    const { createLogger } = await import("@/lib/observability/logger");
+    const lines: string[] = [];
+    const log = createLogger(new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) }), "info");
+    const original = new RangeError("Maximum call stack size exceeded");
+    const err = toAppError(original);
+    expect(err.status).toBe(500);
+    expect(err.cause).toBe(original);
+    // Wrapped once more, as the gateway does for a failed call.
+    log.error({ err: toAppError(err) }, "unhandled error");
+    const logged = JSON.parse(lines[0]!) as { err: { message: string; stack: string } };
+    expect(logged.err.message).toContain("Maximum call stack size exceeded");
+    expect(logged.err.stack).toContain("RangeError: Maximum call stack size exceeded");
+    // The client still learns nothing of it.
+    expect(JSON.stringify(errorBody(err, "openai"))).not.toContain("stack");
+  });
+});

@@ -6,9 +6,13 @@
 // message in the route's error envelope.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAccount } from "@/lib/accounts";
 import { routeRules, type RouteRule } from "@/lib/auth/rbac-matrix";
 import { closeDb } from "@/lib/db";
+import { createPrompt } from "@/lib/prompts";
 import { startApp, type AppServer } from "../../support/app-server";
+import { eventually } from "../../support/eventually";
+import { startFakeUpstream, type FakeUpstream } from "../../support/fake-upstream";
 import { authHeaders, fillPath, makeCallers, rawRequest, type Caller, type Callers } from "./support";
 
 const RUNS_PER_ROUTE = 26;
@@ -81,16 +85,19 @@ function authFor(variant: string, good: Caller): Record<string, string> {
 describe("fuzzing every public and admin API route", () => {
   let app: AppServer;
   let callers: Callers;
+  let upstream: FakeUpstream;
   let sent = 0;
   const byStatus = new Map<number, number>();
 
   beforeAll(async () => {
     app = await startApp({ MAX_BODY_BYTES: "1048576" });
     callers = await makeCallers(app.url, "fuzz");
+    upstream = await startFakeUpstream();
   }, 600_000);
 
   afterAll(async () => {
     await app?.stop();
+    await upstream?.close();
     await closeDb();
   });
 
@@ -141,4 +148,62 @@ describe("fuzzing every public and admin API route", () => {
     expect(failures, failures.slice(0, 20).join("\n")).toEqual([]);
     expect(sent).toBeGreaterThanOrEqual(1000);
   });
+
+  // Faults #14.2: JSON.parse takes any depth, but a passed-through field 5,000
+  // levels deep reached code that recurses (the simulator's and the adapters'
+  // JSON.stringify) and answered 500. Each field below is passed on untouched,
+  // so only a depth limit on the body stops it; the model names route to real
+  // accounts so that, without the limit, the request reaches that code.
+  it("faults #14.2: nesting 5,000 and 100,000 levels deep in every passed-through field answers 400 naming the field, in the route's envelope, never 500", async () => {
+    const run = Date.now().toString(36);
+    const simModel = `fuzz-nest-sim-${run}`;
+    const httpModel = `fuzz-nest-http-${run}`;
+    const system = { kind: "system", name: "test" } as const;
+    await createAccount(system, { name: `fuzz-nest-sim-${run}`, provider: "simulator", models: [simModel], settings: { ttftMs: 0, tokensPerSecond: 0 } });
+    await createAccount(system, { name: `fuzz-nest-http-${run}`, provider: "openai", baseUrl: upstream.openaiBaseUrl, apiKey: "sk-fuzz-nest-000000001", models: [httpModel] });
+    const prompt = `fuzz-nest-${run}`;
+    await createPrompt(system, { name: prompt, messages: [{ role: "user", content: "Say {{v}}" }], config: { model: simModel }, labels: ["production"] });
+    const post = (path: string, body: string, who: Caller) =>
+      rawRequest(app.url, "POST", path, { ...authHeaders(who), "content-type": "application/json" }, body);
+    // The app learns of new accounts and prompts through its own caches: wait until both serve.
+    for (const model of [simModel, httpModel]) {
+      await eventually(async () => (await post("/api/v1/chat/completions", JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }), callers.apiKey)).status === 200 || null, 20_000, `${model} routable`);
+    }
+    await eventually(async () => (await post("/api/completion", JSON.stringify({ prompt, variables: { v: "x" } }), callers.apiKey)).status === 200 || null, 20_000, "prompt servable");
+
+    const chat = (model: string, fields: string, message = "") => `{"model":"${model}","max_tokens":5,"messages":[{"role":"user","content":"hi"${message}}]${fields}}`;
+    type Case = { what: string; path: string; body: (nest: string) => string; param: string; envelope: "openai" | "default"; who: Caller };
+    const cases: Case[] = [];
+    for (const model of [simModel, httpModel]) {
+      const on = (what: string, body: (n: string) => string, param: string) => cases.push({ what: `${what} (${model === simModel ? "simulator" : "HTTP upstream"})`, path: "/api/v1/chat/completions", body, param, envelope: "openai", who: callers.apiKey });
+      on("an unknown top-level field", (n) => chat(model, `,"extra":${n}`), "extra");
+      on("an unknown field in a message", (n) => chat(model, "", `,"extra":${n}`), "messages.0.extra");
+      on("a streamed request's unknown field", (n) => chat(model, `,"stream":true,"extra":${n}`), "extra");
+      on("metadata", (n) => chat(model, `,"metadata":{"k":${n}}`), "metadata.k");
+      on("function parameters", (n) => chat(model, `,"tools":[{"type":"function","function":{"name":"f","parameters":${n}}}]`), "tools.0.function.parameters");
+      on("a json_schema response format", (n) => chat(model, `,"response_format":{"type":"json_schema","json_schema":{"name":"s","schema":${n}}}`), "response_format.json_schema.schema");
+    }
+    cases.push(
+      { what: "completion variables", path: "/api/completion", body: (n) => `{"prompt":"${prompt}","variables":{"v":${n}}}`, param: "variables.v", envelope: "openai", who: callers.apiKey },
+      { what: "completion overrides", path: "/api/completion", body: (n) => `{"prompt":"${prompt}","overrides":{"extra":${n}}}`, param: "overrides.extra", envelope: "openai", who: callers.apiKey },
+      { what: "an admin API body", path: "/api/admin/quotas", body: (n) => `{"name":"fuzz-nest-${run}","scope":"key","tokensPerDay":5,"enabled":false,"extra":${n}}`, param: "extra", envelope: "default", who: callers.adminKey },
+    );
+
+    const failures: string[] = [];
+    for (const c of cases) {
+      for (const depth of [5_000, 100_000]) {
+        for (const kind of ["array", "object"] as const) {
+          const res = await post(c.path, c.body(deepNest(depth, kind)), c.who);
+          const what = `${c.what}, ${depth} levels of ${kind}s → ${res.status} ${res.text.slice(0, 160)}`;
+          let error: { message?: string; param?: string; type?: string; code?: string } | undefined;
+          try {
+            error = (JSON.parse(res.text) as { error?: typeof error }).error;
+          } catch {}
+          if (res.status !== 400 || error?.param !== c.param || !error.message?.includes(c.param)) failures.push(what);
+          else if (c.envelope === "openai" ? error.type !== "invalid_request_error" : error.code !== "validation_error") failures.push(`wrong envelope: ${what}`);
+        }
+      }
+    }
+    expect(failures, failures.join("\n")).toEqual([]);
+  }, 300_000);
 });
