@@ -1,4 +1,5 @@
 import "server-only";
+import { config } from "@/lib/config";
 import { timingSafeEqual, createHash } from "node:crypto";
 import { routableAccounts } from "@/lib/accounts";
 import { pool } from "@/lib/db";
@@ -10,7 +11,7 @@ import { metrics } from "./metrics";
 // logger) never depends on a domain.
 
 /** Whether a request may read the metrics: always when METRICS_TOKEN is unset, else only with `Bearer <token>`. */
-export function metricsAuthorized(authorization: string | null, token = process.env.METRICS_TOKEN): boolean {
+export function metricsAuthorized(authorization: string | null, token = config().METRICS_TOKEN): boolean {
   if (!token) return true;
   const m = /^Bearer\s+(.+)$/i.exec(authorization?.trim() ?? "");
   if (!m?.[1]) return false;
