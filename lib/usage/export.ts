@@ -63,7 +63,7 @@ export function streamCsv<R>(src: CsvSource<R>): ReadableStream<Uint8Array> {
           await client.query(`DECLARE export_cursor NO SCROLL CURSOR FOR ${src.sql}`, src.params);
           controller.enqueue(encoder.encode(csvLine(src.header)));
         } catch (err) {
-          logger.error({ err: String(err) }, "usage export could not start");
+          logger.error({ err }, "usage export could not start");
           await finish(false);
           controller.error(err);
         }
@@ -80,7 +80,7 @@ export function streamCsv<R>(src: CsvSource<R>): ReadableStream<Uint8Array> {
           for (const r of rows) chunk += csvLine(src.row(r));
           controller.enqueue(encoder.encode(chunk));
         } catch (err) {
-          logger.error({ err: String(err) }, "usage export failed mid-stream");
+          logger.error({ err }, "usage export failed mid-stream");
           await finish(false);
           controller.error(err);
         }
