@@ -3,8 +3,8 @@ export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   // The whole environment first: a bad value (SHUTDOWN_DEADLINE_MS=30s) stops the
   // server before it serves, with one message naming every problem (lib/config).
-  const { config } = await import("@/lib/config");
-  config();
+  const { configOrExit } = await import("@/lib/config");
+  configOrExit();
   const { installShutdown, onShutdown } = await import("@/lib/observability/lifecycle");
   const { flushUsage } = await import("@/lib/usage");
   const { closeUpstreamPools, warmTokenizer } = await import("@/lib/providers");

@@ -172,3 +172,18 @@ export function config(): Config {
   cached ??= parseConfig(process.env);
   return cached;
 }
+
+/**
+ * config() for a server's start: on a bad environment, the operator's message
+ * on stderr and exit 1. Throwing is not enough there: Next logs a failed
+ * instrumentation register() and keeps listening, answering every request 500.
+ */
+export function configOrExit(): Config {
+  try {
+    return config();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`\n${err.message}\n\n`);
+    process.exit(1);
+  }
+}
