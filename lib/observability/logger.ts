@@ -48,12 +48,17 @@ export function scrubCredentials(text: string): string {
   return credentialPatterns.reduce((t, [pattern, replacement]) => t.replace(pattern, replacement), text);
 }
 
+// The redaction paths' field names, censored at any depth of a logged error:
+// the paths are anchored at the log line's root, and an error can carry
+// headers or options (its own fields, or its cause's) further down.
+const secretFields = new Set(redactPaths.map((p) => /([A-Za-z-]+)"?\]?$/.exec(p)![1]!.toLowerCase()));
+
 function scrubDeep(value: unknown, depth = 0): unknown {
   if (typeof value === "string") return scrubCredentials(value);
   if (depth > 6 || value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) return value.map((v) => scrubDeep(v, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = scrubDeep(v, depth + 1);
+  for (const [k, v] of Object.entries(value)) out[k] = secretFields.has(k.toLowerCase()) ? "[redacted]" : scrubDeep(v, depth + 1);
   return out;
 }
 

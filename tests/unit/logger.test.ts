@@ -58,7 +58,7 @@ describe("security #13.8 logs", () => {
     expect(rec.err.cause!.stack).toMatch(/^Error: connect ECONNREFUSED/);
   });
 
-  it("security #13.8 logs: an error carrying a URL with a password, or a bearer token, is logged without them", () => {
+  it("security #13.8 logs: an error carrying a URL with a password, a bearer token or secret headers and options is logged without them", () => {
     const { log, lines } = capture();
     // Node's URL parser keeps the whole input on the error (err.input), password included.
     let invalid: unknown;
@@ -73,8 +73,15 @@ describe("security #13.8 logs", () => {
       cause: Object.assign(new Error("upstream said 401 for Authorization: Bearer sk-live-Upstream-Token-123"), { url: "https://u:Basic-Pw-456@api.example/v1" }),
     });
     log.warn({ err: wrapped }, "wrapped");
+    // An HTTP client's error can carry the request's headers or options as fields, its cause's included.
+    const withFields = Object.assign(new Error("request failed", { cause: Object.assign(new Error("socket hang up"), { options: { apiKey: "sk-raw-Option-Key-789" } }) }), {
+      headers: { authorization: "raw-Header-Token-000", cookie: "authjs.session-token=Cookie-Val-111", "x-api-key": "pgk_Header-Key-222" },
+    });
+    log.error({ err: withFields }, "fields");
     const out = lines.join("");
-    for (const secret of ["Pg-S3cret-pw", "Hunter2-db-pw", "sk-live-Upstream-Token-123", "Basic-Pw-456"]) expect(out).not.toContain(secret);
+    for (const secret of ["Pg-S3cret-pw", "Hunter2-db-pw", "sk-live-Upstream-Token-123", "Basic-Pw-456", "sk-raw-Option-Key-789", "raw-Header-Token-000", "Cookie-Val-111", "pgk_Header-Key-222"]) {
+      expect(out).not.toContain(secret);
+    }
     // Everything else stays: the user, the host, the message.
     expect(out).toContain("postgresql://promptgate:[redacted]@db host:5432/promptgate");
     expect(out).toContain("postgres://admin:[redacted]@10.0.0.5/app");
