@@ -1,4 +1,5 @@
 import "server-only";
+import { config } from "@/lib/config";
 import { db, onInvalidate, publishInvalidation } from "@/lib/db";
 import { logger } from "@/lib/observability";
 import type { UpstreamAccount } from "@/lib/providers";
@@ -34,7 +35,7 @@ function overridesOf(v: unknown): [string, ModelOverride][] {
   return entries.sort((a, b) => rank(b[0]) - rank(a[0]));
 }
 
-const REFRESH_MS = Number(process.env.ACCOUNT_REFRESH_MS ?? 5000);
+const REFRESH_MS = () => config().ACCOUNT_REFRESH_MS;
 
 type Snapshot = { at: number; accounts: RoutableAccount[] };
 const g = globalThis as typeof globalThis & { __pgRegistry?: { snap?: Snapshot; loading?: Promise<Snapshot>; version: number } };
@@ -85,7 +86,7 @@ export async function routableAccounts(): Promise<RoutableAccount[]> {
   }
   const snap = state.snap;
   if (!snap) return (await reload()).accounts;
-  if (Date.now() - snap.at > REFRESH_MS) reload().catch((err: unknown) => logger.warn({ err: String(err) }, "account refresh failed"));
+  if (Date.now() - snap.at > REFRESH_MS()) reload().catch((err: unknown) => logger.warn({ err }, "account refresh failed"));
   return snap.accounts;
 }
 
@@ -97,5 +98,5 @@ function dropSnapshot(): void {
 /** After a committed change: this instance forgets now, the others on the notification. */
 export function invalidateRegistry(): void {
   dropSnapshot();
-  publishInvalidation("accounts").catch((err: unknown) => logger.warn({ err: String(err) }, "could not publish account change"));
+  publishInvalidation("accounts").catch((err: unknown) => logger.warn({ err }, "could not publish account change"));
 }

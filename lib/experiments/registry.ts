@@ -111,6 +111,6 @@ export async function activeExperiment(prompt: string, label: string): Promise<A
 export async function invalidateExperiments(prompt: string): Promise<void> {
   forget(prompt);
   await publishInvalidation(TOPIC, prompt).catch((err: unknown) =>
-    logger.warn({ err: String(err), prompt }, "could not publish an experiment change; other instances catch up within the cache TTL"),
+    logger.warn({ err, prompt }, "could not publish an experiment change; other instances catch up within the cache TTL"),
   );
 }

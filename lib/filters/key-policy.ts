@@ -64,12 +64,12 @@ export async function keyPolicy(apiKeyId: string): Promise<KeyPolicy | null> {
     await load().catch((err: unknown) => {
       // Fail closed until the policies have been read once; afterwards serve the last good view.
       if (!state.loadedOnce) throw new AppError("service_unavailable", "Content policies are not available yet; try again shortly");
-      logger.warn({ err: String(err) }, "could not reload key policies; serving the previous ones");
+      logger.warn({ err }, "could not reload key policies; serving the previous ones");
     });
   }
   else if (Date.now() - state.at > config().API_KEY_CACHE_TTL_MS) {
     // Serve the current view and refresh behind the request.
-    load().catch((err: unknown) => logger.warn({ err: String(err) }, "could not refresh key policies"));
+    load().catch((err: unknown) => logger.warn({ err }, "could not refresh key policies"));
   }
   return state.byKey.get(apiKeyId) ?? null;
 }
@@ -148,5 +148,5 @@ export async function setKeyLogging(actor: Principal, apiKeyId: string, input: {
 async function invalidate() {
   state.at = 0;
   await load().catch(() => {});
-  await publishInvalidation("keypolicy", "*").catch((err: unknown) => logger.warn({ err: String(err) }, "could not publish key policy change"));
+  await publishInvalidation("keypolicy", "*").catch((err: unknown) => logger.warn({ err }, "could not publish key policy change"));
 }

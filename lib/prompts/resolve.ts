@@ -131,7 +131,7 @@ export async function globalValues(): Promise<Record<string, unknown>> {
 
 async function publish(topic: string, payload: string): Promise<void> {
   await publishInvalidation(topic, payload).catch((err: unknown) =>
-    logger.warn({ err: String(err), topic, payload }, "could not publish a prompt change; other instances catch up within the cache TTL"),
+    logger.warn({ err, topic, payload }, "could not publish a prompt change; other instances catch up within the cache TTL"),
   );
 }
 

@@ -1,4 +1,5 @@
 import "server-only";
+import { config } from "@/lib/config";
 import { db, onInvalidate, publishInvalidation, type DbClient } from "@/lib/db";
 import type { QuotaPolicy } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
@@ -15,7 +16,7 @@ import type { CachedPolicy } from "./windows";
 // lost notification. The reserve statement re-reads limits and `enabled` from
 // the table itself, so a stale cache can only miss a brand-new policy briefly.
 
-const REFRESH_MS = Number(process.env.QUOTA_POLICY_REFRESH_MS ?? 30_000);
+const REFRESH_MS = () => config().QUOTA_POLICY_REFRESH_MS;
 const TOPIC = "quotas";
 
 export function toView(p: QuotaPolicy): PolicyView {
@@ -65,14 +66,14 @@ export async function enabledPolicies(): Promise<CachedPolicy[]> {
   }
   const snap = cache.snap;
   if (!snap) return (await reload()).policies;
-  if (Date.now() - snap.at > REFRESH_MS) reload().catch((err: unknown) => logger.warn({ err: String(err) }, "quota policy refresh failed"));
+  if (Date.now() - snap.at > REFRESH_MS()) reload().catch((err: unknown) => logger.warn({ err }, "quota policy refresh failed"));
   return snap.policies;
 }
 
 /** After a committed change: this instance forgets now, the others when the notification arrives. */
 async function invalidatePolicies(): Promise<void> {
   dropCache();
-  await publishInvalidation(TOPIC).catch((err: unknown) => logger.warn({ err: String(err) }, "could not publish quota policy change"));
+  await publishInvalidation(TOPIC).catch((err: unknown) => logger.warn({ err }, "could not publish quota policy change"));
 }
 
 // ---- CRUD -------------------------------------------------------------------

@@ -12,7 +12,7 @@ import {
   completionBudget, errorKind, formatDuration, metricOf, now, periodsOf, rateLimitHeaders, refusingLimits, subjectFor, windowEnd, windowStart,
   type CachedPolicy, type CounterState, type LimitCheck,
 } from "./windows";
-import { ensureSweeper, heldForMs, RESERVATION_TTL_MS, trackReservation } from "./sweeper";
+import { ensureSweeper, heldForMs, reservationTtlMs, trackReservation } from "./sweeper";
 import { nextInLine, waitForRoom } from "./wait";
 
 // Admission: estimate the call, then reserve the estimate on every matching
@@ -109,7 +109,7 @@ export async function admit(principal: Principal, req: ChatCompletionRequest, ct
   for (;;) {
     const at = now();
     const { rows } = await pool().query<ReserveRow>(RESERVE_SQL, [
-      id, ctx.completionId, new Date(at + RESERVATION_TTL_MS),
+      id, ctx.completionId, new Date(at + reservationTtlMs()),
       wanted.map((w) => w.policy.id), wanted.map((w) => w.subject), wanted.map((w) => w.period),
       // Windows are taken at each attempt: a call that waited into the next minute counts there.
       wanted.map((w) => new Date(windowStart(w.period, at))), wanted.map((w) => w.tokens), wanted.map((w) => w.spend.toFixed(8)),

@@ -46,7 +46,7 @@ export async function settleBatch(client: PoolClient, batch: readonly PricedUsag
       estTokens: cols[5][i]!, estSpend: Number(cols[6][i]), tokens: cols[7][i]!, spend: Number(cols[8][i]),
     })));
   } catch (err) {
-    logger.warn({ err: String(err) }, "could not wake calls waiting for quota settlements; they poll");
+    logger.warn({ err }, "could not wake calls waiting for quota settlements; they poll");
   }
 }
 

@@ -34,7 +34,7 @@ export async function loadPrices(force = false): Promise<void> {
       }));
       loadedAt = Date.now();
     } catch (err) {
-      logger.warn({ err: String(err) }, "could not load model prices; keeping the previous ones");
+      logger.warn({ err }, "could not load model prices; keeping the previous ones");
     } finally {
       loading = undefined;
     }

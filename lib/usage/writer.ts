@@ -1,4 +1,5 @@
 import "server-only";
+import { config } from "@/lib/config";
 import type { PoolClient } from "pg";
 import { pool, storableDeep, storableText } from "@/lib/db";
 import { logger, recordUsageFlush, recordUsageRefused } from "@/lib/observability";
@@ -66,7 +67,7 @@ export function registerBatchHook(name: string, hook: BatchHook): void {
   hooks.set(name, hook);
 }
 
-const FLUSH_MS = Number(process.env.USAGE_FLUSH_MS ?? 500);
+const FLUSH_MS = () => config().USAGE_FLUSH_MS;
 const BATCH_MAX = 500;
 const QUEUE_WARN = 50_000;
 
@@ -78,7 +79,7 @@ export function recordUsage(e: UsageEventInput): void {
   state.queue.push(e);
   if (state.queue.length === QUEUE_WARN) logger.error({ queued: QUEUE_WARN }, "usage writer is falling behind the database");
   if (state.queue.length >= BATCH_MAX) void flushSoon(0);
-  else void flushSoon(FLUSH_MS);
+  else void flushSoon(FLUSH_MS());
 }
 
 export function pendingUsage(): number {
@@ -115,12 +116,12 @@ async function flushOnce(): Promise<void> {
       // Keep the events, in order, and try again with backoff; never drop them silently.
       state.queue.unshift(...batch);
       state.failures++;
-      logger.error({ err: String(err), queued: state.queue.length, attempt: state.failures }, "usage batch write failed; will retry");
+      logger.error({ err, queued: state.queue.length, attempt: state.failures }, "usage batch write failed; will retry");
     } finally {
       state.flushing = undefined;
     }
     // Full batches go at once; a partial one waits for the interval, so steady traffic makes big batches.
-    if (state.queue.length) flushSoon(state.failures ? Math.min(30_000, 250 * 2 ** state.failures) : state.queue.length >= BATCH_MAX ? 0 : FLUSH_MS);
+    if (state.queue.length) flushSoon(state.failures ? Math.min(30_000, 250 * 2 ** state.failures) : state.queue.length >= BATCH_MAX ? 0 : FLUSH_MS());
   })();
   return state.flushing;
 }
@@ -140,7 +141,7 @@ async function writeIsolating(batch: UsageEventInput[]): Promise<PricedUsageEven
     if (!isDataError(err)) throw err;
     if (batch.length === 1) {
       recordUsageRefused();
-      logger.error({ completionId: batch[0]!.completionId, err: String(err) }, "usage event refused by the database; the rest of its batch was written");
+      logger.error({ completionId: batch[0]!.completionId, err }, "usage event refused by the database; the rest of its batch was written");
       return [];
     }
     const mid = batch.length >> 1;
