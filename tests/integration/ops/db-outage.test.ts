@@ -9,6 +9,10 @@
 //   Retry-After and their completion id;
 // - readiness answers 503 within a second, never by timing out;
 // and once it is back every answered call has exactly one usage event.
+// "Fast" is measured by the app itself (its request log line, matched by
+// request id): on a loaded test machine a request can queue for seconds
+// before the app reads it, in an outage or not, and that is not what this
+// test is about.
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -32,8 +36,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => process.stderr.write(`[outage-pg] ${line}\n`);
 
 type Kind = "free" | "prompt" | "quota" | "open" | "budget";
-type Call = { kind: Kind; sentAt: number; answeredAt?: number; status?: number; id?: string | null; retryAfter?: string | null; body?: string; error?: string };
-type Probe = { sentAt: number; answeredAt?: number; status?: number; error?: string };
+type Call = { kind: Kind; requestId: string; sentAt: number; answeredAt?: number; status?: number; id?: string | null; retryAfter?: string | null; body?: string; error?: string };
+type Probe = { requestId: string; sentAt: number; answeredAt?: number; status?: number; error?: string };
+let requests = 0;
+const nextRequestId = () => `outage-${process.pid}-${++requests}`;
 
 /** The test's own Postgres: stop and start it again, or freeze and thaw every one of its processes. */
 class OutageServer {
@@ -78,6 +84,8 @@ describe("a database outage under traffic", () => {
   const keys = {} as Record<"admin" | Kind, string>;
   const policies = {} as Record<"quota" | "open" | "budget", string>;
   const dispatcher = new Agent({ connections: 256 });
+  // Calls answered 200 on the rate-limited key (fail-open): each must be counted once in its windows.
+  let openServed = 0;
 
   beforeAll(async () => {
     await outage.start();
@@ -98,6 +106,8 @@ describe("a database outage under traffic", () => {
       ACCOUNT_REFRESH_MS: "1000",
       QUOTA_POLICY_REFRESH_MS: "1000",
       USAGE_FLUSH_MS: "100",
+      // The request log says how long the app itself took over each call and probe.
+      LOG_LEVEL: "info",
     };
     app = await startApp(env);
     openApp = await startApp({ ...env, QUOTA_FAIL_OPEN: "rate-limits" });
@@ -123,6 +133,7 @@ describe("a database outage under traffic", () => {
     for (const target of [app, openApp]) {
       for (const kind of ["free", "prompt", "quota", "open", "budget"] as const) {
         for (let i = 0; i < 3; i++) expect((await call(target, kind)).status).toBe(200);
+        if (kind === "open") openServed += 3;
       }
     }
   }, 900_000);
@@ -138,14 +149,14 @@ describe("a database outage under traffic", () => {
   });
 
   async function call(target: AppServer, kind: Kind, into?: Call[]): Promise<Call> {
-    const c: Call = { kind, sentAt: performance.now() };
+    const c: Call = { kind, requestId: nextRequestId(), sentAt: performance.now() };
     into?.push(c);
     const prompt = kind === "prompt";
     try {
       const res = await request(`${target.url}${prompt ? "/api/completion" : "/api/v1/chat/completions"}`, {
         method: "POST",
         dispatcher,
-        headers: { authorization: `Bearer ${keys[kind]}`, "content-type": "application/json" },
+        headers: { authorization: `Bearer ${keys[kind]}`, "content-type": "application/json", "x-request-id": c.requestId },
         body: JSON.stringify(prompt ? { prompt: PROMPT } : { model: MODEL, max_tokens: 5, messages: [{ role: "user", content: "hi" }] }),
       });
       c.status = res.statusCode;
@@ -162,10 +173,10 @@ describe("a database outage under traffic", () => {
   }
 
   async function probe(into: Probe[]): Promise<void> {
-    const p: Probe = { sentAt: performance.now() };
+    const p: Probe = { requestId: nextRequestId(), sentAt: performance.now() };
     into.push(p);
     try {
-      const res = await request(`${app.url}/api/health/ready`, { dispatcher, headersTimeout: 10_000 });
+      const res = await request(`${app.url}/api/health/ready`, { dispatcher, headersTimeout: 60_000, headers: { "x-request-id": p.requestId } });
       await res.body.text();
       p.status = res.statusCode;
     } catch (err) {
@@ -174,45 +185,78 @@ describe("a database outage under traffic", () => {
     p.answeredAt = performance.now();
   }
 
-  /** Traffic on every key (a call every 20 ms on the main ones) and a readiness probe every 100 ms, around an outage. */
+  /** Traffic on every key (a call every 80 ms on the main ones) and a readiness probe every 200 ms, around an outage. */
   async function underOutage(begin: () => Promise<void> | void, end: () => Promise<void> | void) {
     const calls: Call[] = [];
     const probes: Probe[] = [];
     const pending: Promise<unknown>[] = [];
     let tick = 0;
+    // The machine running the tests has 2 cores shared with other work: a rate it keeps up with.
     const timer = setInterval(() => {
       tick++;
-      pending.push(call(app, "free", calls), call(app, "quota", calls));
-      if (tick % 5 === 0) pending.push(call(app, "prompt", calls), call(openApp, "open", calls), call(openApp, "budget", calls));
-      if (tick % 5 === 2) pending.push(probe(probes));
+      if (tick % 4 === 0) pending.push(call(app, "free", calls), call(app, "quota", calls));
+      if (tick % 10 === 1) pending.push(call(app, "prompt", calls), call(openApp, "open", calls), call(openApp, "budget", calls));
+      if (tick % 10 === 6) pending.push(probe(probes));
     }, 20);
     await sleep(1000);
-    const t0 = performance.now();
+    const t0 = Date.now();
     await begin();
-    await sleep(OUTAGE_MS - (performance.now() - t0));
+    await sleep(OUTAGE_MS - (Date.now() - t0));
     await end();
-    const t1 = performance.now();
+    const t1 = Date.now();
+    const after = performance.now();
     // Until the quota key is admitted again on both instances: the outage is over for the callers too.
-    await eventually(async () => calls.some((c) => c.kind === "quota" && c.sentAt > t1 && c.status === 200)
-      && calls.some((c) => c.kind === "open" && c.sentAt > t1 && c.status === 200)
-      && calls.some((c) => c.kind === "budget" && c.sentAt > t1 && c.status === 200), 30_000, "admission after the outage");
+    await eventually(async () => calls.some((c) => c.kind === "quota" && c.sentAt > after && c.status === 200)
+      && calls.some((c) => c.kind === "open" && c.sentAt > after && c.status === 200)
+      && calls.some((c) => c.kind === "budget" && c.sentAt > after && c.status === 200), 60_000, "admission after the outage");
     await sleep(500);
     clearInterval(timer);
     await Promise.all(pending);
+    openServed += calls.filter((c) => c.kind === "open" && c.status === 200).length;
     return { calls, probes, t0, t1 };
   }
 
+  type Handled = { status: number; ms: number; start: number };
+
+  /** What the app's request log says of each request: its status and how long the app took over it. */
+  function handledBy(target: AppServer): Map<string, Handled> {
+    const out = new Map<string, Handled>();
+    for (const line of target.output().split("\n")) {
+      if (!line.includes('"msg":"request"')) continue;
+      try {
+        const j = JSON.parse(line) as { requestId?: string; status: number; ms: number; time: string };
+        if (j.requestId) out.set(j.requestId, { status: j.status, ms: j.ms, start: Date.parse(j.time) - j.ms });
+      } catch {}
+    }
+    return out;
+  }
+
   async function expectOutageHandled({ calls, probes, t0, t1 }: Awaited<ReturnType<typeof underOutage>>) {
+    // A log line can reach us a moment after its response did.
+    let handled = new Map<string, Handled>();
+    await eventually(async () => {
+      handled = new Map([...handledBy(app), ...handledBy(openApp)]);
+      return [...calls, ...probes].every((c) => c.error || handled.has(c.requestId));
+    }, 10_000, "the request log line of every call").catch(() => {});
+    const server = (c: Call | Probe) => handled.get(c.requestId);
     const show = (cs: (Call | Probe)[]) =>
-      JSON.stringify(cs.slice(0, 8).map((c) => ({ ...c, sentAt: Math.round(c.sentAt - t0), answeredAt: c.answeredAt && Math.round(c.answeredAt - t0) })));
-    const during = (c: Call | Probe) => c.sentAt >= t0 && c.sentAt <= t1;
+      JSON.stringify(cs.slice(0, 8).map((c) => ({ ...c, sentAt: undefined, answeredAt: undefined, serverStart: server(c) && server(c)!.start - t0, serverMs: server(c)?.ms })));
+    // Handled by the app while its database was stopped or frozen (by the app's clock, which is ours).
+    const during = (c: Call | Probe) => {
+      const h = server(c);
+      return h !== undefined && h.start >= t0 && h.start <= t1;
+    };
     const of = (kind: Kind) => calls.filter((c) => c.kind === kind);
+
+    // Every call and probe got an answer, and the app logged each.
+    const unanswered = [...calls, ...probes].filter((c) => c.error || !server(c));
+    expect(unanswered, show(unanswered)).toEqual([]);
 
     // Calls that need no database keep answering 200, through the outage and after it.
     for (const kind of ["free", "prompt"] as const) {
       const bad = of(kind).filter((c) => c.status !== 200);
       expect(bad, `${kind}: ${show(bad)}`).toEqual([]);
-      expect(of(kind).filter(during).length).toBeGreaterThan(kind === "free" ? 50 : 10);
+      expect(of(kind).filter(during).length).toBeGreaterThan(kind === "free" ? 15 : 5);
     }
 
     // A call whose admission needs the database: 200 before and after, a fast 503 during, nothing else.
@@ -220,31 +264,36 @@ describe("a database outage under traffic", () => {
       const odd = of(kind).filter((c) => c.status !== 200 && c.status !== 503);
       expect(odd, `${kind}: ${show(odd)}`).toEqual([]);
       const refused = of(kind).filter((c) => c.status === 503);
-      expect(refused.length, kind).toBeGreaterThan(kind === "quota" ? 20 : 3);
-      const slow = refused.filter((c) => c.answeredAt! - c.sentAt > FAST_MS);
+      expect(refused.length, kind).toBeGreaterThan(kind === "quota" ? 10 : 3);
+      const slow = refused.filter((c) => server(c)!.ms > FAST_MS);
       expect(slow, `${kind} refused slowly: ${show(slow)}`).toEqual([]);
       for (const c of refused) {
         expect(c.id, show([c])).toMatch(/^chatcmpl-/);
         expect(Number(c.retryAfter), show([c])).toBeGreaterThanOrEqual(1);
         expect(JSON.parse(c.body!), show([c])).toMatchObject({ error: { type: "server_error", code: "database_unavailable" } });
       }
+      // Once the database had been gone for longer than the admission bound, nothing under a quota was admitted
+      // (until it was back: a call taken up just before that may be admitted once it is).
+      const admitted = of(kind).filter((c) => c.status === 200 && server(c)!.start >= t0 + FAST_MS && server(c)!.start <= t1 - FAST_MS);
+      expect(admitted, `${kind} admitted during the outage: ${show(admitted)}`).toEqual([]);
     }
     // QUOTA_FAIL_OPEN=rate-limits: a key whose only policy is per-minute rate limits keeps being served.
     const open = of("open").filter((c) => c.status !== 200);
     expect(open, `open: ${show(open)}`).toEqual([]);
-    expect(of("open").filter(during).length).toBeGreaterThan(10);
+    expect(of("open").filter(during).length).toBeGreaterThan(5);
 
-    // Readiness: every probe answered within FAST_MS, and one sent after the outage began said 503 within FAST_MS of it.
-    const slowProbes = probes.filter((p) => p.answeredAt! - p.sentAt > FAST_MS || p.error);
+    // Readiness: every probe answered, within FAST_MS while the database was gone (never by the prober
+    // giving up), and every probe the app took up from 1 s into the outage on said 503.
+    const slowProbes = probes.filter((p) => during(p) && server(p)!.ms > FAST_MS);
     expect(slowProbes, show(slowProbes)).toEqual([]);
-    const firstDown = probes.find((p) => p.sentAt >= t0 && p.status === 503);
-    expect(firstDown, show(probes.filter(during))).toBeDefined();
-    expect(firstDown!.answeredAt! - t0, show(probes.filter(during))).toBeLessThan(FAST_MS);
+    const down = probes.filter((p) => server(p)!.start >= t0 + 1000 && server(p)!.start <= t1 - 1000);
+    expect(down.filter((p) => p.status !== 503), show(down)).toEqual([]);
+    expect(down.length).toBeGreaterThan(3);
     await eventually(async () => {
       const p: Probe[] = [];
       await probe(p);
       return p[0]!.status === 200;
-    }, 15_000, "ready again");
+    }, 30_000, "ready again");
 
     // 0 usage events lost: every call that got a completion id has exactly one, with the status it was answered with.
     const answered = calls.filter((c) => c.id && (c.status === 200 || c.status === 503));
@@ -265,12 +314,11 @@ describe("a database outage under traffic", () => {
 
     // Calls admitted without a reservation (fail-open) are settled when the database is back: the
     // rate-limit counters hold every request the key made, outage included.
-    const openServed = of("open").filter((c) => c.status === 200).length;
     await eventually(async () => {
       const { rows } = await sql.query<{ n: number }>(
         `SELECT coalesce(sum("usedRequests"), 0)::int AS n FROM "QuotaCounter" WHERE "policyId" = $1`, [policies.open]);
-      return rows[0]!.n >= openServed + 6;
-    }, 30_000, "the fail-open calls counted in their rate-limit windows");
+      return rows[0]!.n === openServed;
+    }, 30_000, `the ${openServed} calls of the fail-open key counted in its rate-limit windows`);
     // Nothing stays reserved once every call settled (a late-committing reservation is released too).
     await eventually(async () => {
       const { rows } = await sql.query<{ n: number }>(
