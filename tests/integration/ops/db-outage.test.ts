@@ -122,6 +122,8 @@ describe("a database outage under traffic", () => {
     };
     await admin("/api/admin/accounts", { name: "outage-fake", provider: "openai", baseUrl: fake.openaiBaseUrl, apiKey: "sk-outage-upstream-01", models: [MODEL] });
     await admin("/api/admin/prompts", { name: PROMPT, messages: [{ role: "user", content: "Say ok." }], config: { model: MODEL }, labels: ["production"] });
+    // Version 2 exists but no label points at it (the last test moves "production" there behind the app's back).
+    await admin(`/api/admin/prompts/${PROMPT}/versions`, { commitMessage: "v2", messages: [{ role: "user", content: "Say ok again." }], config: { model: MODEL } });
     for (const kind of ["free", "prompt", "quota", "open", "budget"] as const) {
       keys[kind] = (await admin("/api/admin/keys", { name: `outage-${kind}`, scopes: ["completions"] })).key as string;
     }
@@ -334,4 +336,32 @@ describe("a database outage under traffic", () => {
   it("faults #14.3: SIGSTOP for 5 s under load: calls without a quota answer 200, calls under one a fast 503, readiness 503 within 1 s, 0 usage events lost", async () => {
     await expectOutageHandled(await underOutage(() => outage.freeze(), () => outage.thaw()));
   }, 180_000);
+
+  it("faults #14.3: a lost LISTEN connection drops no cache, and after the reconnect every cache reloads once, catching a change it missed", async () => {
+    const servedVersion = async () => {
+      const res = await fetch(`${app.url}/api/completion`, {
+        method: "POST", headers: { authorization: `Bearer ${keys.prompt}`, "content-type": "application/json" }, body: JSON.stringify({ prompt: PROMPT }),
+      });
+      const body = (await res.json()) as { version?: number };
+      expect(res.status, JSON.stringify(body)).toBe(200);
+      return body.version;
+    };
+    expect(await servedVersion()).toBe(1);
+    // Move the label with no notification: the app's cache (60 s) keeps serving version 1.
+    await sql.query(
+      `UPDATE "PromptLabel" l SET "versionId" = v."id" FROM "Prompt" p, "PromptVersion" v
+       WHERE l."promptId" = p."id" AND p."name" = $1 AND l."name" = 'production' AND v."promptId" = p."id" AND v."version" = 2`, [PROMPT]);
+    await sleep(300);
+    expect(await servedVersion()).toBe(1);
+    // The listening connections are cut (the database stays up): the caches keep serving meanwhile,
+    // and the reconnect tells every cache it may have missed something.
+    const { rowCount } = await sql.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'promptgate-listen' AND datname = current_database()`);
+    expect(rowCount).toBeGreaterThanOrEqual(2);
+    expect((await call(app, "free")).status).toBe(200);
+    await eventually(async () => (await servedVersion()) === 2, 15_000, "the missed label move seen after the reconnect");
+    await eventually(async () => {
+      const { rows } = await sql.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'promptgate-listen' AND datname = current_database()`);
+      return rows.length >= 2;
+    }, 15_000, "both instances listening again");
+  }, 60_000);
 });
