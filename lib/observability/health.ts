@@ -2,7 +2,7 @@ import "server-only";
 import { readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import type pg from "pg";
-import { boundedQuery, withinReach } from "@/lib/db";
+import { boundedQuery, databaseDown, withinReach } from "@/lib/db";
 
 export type Readiness = { ok: boolean; database: "ok" | "unreachable"; migrations: "ok" | "pending" | "unknown"; pending?: string[] };
 
@@ -23,6 +23,9 @@ function migrationsOnDisk(dir = join(/*turbopackIgnore: true*/ process.cwd(), "p
 type Probe = { started: number; result: Promise<Set<string> | null> };
 let inFlight: Probe | undefined;
 let lastFailedAt = 0;
+// The migrations of the last probe that got through: what a probe reports when the database is busy
+// rather than gone (it answered others within the bound, but the probe's query did not get through).
+let lastApplied: Set<string> | undefined;
 
 function probeDatabase(timeoutMs: number): Probe {
   if (inFlight) return inFlight;
@@ -31,7 +34,7 @@ function probeDatabase(timeoutMs: number): Probe {
     result: boundedQuery<{ migration_name: string }>(MIGRATIONS_SQL, [], { ms: timeoutMs, until: "elapsed" }).then(
       ({ rows }) => new Set(rows.map((r) => r.migration_name)),
       () => {
-        lastFailedAt = performance.now();
+        if (databaseDown()) lastFailedAt = performance.now();
         return null;
       },
     ),
@@ -47,6 +50,9 @@ function probeDatabase(timeoutMs: number): Probe {
  * Database reachable and every migration on disk applied: one query, answered within `timeoutMs`.
  * Probes share the query in flight; while one that began after the last failure is still running,
  * a new probe answers unreachable at once (the database just failed and has not answered since).
+ * A probe whose query does not get through in time while the database keeps answering others (a
+ * saturated pool) reports the last migrations seen: busy is not down, and taking a busy instance out
+ * of rotation would only move its load to the others.
  */
 export async function readiness(
   { timeoutMs = READINESS_TIMEOUT_MS, client, migrationsDir }: { timeoutMs?: number; client?: Pick<pg.Pool, "query">; migrationsDir?: string } = {},
@@ -63,6 +69,8 @@ export async function readiness(
     if (failing) return UNREACHABLE;
     const probe = probeDatabase(timeoutMs);
     applied = await withinReach(probe.result, { ms: timeoutMs, until: "elapsed" }).catch(() => null);
+    if (applied) lastApplied = applied;
+    else if (lastApplied && !databaseDown()) applied = lastApplied;
   }
   if (!applied) return UNREACHABLE;
   const pending = expected.filter((m) => !applied.has(m));
