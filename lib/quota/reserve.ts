@@ -203,8 +203,9 @@ function unreachable(matching: { policy: CachedPolicy; subject: string }[]): Adm
       },
     };
   }
-  const names = [...new Set(matching.map((m) => `'${m.policy.name}'`))].join(", ");
-  throw databaseUnavailable(`Quota policy ${names} applies to this call, and the database that admits it cannot be reached right now; retry in a few seconds`);
+  const names = [...new Set(matching.map((m) => `'${m.policy.name}'`))];
+  const which = names.length === 1 ? `Quota policy ${names[0]} applies` : `Quota policies ${names.join(", ")} apply`;
+  throw databaseUnavailable(`${which} to this call, and the database that admits it cannot be reached right now; retry in a few seconds`);
 }
 
 type Refusal = { row: ReserveRow; check: LimitCheck };
