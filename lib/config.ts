@@ -114,6 +114,13 @@ export const configSchema = z.object({
   // How long a call refused only because of other calls' reservations (lib/quota) waits for them to
   // settle before it is refused. 0 refuses at once; the client's request is held meanwhile, so keep it short.
   QUOTA_RESERVED_WAIT_MS: int(0, 5000).default(1000),
+  // A call whose admission needs the database gets 503 once the database has answered nothing for
+  // this long (lib/quota, faults #14.3). A slow database that still answers is waited for.
+  QUOTA_ADMISSION_TIMEOUT_MS: int(50, 60_000).default(1000),
+  // While the database cannot be reached: "none" refuses every call under a policy (503);
+  // "rate-limits" admits calls whose policies only have per-minute limits, counted once it is back.
+  // Spend, daily and monthly budgets always fail closed.
+  QUOTA_FAIL_OPEN: z.enum(["none", "rate-limits"]).default("none"),
 
   // ---- usage and the response cache ----
   // Usage events are batched and written at least this often: the most a crash can lose.

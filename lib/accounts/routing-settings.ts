@@ -14,7 +14,8 @@ import {
 // thresholds. Stored in the Setting row "accounts.routing"; environment
 // variables give the defaults. Served from memory: a change publishes
 // "account-routing" and every instance reloads; a reload every REFRESH_MS is
-// the backstop.
+// the backstop. A failed load keeps the previous settings; a LISTEN reconnect
+// ("*") reloads in the background, so no call waits on it.
 
 const KEY = "accounts.routing";
 const REFRESH_MS = 30_000;
@@ -84,9 +85,11 @@ function reload(): Promise<void> {
 export async function loadRoutingSettings(): Promise<RoutingSettings> {
   if (!state.subscribed) {
     state.subscribed = true;
-    onInvalidate("account-routing", () => {
+    onInvalidate("account-routing", (payload) => {
       state.version++;
-      state.loadedAt = 0;
+      // A change: the next call waits for it. A reconnect: reload behind the calls, serving what we have.
+      if (payload !== "*") state.loadedAt = 0;
+      else if (state.loadedAt !== 0) void reload();
     });
   }
   if (state.loadedAt === 0) await reload();

@@ -8,7 +8,7 @@ import { callStarted, pickAccounts, reportFailure as reportFailureToPool, report
 import { admit } from "@/lib/quota";
 import { recordUsage, type UsageEventInput, type UsageMetadata, type UsageStatus } from "@/lib/usage";
 import type { Principal } from "@/lib/auth/principal";
-import { AppError, toAppError } from "@/lib/http/errors";
+import { AppError, isDatabaseUnavailable, toAppError } from "@/lib/http/errors";
 import { json } from "@/lib/http/json";
 import { SSE_DONE, SSE_HEADERS, sseData, sseError, sseEvent } from "@/lib/http/sse";
 import { filterChunks, filterCompletion, filterRequest, requestLogEntry, resolveFilter, segmentOf, type CompiledFilter, type FilterConfig } from "@/lib/filters";
@@ -55,7 +55,7 @@ type Settle = ((status: UsageStatus, fields?: Partial<UsageEventInput>) => void)
 
 // The status a request log shows when the call did not set one: a stream that
 // failed after its 200 headers, or a call cut at the shutdown deadline.
-const LOGGED_STATUS: Record<UsageStatus, number> = { ok: 200, client_aborted: 499, upstream_error: 502, rejected: 429, error: 503 };
+const LOGGED_STATUS: Record<UsageStatus, number> = { ok: 200, client_aborted: 499, upstream_error: 502, rejected: 429, error: 503, unavailable: 503 };
 
 // Every failed upstream attempt (retries included) is counted by account and code before the pool hears of it.
 const reportFailure: typeof reportFailureToPool = (c, err) => {
@@ -170,7 +170,9 @@ export async function chat(principal: Principal, req: ChatCompletionRequest, sig
   } catch (err) {
     const e = toAppError(err);
     settle.httpStatus = e.status;
-    settle("rejected", { errorCode: (e.details.extra?.code as string | undefined) ?? e.code });
+    // The database was needed (admission) and could not be reached: not the caller's doing, so not "rejected".
+    // The event waits in the usage writer until the database is back (faults #14.3).
+    settle(isDatabaseUnavailable(e) ? "unavailable" : "rejected", { errorCode: (e.details.extra?.code as string | undefined) ?? e.code });
     // Refused before the lookup (cacheWrite is set just before it): neither hit nor missed, so no header, unless the request did not qualify.
     e.details.headers = { ...e.details.headers, "x-promptgate-completion-id": completionId, ...(cacheWrite || !cacheKeyId ? cacheHeader : {}) };
     throw e;

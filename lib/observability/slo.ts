@@ -5,7 +5,7 @@ import { pool } from "@/lib/db";
 
 // Service level objectives over the usage events, with exactly the SLIs of the
 // alert rules in deploy/prometheus/alerts.yml (a test keeps the two in step):
-//   availability: bad = upstream_error | error, valid = every call but rejected;
+//   availability: bad = upstream_error | error | unavailable, valid = every call but rejected;
 //   latency:      good = a successful call whose first token (a non-streamed
 //                 call: the whole response) came within SLO_LATENCY_P95_MS, valid = successful calls.
 // "p95 <= X" is the same statement as "95 % of successful calls within X", so
@@ -93,11 +93,11 @@ WITH e AS (
 )
 SELECT
   count(*) FILTER (WHERE status <> 'rejected')::int AS valid,
-  count(*) FILTER (WHERE status IN ('upstream_error', 'error'))::int AS bad,
+  count(*) FILTER (WHERE status IN ('upstream_error', 'error', 'unavailable'))::int AS bad,
   count(*) FILTER (WHERE status = 'ok')::int AS ok,
   count(*) FILTER (WHERE status = 'ok' AND first_token_ms > $1)::int AS slow,
   count(*) FILTER (WHERE recent AND status <> 'rejected')::int AS valid_1h,
-  count(*) FILTER (WHERE recent AND status IN ('upstream_error', 'error'))::int AS bad_1h,
+  count(*) FILTER (WHERE recent AND status IN ('upstream_error', 'error', 'unavailable'))::int AS bad_1h,
   count(*) FILTER (WHERE recent AND status = 'ok')::int AS ok_1h,
   count(*) FILTER (WHERE recent AND status = 'ok' AND first_token_ms > $1)::int AS slow_1h,
   percentile_cont(${LATENCY_QUANTILE}) WITHIN GROUP (ORDER BY first_token_ms) FILTER (WHERE status = 'ok') AS p95

@@ -79,6 +79,18 @@ async function renewLive(): Promise<void> {
   await pool().query(`UPDATE "QuotaReservation" SET "expiresAt" = $2 WHERE "id" = ANY($1::uuid[])`, [[...state.live.keys()], new Date(now() + reservationTtlMs())]);
 }
 
+/**
+ * Gives back a reservation whose call was refused before its answer arrived (admission gave up on a
+ * silent database, reserve.ts): it is expired now and swept, like a dead instance's. If this never
+ * runs (the process stops first) the reservation still lapses within RESERVATION_TTL_MS + SWEEP_MS.
+ */
+export function releaseAbandoned(id: string): void {
+  void (async () => {
+    await pool().query(`UPDATE "QuotaReservation" SET "expiresAt" = to_timestamp(0) WHERE "id" = $1`, [id]);
+    await sweepQuotas();
+  })().catch((err: unknown) => logger.warn({ err, reservation: id }, "could not release an abandoned quota reservation; it expires on its own"));
+}
+
 /** Releases expired reservations and drops long-finished counters. Returns how many reservations were released. */
 export async function sweepQuotas(at: number = now()): Promise<number> {
   const { rows } = await pool().query<{ n: number }>(`SELECT quota_sweep($1::timestamptz) AS n`, [new Date(at)]);

@@ -11,7 +11,7 @@ export const DIMENSIONS = ["model", "account", "key", "prompt", "version", "vari
 export type Dimension = (typeof DIMENSIONS)[number];
 export const FILTERS = ["model", "key", "prompt", "account", "status"] as const;
 export type FilterName = (typeof FILTERS)[number];
-export const STATUSES = ["ok", "client_aborted", "upstream_error", "rejected", "error"] as const;
+export const STATUSES = ["ok", "client_aborted", "upstream_error", "rejected", "error", "unavailable"] as const;
 
 // NUL cannot be stored in Postgres text: identifiers a call is recorded under refuse it with a 400.
 export const noNul = (s: string) => !s.includes("\u0000");

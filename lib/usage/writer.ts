@@ -1,7 +1,7 @@
 import "server-only";
 import { config } from "@/lib/config";
 import type { PoolClient } from "pg";
-import { pool, storableDeep, storableText } from "@/lib/db";
+import { isDatabaseUnreachable, noteUnreachable, onDatabaseBack, pool, storableDeep, storableText } from "@/lib/db";
 import { logger, recordUsageFlush, recordUsageRefused } from "@/lib/observability";
 import { costOf, loadPrices, priceFor } from "./pricing";
 import { rollupHook } from "./rollups";
@@ -11,8 +11,16 @@ import type { UsageMetadata } from "./schemas";
 // written in batches (one multi-row INSERT) every FLUSH_MS or every BATCH_MAX
 // events. A crash loses at most one flush interval; a failed write is retried
 // with the batch kept in order, and `flushUsage()` drains everything on shutdown.
+// While the database is unreachable the queue only grows (in memory, in order;
+// QUEUE_WARN logs once it is large): nothing is dropped, and the first answer
+// from the database after the outage starts a flush at once instead of waiting
+// out the backoff (faults #14.3).
 
-export type UsageStatus = "ok" | "client_aborted" | "upstream_error" | "rejected" | "error";
+/**
+ * ok, client_aborted, upstream_error; rejected (refused: quota, scope, validation); error (cut at
+ * shutdown); unavailable (refused with 503 because the database it needed could not be reached).
+ */
+export type UsageStatus = "ok" | "client_aborted" | "upstream_error" | "rejected" | "error" | "unavailable";
 
 export type UsageEventInput = {
   completionId: string;
@@ -71,9 +79,20 @@ const FLUSH_MS = () => config().USAGE_FLUSH_MS;
 const BATCH_MAX = 500;
 const QUEUE_WARN = 50_000;
 
-type State = { queue: UsageEventInput[]; timer?: NodeJS.Timeout; flushing?: Promise<void>; failures: number };
+type State = { queue: UsageEventInput[]; timer?: NodeJS.Timeout; flushing?: Promise<void>; failures: number; watching?: boolean };
 const g = globalThis as typeof globalThis & { __pgUsage?: State };
 const state: State = (g.__pgUsage ??= { queue: [], failures: 0 });
+
+function watchForRecovery(): void {
+  if (state.watching) return;
+  state.watching = true;
+  onDatabaseBack(() => {
+    if (!state.failures || !state.queue.length) return;
+    // Back: what waited through the outage goes now, not after the backoff.
+    state.failures = 0;
+    flushSoon(0);
+  });
+}
 
 export function recordUsage(e: UsageEventInput): void {
   state.queue.push(e);
@@ -116,6 +135,10 @@ async function flushOnce(): Promise<void> {
       // Keep the events, in order, and try again with backoff; never drop them silently.
       state.queue.unshift(...batch);
       state.failures++;
+      if (isDatabaseUnreachable(err)) {
+        noteUnreachable();
+        watchForRecovery();
+      }
       logger.error({ err, queued: state.queue.length, attempt: state.failures }, "usage batch write failed; will retry");
     } finally {
       state.flushing = undefined;
