@@ -1,6 +1,10 @@
 // Next calls register() once per server process before it serves requests.
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
+  // The whole environment first: a bad value (SHUTDOWN_DEADLINE_MS=30s) stops the
+  // server before it serves, with one message naming every problem (lib/config).
+  const { configOrExit } = await import("@/lib/config");
+  configOrExit();
   // First, so that every request carries its TCP peer address (/api/metrics serves loopback only without a token).
   const { installPeerAddress } = await import("@/lib/observability/peer");
   installPeerAddress();
@@ -29,6 +33,6 @@ export async function register() {
   // Account health: snapshot writer, active probes, seeding from the cluster (lib/accounts/snapshots.ts).
   const { sealLegacyHeaderValues, startAccountHealth } = await import("@/lib/accounts");
   // Account header values saved as plain text before they were encrypted (security #13.4).
-  await sealLegacyHeaderValues().catch(async (err: unknown) => (await import("@/lib/observability")).logger.warn({ err: String(err) }, "could not encrypt legacy account header values"));
+  await sealLegacyHeaderValues().catch(async (err: unknown) => (await import("@/lib/observability")).logger.warn({ err }, "could not encrypt legacy account header values"));
   await startAccountHealth();
 }

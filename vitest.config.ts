@@ -17,7 +17,7 @@ const shared = {
 export default defineConfig({
   test: {
     projects: [
-      { ...shared, test: { ...poll, name: "unit", include: ["tests/unit/**/*.test.ts"], environment: "node" } },
+      { ...shared, test: { ...poll, name: "unit", include: ["tests/unit/**/*.test.ts"], environment: "node", setupFiles: ["tests/support/unit-env.ts"] } },
       {
         ...shared,
         test: {

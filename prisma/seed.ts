@@ -2,6 +2,7 @@
 // the simulator account and demo data. It runs once per database: a `seeded`
 // setting marks it done, and an advisory lock keeps two instances from racing.
 // Credentials that were generated are printed once here and never logged again.
+import { parseSettings } from "@/lib/config";
 import { db, pool } from "@/lib/db";
 import { generatePassword, insertUser } from "@/lib/users";
 import { insertApiKey } from "@/lib/auth/api-keys";
@@ -16,6 +17,7 @@ const system = { kind: "system", name: "seed" } as const;
 export type SeedResult = { seeded: boolean; adminEmail?: string; adminPassword?: string; apiKey?: string; generated: string[] };
 
 export async function seed(env: Record<string, string | undefined> = process.env): Promise<SeedResult> {
+  const settings = parseSettings(env, ["ADMIN_EMAIL", "ADMIN_PASSWORD", "INIT_API_KEY"]);
   const client = await pool().connect();
   try {
     await client.query("SELECT pg_advisory_lock($1)", [SEED_LOCK]);
@@ -23,8 +25,8 @@ export async function seed(env: Record<string, string | undefined> = process.env
     if (done) return { seeded: false, generated: [] };
 
     const generated: string[] = [];
-    const adminEmail = (env.ADMIN_EMAIL ?? "admin@promptgate.local").trim().toLowerCase();
-    let adminPassword = env.ADMIN_PASSWORD;
+    const adminEmail = settings.ADMIN_EMAIL.toLowerCase();
+    let adminPassword = settings.ADMIN_PASSWORD;
     if (!adminPassword) {
       adminPassword = generatePassword();
       generated.push("adminPassword");
@@ -33,12 +35,12 @@ export async function seed(env: Record<string, string | undefined> = process.env
     const admin = existing ?? (await insertUser({ email: adminEmail, name: "Admin", role: "admin", password: adminPassword }));
     if (!existing) await recordAudit(system, { action: "user.create", targetType: "user", targetId: admin.id, after: { email: adminEmail, role: "admin" } });
 
-    if (!env.INIT_API_KEY) generated.push("apiKey");
+    if (!settings.INIT_API_KEY) generated.push("apiKey");
     const { key: apiKey, row } = await insertApiKey({
       name: "Default key",
       scopes: ["completions"],
       createdById: admin.id,
-      value: env.INIT_API_KEY || undefined,
+      value: settings.INIT_API_KEY,
     });
     await recordAudit(system, { action: "apikey.create", targetType: "apiKey", targetId: row.id, after: { name: row.name, prefix: row.prefix } });
 

@@ -25,6 +25,8 @@ function arg(name: string): string | undefined {
 }
 
 async function main(): Promise<void> {
+  // Raw, as this file imports nothing from lib/: PORT and HOSTNAME are in lib/config,
+  // which the launcher (npm start) and instrumentation.ts validate before anything listens.
   const port = Number(arg("port") ?? process.env.PORT ?? 3000);
   const hostname = arg("hostname") ?? process.env.HOSTNAME ?? "0.0.0.0";
   const dir = fileURLToPath(new URL("..", import.meta.url));

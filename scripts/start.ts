@@ -7,7 +7,7 @@
 // usage to the database), and only then does the embedded Postgres stop.
 import { spawn, type ChildProcess } from "node:child_process";
 import { constants } from "node:os";
-import { ConfigError, parseConfig } from "../lib/config.ts";
+import { ConfigError, parseConfig, type Config } from "../lib/config.ts";
 import { EMBEDDED_DEFAULTS, EmbeddedPostgresError, embeddedPort, startEmbeddedPostgres } from "../lib/db/embedded.ts";
 import { applyMigrations, MigrationError } from "../lib/db/migrate.ts";
 import { ensureInstanceSecrets } from "../lib/instance-secrets.ts";
@@ -27,9 +27,8 @@ let stopping = false;
 let firstSignalAt = 0;
 
 async function main(): Promise<void> {
-  const port = appPort();
   loadSecrets();
-  checkConfig();
+  const { PORT: port } = checkConfig();
   process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
   await startDatabase();
   await migrate();
@@ -42,12 +41,6 @@ async function main(): Promise<void> {
   process.exit(code);
 }
 
-function appPort(): number {
-  const port = Number(process.env.PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError([`PORT: must be a port number, got "${process.env.PORT}"`]);
-  return port;
-}
-
 function loadSecrets(): void {
   const secrets = ensureInstanceSecrets();
   process.env.AUTH_SECRET ??= secrets.AUTH_SECRET;
@@ -55,11 +48,11 @@ function loadSecrets(): void {
   process.env.AUTH_TRUST_HOST ??= "true";
 }
 
-// Before spending seconds on Postgres and a build. DATABASE_URL may still be
-// unset here because the embedded server fills it in; everything else must
-// already be right.
-function checkConfig(): void {
-  parseConfig({ ...process.env, DATABASE_URL: process.env.DATABASE_URL ?? "postgresql://embedded/promptgate" });
+// Every variable (lib/config), before spending seconds on Postgres and a build:
+// SHUTDOWN_DEADLINE_MS=30s stops here with its name, not at the first SIGTERM.
+// DATABASE_URL may still be unset because the embedded server fills it in.
+function checkConfig(): Config {
+  return parseConfig({ ...process.env, DATABASE_URL: process.env.DATABASE_URL || "postgresql://embedded/promptgate" });
 }
 
 async function startDatabase(): Promise<void> {

@@ -40,7 +40,7 @@ export async function runHealthAction(actor: Principal, id: string, input: unkno
   if (flag) invalidateRegistry();
   else {
     resetAccountHealth(id);
-    publishInvalidation("account-health", `reset:${id}`).catch((err: unknown) => logger.warn({ err: String(err) }, "could not publish circuit reset"));
+    publishInvalidation("account-health", `reset:${id}`).catch((err: unknown) => logger.warn({ err }, "could not publish circuit reset"));
   }
   return { action, id, name };
 }

@@ -87,7 +87,7 @@ export async function probeTick(now = Date.now()): Promise<void> {
     sched.lastRun.set(a.id, now);
     void probeAccount(a, a.probeMode)
       .then((r) => recordProbe(a.id, r.ok, r.message))
-      .catch((err: unknown) => logger.warn({ err: String(err), accountId: a.id }, "account probe crashed"))
+      .catch((err: unknown) => logger.warn({ err, accountId: a.id }, "account probe crashed"))
       .finally(() => sched.running.delete(a.id));
   }
 }

@@ -1,4 +1,5 @@
 import "server-only";
+import { config } from "@/lib/config";
 import { db, onInvalidate, publishInvalidation } from "@/lib/db";
 import { logger } from "@/lib/observability";
 import type { UpstreamAccount } from "@/lib/providers";
@@ -9,6 +10,10 @@ import { openSettings } from "./header-secrets";
 // no database round trip. A change anywhere is published over LISTEN/NOTIFY and
 // drops every instance's snapshot at once; as a backstop the snapshot is also
 // reloaded in the background every REFRESH_MS (serving the old one meanwhile).
+// A failed reload (the database is down) keeps serving the snapshot, trusted
+// for another REFRESH_MS, and a LISTEN reconnect ("*") reloads it in the
+// background rather than dropping it: routing never waits on a database that
+// is not there (faults #14.3).
 
 export type ModelOverride = { weight?: number; priority?: number };
 
@@ -34,7 +39,7 @@ function overridesOf(v: unknown): [string, ModelOverride][] {
   return entries.sort((a, b) => rank(b[0]) - rank(a[0]));
 }
 
-const REFRESH_MS = Number(process.env.ACCOUNT_REFRESH_MS ?? 5000);
+const REFRESH_MS = () => config().ACCOUNT_REFRESH_MS;
 
 type Snapshot = { at: number; accounts: RoutableAccount[] };
 const g = globalThis as typeof globalThis & { __pgRegistry?: { snap?: Snapshot; loading?: Promise<Snapshot>; version: number } };
@@ -81,11 +86,21 @@ function reload(): Promise<Snapshot> {
 export async function routableAccounts(): Promise<RoutableAccount[]> {
   if (!subscribed) {
     subscribed = true;
-    onInvalidate("accounts", () => dropSnapshot());
+    onInvalidate("accounts", (payload) => {
+      if (payload !== "*") return dropSnapshot();
+      // Changes may have been missed while LISTEN was down: reload now, serving the snapshot meanwhile.
+      state.version++;
+      if (state.snap) state.snap.at = 0;
+    });
   }
   const snap = state.snap;
   if (!snap) return (await reload()).accounts;
-  if (Date.now() - snap.at > REFRESH_MS) reload().catch((err: unknown) => logger.warn({ err: String(err) }, "account refresh failed"));
+  if (Date.now() - snap.at > REFRESH_MS()) {
+    reload().catch((err: unknown) => {
+      if (state.snap === snap) snap.at = Date.now();
+      logger.warn({ err }, "account refresh failed; serving the cached accounts");
+    });
+  }
   return snap.accounts;
 }
 
@@ -97,5 +112,5 @@ function dropSnapshot(): void {
 /** After a committed change: this instance forgets now, the others on the notification. */
 export function invalidateRegistry(): void {
   dropSnapshot();
-  publishInvalidation("accounts").catch((err: unknown) => logger.warn({ err: String(err) }, "could not publish account change"));
+  publishInvalidation("accounts").catch((err: unknown) => logger.warn({ err }, "could not publish account change"));
 }

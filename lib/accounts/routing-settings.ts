@@ -1,5 +1,6 @@
 import "server-only";
 import { wildcardMatch } from "@/lib/core";
+import { config } from "@/lib/config";
 import { db, onInvalidate, publishInvalidation, type Prisma } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
 import { logger } from "@/lib/observability";
@@ -13,29 +14,25 @@ import {
 // thresholds. Stored in the Setting row "accounts.routing"; environment
 // variables give the defaults. Served from memory: a change publishes
 // "account-routing" and every instance reloads; a reload every REFRESH_MS is
-// the backstop.
+// the backstop. A failed load keeps the previous settings; a LISTEN reconnect
+// ("*") reloads in the background, so no call waits on it.
 
 const KEY = "accounts.routing";
 const REFRESH_MS = 30_000;
 
-const envNumber = (name: string, fallback: number) => {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && process.env[name] !== undefined && process.env[name] !== "" ? v : fallback;
-};
-
 export function defaultRoutingSettings(): RoutingSettings {
-  const strategy = routingStrategy.safeParse(process.env.ACCOUNT_STRATEGY);
+  const c = config();
   return {
-    strategy: strategy.success ? strategy.data : "weighted",
+    strategy: c.ACCOUNT_STRATEGY,
     modelStrategies: {},
     circuit: {
-      consecutiveFailures: envNumber("ACCOUNT_CIRCUIT_FAILURES", 5),
-      errorRate: envNumber("ACCOUNT_CIRCUIT_ERROR_RATE", 0.5),
-      windowMs: envNumber("ACCOUNT_CIRCUIT_WINDOW_MS", 60_000),
-      minRequests: envNumber("ACCOUNT_CIRCUIT_MIN_REQUESTS", 20),
-      cooldownMs: envNumber("ACCOUNT_CIRCUIT_COOLDOWN_MS", 5_000),
-      maxCooldownMs: envNumber("ACCOUNT_CIRCUIT_MAX_COOLDOWN_MS", 300_000),
-      rateLimitCooldownMs: envNumber("ACCOUNT_RATE_LIMIT_COOLDOWN_MS", 1_000),
+      consecutiveFailures: c.ACCOUNT_CIRCUIT_FAILURES,
+      errorRate: c.ACCOUNT_CIRCUIT_ERROR_RATE,
+      windowMs: c.ACCOUNT_CIRCUIT_WINDOW_MS,
+      minRequests: c.ACCOUNT_CIRCUIT_MIN_REQUESTS,
+      cooldownMs: c.ACCOUNT_CIRCUIT_COOLDOWN_MS,
+      maxCooldownMs: c.ACCOUNT_CIRCUIT_MAX_COOLDOWN_MS,
+      rateLimitCooldownMs: c.ACCOUNT_RATE_LIMIT_COOLDOWN_MS,
     },
   };
 }
@@ -58,9 +55,10 @@ function merge(stored: unknown): RoutingSettings {
   };
 }
 
-type State = { settings: RoutingSettings; loadedAt: number; loading?: Promise<void>; byModel: Map<string, RoutingStrategy>; subscribed: boolean; version: number };
+// `settings` starts unset: the defaults come from the environment, which is read on first use, never at import.
+type State = { settings?: RoutingSettings; loadedAt: number; loading?: Promise<void>; byModel: Map<string, RoutingStrategy>; subscribed: boolean; version: number };
 const g = globalThis as typeof globalThis & { __pgRouting?: State };
-const state: State = (g.__pgRouting ??= { settings: defaultRoutingSettings(), loadedAt: 0, byModel: new Map(), subscribed: false, version: 0 });
+const state: State = (g.__pgRouting ??= { loadedAt: 0, byModel: new Map(), subscribed: false, version: 0 });
 
 async function load(): Promise<void> {
   const version = state.version;
@@ -71,7 +69,7 @@ async function load(): Promise<void> {
     state.byModel.clear();
     state.loadedAt = Date.now();
   } catch (err) {
-    logger.warn({ err: String(err) }, "could not load account routing settings; keeping the previous ones");
+    logger.warn({ err }, "could not load account routing settings; keeping the previous ones");
     state.loadedAt = Date.now();
   }
 }
@@ -87,32 +85,35 @@ function reload(): Promise<void> {
 export async function loadRoutingSettings(): Promise<RoutingSettings> {
   if (!state.subscribed) {
     state.subscribed = true;
-    onInvalidate("account-routing", () => {
+    onInvalidate("account-routing", (payload) => {
       state.version++;
-      state.loadedAt = 0;
+      // A change: the next call waits for it. A reconnect: reload behind the calls, serving what we have.
+      if (payload !== "*") state.loadedAt = 0;
+      else if (state.loadedAt !== 0) void reload();
     });
   }
   if (state.loadedAt === 0) await reload();
   else if (Date.now() - state.loadedAt > REFRESH_MS) void reload();
-  return state.settings;
+  return routing();
 }
 
 /** The settings in memory now (defaults before the first load). Synchronous, for the hot path. */
 export function routing(): RoutingSettings {
-  return state.settings;
+  return (state.settings ??= defaultRoutingSettings());
 }
 
 export function circuitConfig(): CircuitSettings {
-  return state.settings.circuit;
+  return routing().circuit;
 }
 
 /** The strategy for a public model name: the most specific matching override, else the global one. */
 export function strategyFor(model: string): RoutingStrategy {
   const hit = state.byModel.get(model);
   if (hit) return hit;
-  let best: RoutingStrategy = state.settings.strategy;
+  const settings = routing();
+  let best: RoutingStrategy = settings.strategy;
   let bestLen = -1;
-  for (const [pattern, s] of Object.entries(state.settings.modelStrategies)) {
+  for (const [pattern, s] of Object.entries(settings.modelStrategies)) {
     if (!wildcardMatch(pattern, model)) continue;
     const len = pattern === model ? Number.MAX_SAFE_INTEGER : pattern.replace(/\*/g, "").length;
     if (len > bestLen) {
@@ -148,6 +149,6 @@ export async function updateRoutingSettings(actor: Principal, input: unknown, ip
   state.settings = after;
   state.byModel.clear();
   state.loadedAt = Date.now();
-  publishInvalidation("account-routing").catch((err: unknown) => logger.warn({ err: String(err) }, "could not publish routing change"));
+  publishInvalidation("account-routing").catch((err: unknown) => logger.warn({ err }, "could not publish routing change"));
   return after;
 }

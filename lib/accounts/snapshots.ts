@@ -1,4 +1,5 @@
 import "server-only";
+import { config } from "@/lib/config";
 import { onInvalidate, pool } from "@/lib/db";
 import { logger, onShutdown } from "@/lib/observability";
 import type { BatchHook } from "@/lib/usage";
@@ -15,8 +16,8 @@ import { probeTick } from "./probes";
 // buffered health events. The console combines the rows of every live instance;
 // a new instance seeds itself from the latest rows of the others.
 
-const SNAPSHOT_MS = () => Number(process.env.ACCOUNT_SNAPSHOT_MS ?? 10_000);
-const PROBE_TICK_MS = () => Number(process.env.ACCOUNT_PROBE_TICK_MS ?? 1_000);
+const SNAPSHOT_MS = () => config().ACCOUNT_SNAPSHOT_MS;
+const PROBE_TICK_MS = () => config().ACCOUNT_PROBE_TICK_MS;
 const SEED_MAX_AGE_MS = 10 * 60_000;
 const PRUNE_EVERY_MS = 10 * 60_000;
 const SEED_WAIT_MS = 3_000;
@@ -100,7 +101,7 @@ async function write(): Promise<void> {
   for (const f of finished) f.rt.minutes.delete(f.minute);
   if (now - timers.lastPrune > PRUNE_EVERY_MS) {
     timers.lastPrune = now;
-    await prune().catch((err: unknown) => logger.warn({ err: String(err) }, "account health prune failed"));
+    await prune().catch((err: unknown) => logger.warn({ err }, "account health prune failed"));
   }
 }
 
@@ -183,13 +184,13 @@ export function startAccountHealth(): Promise<void> {
     .then((n) => {
       if (n) logger.info({ circuits: n }, "account health seeded from the cluster's snapshots");
     })
-    .catch((err: unknown) => logger.warn({ err: String(err) }, "could not seed account health from snapshots"));
+    .catch((err: unknown) => logger.warn({ err }, "could not seed account health from snapshots"));
   timers.snapshot = setInterval(() => {
-    writeHealthSnapshot().catch((err: unknown) => logger.warn({ err: String(err) }, "account health snapshot failed"));
+    writeHealthSnapshot().catch((err: unknown) => logger.warn({ err }, "account health snapshot failed"));
   }, SNAPSHOT_MS());
   timers.snapshot.unref();
   timers.probes = setInterval(() => {
-    probeTick().catch((err: unknown) => logger.warn({ err: String(err) }, "account probe tick failed"));
+    probeTick().catch((err: unknown) => logger.warn({ err }, "account probe tick failed"));
   }, PROBE_TICK_MS());
   timers.probes.unref();
   onShutdown("account-health", async () => {

@@ -74,7 +74,7 @@ export async function revokeApiKey(actor: Principal, id: string, ip?: string | n
     return { result: after, targetId: id, before: { revokedAt: null }, after: { revokedAt: after.revokedAt } };
   });
   forgetKey(row.prefix);
-  await publishInvalidation("apikeys", row.prefix).catch((err: unknown) => logger.warn({ err: String(err) }, "could not publish key revocation"));
+  await publishInvalidation("apikeys", row.prefix).catch((err: unknown) => logger.warn({ err }, "could not publish key revocation"));
   return row;
 }
 
@@ -241,7 +241,7 @@ function reloadPrefixes(): Promise<void> {
   })()
     .catch((err: unknown) => {
       state.retryAt = Date.now() + PREFIX_SET_RETRY_MS;
-      logger.warn({ err: String(err) }, "could not load the issued API key prefixes; unknown prefixes are read (a few at a time) meanwhile");
+      logger.warn({ err }, "could not load the issued API key prefixes; unknown prefixes are read (a few at a time) meanwhile");
     })
     .finally(() => {
       state.prefixLoad = undefined;
@@ -331,7 +331,7 @@ export async function verifyApiKey(key: string, now = Date.now()): Promise<KeyCh
     load(prefix, now).catch((err: unknown) => {
       // Trusted for another TTL: while the database is down, not every request starts a read.
       served.at = now;
-      logger.warn({ err: String(err) }, "could not reload an API key; serving the cached entry");
+      logger.warn({ err }, "could not reload an API key; serving the cached entry");
     });
   }
   if (!hashesEqual(entry.hash, hash)) return UNKNOWN;
@@ -348,7 +348,7 @@ function touchLastUsed(id: string, now: number) {
   state.lastUsedWritten.set(id, now);
   db.apiKey
     .update({ where: { id }, data: { lastUsedAt: new Date(now) } })
-    .catch((err: unknown) => logger.warn({ err: String(err), keyId: id }, "could not record API key last use"));
+    .catch((err: unknown) => logger.warn({ err, keyId: id }, "could not record API key last use"));
 }
 
 /** Opts a key's requests into the response cache (or out again). Every instance drops its cached view of the key. */
@@ -360,6 +360,6 @@ export async function setKeyCacheEnabled(actor: Principal, input: { id: string; 
     return { result: after, targetId: input.id, before: { cacheEnabled: before.cacheEnabled }, after: { cacheEnabled: after.cacheEnabled } };
   });
   forgetKey(row.prefix);
-  await publishInvalidation("apikeys", row.prefix).catch((err: unknown) => logger.warn({ err: String(err) }, "could not publish key change"));
+  await publishInvalidation("apikeys", row.prefix).catch((err: unknown) => logger.warn({ err }, "could not publish key change"));
   return row;
 }

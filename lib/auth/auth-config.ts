@@ -3,12 +3,14 @@
 import type { NextAuthConfig } from "next-auth";
 import type { Role } from "@/lib/core";
 
+// Raw reads, not lib/config: this object is built at import, by proxy.ts and by `next build` too, where the
+// environment is incomplete. lib/config validates both at start; AUTH_TRUST_HOST is parsed as its `bool` does.
 const secureCookies = process.env.AUTH_URL?.startsWith("https://") ?? false;
 
 export const authConfig = {
   pages: { signIn: "/login" },
   session: { strategy: "jwt", maxAge: 12 * 60 * 60 },
-  trustHost: (process.env.AUTH_TRUST_HOST ?? "true") !== "false",
+  trustHost: !["false", "0", "no"].includes(process.env.AUTH_TRUST_HOST || "true"),
   useSecureCookies: secureCookies,
   providers: [],
   callbacks: {

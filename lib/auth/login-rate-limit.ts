@@ -95,7 +95,7 @@ export function stopBucketSweeper(): void {
 async function sweepTick(): Promise<void> {
   sweeper.running ??= sweepRateLimitBuckets()
     .then(() => {})
-    .catch((err: unknown) => logger.warn({ err: String(err) }, "sign-in limit sweep failed; will retry"))
+    .catch((err: unknown) => logger.warn({ err }, "sign-in limit sweep failed; will retry"))
     .finally(() => {
       sweeper.running = undefined;
     });

@@ -70,10 +70,10 @@ async function signingSecretFor(apiKeyId: string): Promise<string | null> {
   if (state.at === 0) {
     await load().catch((err: unknown) => {
       if (!state.loadedOnce) throw new AppError("service_unavailable", "Request-signing settings are not available yet; try again shortly");
-      logger.warn({ err: String(err) }, "could not reload request-signing settings; serving the previous ones");
+      logger.warn({ err }, "could not reload request-signing settings; serving the previous ones");
     });
   } else if (Date.now() - state.at > config().API_KEY_CACHE_TTL_MS) {
-    load().catch((err: unknown) => logger.warn({ err: String(err) }, "could not refresh request-signing settings"));
+    load().catch((err: unknown) => logger.warn({ err }, "could not refresh request-signing settings"));
   }
   return state.secrets.get(apiKeyId) ?? null;
 }
@@ -138,7 +138,7 @@ export async function verifyRequestSignature(req: Request, principal: Principal,
     lastSweep = now;
     pool()
       .query(`DELETE FROM "SignatureNonce" WHERE "expiresAt" < now()`)
-      .catch((err: unknown) => logger.warn({ err: String(err) }, "could not sweep expired signatures"));
+      .catch((err: unknown) => logger.warn({ err }, "could not sweep expired signatures"));
   }
 }
 
@@ -174,7 +174,7 @@ export async function disableSigning(actor: Principal, apiKeyId: string, ip?: st
 async function invalidate() {
   state.at = 0;
   await load().catch(() => {});
-  await publishInvalidation("keysigning", "*").catch((err: unknown) => logger.warn({ err: String(err) }, "could not publish signing change"));
+  await publishInvalidation("keysigning", "*").catch((err: unknown) => logger.warn({ err }, "could not publish signing change"));
 }
 
 /** Drops the cached secrets (after re-encryption, for example). */

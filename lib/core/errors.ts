@@ -1,5 +1,6 @@
 import "server-only";
 import { ZodError } from "zod";
+import { isDatabaseUnreachable } from "./db-errors";
 
 // One table from error code to HTTP status and OpenAI error `type`. Every
 // error the API returns is one of these codes; nothing else leaks out.
@@ -48,6 +49,20 @@ export class AppError extends Error {
   }
 }
 
+/** Seconds a client is told to wait when the database cannot be reached. */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
+
+/** 503 for a call that needed the database while it could not be reached; `code` database_unavailable. */
+export function databaseUnavailable(message = "The database is unreachable right now; retry in a few seconds"): AppError {
+  return new AppError("service_unavailable", message, {
+    headers: { "retry-after": String(DATABASE_RETRY_AFTER_SECONDS) },
+    extra: { code: "database_unavailable" },
+  });
+}
+
+/** Whether an error is the 503 of databaseUnavailable(). */
+export const isDatabaseUnavailable = (e: AppError) => e.code === "service_unavailable" && e.details.extra?.code === "database_unavailable";
+
 export const notFound = (what: string) => new AppError("not_found", `${what} not found`);
 export const forbidden = (message = "You do not have permission to do this") => new AppError("forbidden", message);
 
@@ -88,6 +103,8 @@ export function toAppError(e: unknown): AppError {
   if (sqlstate?.startsWith("22")) {
     return new AppError("validation_error", `A value could not be stored: ${p?.meta?.driverAdapterError?.cause?.originalMessage ?? sqlstate}`);
   }
+  // The database refused, dropped or did not answer: a moment's outage, not a bug (faults #14.3).
+  if (isDatabaseUnreachable(e)) return databaseUnavailable();
   if (isUpstreamError(e)) {
     const status = e.status === 429 ? 429 : e.status === 504 ? 504 : e.status >= 400 && e.status < 500 ? e.status : 502;
     const headers: Record<string, string> = {};

@@ -55,7 +55,7 @@ export class EmbeddedPostgresError extends Error {
 /** Where `npm start`, `npm run db:migrate` and the admin CLI keep the app's own database. */
 export const EMBEDDED_DEFAULTS = { dataDir: ".data/postgres", port: 54329, database: "promptgate" } as const;
 
-/** PROMPTGATE_PG_PORT, validated, or the default port. */
+/** PROMPTGATE_PG_PORT, validated, or the default port. Read here, not through lib/config (which declares it with the same bounds): `npm run db:migrate` runs without the rest of the environment. */
 export function embeddedPort(env: Record<string, string | undefined> = process.env): number {
   const raw = env.PROMPTGATE_PG_PORT;
   if (raw === undefined || raw === "") return EMBEDDED_DEFAULTS.port;

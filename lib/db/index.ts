@@ -4,6 +4,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/client.ts";
 import { config } from "@/lib/config";
 import { storableDeep } from "./storable";
+import { queryWithin, watchPool, type Bound } from "./reachability";
 
 export { Prisma } from "./generated/client.ts";
 export type * from "./generated/client.ts";
@@ -23,6 +24,8 @@ function create(): Handles {
   });
   // An idle client erroring (e.g. database restart) must not crash the process.
   pool.on("error", () => {});
+  // Every answer is noted: bounded waits on the hot path ask how long the database has been silent.
+  watchPool(pool);
   // Every model query's arguments pass storableDeep, so a NUL or a lone
   // surrogate in client text is stored (or looked up) as U+FFFD, never a 500.
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) }).$extends({
@@ -46,10 +49,21 @@ export function pool(): pg.Pool {
   return handles().pool;
 }
 
+/**
+ * One hand-written query within a bound (lib/db/reachability.ts): DatabaseUnavailableError when the
+ * database does not answer in time; `onLate` sees the result of a query that finished after that.
+ */
+export function boundedQuery<R extends pg.QueryResultRow>(text: string, values: unknown[], bound: Bound, onLate?: (r: pg.QueryResult<R>) => void) {
+  return queryWithin<R>(pool(), text, values, bound, onLate);
+}
+
 export type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
 export type DbClient = PrismaClient | Tx;
 
-export { onInvalidate, publishInvalidation, ensureListening, isListening } from "./notify";
+export { onInvalidate, publishInvalidation, ensureListening, isListening, willHearInvalidations } from "./notify";
+export {
+  DatabaseUnavailableError, isDatabaseUnreachable, databaseDown, noteAnswer, noteUnreachable, onDatabaseBack, withinReach, type Bound,
+} from "./reachability";
 
 export async function closeDb(): Promise<void> {
   const { closeListener } = await import("./notify");

@@ -1,5 +1,5 @@
 import "server-only";
-import { db, ensureListening, onInvalidate, publishInvalidation } from "@/lib/db";
+import { db, isDatabaseUnreachable, onInvalidate, publishInvalidation, willHearInvalidations } from "@/lib/db";
 import { logger } from "@/lib/observability";
 import type { VariantOverrides } from "./schemas";
 
@@ -8,8 +8,11 @@ import type { VariantOverrides } from "./schemas";
 // experiment is cached too: that is the common case. Freshness follows
 // lib/prompts/resolve.ts: every lifecycle change publishes
 // "experiments:<prompt name>" after its commit and every instance drops that
-// prompt's entries; an entry is cached only while this instance is LISTENing
-// and only if no invalidation overlapped its load; the TTL is a backstop.
+// prompt's entries; an entry is cached only while a later change is sure to
+// reach this instance (willHearInvalidations) and only if no invalidation
+// overlapped its load; the TTL is a backstop. Past its TTL an entry is served
+// while it reloads in the background, and kept another TTL when the database
+// cannot be reached (faults #14.3).
 
 const TTL_MS = 60_000;
 const TOPIC = "experiments";
@@ -94,13 +97,32 @@ async function load(prompt: string, label: string): Promise<ActiveExperiment | n
   };
 }
 
+// Background reloads in flight, one per (prompt, label).
+const refreshing = new Set<string>();
+
 /** The running experiment on (prompt, label), or null. Paused, draft and completed experiments never intercept. */
 export async function activeExperiment(prompt: string, label: string): Promise<ActiveExperiment | null> {
   subscribe();
   const key = keyOf(prompt, label);
   const hit = state.entries.get(key);
-  if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
-  const canCache = await ensureListening().then(() => true, () => false);
+  if (hit) {
+    if (Date.now() - hit.at >= TTL_MS && !refreshing.has(key)) {
+      refreshing.add(key);
+      loadAndCache(prompt, label, key)
+        .catch((err: unknown) => {
+          if (!isDatabaseUnreachable(err)) return void state.entries.delete(key);
+          hit.at = Date.now();
+          logger.warn({ err }, "could not reload a cached experiment; serving the cached one");
+        })
+        .finally(() => refreshing.delete(key));
+    }
+    return hit.value;
+  }
+  return loadAndCache(prompt, label, key);
+}
+
+async function loadAndCache(prompt: string, label: string, key: string): Promise<ActiveExperiment | null> {
+  const canCache = await willHearInvalidations();
   const gen = generation(prompt);
   const value = await load(prompt, label);
   if (canCache && gen === generation(prompt)) state.entries.set(key, { value, at: Date.now() });
@@ -111,6 +133,6 @@ export async function activeExperiment(prompt: string, label: string): Promise<A
 export async function invalidateExperiments(prompt: string): Promise<void> {
   forget(prompt);
   await publishInvalidation(TOPIC, prompt).catch((err: unknown) =>
-    logger.warn({ err: String(err), prompt }, "could not publish an experiment change; other instances catch up within the cache TTL"),
+    logger.warn({ err, prompt }, "could not publish an experiment change; other instances catch up within the cache TTL"),
   );
 }

@@ -11,7 +11,9 @@ import { filterConfig, isNoopFilter, type FilterConfig } from "./schemas";
 // Per-key content policy (filters, request logging). The gateway reads it on
 // every call, so the whole table lives in memory: loaded once, refreshed in the
 // background when older than API_KEY_CACHE_TTL_MS, and dropped at once on this
-// and other instances by a NOTIFY when a policy changes.
+// and other instances by a NOTIFY when a policy changes. Once loaded, a failed
+// reload (the database is down) serves the previous view, trusted for another
+// TTL, so an outage neither blocks calls nor starts a read per call (faults #14.3).
 
 export type KeyPolicy = {
   apiKeyId: string;
@@ -64,12 +66,16 @@ export async function keyPolicy(apiKeyId: string): Promise<KeyPolicy | null> {
     await load().catch((err: unknown) => {
       // Fail closed until the policies have been read once; afterwards serve the last good view.
       if (!state.loadedOnce) throw new AppError("service_unavailable", "Content policies are not available yet; try again shortly");
-      logger.warn({ err: String(err) }, "could not reload key policies; serving the previous ones");
+      state.at = Date.now();
+      logger.warn({ err }, "could not reload key policies; serving the previous ones");
     });
   }
   else if (Date.now() - state.at > config().API_KEY_CACHE_TTL_MS) {
     // Serve the current view and refresh behind the request.
-    load().catch((err: unknown) => logger.warn({ err: String(err) }, "could not refresh key policies"));
+    load().catch((err: unknown) => {
+      state.at = Date.now();
+      logger.warn({ err }, "could not refresh key policies; serving the previous ones");
+    });
   }
   return state.byKey.get(apiKeyId) ?? null;
 }
@@ -148,5 +154,5 @@ export async function setKeyLogging(actor: Principal, apiKeyId: string, input: {
 async function invalidate() {
   state.at = 0;
   await load().catch(() => {});
-  await publishInvalidation("keypolicy", "*").catch((err: unknown) => logger.warn({ err: String(err) }, "could not publish key policy change"));
+  await publishInvalidation("keypolicy", "*").catch((err: unknown) => logger.warn({ err }, "could not publish key policy change"));
 }

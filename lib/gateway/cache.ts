@@ -53,7 +53,7 @@ export async function cacheLookup(key: string, apiKeyId: string): Promise<ChatCo
     return rows[0]?.response ?? null;
   } catch (err) {
     // A cache that cannot be read is a miss, never a failed call.
-    logger.warn({ err: String(err) }, "response cache lookup failed");
+    logger.warn({ err }, "response cache lookup failed");
     return null;
   }
 }
@@ -81,7 +81,7 @@ export function cacheStore(key: string, apiKeyId: string, completion: ChatComple
     );
     // The total cap is enforced now and then from the write path: expired rows go, then the oldest beyond the cap.
     if (writes % PRUNE_EVERY === 1) await pruneCache(c.CACHE_MAX_TOTAL_BYTES);
-  })().catch((err) => logger.warn({ err: String(err) }, "response cache write failed"));
+  })().catch((err) => logger.warn({ err }, "response cache write failed"));
 }
 
 export async function pruneCache(maxTotalBytes = config().CACHE_MAX_TOTAL_BYTES): Promise<void> {

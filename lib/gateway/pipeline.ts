@@ -1,5 +1,5 @@
 import "server-only";
-import { AppError, toAppError } from "@/lib/core";
+import { AppError, isDatabaseUnavailable, toAppError } from "@/lib/core";
 import { callStarted, pickAccounts, reportFailure as reportFailureToPool, reportSuccess, type Candidate } from "@/lib/accounts";
 import { filterChunks, filterCompletion, filterRequest, resolveFilter, segmentOf, type CompiledFilter } from "@/lib/filters";
 import { logger, recordUpstreamError, trackStream } from "@/lib/observability";
@@ -150,7 +150,10 @@ export async function runCall(call: GatewayCall): Promise<CallResult> {
 /** A call refused before any upstream was tried: validation, scopes, routing, quota. */
 function refused(err: unknown): { outcome: Outcome; error: AppError } {
   const e = toAppError(err);
-  return { outcome: { status: "rejected", errorCode: (e.details.extra?.code as string | undefined) ?? e.code, httpStatus: e.status }, error: e };
+  // The database was needed (admission) and could not be reached: not the caller's doing, so not "rejected".
+  // The event waits in the usage writer until the database is back (faults #14.3).
+  const status = isDatabaseUnavailable(e) ? "unavailable" : "rejected";
+  return { outcome: { status, errorCode: (e.details.extra?.code as string | undefined) ?? e.code, httpStatus: e.status }, error: e };
 }
 
 /** A call whose upstream failed before any byte reached the client (it could still be retried or failed over). */

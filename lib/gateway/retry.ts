@@ -1,16 +1,17 @@
 import "server-only";
 import { setTimeout as sleep } from "node:timers/promises";
+import { config } from "@/lib/config";
 import { isAbortError, isProviderError, type ProviderError } from "@/lib/providers";
 import type { Candidate } from "@/lib/accounts";
 
 export type RetryPolicy = { attemptsPerAccount: number; baseDelayMs: number; maxDelayMs: number; maxRetryAfterMs: number };
 
 export const defaultRetryPolicy = (): RetryPolicy => ({
-  attemptsPerAccount: Number(process.env.GATEWAY_ATTEMPTS_PER_ACCOUNT ?? 2),
-  baseDelayMs: Number(process.env.GATEWAY_RETRY_BASE_MS ?? 100),
+  attemptsPerAccount: config().GATEWAY_ATTEMPTS_PER_ACCOUNT,
+  baseDelayMs: config().GATEWAY_RETRY_BASE_MS,
   maxDelayMs: 2_000,
   // A Retry-After longer than this is not waited for: the next account is tried instead.
-  maxRetryAfterMs: Number(process.env.GATEWAY_MAX_RETRY_AFTER_MS ?? 5_000),
+  maxRetryAfterMs: config().GATEWAY_MAX_RETRY_AFTER_MS,
 });
 
 /** Exponential backoff with full jitter: uniform in [0, min(max, base·2^n)]. */

@@ -50,7 +50,7 @@ export type Outcome = {
 
 // The status a request log shows when the call did not set one: a stream that
 // failed after its 200 headers, or a call cut at the shutdown deadline.
-const LOGGED_STATUS: Record<UsageStatus, number> = { ok: 200, client_aborted: 499, upstream_error: 502, rejected: 429, error: 503 };
+const LOGGED_STATUS: Record<UsageStatus, number> = { ok: 200, client_aborted: 499, upstream_error: 502, rejected: 429, error: 503, unavailable: 503 };
 
 const usageFields = (u: Usage) => ({
   inputTokens: u.prompt_tokens ?? 0,

@@ -266,6 +266,7 @@ export function installShutdown(): void {
   const { SHUTDOWN_DEADLINE_MS: deadline, DRAIN_GRACE_MS: grace } = config();
   const http = httpHandle();
   if (http) http.gate = gate;
+  // Set by scripts/server.ts for Next, which reads it itself: a process flag, not an operator's setting (lib/config).
   if (process.env.NEXT_MANUAL_SIG_HANDLE) {
     let started = false;
     const shutdown = async (signal: string) => {

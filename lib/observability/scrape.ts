@@ -1,8 +1,8 @@
 import "server-only";
+import { config } from "@/lib/config";
 import { timingSafeEqual, createHash } from "node:crypto";
 import { routableAccounts } from "@/lib/accounts";
 import { clientIpFrom } from "@/lib/auth/client-ip";
-import { config } from "@/lib/config";
 import { pool } from "@/lib/db";
 import { pendingUsage } from "@/lib/usage";
 import { metrics } from "./metrics";
@@ -66,7 +66,7 @@ export function metricsAccess(headers: Headers): MetricsAccess {
   const c = config();
   return decideMetricsAccess({
     authorization: headers.get("authorization"),
-    token: process.env.METRICS_TOKEN,
+    token: c.METRICS_TOKEN,
     production: c.NODE_ENV === "production",
     peer: peerAddress(),
     forwardedClient: clientIpFrom(headers),

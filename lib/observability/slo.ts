@@ -1,11 +1,11 @@
 import "server-only";
-import { z } from "zod";
+import { config, configSchema } from "@/lib/config";
 import type pg from "pg";
 import { pool } from "@/lib/db";
 
 // Service level objectives over the usage events, with exactly the SLIs of the
 // alert rules in deploy/prometheus/alerts.yml (a test keeps the two in step):
-//   availability: bad = upstream_error | error, valid = every call but rejected;
+//   availability: bad = upstream_error | error | unavailable, valid = every call but rejected;
 //   latency:      good = a successful call whose first token (a non-streamed
 //                 call: the whole response) came within SLO_LATENCY_P95_MS, valid = successful calls.
 // "p95 <= X" is the same statement as "95 % of successful calls within X", so
@@ -17,17 +17,19 @@ export const SLO_WINDOW_DAYS = 30;
 export const LATENCY_QUANTILE = 0.95;
 /** The fast-burn paging threshold of the alert rules (spends 2 % of a 30-day budget in an hour). */
 export const FAST_BURN = 14.4;
-export const SLO_DEFAULTS = { availabilityTarget: 0.995, latencyP95Ms: 2500 } as const;
-
-const sloEnv = z.object({
-  SLO_AVAILABILITY_TARGET: z.coerce.number().gt(0).lt(1).default(SLO_DEFAULTS.availabilityTarget),
-  SLO_LATENCY_P95_MS: z.coerce.number().int().positive().default(SLO_DEFAULTS.latencyP95Ms),
-});
+const sloEnv = configSchema.pick({ SLO_AVAILABILITY_TARGET: true, SLO_LATENCY_P95_MS: true });
+/** lib/config's defaults for SLO_AVAILABILITY_TARGET and SLO_LATENCY_P95_MS. */
+export const SLO_DEFAULTS = (({ SLO_AVAILABILITY_TARGET, SLO_LATENCY_P95_MS }) => ({ availabilityTarget: SLO_AVAILABILITY_TARGET, latencyP95Ms: SLO_LATENCY_P95_MS }))(sloEnv.parse({}));
 
 export type SloTargets = { availabilityTarget: number; latencyP95Ms: number };
 
-/** The targets from SLO_AVAILABILITY_TARGET and SLO_LATENCY_P95_MS; an invalid value throws with the variable's name. */
-export function sloTargets(env: Record<string, string | undefined> = process.env): SloTargets {
+/**
+ * The targets from SLO_AVAILABILITY_TARGET and SLO_LATENCY_P95_MS: lib/config's,
+ * or those of the given environment (tests), parsed by the same schema; an
+ * invalid value throws with the variable's name.
+ */
+export function sloTargets(env?: Record<string, string | undefined>): SloTargets {
+  if (!env) return { availabilityTarget: config().SLO_AVAILABILITY_TARGET, latencyP95Ms: config().SLO_LATENCY_P95_MS };
   const r = sloEnv.safeParse({ SLO_AVAILABILITY_TARGET: env.SLO_AVAILABILITY_TARGET || undefined, SLO_LATENCY_P95_MS: env.SLO_LATENCY_P95_MS || undefined });
   if (!r.success) throw new Error(`invalid SLO settings: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   return { availabilityTarget: r.data.SLO_AVAILABILITY_TARGET, latencyP95Ms: r.data.SLO_LATENCY_P95_MS };
@@ -91,11 +93,11 @@ WITH e AS (
 )
 SELECT
   count(*) FILTER (WHERE status <> 'rejected')::int AS valid,
-  count(*) FILTER (WHERE status IN ('upstream_error', 'error'))::int AS bad,
+  count(*) FILTER (WHERE status IN ('upstream_error', 'error', 'unavailable'))::int AS bad,
   count(*) FILTER (WHERE status = 'ok')::int AS ok,
   count(*) FILTER (WHERE status = 'ok' AND first_token_ms > $1)::int AS slow,
   count(*) FILTER (WHERE recent AND status <> 'rejected')::int AS valid_1h,
-  count(*) FILTER (WHERE recent AND status IN ('upstream_error', 'error'))::int AS bad_1h,
+  count(*) FILTER (WHERE recent AND status IN ('upstream_error', 'error', 'unavailable'))::int AS bad_1h,
   count(*) FILTER (WHERE recent AND status = 'ok')::int AS ok_1h,
   count(*) FILTER (WHERE recent AND status = 'ok' AND first_token_ms > $1)::int AS slow_1h,
   percentile_cont(${LATENCY_QUANTILE}) WITHIN GROUP (ORDER BY first_token_ms) FILTER (WHERE status = 'ok') AS p95

@@ -1,5 +1,5 @@
 import "server-only";
-import { db, ensureListening, onInvalidate, publishInvalidation } from "@/lib/db";
+import { db, isDatabaseUnreachable, onInvalidate, publishInvalidation, willHearInvalidations } from "@/lib/db";
 import { AppError } from "@/lib/core";
 import { logger } from "@/lib/observability";
 import { DEFAULT_LABEL, type VersionView } from "./schemas";
@@ -12,12 +12,17 @@ import { toVersionView } from "./views";
 // LISTEN/NOTIFY after its commit, and every instance drops that prompt's
 // entries when the notification arrives (milliseconds; the test bounds it
 // under 1 s). Two races are closed explicitly:
-// - an entry is cached only once this instance is LISTENing, so a change
-//   committed after the read always reaches us as a notification;
+// - an entry is cached only once a change committed after the read is sure to
+//   reach us (willHearInvalidations: LISTENing, or reconnecting, when the
+//   reconnect delivers "*");
 // - a load that overlapped an invalidation is served but not cached (the
 //   per-name generation changed while it ran), so a stale read never sticks.
-// A lost listening connection delivers "*" (drop everything); the TTL is a
-// backstop on top of that.
+// A reconnect of the listening connection delivers "*" (drop everything, from
+// a database that has just answered); the TTL is a backstop on top of that.
+// Past its TTL an entry is still served while it is reloaded in the
+// background, and kept (for another TTL) when that reload cannot reach the
+// database: a completion whose prompt is in memory never waits on the
+// database, and an outage does not fail it (faults #14.3).
 
 const TTL_MS = 60_000;
 const TOPIC = "prompts";
@@ -68,11 +73,20 @@ function subscribe(): void {
 
 const generation = (name: string) => `${state.epoch}:${state.gens.get(name) ?? 0}`;
 
-async function listening(): Promise<boolean> {
-  return ensureListening().then(
-    () => true,
-    () => false,
-  );
+// Background reloads in flight, one per entry.
+const refreshing = new Set<string>();
+
+/** Serves `entry` past its TTL while `reload` runs behind the request; a reload that cannot reach the database keeps it another TTL. */
+function refreshBehind(id: string, entry: { at: number }, reload: () => Promise<unknown>, drop: () => void): void {
+  if (refreshing.has(id)) return;
+  refreshing.add(id);
+  reload()
+    .catch((err: unknown) => {
+      if (!isDatabaseUnreachable(err)) return drop();
+      entry.at = Date.now();
+      logger.warn({ err }, "could not reload a cached prompt; serving the cached one");
+    })
+    .finally(() => refreshing.delete(id));
 }
 
 const promptNotFound = (name: string) =>
@@ -104,8 +118,17 @@ export async function resolvePrompt(name: string, sel: PromptSelection = {}): Pr
   subscribe();
   const key = sel.version ? `v:${sel.version}` : `l:${sel.label ?? DEFAULT_LABEL}`;
   const hit = state.entries.get(name)?.get(key);
-  if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
-  const canCache = await listening();
+  if (hit) {
+    if (Date.now() - hit.at >= TTL_MS) {
+      refreshBehind(`${name}\u0000${key}`, hit, () => loadAndCache(name, key, sel), () => state.entries.get(name)?.delete(key));
+    }
+    return hit.value;
+  }
+  return loadAndCache(name, key, sel);
+}
+
+async function loadAndCache(name: string, key: string, sel: PromptSelection): Promise<ResolvedPrompt> {
+  const canCache = await willHearInvalidations();
   const gen = generation(name);
   const value = await load(name, sel);
   if (canCache && gen === generation(name)) {
@@ -120,8 +143,15 @@ export async function resolvePrompt(name: string, sel: PromptSelection = {}): Pr
 export async function globalValues(): Promise<Record<string, unknown>> {
   subscribe();
   const hit = state.globals;
-  if (hit && Date.now() - hit.at < TTL_MS) return hit.values;
-  const canCache = await listening();
+  if (hit) {
+    if (Date.now() - hit.at >= TTL_MS) refreshBehind("\u0000globals", hit, loadGlobals, forgetGlobals);
+    return hit.values;
+  }
+  return loadGlobals();
+}
+
+async function loadGlobals(): Promise<Record<string, unknown>> {
+  const canCache = await willHearInvalidations();
   const gen = state.globalsGen;
   const rows = await db.globalVariable.findMany({ select: { name: true, value: true } });
   const values = Object.fromEntries(rows.map((r) => [r.name, r.value as unknown]));
@@ -131,7 +161,7 @@ export async function globalValues(): Promise<Record<string, unknown>> {
 
 async function publish(topic: string, payload: string): Promise<void> {
   await publishInvalidation(topic, payload).catch((err: unknown) =>
-    logger.warn({ err: String(err), topic, payload }, "could not publish a prompt change; other instances catch up within the cache TTL"),
+    logger.warn({ err, topic, payload }, "could not publish a prompt change; other instances catch up within the cache TTL"),
   );
 }
 

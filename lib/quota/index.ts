@@ -8,7 +8,7 @@ import "server-only";
 export { admit, isReservation, type Admission, type Reservation, type HeldCounter } from "./reserve";
 export { listPolicies, getPolicy, createPolicy, updatePolicy, deletePolicy, enabledPolicies } from "./policies";
 export { quotaStatus, quotaOverview, policiesForKeys, statusOf, type PolicyStatus, type KeyQuotaOverview } from "./status";
-export { sweepQuotas, ensureSweeper, stopSweeper, RESERVATION_TTL_MS } from "./sweeper";
+export { sweepQuotas, ensureSweeper, stopSweeper, reservationTtlMs } from "./sweeper";
 export { settleBatch } from "./settle";
 export { setQuotaClock, windowStart, windowEnd, formatDuration, rateLimitHeaders, subjectFor, completionBudget } from "./windows";
 export {

@@ -1,4 +1,5 @@
 import "server-only";
+import { config } from "@/lib/config";
 import { db, onInvalidate, publishInvalidation, type DbClient } from "@/lib/db";
 import type { QuotaPolicy } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
@@ -14,8 +15,12 @@ import type { CachedPolicy } from "./windows";
 // cache at once; a background reload every REFRESH_MS is the backstop for a
 // lost notification. The reserve statement re-reads limits and `enabled` from
 // the table itself, so a stale cache can only miss a brand-new policy briefly.
+// While the database cannot be reached the snapshot keeps serving (a failed
+// reload trusts it for another REFRESH_MS), so a key without a policy is still
+// admitted without the database; after a LISTEN reconnect ("*") it is
+// reloaded in the background, never dropped (faults #14.3).
 
-const REFRESH_MS = Number(process.env.QUOTA_POLICY_REFRESH_MS ?? 30_000);
+const REFRESH_MS = () => config().QUOTA_POLICY_REFRESH_MS;
 const TOPIC = "quotas";
 
 export function toView(p: QuotaPolicy): PolicyView {
@@ -57,22 +62,40 @@ function dropCache(): void {
   cache.snap = undefined;
 }
 
+function subscribe(): void {
+  if (cache.subscribed) return;
+  cache.subscribed = true;
+  onInvalidate(TOPIC, (payload) => {
+    if (payload !== "*") return dropCache();
+    // Notifications may have been missed while LISTEN was down: reload, serving the snapshot meanwhile.
+    cache.version++;
+    if (cache.snap) cache.snap.at = 0;
+  });
+}
+
+/** The snapshot in memory, refreshed in the background when due; undefined before the first load. */
+export function policiesInMemory(): CachedPolicy[] | undefined {
+  subscribe();
+  const snap = cache.snap;
+  if (snap && Date.now() - snap.at > REFRESH_MS()) {
+    reload().catch((err: unknown) => {
+      // Stale-if-error: trusted for another REFRESH_MS, so a database outage does not start a read per call.
+      if (cache.snap === snap) snap.at = Date.now();
+      logger.warn({ err }, "quota policy refresh failed; serving the cached policies");
+    });
+  }
+  return snap?.policies;
+}
+
 /** The enabled policies, from memory (loaded on first use). */
 export async function enabledPolicies(): Promise<CachedPolicy[]> {
-  if (!cache.subscribed) {
-    cache.subscribed = true;
-    onInvalidate(TOPIC, dropCache);
-  }
-  const snap = cache.snap;
-  if (!snap) return (await reload()).policies;
-  if (Date.now() - snap.at > REFRESH_MS) reload().catch((err: unknown) => logger.warn({ err: String(err) }, "quota policy refresh failed"));
-  return snap.policies;
+  return policiesInMemory() ?? (await reload()).policies;
 }
 
 /** After a committed change: this instance forgets now, the others when the notification arrives. */
 async function invalidatePolicies(): Promise<void> {
   dropCache();
-  await publishInvalidation(TOPIC).catch((err: unknown) => logger.warn({ err: String(err) }, "could not publish quota policy change"));
+  await publishInvalidation(TOPIC).catch((err: unknown) => logger.warn({ err }, "could not publish quota policy change"));
 }
 
 // ---- CRUD -------------------------------------------------------------------

@@ -1,19 +1,19 @@
 import "server-only";
 import type { UsageReservation } from "@/lib/usage";
 import { randomUUID } from "node:crypto";
-import { pool } from "@/lib/db";
+import { boundedQuery, isDatabaseUnreachable, withinReach, type Bound } from "@/lib/db";
 import { countChatTokens, type ChatCompletionRequest } from "@/lib/providers";
 import { costOf, loadPrices, priceFor } from "@/lib/usage";
-import { AppError } from "@/lib/core";
+import { AppError, databaseUnavailable } from "@/lib/core";
 import type { Principal } from "@/lib/core";
 import { config } from "@/lib/config";
 import type { LimitName, QuotaPeriod } from "./schemas";
-import { enabledPolicies } from "./policies";
+import { enabledPolicies, policiesInMemory } from "./policies";
 import {
   completionBudget, errorKind, formatDuration, metricOf, now, periodsOf, rateLimitHeaders, refusingLimits, subjectFor, windowEnd, windowStart,
   type CachedPolicy, type CounterState, type LimitCheck,
 } from "./windows";
-import { ensureSweeper, heldForMs, RESERVATION_TTL_MS, trackReservation } from "./sweeper";
+import { ensureSweeper, heldForMs, releaseAbandoned, reservationTtlMs, trackReservation } from "./sweeper";
 import { nextInLine, waitForRoom } from "./wait";
 
 // Admission: estimate the call, then reserve the estimate on every matching
@@ -22,12 +22,21 @@ import { nextInLine, waitForRoom } from "./wait";
 // happens later, batched with the usage write (settle.ts). A call refused only
 // because of other calls' reservations waits for them briefly (wait.ts) and
 // tries again; a refusal says whether the limit is used up or only reserved.
+//
+// The database may be gone (faults #14.3). Every wait on it here is bounded by
+// QUOTA_ADMISSION_TIMEOUT_MS of silence from it (lib/db/reachability.ts); past
+// that the call is refused with 503 database_unavailable, or, with
+// QUOTA_FAIL_OPEN=rate-limits and only per-minute limits in play, admitted
+// without a reservation and counted when its usage event is written.
 
 /** One counter a reservation holds and what it holds there. */
 export type HeldCounter = { policyId: string; subject: string; period: QuotaPeriod; windowStart: string; tokens: number; spend: number };
 
-/** The handle carried on the usage event; settled in the usage batch's transaction. */
-/** The reservation as it travels on the usage event (lib/usage types it; this module gives it meaning). */
+/**
+ * The handle carried on the usage event (lib/usage types it; this module gives it meaning); settled in
+ * the usage batch's transaction. `unreserved`: admitted fail-open while the database was unreachable, so
+ * nothing is held (estimates 0) and settlement creates any missing counter before adding the call's usage.
+ */
 export type Reservation = UsageReservation & { counters: HeldCounter[] };
 
 export function isReservation(v: unknown): v is Reservation {
@@ -70,8 +79,11 @@ function stateOf(r: ReserveRow): CounterState {
   };
 }
 
+const admissionBound = (): Bound => ({ ms: config().QUOTA_ADMISSION_TIMEOUT_MS, until: "silence" });
+
 export async function admit(principal: Principal, req: ChatCompletionRequest, ctx: { completionId: string }): Promise<Admission> {
-  const policies = await enabledPolicies();
+  // From memory; only a cold cache waits for the database (and then within the bound: no policies, no admission).
+  const policies = policiesInMemory() ?? (await withinReach(enabledPolicies(), admissionBound(), "the quota policies").catch(refuseIfUnreachable));
   if (policies.length === 0) return { headers: {}, reservation: null };
   const call = {
     apiKeyId: principal.kind === "apiKey" && principal.key.id ? principal.key.id : null,
@@ -94,28 +106,43 @@ export async function admit(principal: Principal, req: ChatCompletionRequest, ct
   }
 
   ensureSweeper();
+  try {
+    return await reserve(req, ctx, matching);
+  } catch (err) {
+    if (!isDatabaseUnreachable(err)) throw err;
+    return unreachable(matching);
+  }
+}
+
+async function reserve(req: ChatCompletionRequest, ctx: { completionId: string }, matching: { policy: CachedPolicy; subject: string }[]): Promise<Admission> {
+  const bound = admissionBound();
   const first = now();
   const prompt = countChatTokens(req.model, req.messages, req.tools);
   const wanted: Wanted[] = [];
   for (const { policy, subject } of matching) {
     const completion = completionBudget(req, policy);
-    const spend = policy.spendPerDayUsd != null || policy.spendPerMonthUsd != null ? await estimateSpend(req.model, first, prompt, completion) : 0;
+    const spend = policy.spendPerDayUsd != null || policy.spendPerMonthUsd != null ? await withinReach(estimateSpend(req.model, first, prompt, completion), bound, "the price table") : 0;
     for (const period of periodsOf(policy)) wanted.push({ policy, subject, period, tokens: prompt + completion, spend });
   }
 
   const id = randomUUID();
+  // A reservation whose answer came after the bound (the call was already refused) still committed:
+  // give it back at once rather than holding it until it expires.
+  const releaseIfReserved = (r: { rows: ReserveRow[] }) => {
+    if (r.rows[0]?.ok) releaseAbandoned(id);
+  };
   // Only a refusal for reserved capacity ever takes a second round trip (see wait.ts). The wait budget
   // starts at that first refusal: time spent queued for a connection is not time waited for settlements.
   let deadline: number | undefined;
   let ticket: number | undefined;
   for (;;) {
     const at = now();
-    const { rows } = await pool().query<ReserveRow>(RESERVE_SQL, [
-      id, ctx.completionId, new Date(at + RESERVATION_TTL_MS),
+    const { rows } = await boundedQuery<ReserveRow>(RESERVE_SQL, [
+      id, ctx.completionId, new Date(at + reservationTtlMs()),
       wanted.map((w) => w.policy.id), wanted.map((w) => w.subject), wanted.map((w) => w.period),
       // Windows are taken at each attempt: a call that waited into the next minute counts there.
       wanted.map((w) => new Date(windowStart(w.period, at))), wanted.map((w) => w.tokens), wanted.map((w) => w.spend.toFixed(8)),
-    ]);
+    ], bound, releaseIfReserved);
     // Every matching policy was disabled or deleted since the cache was filled.
     if (rows.length === 0) return { headers: {}, reservation: null };
 
@@ -145,6 +172,41 @@ export async function admit(principal: Principal, req: ChatCompletionRequest, ct
       stateOf(r), { tokens: Number(r.est_tokens), spend: Number(r.est_spend) }, left, ticket,
     );
   }
+}
+
+function refuseIfUnreachable(err: unknown): never {
+  throw isDatabaseUnreachable(err)
+    ? databaseUnavailable("Quota policies cannot be read: the database is unreachable right now; retry in a few seconds")
+    : err;
+}
+
+/** A call under only per-minute limits (requests or tokens per minute): no spend, daily or monthly budget. */
+const rateLimitsOnly = (p: CachedPolicy) => periodsOf(p).every((period) => period === "minute");
+
+/**
+ * The database cannot be reached. Fail closed (503), unless QUOTA_FAIL_OPEN=rate-limits and every
+ * matching policy is a per-minute rate limit: then the call is admitted without a reservation, and
+ * its usage is added to those windows when the usage writer gets through (settle.ts). A budget
+ * always fails closed: overspending it cannot be taken back.
+ */
+function unreachable(matching: { policy: CachedPolicy; subject: string }[]): Admission {
+  if (config().QUOTA_FAIL_OPEN === "rate-limits" && matching.every((m) => rateLimitsOnly(m.policy))) {
+    const at = now();
+    return {
+      headers: {},
+      reservation: {
+        kind: "quota-reservation",
+        id: randomUUID(),
+        unreserved: true,
+        counters: matching.map(({ policy, subject }) => ({
+          policyId: policy.id, subject, period: "minute" as const, windowStart: new Date(windowStart("minute", at)).toISOString(), tokens: 0, spend: 0,
+        })),
+      },
+    };
+  }
+  const names = [...new Set(matching.map((m) => `'${m.policy.name}'`))];
+  const which = names.length === 1 ? `Quota policy ${names[0]} applies` : `Quota policies ${names.join(", ")} apply`;
+  throw databaseUnavailable(`${which} to this call, and the database that admits it cannot be reached right now; retry in a few seconds`);
 }
 
 type Refusal = { row: ReserveRow; check: LimitCheck };

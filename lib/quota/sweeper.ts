@@ -1,4 +1,5 @@
 import "server-only";
+import { config } from "@/lib/config";
 import { pool } from "@/lib/db";
 import { logger } from "@/lib/observability";
 import { now } from "./windows";
@@ -6,12 +7,12 @@ import { now } from "./windows";
 // Reservations expire so that a crashed instance's holds do not block a key
 // forever. While an instance is alive it keeps its own calls' reservations
 // fresh (one UPDATE per interval for all of them), so a long stream is never
-// released early; once it dies they lapse within RESERVATION_TTL_MS and any
+// released early; once it dies they lapse within QUOTA_RESERVATION_TTL_MS and any
 // instance's sweeper gives the reserved amounts back. The sweeper starts with
 // the first admission, never at import (a build imports modules too).
 
-export const RESERVATION_TTL_MS = Number(process.env.QUOTA_RESERVATION_TTL_MS ?? 120_000);
-const SWEEP_MS = Number(process.env.QUOTA_SWEEP_MS ?? Math.min(15_000, Math.max(250, Math.floor(RESERVATION_TTL_MS / 4))));
+export const reservationTtlMs = (): number => config().QUOTA_RESERVATION_TTL_MS;
+const sweepMs = (): number => config().QUOTA_SWEEP_MS ?? Math.min(15_000, Math.max(250, Math.floor(reservationTtlMs() / 4)));
 // A handle whose usage never reached the writer (it should not happen) stops being renewed after this.
 const LIVE_MAX_MS = 24 * 3600_000;
 
@@ -47,7 +48,7 @@ export function heldForMs(quantile: number): number | null {
 
 export function ensureSweeper(): void {
   if (state.timer) return;
-  state.timer = setInterval(() => void tick(), SWEEP_MS);
+  state.timer = setInterval(() => void tick(), sweepMs());
   state.timer.unref?.();
 }
 
@@ -63,7 +64,7 @@ async function tick(): Promise<void> {
       await renewLive();
       await sweepQuotas();
     } catch (err) {
-      logger.warn({ err: String(err) }, "quota sweep failed; will retry");
+      logger.warn({ err }, "quota sweep failed; will retry");
     } finally {
       state.running = undefined;
     }
@@ -75,7 +76,19 @@ async function renewLive(): Promise<void> {
   const cutoff = Date.now() - LIVE_MAX_MS;
   for (const [id, at] of state.live) if (at < cutoff) state.live.delete(id);
   if (state.live.size === 0) return;
-  await pool().query(`UPDATE "QuotaReservation" SET "expiresAt" = $2 WHERE "id" = ANY($1::uuid[])`, [[...state.live.keys()], new Date(now() + RESERVATION_TTL_MS)]);
+  await pool().query(`UPDATE "QuotaReservation" SET "expiresAt" = $2 WHERE "id" = ANY($1::uuid[])`, [[...state.live.keys()], new Date(now() + reservationTtlMs())]);
+}
+
+/**
+ * Gives back a reservation whose call was refused before its answer arrived (admission gave up on a
+ * silent database, reserve.ts): it is expired now and swept, like a dead instance's. If this never
+ * runs (the process stops first) the reservation still lapses within RESERVATION_TTL_MS + SWEEP_MS.
+ */
+export function releaseAbandoned(id: string): void {
+  void (async () => {
+    await pool().query(`UPDATE "QuotaReservation" SET "expiresAt" = to_timestamp(0) WHERE "id" = $1`, [id]);
+    await sweepQuotas();
+  })().catch((err: unknown) => logger.warn({ err, reservation: id }, "could not release an abandoned quota reservation; it expires on its own"));
 }
 
 /** Releases expired reservations and drops long-finished counters. Returns how many reservations were released. */

@@ -195,7 +195,7 @@ async function poll(): Promise<void> {
       wakeWhoFits(w);
     }
   } catch (err) {
-    logger.warn({ err: String(err) }, "quota wait poll failed; waiting calls fall back to their deadline");
+    logger.warn({ err }, "quota wait poll failed; waiting calls fall back to their deadline");
   } finally {
     ws.polling = false;
   }

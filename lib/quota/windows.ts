@@ -1,5 +1,6 @@
 import "server-only";
 import { wildcardMatch } from "@/lib/core";
+import { config } from "@/lib/config";
 import { limitFields, type LimitMetric, type LimitName, type PolicyView, type QuotaPeriod, type QuotaScope } from "./schemas";
 
 // Pure quota arithmetic: fixed UTC windows, which policies apply to a call,
@@ -86,12 +87,9 @@ export function periodsOf(p: Pick<CachedPolicy, "requestsPerMinute" | "tokensPer
   return out;
 }
 
-/** Completion tokens assumed when the request sets no max_tokens and the policy no default cap. */
-export const DEFAULT_MAX_TOKENS = Number(process.env.QUOTA_DEFAULT_MAX_TOKENS ?? 4096);
-
 /** The completion budget a call is estimated at under one policy: its own max, else the policy's cap, else the global default; × n choices. */
 export function completionBudget(req: { max_tokens?: number | null; max_completion_tokens?: number | null; n?: number | null }, policy: Pick<CachedPolicy, "defaultMaxTokens">): number {
-  const max = req.max_completion_tokens ?? req.max_tokens ?? policy.defaultMaxTokens ?? DEFAULT_MAX_TOKENS;
+  const max = req.max_completion_tokens ?? req.max_tokens ?? policy.defaultMaxTokens ?? config().QUOTA_DEFAULT_MAX_TOKENS;
   return max * Math.max(1, req.n ?? 1);
 }
 

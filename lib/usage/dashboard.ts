@@ -265,7 +265,7 @@ export async function labelsFor(ids: { keys?: string[]; accounts?: string[]; ver
   return out;
 }
 
-const STATUS_LABEL: Record<string, string> = { ok: "OK", client_aborted: "Client aborted", upstream_error: "Upstream error", rejected: "Rejected", error: "Error" };
+const STATUS_LABEL: Record<string, string> = { ok: "OK", client_aborted: "Client aborted", upstream_error: "Upstream error", rejected: "Rejected", error: "Error", unavailable: "Database unavailable" };
 const short = (id: string) => `${id.slice(0, 8)}…`;
 
 function labelOf(dim: Dimension, id: string, l: Labels): string {

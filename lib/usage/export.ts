@@ -149,7 +149,7 @@ async function streamCsv<R>(by: Principal, src: CsvSource<R>): Promise<ReadableS
           waitForReader(controller);
         } catch (err) {
           if (finished) return;
-          logger.error({ err: String(err) }, "usage export failed mid-stream");
+          logger.error({ err }, "usage export failed mid-stream");
           await finish(false);
           controller.error(err);
         }

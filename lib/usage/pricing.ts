@@ -4,14 +4,17 @@ import { logger } from "@/lib/observability";
 
 // Prices per 1M tokens, held in memory and refreshed every minute; cost is
 // computed with the row in force at the event's own time, so a new price never
-// rewrites history.
+// rewrites history. A failed refresh keeps the previous prices and is retried
+// after RETRY_MS, not on every call (the database may be down).
 
 export type PriceRow = { model: string; input: number; output: number; cachedInput: number | null; from: number };
 export type TokenCounts = { inputTokens: number; outputTokens: number; cachedTokens: number };
 
 const REFRESH_MS = 60_000;
+const RETRY_MS = 5_000;
 let rows: PriceRow[] = [];
 let loadedAt = 0;
+let loadedOnce = false;
 let loading: Promise<void> | undefined;
 
 let subscribed = false;
@@ -33,8 +36,10 @@ export async function loadPrices(force = false): Promise<void> {
         cachedInput: r.cachedInputPerMTok === null ? null : Number(r.cachedInputPerMTok), from: r.effectiveFrom.getTime(),
       }));
       loadedAt = Date.now();
+      loadedOnce = true;
     } catch (err) {
-      logger.warn({ err: String(err) }, "could not load model prices; keeping the previous ones");
+      if (loadedOnce) loadedAt = Date.now() - REFRESH_MS + RETRY_MS;
+      logger.warn({ err }, "could not load model prices; keeping the previous ones");
     } finally {
       loading = undefined;
     }

@@ -11,7 +11,7 @@ export const DIMENSIONS = ["model", "account", "key", "prompt", "version", "vari
 export type Dimension = (typeof DIMENSIONS)[number];
 export const FILTERS = ["model", "key", "prompt", "account", "status"] as const;
 export type FilterName = (typeof FILTERS)[number];
-export const STATUSES = ["ok", "client_aborted", "upstream_error", "rejected", "error"] as const;
+export const STATUSES = ["ok", "client_aborted", "upstream_error", "rejected", "error", "unavailable"] as const;
 
 // Shared with the gateway's request schema and prompt completions (lib/core/schemas.ts).
 export { noNul, NO_NUL, usageMetadata, type UsageMetadata } from "@/lib/core/schemas";

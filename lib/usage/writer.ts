@@ -1,6 +1,7 @@
 import "server-only";
+import { config } from "@/lib/config";
 import type { PoolClient } from "pg";
-import { pool, storableDeep, storableText } from "@/lib/db";
+import { isDatabaseUnreachable, noteUnreachable, onDatabaseBack, pool, storableDeep, storableText } from "@/lib/db";
 import { logger, recordUsageFlush, recordUsageRefused } from "@/lib/observability";
 import { costOf, loadPrices, priceFor } from "./pricing";
 import { rollupHook } from "./rollups";
@@ -10,8 +11,16 @@ import type { UsageMetadata } from "./schemas";
 // written in batches (one multi-row INSERT) every FLUSH_MS or every BATCH_MAX
 // events. A crash loses at most one flush interval; a failed write is retried
 // with the batch kept in order, and `flushUsage()` drains everything on shutdown.
+// While the database is unreachable the queue only grows (in memory, in order;
+// QUEUE_WARN logs once it is large): nothing is dropped, and the first answer
+// from the database after the outage starts a flush at once instead of waiting
+// out the backoff (faults #14.3).
 
-export type UsageStatus = "ok" | "client_aborted" | "upstream_error" | "rejected" | "error";
+/**
+ * ok, client_aborted, upstream_error; rejected (refused: quota, scope, validation); error (cut at
+ * shutdown); unavailable (refused with 503 because the database it needed could not be reached).
+ */
+export type UsageStatus = "ok" | "client_aborted" | "upstream_error" | "rejected" | "error" | "unavailable";
 
 export type UsageEventInput = {
   completionId: string;
@@ -56,6 +65,8 @@ export type UsageEventInput = {
 export type UsageReservation = {
   kind: "quota-reservation";
   id: string;
+  /** Admitted fail-open while the database was unreachable: nothing held, the usage is counted at settlement. */
+  unreserved?: true;
   counters: { policyId: string; subject: string; period: "minute" | "day" | "month"; windowStart: string; tokens: number; spend: number }[];
 };
 
@@ -82,19 +93,30 @@ export function settlementSteps(): string[] {
   return settlement.steps.map(([name]) => name);
 }
 
-const FLUSH_MS = Number(process.env.USAGE_FLUSH_MS ?? 500);
+const FLUSH_MS = () => config().USAGE_FLUSH_MS;
 const BATCH_MAX = 500;
 const QUEUE_WARN = 50_000;
 
-type State = { queue: UsageEventInput[]; timer?: NodeJS.Timeout; flushing?: Promise<void>; failures: number };
+type State = { queue: UsageEventInput[]; timer?: NodeJS.Timeout; flushing?: Promise<void>; failures: number; watching?: boolean };
 const g = globalThis as typeof globalThis & { __pgUsage?: State };
 const state: State = (g.__pgUsage ??= { queue: [], failures: 0 });
+
+function watchForRecovery(): void {
+  if (state.watching) return;
+  state.watching = true;
+  onDatabaseBack(() => {
+    if (!state.failures || !state.queue.length) return;
+    // Back: what waited through the outage goes now, not after the backoff.
+    state.failures = 0;
+    flushSoon(0);
+  });
+}
 
 export function recordUsage(e: UsageEventInput): void {
   state.queue.push(e);
   if (state.queue.length === QUEUE_WARN) logger.error({ queued: QUEUE_WARN }, "usage writer is falling behind the database");
   if (state.queue.length >= BATCH_MAX) void flushSoon(0);
-  else void flushSoon(FLUSH_MS);
+  else void flushSoon(FLUSH_MS());
 }
 
 export function pendingUsage(): number {
@@ -131,12 +153,16 @@ async function flushOnce(): Promise<void> {
       // Keep the events, in order, and try again with backoff; never drop them silently.
       state.queue.unshift(...batch);
       state.failures++;
-      logger.error({ err: String(err), queued: state.queue.length, attempt: state.failures }, "usage batch write failed; will retry");
+      if (isDatabaseUnreachable(err)) {
+        noteUnreachable();
+        watchForRecovery();
+      }
+      logger.error({ err, queued: state.queue.length, attempt: state.failures }, "usage batch write failed; will retry");
     } finally {
       state.flushing = undefined;
     }
     // Full batches go at once; a partial one waits for the interval, so steady traffic makes big batches.
-    if (state.queue.length) flushSoon(state.failures ? Math.min(30_000, 250 * 2 ** state.failures) : state.queue.length >= BATCH_MAX ? 0 : FLUSH_MS);
+    if (state.queue.length) flushSoon(state.failures ? Math.min(30_000, 250 * 2 ** state.failures) : state.queue.length >= BATCH_MAX ? 0 : FLUSH_MS());
   })();
   return state.flushing;
 }
@@ -156,7 +182,7 @@ async function writeIsolating(batch: UsageEventInput[]): Promise<PricedUsageEven
     if (!isDataError(err)) throw err;
     if (batch.length === 1) {
       recordUsageRefused();
-      logger.error({ completionId: batch[0]!.completionId, err: String(err) }, "usage event refused by the database; the rest of its batch was written");
+      logger.error({ completionId: batch[0]!.completionId, err }, "usage event refused by the database; the rest of its batch was written");
       return [];
     }
     const mid = batch.length >> 1;

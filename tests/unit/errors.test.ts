@@ -48,9 +48,13 @@ describe("logged 5xx", () => {
     expect(err.cause).toBe(original);
     // Wrapped once more, as the gateway does for a failed call.
     log.error({ err: toAppError(err) }, "unhandled error");
-    const logged = JSON.parse(lines[0]!) as { err: { message: string; stack: string } };
-    expect(logged.err.message).toContain("Maximum call stack size exceeded");
-    expect(logged.err.stack).toContain("RangeError: Maximum call stack size exceeded");
+    // The logger writes each cause as an object of its own (pino's errWithCause).
+    type Logged = { message: string; stack: string; cause?: Logged };
+    const logged = JSON.parse(lines[0]!) as { err: Logged };
+    let root: Logged = logged.err;
+    while (root.cause) root = root.cause;
+    expect(root.message).toContain("Maximum call stack size exceeded");
+    expect(root.stack).toContain("RangeError: Maximum call stack size exceeded");
     // The client still learns nothing of it.
     expect(JSON.stringify(errorBody(err, "openai"))).not.toContain("stack");
   });

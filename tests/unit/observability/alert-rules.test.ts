@@ -99,11 +99,11 @@ describe("deploy/prometheus/alerts.yml", () => {
     expect(LATENCY_BUCKETS).toContain(thresholdS);
     for (const r of rules.filter((x) => x.name.startsWith("promptgate:latency_slow"))) expect(r.expr).toContain(`le="${thresholdS}"`);
     for (const r of rules.filter((x) => x.name.startsWith("promptgate:availability_errors"))) {
-      expect(r.expr).toContain('status=~"upstream_error|error"');
+      expect(r.expr).toContain('status=~"upstream_error|error|unavailable"');
       expect(r.expr).toContain('status!="rejected"');
     }
     const slo = readFileSync("lib/observability/slo.ts", "utf8");
-    expect(slo).toContain("status IN ('upstream_error', 'error')");
+    expect(slo).toContain("status IN ('upstream_error', 'error', 'unavailable')");
     expect(slo).toContain("status <> 'rejected'");
   });
 
