@@ -1,8 +1,8 @@
 // Runs for pages only (not /api, not static files): sets a per-request CSP
 // nonce and sends signed-out visitors to /login. Authorization is NOT decided
 // here; every page, action and route checks roles on the server itself.
-import NextAuth from "next-auth";
-import { NextResponse } from "next/server";
+import NextAuth, { type NextAuthRequest } from "next-auth";
+import { NextResponse, type NextFetchEvent, type NextRequest } from "next/server";
 import { authConfig } from "@/lib/auth/auth-config";
 
 const { auth } = NextAuth(authConfig);
@@ -24,7 +24,7 @@ function csp(nonce: string): string {
   ].join("; ");
 }
 
-export default auth((req) => {
+const withSession = auth((req: NextAuthRequest, _event: NextFetchEvent) => {
   const { pathname, search } = req.nextUrl;
   const nonce = Buffer.from(crypto.randomUUID()).toString("base64");
   const policy = csp(nonce);
@@ -46,6 +46,24 @@ export default auth((req) => {
   }
   return res;
 });
+
+// Auth.js's wrapper re-issues the session cookie (a fresh expiry) on every
+// response it handles. The console prefetches its sidebar links, so a click on
+// "Sign out" races page requests sent with the cookie; one answered after the
+// sign-out would put the ended session back in the browser. So the proxy only
+// reads the cookie: sign-in and sign-out are the only writers, and a session
+// lasts its maxAge from sign-in (auth-config.ts), not from the last request.
+const SESSION_COOKIE = /^(__Secure-)?authjs\.session-token(\.\d+)?=/;
+
+export default async function proxy(req: NextRequest, event: NextFetchEvent) {
+  const res = await withSession(req, event);
+  if (!res) return res;
+  const cookies = res.headers.getSetCookie();
+  if (!cookies.some((c) => SESSION_COOKIE.test(c))) return res;
+  res.headers.delete("set-cookie");
+  for (const c of cookies) if (!SESSION_COOKIE.test(c)) res.headers.append("set-cookie", c);
+  return res;
+}
 
 // Skips only what really is static: Next's build assets and image optimiser,
 // and the files public/ and app/ serve at the root (robots.txt, icon.svg,

@@ -9,7 +9,7 @@ import { SloCard } from "@/components/observability/slo-card";
 import { hasRole, requireRole } from "@/lib/auth";
 import { experimentResults, listExperiments } from "@/lib/experiments";
 import { quotaOverview } from "@/lib/quota";
-import { overview } from "@/lib/usage";
+import { overview } from "./overview-data";
 
 export const metadata = { title: "Overview" };
 

@@ -1,7 +1,7 @@
 // Labels, tones and formatting for the account health views. Pure and client-safe.
-import type { AccountHealth } from "@/lib/accounts/health-report";
+import type { AccountHealth } from "@/lib/accounts/types";
 
-export type { AccountHealth, HealthReport, AccountHealthDetail } from "@/lib/accounts/health-report";
+export type { AccountHealth, HealthReport, AccountHealthDetail } from "@/lib/accounts/types";
 
 export const statusLabel: Record<AccountHealth["status"], string> = {
   healthy: "healthy",

@@ -1,7 +1,7 @@
 "use client";
 import { useId, useState } from "react";
 import { TextField } from "@/components/ui/field";
-import { requiredSampleSize } from "@/lib/experiments/stats";
+import { requiredSampleSize } from "@/lib/experiments/schemas";
 import { count, isNum } from "./format";
 
 /**

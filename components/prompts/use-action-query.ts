@@ -1,6 +1,6 @@
 "use client";
 import { useEffect, useState } from "react";
-import type { ActionResult } from "@/lib/auth/session";
+import type { ActionResult } from "@/lib/auth/types";
 
 /** Unwraps a server action's result for TanStack Query: failures become thrown errors. */
 export async function unwrap<T>(p: Promise<ActionResult<T>>): Promise<T> {

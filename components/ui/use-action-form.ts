@@ -1,6 +1,6 @@
 "use client";
 import { useState, useTransition } from "react";
-import type { ActionResult } from "@/lib/auth/session";
+import type { ActionResult } from "@/lib/auth/types";
 
 export type ActionError = Extract<ActionResult<unknown>, { ok: false }>["error"];
 

@@ -1,7 +1,7 @@
 import "server-only";
 import { AppError } from "@/lib/core";
 import { isMaskedSecret, SECRET_MASK } from "./schemas";
-import { decryptSecret, encryptSecret } from "./secrets";
+import { decryptSecret, encryptSecret } from "@/lib/secrets";
 
 // settings.headers (extra headers sent upstream) often carry credentials: an
 // API gateway's token, an org id, a proxy's auth. Their values are treated like

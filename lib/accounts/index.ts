@@ -4,7 +4,7 @@ export {
 } from "./store";
 export { pickAccounts, servedModels, servedAs, type Candidate } from "./pool";
 export { routableAccounts, invalidateRegistry, type RoutableAccount } from "./registry";
-export { encryptSecret, decryptSecret } from "./secrets";
+export { encryptSecret, decryptSecret } from "@/lib/secrets";
 export { createAccountInput, updateAccountInput, routingStrategies, type RoutingStrategy, type RoutingSettings } from "./schemas";
 export { testConnection, type ConnectionTestResult } from "./test-connection";
 export {

@@ -2,7 +2,7 @@ import "server-only";
 import { db, publishInvalidation } from "@/lib/db";
 import { recordAudit } from "@/lib/audit";
 import type { Principal } from "@/lib/core";
-import { decryptSecret, encryptSecret, keyBytes } from "./secrets";
+import { decryptSecret, encryptSecret, keyBytes } from "@/lib/secrets";
 import { reencryptedSettings } from "./header-secrets";
 
 // Re-encrypts every AES-GCM secret at rest under a new key. Each table is one

@@ -7,7 +7,7 @@ import { adapterFor, isAbortError, isProviderError, upstreamStatus, type Upstrea
 import type { Principal } from "@/lib/core";
 import { recordProbe, runtime } from "./health";
 import { routableAccounts } from "./registry";
-import { decryptSecret } from "./secrets";
+import { decryptSecret } from "@/lib/secrets";
 import { KEY_CLEARED, testModelFor } from "./test-connection";
 import { openSettings } from "./header-secrets";
 

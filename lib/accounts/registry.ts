@@ -3,7 +3,7 @@ import { config } from "@/lib/config";
 import { db, onInvalidate, publishInvalidation } from "@/lib/db";
 import { logger } from "@/lib/observability";
 import type { UpstreamAccount } from "@/lib/providers";
-import { decryptSecret } from "./secrets";
+import { decryptSecret } from "@/lib/secrets";
 import { openSettings } from "./header-secrets";
 
 // The hot path's view of the enabled accounts, kept in memory so routing costs

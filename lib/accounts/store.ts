@@ -4,7 +4,7 @@ import { withAudit } from "@/lib/audit";
 import { notFound } from "@/lib/core";
 import type { Principal } from "@/lib/core";
 import { createAccountInput, updateAccountInput } from "./schemas";
-import { encryptSecret, last4 } from "./secrets";
+import { encryptSecret, last4 } from "@/lib/secrets";
 import { invalidateRegistry } from "./registry";
 import { auditedSettings, dropHeaderValues, headersOf, maskedSettings, sealedLegacy, sealSettings } from "./header-secrets";
 

@@ -4,7 +4,7 @@ import { recordAudit } from "@/lib/audit";
 import { notFound } from "@/lib/core";
 import type { Principal } from "@/lib/core";
 import { adapterFor, isAbortError, isProviderError, type UpstreamAccount } from "@/lib/providers";
-import { decryptSecret } from "./secrets";
+import { decryptSecret } from "@/lib/secrets";
 import { headerValues, openSettings } from "./header-secrets";
 
 // "Test connection": one real, cheapest-possible call (a single completion

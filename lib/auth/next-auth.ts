@@ -6,8 +6,8 @@ import { z } from "zod";
 import { authenticate, PasswordHasherBusy, passwordHasherFull } from "@/lib/users";
 import { logger } from "@/lib/observability";
 import { authConfig } from "./auth-config";
-import { admitLoginAttempt, releaseLoginAttempt, settleSuccessfulSignIn } from "./login-rate-limit";
-import { clientIpFrom } from "./client-ip";
+import { admitLoginAttempt, releaseLoginAttempt, settleSuccessfulSignIn } from "@/lib/users";
+import { clientIpFrom } from "@/lib/core";
 
 class RateLimited extends CredentialsSignin {
   code = "rate_limited";

@@ -33,9 +33,8 @@ export async function requireRole(min: Role, mode: RoleCheckMode = "action"): Pr
   return user;
 }
 
-export type ActionResult<T> =
-  | { ok: true; data: T }
-  | { ok: false; error: { code: string; message: string; param?: string | null } };
+import type { ActionResult } from "./types";
+export type { ActionResult };
 
 /**
  * The authenticated server-action helper: checks the role on the server, hands

@@ -7,3 +7,4 @@ export { AppError, toAppError, errorResponse, errorBody, errorCodes, notFound, f
 export { sseData, sseEvent, sseError, sseStream, SSE_DONE, SSE_HEADERS, type SseOptions, type SseStream } from "./sse";
 export { json, csvResponse } from "./responses";
 export { DatabaseUnavailableError, isDatabaseUnreachable } from "./db-errors";
+export { clientIpFrom } from "./client-ip";

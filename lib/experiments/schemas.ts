@@ -216,3 +216,6 @@ export type ExperimentResults = {
   metricNames: string[];
   chart: { points: ChartPoint[]; phaseStarts: { t: string; number: number }[]; variants: string[] };
 };
+
+// The statistics are pure and run in the browser too (the sample size calculator uses the server's function).
+export { requiredSampleSize } from "./stats";

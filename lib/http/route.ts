@@ -6,7 +6,7 @@ import { logger, recordHttpRequest, withRequestTrace, type Logger } from "@/lib/
 import {
   auth, verifyApiKey, currentUser, hasRole, isAdminPrincipal, isAccessToken, verifyAccessToken, verifyRequestSignature, type Principal, type Role,
 } from "@/lib/auth";
-import { clientIpFrom } from "@/lib/auth/client-ip";
+import { clientIpFrom } from "@/lib/core";
 import { AppError, errorResponse, json, toAppError, type Envelope } from "@/lib/core";
 import { queryObject, readJsonBody } from "./body";
 import { routePattern } from "./route-patterns";

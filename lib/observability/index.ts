@@ -12,3 +12,4 @@ export {
   type Span, type Attributes, type SdkTracerProvider, type TraceOutcome,
 } from "./tracing";
 export { sloStatus, sloTargets, sloReport, SLO_DEFAULTS, SLO_WINDOW_DAYS, type SloStatus, type SloTargets, type Objective } from "./slo";
+export { metricsAccess, scrapeMetrics, decideMetricsAccess, isLoopback, type MetricsAccess, type MetricsAccessInput, type ScrapedGauges } from "./scrape";

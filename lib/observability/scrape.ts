@@ -1,10 +1,8 @@
 import "server-only";
 import { config } from "@/lib/config";
 import { timingSafeEqual, createHash } from "node:crypto";
-import { routableAccounts } from "@/lib/accounts";
-import { clientIpFrom } from "@/lib/auth/client-ip";
+import { clientIpFrom } from "@/lib/core";
 import { pool } from "@/lib/db";
-import { pendingUsage } from "@/lib/usage";
 import { metrics } from "./metrics";
 import { peerAddress } from "./peer";
 
@@ -74,21 +72,28 @@ export function metricsAccess(headers: Headers): MetricsAccess {
   });
 }
 
+/**
+ * What the domains above observability report at scrape time (read, not pushed):
+ * the route collects them, so this module depends on none of those domains.
+ */
+export type ScrapedGauges = {
+  pendingUsage: number;
+  /** The routable accounts, or null when they could not be read (the last values stay). */
+  accounts: { id: string; name: string; provider: string }[] | null;
+};
+
 /** The exposition text, with the gauges that are read rather than pushed brought up to date. */
-export async function scrapeMetrics(): Promise<{ body: string; contentType: string }> {
+export async function scrapeMetrics(g: ScrapedGauges): Promise<{ body: string; contentType: string }> {
   const m = metrics();
-  m.usageQueue.set(pendingUsage());
+  m.usageQueue.set(g.pendingUsage);
   const p = pool();
   m.dbPool.set({ state: "total" }, p.totalCount);
   m.dbPool.set({ state: "idle" }, p.idleCount);
   m.dbPool.set({ state: "in_use" }, p.totalCount - p.idleCount);
   m.dbWaiting.set(p.waitingCount);
-  try {
-    const accounts = await routableAccounts();
+  if (g.accounts) {
     m.accountInfo.reset();
-    for (const a of accounts) m.accountInfo.set({ account: a.id, name: a.name, provider: a.provider }, 1);
-  } catch {
-    // The database is down: keep the last known mapping rather than fail the scrape.
+    for (const a of g.accounts) m.accountInfo.set({ account: a.id, name: a.name, provider: a.provider }, 1);
   }
   return { body: await m.registry.metrics(), contentType: m.registry.contentType };
 }

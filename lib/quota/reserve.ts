@@ -3,7 +3,7 @@ import type { UsageReservation } from "@/lib/usage";
 import { randomUUID } from "node:crypto";
 import { boundedQuery, isDatabaseUnreachable, withinReach, type Bound } from "@/lib/db";
 import { countChatTokens, type ChatCompletionRequest } from "@/lib/providers";
-import { costOf, loadPrices, priceFor } from "@/lib/usage";
+import { costOf, loadPrices, priceFor } from "@/lib/pricing";
 import { AppError, databaseUnavailable } from "@/lib/core";
 import type { Principal } from "@/lib/core";
 import { config } from "@/lib/config";

@@ -1,6 +1,6 @@
 import "server-only";
 import pg from "pg";
-import type { Principal } from "@/lib/auth";
+import type { Principal } from "@/lib/core";
 import { config } from "@/lib/config";
 import { AppError } from "@/lib/core";
 import { logger } from "@/lib/observability";

@@ -1,12 +1,10 @@
 import "server-only";
 export { recordUsage, flushUsage, flushUsageNow, pendingUsage, setSettlementSteps, settlementSteps, writeBatch, type UsageEventInput, type UsageStatus, type UsageReservation, type BatchHook, type PricedUsageEvent } from "./writer";
-export { loadPrices, priceFor, costOf, type PriceRow } from "./pricing";
 export { usageSummary } from "./summary";
 // The writer maintains the rollups itself after the settlement steps, so every process that writes usage does.
 export { applyRollups, rebuildRollups, rollupRows, NIL_UUID } from "./rollups";
 export { usageDashboard, usageFilterOptions, seriesByDimension, latencyByBucket, windowTotals, topByDimension } from "./dashboard";
 export { resolveWindow, previousWindow, segments } from "./range";
 export { exportEvents, exportAggregate } from "./export";
-export { listPrices, createPrice, deleteScheduledPrice, type PriceView } from "./prices";
-export { overview, type Overview } from "./overview";
+export { accountTotals } from "./dashboard";
 export { usageMetadata, usageViewQuery, viewFromQuery, type UsageMetadata } from "./schemas";

@@ -3,7 +3,7 @@ import { config } from "@/lib/config";
 import type { PoolClient } from "pg";
 import { isDatabaseUnreachable, noteUnreachable, onDatabaseBack, pool, storableDeep, storableText } from "@/lib/db";
 import { logger, recordUsageFlush, recordUsageRefused } from "@/lib/observability";
-import { costOf, loadPrices, priceFor } from "./pricing";
+import { costOf, loadPrices, priceFor } from "@/lib/pricing";
 import { rollupHook } from "./rollups";
 import type { UsageMetadata } from "./schemas";
 

@@ -5,10 +5,13 @@ import { generatePassword, hashPassword, verifyPassword, dummyHash, PasswordHash
 import type { Role } from "@/lib/core";
 import type { Principal, SessionUser } from "@/lib/core";
 import { withAudit } from "@/lib/audit";
-import { admitLoginAttempt, releaseLoginAttempt } from "@/lib/auth/login-rate-limit";
+import { admitLoginAttempt, releaseLoginAttempt } from "./login-attempts";
 import { changePasswordInput, createUserInput, endSessionsInput, resetPasswordInput, setDisabledInput, setRoleInput, type CreateUserInput } from "./schemas";
 
 export * from "./schemas";
+export {
+  admitLoginAttempt, releaseLoginAttempt, settleSuccessfulSignIn, clearLoginFailures, ensureBucketSweeper, stopBucketSweeper, sweepRateLimitBuckets, type LoginGate,
+} from "./login-attempts";
 
 const publicFields = { id: true, email: true, name: true, role: true, disabled: true, createdAt: true, updatedAt: true } as const;
 

@@ -1,5 +1,5 @@
 // Vitest globalSetup for the e2e project: a fresh database, a production build,
-// the seed, and `next start` on a free port. Tests read the results through
+// the seed, and the production server (scripts/server.ts) on a free port. Tests read the results through
 // inject(); teardown stops the server and drops the database whatever happened.
 //
 // The database is never the app's own: with DATABASE_URL unset it lives in an
@@ -7,6 +7,7 @@
 // only) a throwaway promptgate_e2e_<random> database is created beside it.
 import { buildIfStale } from "../../scripts/lib/build";
 import { spawn, type ChildProcess } from "node:child_process";
+import { serverCommand } from "../../scripts/lib/server-flags.ts";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from "node:fs";
 import { createServer } from "node:net";
@@ -29,7 +30,6 @@ declare module "vitest" {
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const EMBEDDED_DATA_DIR = join(ROOT, ".data/e2e-postgres");
 const SERVER_LOG = join(ROOT, ".data/test-results/e2e-server.log");
-const NEXT_BIN = join(ROOT, "node_modules/next/dist/bin/next");
 const READY_TIMEOUT_MS = 60_000;
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
 
@@ -192,9 +192,10 @@ async function startServer(env: { DATABASE_URL: string; AUTH_SECRET: string; ENC
   mkdirSync(join(ROOT, ".data/test-results"), { recursive: true });
   const file = createWriteStream(SERVER_LOG);
   const recent: string[] = [];
-  const child = spawn(process.execPath, [NEXT_BIN, "start", "-p", String(port), "-H", "127.0.0.1"], {
+  // The production server `npm start` runs (scripts/server.ts).
+  const child = spawn(process.execPath, serverCommand(port, "127.0.0.1"), {
     cwd: ROOT,
-    // Own process group, so teardown can stop anything next start spawns.
+    // Own process group, so teardown can stop anything the server spawns.
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
     env: {
@@ -204,7 +205,7 @@ async function startServer(env: { DATABASE_URL: string; AUTH_SECRET: string; ENC
       NODE_ENV: "production",
       LOG_LEVEL: "warn",
       NEXT_TELEMETRY_DISABLED: "1",
-      NEXT_MANUAL_SIG_HANDLE: "1",
+      DRAIN_GRACE_MS: "0",
       PORT: String(port),
     },
   });
@@ -231,7 +232,7 @@ async function startServer(env: { DATABASE_URL: string; AUTH_SECRET: string; ENC
   try {
     await waitUntilReady(`${baseUrl}/api/health/ready`, exited);
   } catch (err) {
-    process.stderr.write(`[e2e] next start output (last ${recent.length} lines):\n${recent.map((l) => `  ${l}`).join("\n")}\n`);
+    process.stderr.write(`[e2e] server output (last ${recent.length} lines):\n${recent.map((l) => `  ${l}`).join("\n")}\n`);
     await stop();
     throw err;
   }
@@ -244,7 +245,7 @@ async function waitUntilReady(url: string, exited: Promise<string>): Promise<voi
   void exited.then((reason) => (early = reason));
   let last = "no response";
   while (Date.now() < deadline) {
-    if (early) throw new Error(`next start exited before it was ready (${early})`);
+    if (early) throw new Error(`the server exited before it was ready (${early})`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
       if (res.status === 200) return;
@@ -265,7 +266,7 @@ async function stopChild(child: ChildProcess, exited: Promise<string>): Promise<
   killGroup(child, "SIGTERM");
   const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 10_000).unref());
   if ((await Promise.race([exited, timeout])) === "timeout") {
-    log("next start ignored SIGTERM for 10 s; killing it");
+    log("the server ignored SIGTERM for 10 s; killing it");
     killGroup(child, "SIGKILL");
     await exited;
   }

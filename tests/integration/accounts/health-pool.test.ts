@@ -102,7 +102,7 @@ describe("account pool", () => {
 
   it("with the cheapest strategy for a model, tries the account with the lower price first", async () => {
     await updateRoutingSettings(system, { modelStrategies: { [`pool-${run}-c*`]: "cheapest" } });
-    const { loadPrices } = await import("@/lib/usage");
+    const { loadPrices } = await import("@/lib/pricing");
     await loadPrices(true);
     for (let i = 0; i < 20; i++) expect(names(await pickAccounts(model("c")))).toEqual(["cheap", "pricey"]);
     await updateRoutingSettings(system, { modelStrategies: {} });

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { closeDb } from "@/lib/db";
-import { admitLoginAttempt, clearLoginFailures, releaseLoginAttempt, stopBucketSweeper } from "@/lib/auth/login-rate-limit";
+import { admitLoginAttempt, clearLoginFailures, releaseLoginAttempt, stopBucketSweeper } from "@/lib/users";
 import { config } from "@/lib/config";
 
 describe("login rate limit", () => {

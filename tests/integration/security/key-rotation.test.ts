@@ -7,7 +7,7 @@ import { pathToFileURL } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { applyMigrations } from "@/lib/db/migrate";
-import { decryptSecret, encryptSecret } from "@/lib/accounts/secrets";
+import { decryptSecret, encryptSecret } from "@/lib/secrets";
 import { createScratchDatabase, MIGRATIONS_DIR, ROOT, type ScratchDatabase } from "../../support/postgres";
 
 // The rotation rewrites every secret in its database, so it runs against a

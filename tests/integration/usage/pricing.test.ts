@@ -3,7 +3,8 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb } from "@/lib/db";
-import { createPrice, deleteScheduledPrice, listPrices, loadPrices, writeBatch, type UsageEventInput } from "@/lib/usage";
+import { createPrice, deleteScheduledPrice, listPrices, loadPrices } from "@/lib/pricing";
+import { writeBatch, type UsageEventInput } from "@/lib/usage";
 
 const admin = { kind: "user", user: { id: "00000000-0000-4000-8000-0000000000aa", email: "pricing-admin@test", name: "Pricing Admin", role: "admin" } } as const;
 const MODEL = `pt-model-${Date.now()}`;

@@ -6,14 +6,14 @@ import { beforeAll, describe, expect, it } from "vitest";
 const hex = () => randomBytes(32).toString("hex");
 const current = hex();
 const previous = hex();
-let secrets: typeof import("@/lib/accounts/secrets");
+let secrets: typeof import("@/lib/secrets");
 
 beforeAll(async () => {
   process.env.DATABASE_URL ??= "postgres://localhost/unused";
   process.env.AUTH_SECRET ??= "x".repeat(32);
   process.env.ENCRYPTION_KEY = current;
   process.env.ENCRYPTION_KEY_PREVIOUS = previous;
-  secrets = await import("@/lib/accounts/secrets");
+  secrets = await import("@/lib/secrets");
 });
 
 describe("secret decryption during a key roll", () => {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { priceFor, type PriceRow } from "@/lib/usage/pricing";
+import { priceFor, type PriceRow } from "@/lib/pricing";
 
 // The rule, written the slow and obvious way: among rows in force at `at` whose
 // pattern matches, the most specific pattern wins (exact, then the longest

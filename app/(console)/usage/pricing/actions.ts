@@ -2,7 +2,7 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { authedAction } from "@/lib/auth";
-import { createPrice, deleteScheduledPrice } from "@/lib/usage";
+import { createPrice, deleteScheduledPrice } from "@/lib/pricing";
 
 export const createPriceAction = authedAction("admin", async (actor, input: unknown, ip) => {
   const row = await createPrice(actor, input, ip);

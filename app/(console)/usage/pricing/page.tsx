@@ -5,7 +5,7 @@ import { formatDateTime } from "@/components/ui/format";
 import { Table, Td, Th } from "@/components/ui/table";
 import { DeletePriceButton, PriceForm } from "@/components/usage/price-form";
 import { requireRole } from "@/lib/auth";
-import { listPrices } from "@/lib/usage";
+import { listPrices } from "@/lib/pricing";
 
 export const metadata = { title: "Model prices" };
 

@@ -1,6 +1,6 @@
 import "server-only";
 import { withAudit } from "@/lib/audit";
-import type { Principal } from "@/lib/auth";
+import type { Principal } from "@/lib/core";
 import { db, publishInvalidation } from "@/lib/db";
 import { AppError } from "@/lib/core";
 import { createPriceInput } from "./schemas";

@@ -1,10 +1,10 @@
 import "server-only";
 import { listAccounts } from "@/lib/accounts";
 import { listAudit } from "@/lib/audit";
-import { accountTotals, usageDashboard } from "./dashboard";
-import { NIL_UUID } from "./rollups";
+import { accountTotals, NIL_UUID, usageDashboard } from "@/lib/usage";
 
-// The console home: the last 24 hours of traffic (hourly, for sparklines),
+// The console home's read model (a view over accounts, usage and audit, so it
+// lives with the console, above the domains): the last 24 hours of traffic (hourly, for sparklines),
 // each account's request and error counts from the rollups, and recent audit
 // entries. Self-contained: the full account health view lives on /accounts.
 
