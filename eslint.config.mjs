@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", ".next/**", ".next-*/**", ".data/**", "lib/db/generated/**", "next-env.d.ts", "bench/results/**"] },
+  { ignores: ["node_modules/**", ".next/**", ".next-*/**", ".data/**", "lib/db/generated/**", "next-env.d.ts", "bench/results/**", "tests/fixtures/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

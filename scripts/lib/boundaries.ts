@@ -10,7 +10,7 @@
 //      type-only imports are erased).
 // The module graph comes from dependency-cruiser, which resolves the tsconfig's
 // "@/" alias the way the bundler does.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { cruise, type ICruiseResult, type IModule } from "dependency-cruiser";
 
@@ -23,7 +23,7 @@ export async function moduleGraph(root: string, dirs = ["app", "components", "li
   const cwd = process.cwd();
   process.chdir(root);
   try {
-    const result = await cruise(dirs, {
+    const result = await cruise(dirs.filter((d) => existsSync(d)), {
       tsConfig: { fileName: "tsconfig.json" },
       tsPreCompilationDeps: true,
       doNotFollow: { path: "node_modules" },
@@ -102,8 +102,9 @@ export function checkBoundaries(root: string, modules: IModule[]): Violation[] {
 
 const cache = new Map<string, string>();
 function read(root: string, file: string): string {
-  let s = cache.get(file);
-  if (s === undefined) cache.set(file, (s = readFileSync(join(root, file), "utf8")));
+  const path = join(root, file);
+  let s = cache.get(path);
+  if (s === undefined) cache.set(path, (s = readFileSync(path, "utf8")));
   return s;
 }
 
