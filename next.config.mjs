@@ -1,11 +1,7 @@
 // Headers that need no per-request work live here, so the gateway's hot path
-// never runs the proxy. Page CSP (with a nonce) is set in proxy.ts.
-const baseHeaders = [
-  { key: "X-Content-Type-Options", value: "nosniff" },
-  { key: "Referrer-Policy", value: "strict-origin-when-cross-origin" },
-  { key: "X-Frame-Options", value: "DENY" },
-  { key: "Permissions-Policy", value: "camera=(), microphone=(), geolocation=()" },
-];
+// never runs the proxy. Page CSP (with a nonce) is set in proxy.ts. The same
+// list serves the production server's fast door (scripts/lib/security-headers.mjs).
+import { apiHeaders, baseHeaders, httpsHeaders } from "./scripts/lib/security-headers.mjs";
 
 /** @type {import('next').NextConfig} */
 const nextConfig = {
@@ -21,15 +17,8 @@ const nextConfig = {
   async headers() {
     return [
       { source: "/:path*", headers: baseHeaders },
-      {
-        source: "/api/:path*",
-        headers: [{ key: "Content-Security-Policy", value: "default-src 'none'; frame-ancestors 'none'" }],
-      },
-      {
-        source: "/:path*",
-        has: [{ type: "header", key: "x-forwarded-proto", value: "https" }],
-        headers: [{ key: "Strict-Transport-Security", value: "max-age=63072000; includeSubDomains" }],
-      },
+      { source: "/api/:path*", headers: apiHeaders },
+      { source: "/:path*", has: [{ type: "header", key: "x-forwarded-proto", value: "https" }], headers: httpsHeaders },
     ];
   },
 };

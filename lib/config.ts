@@ -30,6 +30,10 @@ export const configSchema = z.object({
   PORT: port.default(3000),
   // The address scripts/server.ts listens on.
   HOSTNAME: z.string().min(1).default("0.0.0.0"),
+  // Worker processes of the production server (scripts/server.ts), one per core when unset; 1 keeps one process.
+  WEB_CONCURRENCY: int(1, 64).optional(),
+  // The production server's fast door for the hot API routes (scripts/lib/fast-door.ts); false sends every request through Next.
+  PROMPTGATE_FAST_DOOR: bool.default(true),
   // The embedded Postgres's loopback port, used only while DATABASE_URL is unset.
   PROMPTGATE_PG_PORT: port.default(54_329),
 

@@ -260,6 +260,7 @@ export async function startGateway(env: Record<string, string>, nodeArgs: string
         USAGE_FLUSH_MS: "500",
         SHUTDOWN_DEADLINE_MS: "5000",
         DRAIN_GRACE_MS: "0",
+        WEB_CONCURRENCY: "1",
         ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],

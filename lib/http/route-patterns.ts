@@ -1,4 +1,5 @@
-import "server-only";
+// Pure and stateless: also the production server's fast door (scripts/lib/fast-door.ts) finds
+// route modules with it, so that both doors route exactly alike. No "server-only" for that reason.
 
 // Every route under app/api, named as Next names it. Metrics label requests by
 // these patterns, never by the raw path: a path carries names and ids that any
@@ -98,4 +99,18 @@ export function routePattern(pathname: string): string {
   const decoded = byName.get(parts.join("/"));
   if (decoded) return decoded;
   return withParams.find((r) => matches(r, parts))?.pattern ?? OTHER_ROUTE;
+}
+
+/** The path parameters of `pathname` under `pattern` (as Next passes them to a route handler). */
+export function routeParams(pattern: string, pathname: string): Record<string, string | string[]> {
+  const route = pattern.split("/");
+  const parts = pathname.split("/").map(decode);
+  const params: Record<string, string | string[]> = {};
+  for (let i = 0; i < route.length; i++) {
+    const seg = route[i]!;
+    const rank = rankOf(seg);
+    if (rank === CATCH_ALL) params[seg.slice(4, -1)] = parts.slice(i);
+    else if (rank === PARAM) params[seg.slice(1, -1)] = parts[i] ?? "";
+  }
+  return params;
 }

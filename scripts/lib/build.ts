@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-const SOURCES = ["app", "components", "lib", "public", "proxy.ts", "instrumentation.ts", "next.config.mjs", "postcss.config.mjs", "package.json", "prisma/schema", "tsconfig.json"];
+const SOURCES = ["app", "components", "lib", "public", "proxy.ts", "instrumentation.ts", "next.config.mjs", "scripts/lib/security-headers.mjs", "postcss.config.mjs", "package.json", "prisma/schema", "tsconfig.json"];
 const distDir = () => process.env.PROMPTGATE_DIST_DIR || ".next";
 const stampFile = () => join(distDir(), "promptgate-build-stamp");
 

@@ -41,6 +41,8 @@ export async function startApp(env: Record<string, string> = {}, { host = "127.0
       SHUTDOWN_DEADLINE_MS: "5000",
       // Nothing balances load in front of a test server: stopping it need not wait for one to notice.
       DRAIN_GRACE_MS: "0",
+      // One process, so a test that counts or stops "the instance" means one; two-worker tests set it.
+      WEB_CONCURRENCY: "1",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -206,6 +206,7 @@ async function startServer(env: { DATABASE_URL: string; AUTH_SECRET: string; ENC
       LOG_LEVEL: "warn",
       NEXT_TELEMETRY_DISABLED: "1",
       DRAIN_GRACE_MS: "0",
+      WEB_CONCURRENCY: "1",
       PORT: String(port),
     },
   });
