@@ -121,12 +121,26 @@ function bounded(label: string, value: string): string {
   return value;
 }
 
+// The labelled children of the hot-path metrics, resolved once per label set:
+// prom-client hashes a label object on every inc/observe, a Map lookup by one
+// string key is far cheaper. The label values are bounded, so the maps are too.
+type Child = { inc(v?: number): void } | { observe(v: number): void };
+const children = new Map<unknown, Map<string, Child>>();
+function child<C extends Child>(metric: { labels(labels: Record<string, string>): C }, key: string, labels: () => Record<string, string>): C {
+  let byKey = children.get(metric);
+  if (!byKey) children.set(metric, (byKey = new Map()));
+  let c = byKey.get(key) as C | undefined;
+  if (!c) byKey.set(key, (c = metric.labels(labels())));
+  return c;
+}
+
 /** One answered API request; `route` is its app/api pattern (lib/http/route-patterns.ts), never the raw path. */
 export function recordHttpRequest(method: string, route: string, status: number, ms: number): void {
   const m = metrics();
   route = bounded("route", route);
-  m.httpRequests.inc({ route, method, status: String(status) });
-  m.httpDuration.observe({ route, method }, ms / 1000);
+  const key = `${route}\u0000${method}`;
+  child(m.httpRequests, `${key}\u0000${status}`, () => ({ route, method, status: String(status) })).inc();
+  child(m.httpDuration, key, () => ({ route, method })).observe(ms / 1000);
 }
 
 /** What the gateway knows when a call is settled (a subset of the usage event). */
@@ -150,12 +164,13 @@ export function recordGatewayCall(o: GatewayOutcome): void {
   const model = bounded("model", o.servedModel ?? (o.accountId ? o.requestedModel : "none"));
   const account = o.accountId ?? "none";
   const stream = o.stream ? "true" : "false";
-  m.gatewayRequests.inc({ model, account, status: o.status });
-  m.gatewayDuration.observe({ model, account, stream }, o.latencyMs / 1000);
-  if (o.status === "ok") m.gatewayTtft.observe({ model, account, stream }, (o.ttftMs ?? o.latencyMs) / 1000);
-  if (o.inputTokens) m.tokens.inc({ model, direction: "input" }, o.inputTokens);
-  if (o.outputTokens) m.tokens.inc({ model, direction: "output" }, o.outputTokens);
-  if (o.cachedTokens) m.tokens.inc({ model, direction: "cached" }, o.cachedTokens);
+  const key = `${model}\u0000${account}`;
+  child(m.gatewayRequests, `${key}\u0000${o.status}`, () => ({ model, account, status: o.status })).inc();
+  child(m.gatewayDuration, `${key}\u0000${stream}`, () => ({ model, account, stream })).observe(o.latencyMs / 1000);
+  if (o.status === "ok") child(m.gatewayTtft, `${key}\u0000${stream}`, () => ({ model, account, stream })).observe((o.ttftMs ?? o.latencyMs) / 1000);
+  if (o.inputTokens) child(m.tokens, `${model}\u0000input`, () => ({ model, direction: "input" })).inc(o.inputTokens);
+  if (o.outputTokens) child(m.tokens, `${model}\u0000output`, () => ({ model, direction: "output" })).inc(o.outputTokens);
+  if (o.cachedTokens) child(m.tokens, `${model}\u0000cached`, () => ({ model, direction: "cached" })).inc(o.cachedTokens);
 }
 
 /** One failed upstream attempt (a retried one included). */

@@ -220,7 +220,9 @@ async function* openaiChunks(
     if (chunk.usage) usage = normaliseUsage(chunk.usage) ?? usage;
     // Upstreams send `usage: null` on every chunk, or usage on the
     // finish_reason chunk; we move it to one trailing usage-only chunk.
-    delete chunk.usage;
+    // Cleared, not deleted: a delete turns the object into a slow dictionary
+    // for every later read and for JSON.stringify; undefined is left out of JSON.
+    if (chunk.usage !== undefined) chunk.usage = undefined;
     if (!Array.isArray(chunk.choices)) {
       if (usage) continue;
       throw malformed(call.provider, "stream chunk has no choices array");

@@ -23,15 +23,17 @@ export async function chat(principal: Principal, request: ChatCompletionRequest,
   let first = true;
   const stream = sseStream(result.chunks, {
     headers: result.headers,
+    // Chunks are this call's own objects (parsed per event), so the id is set in place: no copy per chunk.
     encode(chunk: ChatCompletionChunk) {
-      if (result.filtered && segmentOf(chunk)) return sseEvent("segment", { ...chunk, id: call.id });
-      if (isUsageChunk(chunk)) return includeUsage ? sseData({ ...chunk, id: call.id }) : null;
+      chunk.id = call.id;
+      if (result.filtered && segmentOf(chunk)) return sseEvent("segment", chunk);
+      if (isUsageChunk(chunk)) return includeUsage ? sseData(chunk) : null;
       if (first && extras) {
         first = false;
-        return sseData({ ...chunk, id: call.id, ...extras });
+        return sseData({ ...chunk, ...extras });
       }
       first = false;
-      return sseData({ ...chunk, id: call.id });
+      return sseData(chunk);
     },
     end: SSE_DONE,
     error: (err) => sseData(errorBody(err instanceof StreamFailure ? err.error : toAppError(err), "openai")),
