@@ -534,27 +534,21 @@ async function soakPhase(pid: number, target: Target, upstream: Upstream, heap?:
  * and 50 connections, against the one pinned process's figures. Until the
  * server honours WEB_CONCURRENCY this is one process on two cores (≈ 1.0×).
  */
-async function workersPhase(start: () => Promise<Gateway>, headers: Record<string, string>, oneWorkerRps: number | null): Promise<NonNullable<Results["workers"]>> {
+async function workersPhase(server: Gateway, headers: Record<string, string>, oneWorkerRps: number | null): Promise<NonNullable<Results["workers"]>> {
   const p = plan.connections;
-  const server = await start();
-  try {
-    await smokeCheck({ url: server.url, headers }, "/api/v1/chat/completions");
-    const target: Target = { arm: "gateway", origin: server.url, path: "/api/v1/chat/completions", headers };
-    await sendMany(target, 8, plan.sequential.warmup * 2);
-    const levels: NonNullable<Results["workers"]>["levels"] = [];
-    for (const concurrency of p.levels) {
-      const cpu0 = treeCpuSeconds(server.pid);
-      const t0 = performance.now();
-      const r = await sustained(target, NON_STREAM_BODY, concurrency, p.warmMs, p.measureMs * p.rounds);
-      const serverCores = (treeCpuSeconds(server.pid) - cpu0) / ((performance.now() - t0) / 1000);
-      levels.push({ concurrency, rps: round(r.rps, 1), errors: r.errors, serverCores: round(serverCores, 2) });
-      log(`  ${plan.workers.count} workers ×${concurrency}: ${fmt(r.rps, 0)} req/s, ${r.errors} errors, server processes used ${serverCores.toFixed(2)} cores`);
-    }
-    const bestRps = Math.max(...levels.filter((l) => l.errors === 0).map((l) => l.rps), 0);
-    return { workers: plan.workers.count, levels, bestRps, oneWorkerRps, ratio: oneWorkerRps ? round(bestRps / oneWorkerRps, 3) : null };
-  } finally {
-    await server.stop();
+  const target: Target = { arm: "gateway", origin: server.url, path: "/api/v1/chat/completions", headers };
+  await sendMany(target, 8, plan.sequential.warmup * 2);
+  const levels: NonNullable<Results["workers"]>["levels"] = [];
+  for (const concurrency of p.levels) {
+    const cpu0 = treeCpuSeconds(server.pid);
+    const t0 = performance.now();
+    const r = await sustained(target, NON_STREAM_BODY, concurrency, p.warmMs, p.measureMs * p.rounds);
+    const serverCores = (treeCpuSeconds(server.pid) - cpu0) / ((performance.now() - t0) / 1000);
+    levels.push({ concurrency, rps: round(r.rps, 1), errors: r.errors, serverCores: round(serverCores, 2) });
+    log(`  ${plan.workers.count} workers ×${concurrency}: ${fmt(r.rps, 0)} req/s, ${r.errors} errors, server processes used ${serverCores.toFixed(2)} cores`);
   }
+  const bestRps = Math.max(...levels.filter((l) => l.errors === 0).map((l) => l.rps), 0);
+  return { workers: plan.workers.count, levels, bestRps, oneWorkerRps, ratio: oneWorkerRps ? round(bestRps / oneWorkerRps, 3) : null };
 }
 
 // ---------------------------------------------------------------- report
@@ -1013,14 +1007,17 @@ async function main(): Promise<void> {
   await gateway.stop(); // drains, then flushes the usage queue
   results.usage = { gatewayRequests: sentRequests.gateway, usageEvents: await countUsageEvents(db.url) };
 
-  const oneWorker = results.connections?.map((l) => l.arms.gateway?.rps ?? 0);
-  results.workers = await run("workers", `WEB_CONCURRENCY=${plan.workers.count}, unpinned, at ${plan.connections.levels.join(" and ")} connections`, () =>
-    workersPhase(
-      () => startGateway({ ...gatewayEnv, WEB_CONCURRENCY: String(plan.workers.count) }, GATEWAY_NODE_ARGS, { pin: false }),
-      headers,
-      oneWorker?.length ? Math.max(...oneWorker) : null,
-    ),
-  );
+  if (only.has("workers") && !interrupted) {
+    // Started (and checked) before the phase and stopped after it, so the phase's CPU accounting sees it as ours throughout.
+    const workers = await startGateway({ ...gatewayEnv, WEB_CONCURRENCY: String(plan.workers.count) }, GATEWAY_NODE_ARGS, { pin: false });
+    cleanups.push({ name: "workers", run: workers.stop });
+    await smokeCheck({ url: workers.url, headers }, "/api/v1/chat/completions");
+    const oneWorker = results.connections?.map((l) => l.arms.gateway?.rps ?? 0);
+    results.workers = await run("workers", `WEB_CONCURRENCY=${plan.workers.count}, unpinned, at ${plan.connections.levels.join(" and ")} connections`, () =>
+      workersPhase(workers, headers, oneWorker?.length ? Math.max(...oneWorker) : null),
+    );
+    await workers.stop();
+  }
   if (interrupted) return;
 
   results.goal = goalRows(results);
