@@ -3,13 +3,13 @@
 // concurrent request. Latencies are in milliseconds from performance.now().
 import { Pool } from "undici";
 
-export type ArmName = "direct" | "noop" | "proxy" | "gateway";
+export type ArmName = "direct" | "noop" | "proxy" | "gateway" | "portkey";
 
 /** Where one arm of the comparison sends its requests. */
 export type Target = { arm: ArmName; origin: string; path: string; headers: Record<string, string> };
 
 /** Requests sent per arm during the whole run (to check the gateway's usage events against). */
-export const sentRequests: Record<ArmName, number> = { direct: 0, noop: 0, proxy: 0, gateway: 0 };
+export const sentRequests: Record<ArmName, number> = { direct: 0, noop: 0, proxy: 0, gateway: 0, portkey: 0 };
 
 export function openPool(t: Target, connections: number): Pool {
   return new Pool(t.origin, {
@@ -219,6 +219,58 @@ export async function streamOnce(pool: Pool, t: Target, body: string, gauge?: St
     events: times.length,
     totalMs: performance.now() - start,
   };
+}
+
+export type StreamLoop = {
+  concurrency: number;
+  /** Streams that ended inside the measurement window, per second. */
+  streamsPerSec: number;
+  /** TTFT and gaps of the streams that started inside the window. */
+  ttftMs: number[];
+  gapsMs: number[];
+  /** Failed streams, warm-up included. */
+  errors: number;
+  /** Every stream sent, warm-up and tail included, and the `data:` events they delivered (for CPU per chunk). */
+  streams: number;
+  events: number;
+};
+
+/**
+ * Closed loop of streams: `concurrency` connections each opening the next
+ * stream as soon as the last one ended. The first `warmMs` are not counted.
+ */
+export async function streamLoop(t: Target, body: string, concurrency: number, warmMs: number, measureMs: number): Promise<StreamLoop> {
+  const pool = openPool(t, concurrency);
+  const from = performance.now() + warmMs;
+  const until = from + measureMs;
+  const out: StreamLoop = { concurrency, streamsPerSec: 0, ttftMs: [], gapsMs: [], errors: 0, streams: 0, events: 0 };
+  let done = 0;
+  const worker = async () => {
+    while (performance.now() < until) {
+      const start = performance.now();
+      const r = await streamOnce(pool, t, body);
+      const end = performance.now();
+      out.streams++;
+      out.events += r.events;
+      if (!r.ok) {
+        out.errors++;
+        continue;
+      }
+      if (start >= from && start < until) {
+        out.ttftMs.push(r.ttftMs);
+        out.gapsMs.push(...r.gapsMs);
+      }
+      // Completions per second: in a closed loop at steady state, that is the rate.
+      if (end >= from && end <= until) done++;
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  } finally {
+    await closePool(pool);
+  }
+  out.streamsPerSec = done / (measureMs / 1000);
+  return out;
 }
 
 export type HeldStreams = { started: number; ok: number; failed: number; gauge: StreamGauge; rampMs: number };

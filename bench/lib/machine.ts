@@ -32,6 +32,15 @@ export function pinned(core: number, argv: [string, ...string[]]): [string, stri
   return [TASKSET!, ["-c", String(core), ...argv]];
 }
 
+/**
+ * The command and arguments to run `argv` on every core. A child inherits its
+ * parent's affinity, and the benchmark pins itself to the load core.
+ */
+export function unpinned(argv: [string, ...string[]]): [string, string[]] {
+  if (!canPin()) return [argv[0], argv.slice(1)];
+  return [TASKSET!, ["-c", `0-${CORES - 1}`, ...argv]];
+}
+
 /** Moves a running process (every thread of it) to one core. */
 export function pinPid(pid: number, core: number): boolean {
   if (!canPin()) return false;

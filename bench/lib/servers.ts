@@ -11,7 +11,7 @@ import type { FakeBehaviour } from "../../tests/support/fake-upstream.ts";
 import { assertLocalDatabaseUrl, createScratchDatabase, dropDatabase, freePort, withClient } from "../../tests/support/postgres.ts";
 import { EmbeddedPostgresError, startEmbeddedPostgres } from "@/lib/db/embedded";
 import { applyMigrations } from "@/lib/db/migrate";
-import { pinned, pinTree } from "./machine.ts";
+import { pinned, pinTree, unpinned } from "./machine.ts";
 import { serverCommand } from "../../scripts/lib/server-flags.ts";
 import type { UpstreamCommand, UpstreamReply, UpstreamRequest } from "./upstream-process.ts";
 
@@ -26,13 +26,13 @@ process.once("exit", () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
 });
 
-function track(child: ChildProcess): ChildProcess {
+export function track(child: ChildProcess): ChildProcess {
   children.add(child);
   child.once("exit", () => children.delete(child));
   return child;
 }
 
-function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+export function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
@@ -208,8 +208,10 @@ export function newSecrets(): Secrets {
 
 /**
  * One OpenAI-type account on the fake upstream serving "bench-model", and a
- * completions key. Goes through the domains (lib/accounts, lib/auth), as an
- * operator's set-up would, with this process's env pointing at the bench database.
+ * completions key with a quota policy in force (limits it never reaches, so
+ * every call pays for admission and settlement as a real one would). Goes
+ * through the domains (lib/accounts, lib/auth, lib/quota), as an operator's
+ * set-up would, with this process's env pointing at the bench database.
  */
 export async function seedGateway(databaseUrl: string, secrets: Secrets, upstreamBaseUrl: string): Promise<{ apiKey: string }> {
   process.env.DATABASE_URL = databaseUrl;
@@ -218,6 +220,7 @@ export async function seedGateway(databaseUrl: string, secrets: Secrets, upstrea
   const system = { kind: "system", name: "bench" } as const;
   const { createAccount } = await import("@/lib/accounts");
   const { createApiKey } = await import("@/lib/auth/api-keys");
+  const { createPolicy } = await import("@/lib/quota");
   const { closeDb, publishInvalidation } = await import("@/lib/db");
   try {
     await createAccount(system, { name: "bench-upstream", provider: "openai", baseUrl: upstreamBaseUrl, apiKey: "sk-bench-upstream-0000", models: ["bench-model"] });
@@ -225,7 +228,11 @@ export async function seedGateway(databaseUrl: string, secrets: Secrets, upstrea
     // it with the one-account model, so any difference is the pool's own work.
     await createAccount(system, { name: "bench-upstream-a", provider: "openai", baseUrl: upstreamBaseUrl, apiKey: "sk-bench-upstream-000a", models: ["bench-model-two"] });
     await createAccount(system, { name: "bench-upstream-b", provider: "openai", baseUrl: upstreamBaseUrl, apiKey: "sk-bench-upstream-000b", models: ["bench-model-two"] });
-    const { key } = await createApiKey(system, { name: "bench", scopes: ["completions"] });
+    const { key, row } = await createApiKey(system, { name: "bench", scopes: ["completions"] });
+    await createPolicy(system, {
+      name: "bench-never-binding", scope: "key", apiKeyId: row.id,
+      requestsPerMinute: 100_000_000, tokensPerMinute: 2_000_000_000, tokensPerDay: 2_000_000_000,
+    });
     await publishInvalidation("accounts");
     return { apiKey: key };
   } finally {
@@ -241,11 +248,17 @@ export async function countUsageEvents(databaseUrl: string): Promise<number> {
 
 export type Gateway = { url: string; pid: number; output(): string; stop(): Promise<void> };
 
-/** The production server (what `npm start` runs) on core 0 with the bench-only no-op route switched on. */
-export async function startGateway(env: Record<string, string>, nodeArgs: string[] = []): Promise<Gateway> {
+/**
+ * The production server (what `npm start` runs) with the bench-only routes
+ * switched on: on core 0, or on every core with `pin: false` (the two-worker
+ * comparison, where the server itself is meant to spread over the cores).
+ */
+export async function startGateway(env: Record<string, string>, nodeArgs: string[] = [], opts: { pin?: boolean } = {}): Promise<Gateway> {
   const port = await freePort();
   // The same node flags as `npm start`, then any the run adds.
-  const [cmd, args] = pinned(GATEWAY_CORE, [process.execPath, ...serverCommand(port, "127.0.0.1", nodeArgs)]);
+  const argv: [string, ...string[]] = [process.execPath, ...serverCommand(port, "127.0.0.1", nodeArgs)];
+  // Unpinned, it must not inherit this process's affinity (the load core) either.
+  const [cmd, args] = opts.pin === false ? unpinned(argv) : pinned(GATEWAY_CORE, argv);
   let out = "";
   const child = track(
     spawn(cmd, args, {

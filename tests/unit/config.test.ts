@@ -168,6 +168,7 @@ describe("security #13.8 env", () => {
     // Outside lib/config, only these application files may touch process.env at all; each says why beside the read.
     const rawReaders = files.filter((f) => /^(lib|app|components)\//.test(f) || /^(instrumentation|proxy)\.ts$/.test(f)).filter((f) => /process\.env/.test(readFileSync(join(ROOT, f), "utf8")));
     expect(rawReaders.sort()).toEqual([
+      "app/api/bench/memory/route.ts", // PROMPTGATE_BENCH: benchmarks only
       "app/api/bench/noop/route.ts", // PROMPTGATE_BENCH: benchmarks only
       "app/api/bench/proxy/route.ts", // PROMPTGATE_BENCH, BENCH_UPSTREAM_URL: benchmarks only
       "instrumentation.ts", // NEXT_RUNTIME, set by Next

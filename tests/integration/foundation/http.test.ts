@@ -6,6 +6,7 @@ import { apiRoute, methods } from "@/lib/http";
 import * as keysRoute from "@/app/api/admin/keys/route";
 import * as live from "@/app/api/health/live/route";
 import * as ready from "@/app/api/health/ready/route";
+import * as benchMemory from "@/app/api/bench/memory/route";
 import * as benchNoop from "@/app/api/bench/noop/route";
 import * as benchProxy from "@/app/api/bench/proxy/route";
 import { call } from "../../support/http";
@@ -120,6 +121,8 @@ describe("HTTP foundations", () => {
         const r = await call(route.POST, { method: "POST", path: "/api/bench/x", body: { model: "m" } });
         expect(r.status).toBe(404);
       }
+      const memory = await call(benchMemory.GET, { path: "/api/bench/memory?gc=1" });
+      expect(memory.status).toBe(404);
     });
 
     it("health routes refuse other methods", async () => {
