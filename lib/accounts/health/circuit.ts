@@ -1,5 +1,5 @@
 import "server-only";
-import type { CircuitSettings } from "./schemas";
+import type { CircuitSettings } from "../schemas";
 
 // A circuit breaker for one account and model. Pure state and arithmetic with
 // the clock passed in, so it is unit-testable and cheap: every method is O(1)

@@ -5,11 +5,12 @@ import { notFound } from "@/lib/core";
 import { logger } from "@/lib/observability";
 import { adapterFor, isAbortError, isProviderError, upstreamStatus, type UpstreamAccount } from "@/lib/providers";
 import type { Principal } from "@/lib/core";
-import { recordProbe, runtime } from "./health";
-import { routableAccounts } from "./registry";
+import { recordProbe } from "./outcomes";
+import { runtime } from "./state";
+import { routableAccounts } from "../registry";
 import { decryptSecret } from "@/lib/secrets";
-import { KEY_CLEARED, testModelFor } from "./test-connection";
-import { openSettings } from "./header-secrets";
+import { KEY_CLEARED, testModelFor } from "../test-connection";
+import { openSettings } from "../header-secrets";
 
 // Active probes: a cheap call on a schedule per account (list models, or a
 // 1-token completion), independent of traffic. A failed probe opens the

@@ -4,11 +4,11 @@ import { withAudit } from "@/lib/audit";
 import { notFound } from "@/lib/core";
 import { logger } from "@/lib/observability";
 import type { Principal } from "@/lib/core";
-import { resetAccountHealth } from "./health";
+import { resetAccountHealth } from "./outcomes";
 import { probeNow, type ProbeResult } from "./probes";
-import { invalidateRegistry } from "./registry";
-import { getAccount } from "./store";
-import { accountHealthAction, type AccountHealthAction } from "./schemas";
+import { invalidateRegistry } from "../registry";
+import { getAccount } from "../store";
+import { accountHealthAction, type AccountHealthAction } from "../schemas";
 
 // The health page's admin actions. Each is audited (the change and its entry
 // commit together) and takes effect on every instance: flags through the

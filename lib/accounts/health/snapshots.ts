@@ -4,10 +4,9 @@ import { onInvalidate, pool } from "@/lib/db";
 import { logger, onShutdown } from "@/lib/observability";
 import type { BatchHook } from "@/lib/usage";
 import type { CircuitView } from "./circuit";
-import {
-  allRuntimes, drainEvents, instanceId, localHealth, recordTokens, requeueEvents, resetAccountHealth, seedFrom,
-  type AccountRuntime, type ErrorInfo, type SeedSnapshot,
-} from "./health";
+import { recordTokens, resetAccountHealth } from "./outcomes";
+import { allRuntimes, drainEvents, instanceId, requeueEvents, type AccountRuntime, type ErrorInfo } from "./state";
+import { localHealth, seedFrom, type SeedSnapshot } from "./views";
 import { probeTick } from "./probes";
 
 // The only place account health touches the database. Every SNAPSHOT_MS each

@@ -2,11 +2,12 @@ import "server-only";
 import { db, isUuid, pool } from "@/lib/db";
 import { notFound } from "@/lib/core";
 import type { CircuitState, CircuitView } from "./circuit";
-import { ACCOUNT_WIDE, instanceId, STATUS_RANK, type AccountStatus } from "./health";
+import { ACCOUNT_WIDE, instanceId } from "./state";
+import { STATUS_RANK, type AccountStatus } from "./views";
 import { addInto, BUCKETS, emptyHistogram, quantile } from "./histogram";
-import { getRoutingSettings } from "./routing-settings";
+import { getRoutingSettings } from "../routing-settings";
 import { errorOf, readSnapshots, snapshotIntervalMs, writeHealthSnapshot } from "./snapshots";
-import type { RoutingStrategy } from "./schemas";
+import type { RoutingStrategy } from "../schemas";
 
 // Cluster-wide account health for the console and GET /api/admin/accounts/health.
 // This instance first writes its own snapshot, then everything is read back
