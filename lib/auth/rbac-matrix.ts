@@ -1,6 +1,6 @@
 // The one table of who may do what: every console server action and every
 // management route, against the six kinds of caller. tests/integration/
-// security/rbac.test.ts calls each entry as each caller over real HTTP and
+// auth/rbac.test.ts calls each entry as each caller over real HTTP and
 // checks the answer; rbac-coverage.test.ts fails when an admin route or a
 // server action exists that this table does not list; docs/rbac.md is
 // rendered from it (renderRbacDoc) and checked to be current. A third table,
@@ -228,10 +228,10 @@ export function renderRbacDoc(): string {
   return [
     "# Roles and access (RBAC matrix)",
     "",
-    "<!-- Generated from lib/auth/rbac-matrix.ts by tests/integration/security/rbac-coverage.test.ts; do not edit by hand. -->",
-    "<!-- Regenerate: UPDATE_RBAC_DOC=1 npx vitest run --project integration tests/integration/security/rbac-coverage.test.ts -->",
+    "<!-- Generated from lib/auth/rbac-matrix.ts by tests/integration/auth/rbac-coverage.test.ts; do not edit by hand. -->",
+    "<!-- Regenerate: UPDATE_RBAC_DOC=1 npx vitest run --project integration tests/integration/auth/rbac-coverage.test.ts -->",
     "",
-    "Every row is checked over real HTTP against a production build by `tests/integration/security/rbac.test.ts`:",
+    "Every row is checked over real HTTP against a production build by `tests/integration/auth/rbac.test.ts`:",
     "each caller makes a harmless request (invalid input or a missing record), and a denial must be a 401 or 403",
     "(for server actions, an `unauthorized` or `forbidden` result) while an allowed caller must get past the check.",
     "",

@@ -1,6 +1,7 @@
-// Shared by the security tests: console users of every role signed in through
-// Auth.js's own HTTP endpoints, API keys of both kinds, and raw HTTP requests
-// (node:http, so bodies and headers can be as malformed as a test needs).
+// Callers for tests over real HTTP (RBAC, CSRF, fuzzing, hardening): console
+// users of every role signed in through Auth.js's own HTTP endpoints, API keys
+// of both kinds, and raw HTTP requests (node:http, so bodies and headers can be
+// as malformed as a test needs).
 import http from "node:http";
 import { randomBytes } from "node:crypto";
 import { createApiKey } from "@/lib/auth/api-keys";

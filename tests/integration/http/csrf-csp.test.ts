@@ -8,7 +8,7 @@ import { createApiKey } from "@/lib/auth/api-keys";
 import { closeDb } from "@/lib/db";
 import { createPrompt } from "@/lib/prompts";
 import { startApp, type AppServer } from "../../support/app-server";
-import { makeCallers, rawRequest, type Callers } from "./support";
+import { makeCallers, rawRequest, type Callers } from "../../support/callers";
 
 const system = { kind: "system", name: "test" } as const;
 

@@ -105,6 +105,6 @@ describe("RBAC matrix coverage", () => {
     const want = renderRbacDoc();
     if (process.env.UPDATE_RBAC_DOC === "1") writeFileSync(file, want);
     const have = existsSync(file) ? readFileSync(file, "utf8") : "";
-    expect(have === want, "docs/rbac.md is stale: run UPDATE_RBAC_DOC=1 npx vitest run --project integration tests/integration/security/rbac-coverage.test.ts").toBe(true);
+    expect(have === want, "docs/rbac.md is stale: run UPDATE_RBAC_DOC=1 npx vitest run --project integration tests/integration/auth/rbac-coverage.test.ts").toBe(true);
   });
 });

@@ -119,7 +119,7 @@ describe("rotate-encryption-key", () => {
     // A separate process, so the module reads its keys from the environment as an instance does.
     const read = async (env: Record<string, string | undefined>) => {
       const reader = `
-        const { decryptSecret } = await import(${JSON.stringify(join(ROOT, "lib/accounts/secrets.ts"))});
+        const { decryptSecret } = await import(${JSON.stringify(join(ROOT, "lib/secrets/index.ts"))});
         const out = [];
         for (const ct of ${JSON.stringify(await ciphertexts())}) { try { out.push(decryptSecret(ct)); } catch { out.push(null); } }
         process.stdout.write(JSON.stringify(out));`;

@@ -10,7 +10,7 @@ import { enableSigning } from "@/lib/auth/signing";
 import { closeDb } from "@/lib/db";
 import { startFakeUpstream, type FakeUpstream } from "../../support/fake-upstream";
 import { startApp, type AppServer } from "../../support/app-server";
-import { makeCallers, rawRequest, signInOverHttp, type Callers } from "./support";
+import { makeCallers, rawRequest, signInOverHttp, type Callers } from "../../support/callers";
 import { createHash, createHmac } from "node:crypto";
 
 const system = { kind: "system", name: "test" } as const;

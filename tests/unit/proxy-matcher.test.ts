@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 // real static files may: what public/ holds, the metadata files app/ serves at
 // the root, and Next's own assets. (Next compiles the matcher with
 // path-to-regexp; for this pattern that is the same regular expression,
-// anchored. tests/integration/security/csrf-csp.test.ts checks the real server.)
+// anchored. tests/integration/http/csrf-csp.test.ts checks the real server.)
 
 const source = readFileSync("proxy.ts", "utf8");
 const matcher = /matcher:\s*\["((?:[^"\\]|\\.)*)"\]/.exec(source)![1]!.replace(/\\\\/g, "\\");

@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { startApp } from "../../support/app-server";
-import { ROOT } from "../../support/postgres";
+import { startApp } from "../support/app-server";
+import { ROOT } from "../support/postgres";
 
 // Security #13.8: a setting read with a raw Number(...) let SHUTDOWN_DEADLINE_MS=30s
 // through as NaN, and the first SIGTERM cut every stream. Both doors refuse a bad

@@ -13,7 +13,7 @@ import { createPrompt } from "@/lib/prompts";
 import { startApp, type AppServer } from "../../support/app-server";
 import { eventually } from "../../support/eventually";
 import { startFakeUpstream, type FakeUpstream } from "../../support/fake-upstream";
-import { authHeaders, fillPath, makeCallers, rawRequest, type Caller, type Callers } from "./support";
+import { authHeaders, fillPath, makeCallers, rawRequest, type Caller, type Callers } from "../../support/callers";
 
 const RUNS_PER_ROUTE = 26;
 

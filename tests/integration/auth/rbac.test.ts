@@ -14,7 +14,7 @@ import { closeDb } from "@/lib/db";
 import { createExperiment, stepExperiment } from "@/lib/experiments";
 import { createPrompt, createPromptVersion } from "@/lib/prompts";
 import { startApp, type AppServer } from "../../support/app-server";
-import { authHeaders, fillPath, makeCallers, rawRequest, type Callers } from "./support";
+import { authHeaders, fillPath, makeCallers, rawRequest, type Callers } from "../../support/callers";
 
 type Manifest = { node: Record<string, { workers: Record<string, unknown>; filename?: string; exportedName?: string }> };
 

@@ -42,7 +42,7 @@ describe("logger redaction", () => {
 // no code. They log { err } now, and the serializer scrubs credentials that an
 // error can carry in its message or fields (a URL's password, a bearer token).
 describe("security #13.8 logs", () => {
-  const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+  const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
   it("security #13.8 logs: logger.error({ err }) writes the error's type, message, stack and cause", () => {
     const { log, lines } = capture();
