@@ -27,6 +27,8 @@ export async function fetchJson<T>(url: string, { body, signal }: Options = {}):
     method: body === undefined ? "GET" : "POST",
     headers: { accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }) },
     body: body === undefined ? undefined : JSON.stringify(body),
+    // Polled views (account health) must see the server's state now, never a cached answer.
+    cache: "no-store",
     signal,
   });
   if (!res.ok) {
