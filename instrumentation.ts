@@ -30,7 +30,7 @@ export async function register() {
   const { registerTracingFromEnv, shutdownTracing } = await import("@/lib/observability/tracing");
   if (await registerTracingFromEnv()) onShutdown("traces", () => shutdownTracing(), 30);
   onShutdown("database", () => closeDb(), 90);
-  // Account health: snapshot writer, active probes, seeding from the cluster (lib/accounts/snapshots.ts).
+  // Account health: snapshot writer, active probes, seeding from the cluster (lib/accounts/health/snapshots.ts).
   const { sealLegacyHeaderValues, startAccountHealth } = await import("@/lib/accounts");
   // Account header values saved as plain text before they were encrypted (security #13.4).
   await sealLegacyHeaderValues().catch(async (err: unknown) => (await import("@/lib/observability")).logger.warn({ err }, "could not encrypt legacy account header values"));

@@ -4,6 +4,7 @@ import { createAccountAction, updateAccountAction } from "@/app/(console)/accoun
 import { Button } from "@/components/ui/button";
 import { SelectField, TextField } from "@/components/ui/field";
 import { splitList } from "@/components/ui/format";
+import type { CreateAccountInput } from "@/lib/accounts/schemas";
 import { SIMULATOR_LABEL, providerKinds, providerLabels, type ProviderKind } from "@/lib/providers/schemas";
 import {
   formatAliases, formatSettings, parseAliases, parseInteger, parseSettings, maskedKey, type AccountView,
@@ -42,20 +43,21 @@ function TextAreaField({ label, hint, error, className = "", ...rest }: { label:
 }
 
 /** Builds the API input from the form, or the per-field problems found before sending. */
-function readForm(fd: FormData, editing: boolean, clearKey: boolean): { input?: Record<string, unknown>; errors: Errors } {
+function readForm(fd: FormData, editing: boolean, clearKey: boolean): { input?: CreateAccountInput; errors: Errors } {
   const errors: Errors = {};
   const text = (k: string) => String(fd.get(k) ?? "");
   const aliases = parseAliases(text("aliases"));
   if (!aliases.ok) errors.aliases = aliases.message;
   const settings = parseSettings(text("settings"));
   if (!settings.ok) errors.settings = settings.message;
-  const ints: Record<string, number | undefined> = {};
+  // An empty number field leaves the value as it is (or the default).
+  const ints: Partial<Record<"weight" | "priority" | "firstByteTimeoutMs" | "idleTimeoutMs" | "probeIntervalSec", number>> = {};
   for (const [k, label] of [["weight", "Weight"], ["priority", "Priority"], ["firstByteTimeoutMs", "First-byte timeout"], ["idleTimeoutMs", "Idle timeout"], ["probeIntervalSec", "Probe interval"]] as const) {
     const n = parseInteger(text(k), label);
-    if (n.ok) ints[k] = n.value;
-    else errors[k] = n.message;
+    if (!n.ok) errors[k] = n.message;
+    else if (n.value !== undefined) ints[k] = n.value;
   }
-  const limits: Record<string, number | null> = {};
+  const limits: Partial<Record<"rpmLimit" | "tpmLimit", number | null>> = {};
   for (const [k, label] of [["rpmLimit", "RPM limit"], ["tpmLimit", "TPM limit"]] as const) {
     const n = parseInteger(text(k), label);
     if (n.ok) limits[k] = n.value ?? null;
@@ -64,18 +66,19 @@ function readForm(fd: FormData, editing: boolean, clearKey: boolean): { input?: 
   if (Object.keys(errors).length) return { errors };
 
   const apiKey = text("apiKey").trim();
-  const input: Record<string, unknown> = {
+  const input: CreateAccountInput = {
     name: text("name"),
-    provider: text("provider"),
+    // The selects offer only these; the server checks them again.
+    provider: text("provider") as ProviderKind,
     baseUrl: text("baseUrl").trim() || null,
     models: splitList(text("models")),
     aliases: aliases.ok ? aliases.value : {},
     settings: settings.ok ? settings.value : {},
     enabled: fd.get("enabled") === "on",
     ...limits,
-    probeMode: text("probeMode") || "off",
+    probeMode: (text("probeMode") || "off") as CreateAccountInput["probeMode"],
     probeModel: text("probeModel").trim() || null,
-    ...Object.fromEntries(Object.entries(ints).filter(([, v]) => v !== undefined)),
+    ...ints,
   };
   // On edit an empty key field keeps the stored key; "clear" removes it.
   if (clearKey) input.apiKey = null;
@@ -103,7 +106,7 @@ export function AccountForm({ account, onDone, onCancel }: { account?: AccountVi
     setErrors(found);
     if (!input) return;
     start(async () => {
-      const res = account ? await updateAccountAction({ id: account.id, patch: input }) : await createAccountAction(input);
+      const res = account ? await updateAccountAction({ id: account.id, ...input }) : await createAccountAction(input);
       if (res.ok) {
         setErrors({});
         if (!account) {

@@ -148,7 +148,7 @@ export function AccountRow({ account: a, canEdit }: { account: AccountView; canE
                 <Button ref={editButton} size="sm" variant="secondary" aria-expanded={editing} onClick={() => (editing ? closeEditor() : setEditing(true))}>
                   Edit<span className="sr-only"> {a.name}</span>
                 </Button>
-                <Button size="sm" variant="secondary" disabled={pending} onClick={() => run(() => updateAccountAction({ id: a.id, patch: { enabled: !a.enabled } }))}>
+                <Button size="sm" variant="secondary" disabled={pending} onClick={() => run(() => updateAccountAction({ id: a.id, enabled: !a.enabled }))}>
                   {a.enabled ? "Disable" : "Enable"}
                   <span className="sr-only"> {a.name}</span>
                 </Button>

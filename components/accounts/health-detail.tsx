@@ -1,9 +1,9 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import { Bar, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { accountHealthDetailQuery } from "@/app/(console)/accounts/actions";
 import { Badge } from "@/components/ui/badge";
 import { Card, PageHeader } from "@/components/ui/card";
+import { fetchJson } from "@/components/ui/fetch-json";
 import { formatDateTime } from "@/components/ui/format";
 import { Table, Td, Th } from "@/components/ui/table";
 import { HealthActions } from "./health-actions";
@@ -22,11 +22,7 @@ function Stat({ label, children }: { label: string; children: React.ReactNode })
 export function AccountHealthDetailView({ initial, canEdit }: { initial: AccountHealthDetail; canEdit: boolean }) {
   const { data } = useQuery({
     queryKey: ["account-health", initial.account.id],
-    queryFn: async () => {
-      const r = await accountHealthDetailQuery(initial.account.id);
-      if (!r.ok) throw new Error(r.error.message);
-      return r.data;
-    },
+    queryFn: ({ signal }) => fetchJson<AccountHealthDetail>(`/api/console/accounts/${initial.account.id}/health`, { signal }),
     initialData: initial,
     refetchInterval: 5_000,
   });

@@ -1,8 +1,8 @@
 "use client";
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
-import { accountHealthQuery } from "@/app/(console)/accounts/actions";
 import { Badge } from "@/components/ui/badge";
+import { fetchJson } from "@/components/ui/fetch-json";
 import { Table, Td, Th } from "@/components/ui/table";
 import { HealthActions } from "./health-actions";
 import { circuitLabel, ms, percent, relative, statusLabel, statusTone, type AccountHealth, type HealthReport } from "./health-values";
@@ -14,11 +14,7 @@ const POLL_MS = 5_000;
 export function useAccountHealth(initial: HealthReport) {
   return useQuery({
     queryKey: ["account-health"],
-    queryFn: async () => {
-      const r = await accountHealthQuery(undefined);
-      if (!r.ok) throw new Error(r.error.message);
-      return r.data;
-    },
+    queryFn: ({ signal }) => fetchJson<HealthReport>("/api/console/accounts/health", { signal }),
     initialData: initial,
     refetchInterval: POLL_MS,
     refetchIntervalInBackground: false,

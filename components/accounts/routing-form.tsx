@@ -15,6 +15,8 @@ const CIRCUIT_FIELDS = [
   ["rateLimitCooldownMs", "Cool-down after a 429 without Retry-After (ms)", 100],
 ] as const;
 
+const isStrategy = (v: string): v is RoutingStrategy => (routingStrategies as readonly string[]).includes(v);
+
 function formatOverrides(o: Record<string, string>): string {
   return Object.entries(o).map(([k, v]) => `${k}=${v}`).join("\n");
 }
@@ -26,12 +28,12 @@ export function RoutingSettingsForm({ settings, canEdit }: { settings: RoutingSe
 
   function save(form: HTMLFormElement) {
     const fd = new FormData(form);
-    const modelStrategies: Record<string, string> = {};
+    const modelStrategies: Record<string, RoutingStrategy> = {};
     for (const line of String(fd.get("modelStrategies") ?? "").split(/\r?\n/)) {
       const t = line.trim();
       if (!t) continue;
       const [k, v] = t.split("=").map((x) => x.trim());
-      if (!k || !v || !(routingStrategies as readonly string[]).includes(v)) {
+      if (!k || !v || !isStrategy(v)) {
         setError({ code: "validation_error", message: `Per-model strategies: '${t}' should be pattern=${routingStrategies.join("|")}` });
         return;
       }

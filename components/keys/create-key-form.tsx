@@ -22,7 +22,7 @@ export function CreateKeyForm() {
           const fd = new FormData(e.currentTarget);
           const scopes = splitList(String(fd.get("scopes") ?? ""));
           const expires = String(fd.get("expiresAt") ?? "");
-          submit(e.currentTarget, { name: fd.get("name"), scopes, expiresAt: expires ? new Date(expires) : null });
+          submit(e.currentTarget, { name: String(fd.get("name") ?? ""), scopes, expiresAt: expires ? new Date(expires) : null });
         }}
       >
         <TextField label="Name" name="name" required autoComplete="off" error={fieldError("name")} />

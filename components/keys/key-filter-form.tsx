@@ -3,7 +3,7 @@ import { updateKeyFiltersAction } from "@/app/(console)/keys/actions";
 import { Button } from "@/components/ui/button";
 import { SelectField, TextField } from "@/components/ui/field";
 import { useActionForm } from "@/components/ui/use-action-form";
-import { piiDetectors, type FilterConfig } from "@/lib/filters/schemas";
+import { piiDetectors, type FilterConfig, type FilterConfigInput } from "@/lib/filters/schemas";
 
 const piiLabels: Record<(typeof piiDetectors)[number], string> = {
   email: "Email addresses",
@@ -28,7 +28,7 @@ export function KeyFilterForm({ keyId, initial }: { keyId: string; initial: Filt
       onSubmit={(e) => {
         e.preventDefault();
         const fd = new FormData(e.currentTarget);
-        const filters = {
+        const filters: FilterConfigInput = {
           terms: String(fd.get("terms") ?? "")
             .split("\n")
             .map((t) => t.trim())
@@ -36,10 +36,11 @@ export function KeyFilterForm({ keyId, initial }: { keyId: string; initial: Filt
           wholeWord: fd.get("wholeWord") === "on",
           replacement: String(fd.get("replacement") ?? "*"),
           pii: piiDetectors.filter((p) => fd.get(`pii-${p}`) === "on"),
-          request: String(fd.get("request") ?? "off"),
+          // The select offers only these; the server checks it again.
+          request: String(fd.get("request") ?? "off") as FilterConfig["request"],
           segments: fd.get("segments") === "on",
         };
-        submit(e.currentTarget, { id: keyId, filters });
+        submit(e.currentTarget, { id: keyId, ...filters });
       }}
     >
       <div>

@@ -2,10 +2,9 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { usePathname, useRouter } from "next/navigation";
 import { useId, useState } from "react";
-import { diffAction } from "@/app/(console)/prompts/actions";
 import { Card } from "@/components/ui/card";
 import type { VersionDiff } from "@/lib/prompts/schemas";
-import { unwrap } from "./use-action-query";
+import { fetchDiff } from "./prompt-reads";
 import { VersionDiffView } from "./version-diff";
 
 const select =
@@ -18,7 +17,7 @@ export function DiffView({ name, versions, from: initialFrom, to: initialTo, ini
   const [pair, setPair] = useState({ from: initialFrom, to: initialTo });
   const { data, error, isFetching } = useQuery({
     queryKey: ["prompt-diff", name, pair.from, pair.to],
-    queryFn: () => unwrap(diffAction({ name, ...pair })),
+    queryFn: ({ signal }) => fetchDiff(name, pair, signal),
     initialData: pair.from === initialFrom && pair.to === initialTo && initial ? initial : undefined,
     placeholderData: keepPreviousData,
   });

@@ -3,14 +3,14 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useId, useState, useTransition } from "react";
-import { deleteLabelAction, getPromptAction, moveLabelAction } from "@/app/(console)/prompts/actions";
+import { deleteLabelAction, moveLabelAction } from "@/app/(console)/prompts/actions";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { formatDateTime } from "@/components/ui/format";
 import { Table, Td, Th } from "@/components/ui/table";
 import { COMMON_LABELS, LATEST_LABEL, type PromptDetail } from "@/lib/prompts/schemas";
 import { LabelBadge } from "./label-badge";
-import { unwrap } from "./use-action-query";
+import { fetchPrompt } from "./prompt-reads";
 
 const select =
   "rounded border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 dark:border-slate-600 dark:bg-slate-900 dark:text-slate-100";
@@ -66,7 +66,7 @@ function MoveLabel({ prompt, label, current, versions, onMoved }: { prompt: stri
 export function HistoryView({ initial, canEdit, isAdmin }: { initial: PromptDetail; canEdit: boolean; isAdmin: boolean }) {
   const router = useRouter();
   const queryClient = useQueryClient();
-  const { data: detail } = useQuery({ queryKey: ["prompt", initial.name], queryFn: () => unwrap(getPromptAction(initial.name)), initialData: initial });
+  const { data: detail } = useQuery({ queryKey: ["prompt", initial.name], queryFn: ({ signal }) => fetchPrompt(initial.name, signal), initialData: initial });
   const versions = detail.versions.map((v) => v.version);
   const refresh = async () => {
     await queryClient.invalidateQueries({ queryKey: ["prompt", detail.name] });

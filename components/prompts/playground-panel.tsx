@@ -1,10 +1,9 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import { useId, useState } from "react";
-import { playgroundRunAction } from "@/app/(console)/prompts/actions";
 import { Button } from "@/components/ui/button";
 import type { PromptContentInput } from "@/lib/prompts/schemas";
-import { unwrap } from "./use-action-query";
+import { fetchPlaygroundRun } from "./prompt-reads";
 import { usePlaygroundStream } from "./use-playground-stream";
 
 export type PlaygroundAccount = { id: string; name: string; models: string[] };
@@ -36,8 +35,8 @@ export function PlaygroundPanel({
   // The run's recorded usage event (tokens, latency, cost) once the batched writer has flushed it.
   const recorded = useQuery({
     queryKey: ["playground-run", state.completionId],
-    queryFn: async () => {
-      const r = await unwrap(playgroundRunAction(state.completionId!));
+    queryFn: async ({ signal }) => {
+      const r = await fetchPlaygroundRun(state.completionId!, signal);
       if (!r) throw new Error("not recorded yet");
       return r;
     },

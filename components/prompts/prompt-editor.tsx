@@ -2,10 +2,9 @@
 import dynamic from "next/dynamic";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useEffect, useId, useMemo, useState } from "react";
-import { getPromptAction, previewAction } from "@/app/(console)/prompts/actions";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
-import { messageRoles, type PromptDetail, type VersionView } from "@/lib/prompts/schemas";
+import { messageRoles, type PromptContentInput, type PromptDetail, type VersionView } from "@/lib/prompts/schemas";
 import { ConflictPanel } from "./conflict-panel";
 import { draftFromVersion, draftToContent, emptyDraft } from "./draft";
 import { ModelConfigForm } from "./model-config-form";
@@ -13,7 +12,8 @@ import { emptyNewPromptMeta, NewPromptFields } from "./new-prompt-fields";
 import { PlaygroundPanel, type PlaygroundAccount } from "./playground-panel";
 import { PreviewPanel, sampleValues } from "./preview-panel";
 import { inputClass as input } from "./styles";
-import { unwrap, useDebounced } from "./use-action-query";
+import { fetchPreview, fetchPrompt } from "./prompt-reads";
+import { useDebounced } from "./use-debounced";
 import { useEditorStore } from "./use-editor-store";
 import { useSavePrompt } from "./use-save-prompt";
 import { VariablesEditor } from "./variables-editor";
@@ -48,7 +48,7 @@ export function PromptEditor({ detail: initialDetail, version, baseVersion: page
 
   const detailQuery = useQuery({
     queryKey: ["prompt", name],
-    queryFn: () => unwrap(getPromptAction(name!)),
+    queryFn: ({ signal }) => fetchPrompt(name!, signal),
     initialData: initialDetail ?? undefined,
     enabled: !!name,
   });
@@ -66,7 +66,7 @@ export function PromptEditor({ detail: initialDetail, version, baseVersion: page
   const previewInput = useDebounced(JSON.stringify({ draft: content ?? null, values: sample.values }), 250);
   const preview = useQuery({
     queryKey: ["prompt-preview", previewInput],
-    queryFn: () => unwrap(previewAction(JSON.parse(previewInput) as { draft: unknown; values: Record<string, unknown> })),
+    queryFn: ({ signal }) => fetchPreview(JSON.parse(previewInput) as { draft: PromptContentInput; values: Record<string, unknown> }, signal),
     placeholderData: keepPreviousData,
     enabled: !!content,
   });

@@ -6,6 +6,7 @@ import { Button } from "@/components/ui/button";
 import { TextField } from "@/components/ui/field";
 import { splitList } from "@/components/ui/format";
 import { useActionForm } from "@/components/ui/use-action-form";
+import type { UpdatePromptInput } from "@/lib/prompts/schemas";
 
 type Props = {
   name: string;
@@ -44,9 +45,9 @@ export function PromptSettingsForm({ name, description, tags, protectedLabels, l
       onSubmit={(e) => {
         e.preventDefault();
         const fd = new FormData(e.currentTarget);
-        const patch: Record<string, unknown> = { description: String(fd.get("description") ?? ""), tags: splitList(String(fd.get("tags") ?? "")) };
+        const patch: UpdatePromptInput = { description: String(fd.get("description") ?? ""), tags: splitList(String(fd.get("tags") ?? "")) };
         if (isAdmin) patch.protectedLabels = [...fd.getAll("protected").map(String), ...splitList(String(fd.get("protectedExtra") ?? ""))];
-        submit(e.currentTarget, { name, patch });
+        submit(e.currentTarget, { name, ...patch });
       }}
     >
       <fieldset disabled={!canEdit || pending} className="grid gap-4">

@@ -2,12 +2,12 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
-import { createPromptAction, diffDraftAction, getVersionAction, saveVersionAction } from "@/app/(console)/prompts/actions";
+import { createPromptAction, saveVersionAction } from "@/app/(console)/prompts/actions";
 import { splitList } from "@/components/ui/format";
 import type { PromptContentInput, VersionDiff } from "@/lib/prompts/schemas";
 import { draftFromVersion } from "./draft";
 import type { NewPromptMeta } from "./new-prompt-fields";
-import { unwrap } from "./use-action-query";
+import { fetchDraftDiff, fetchVersion } from "./prompt-reads";
 import { useEditorStore } from "./use-editor-store";
 
 type SaveError = { message: string; param?: string | null };
@@ -56,7 +56,7 @@ export function useSavePrompt({ name, content, problems, meta, latest }: Args) {
         router.push(`/prompts/${r.data.name}`);
         return;
       }
-      const r = await saveVersionAction({ name, body: { ...content, commitMessage, baseVersion } });
+      const r = await saveVersionAction({ name, ...content, commitMessage, baseVersion });
       if (!r.ok) {
         if (r.error.code === "conflict") {
           store().setConflict({ message: r.error.message });
@@ -75,7 +75,7 @@ export function useSavePrompt({ name, content, problems, meta, latest }: Args) {
 
   const compareWithLatest = async () => {
     if (!name || !latest || !content) return;
-    setConflictDiff(await unwrap(diffDraftAction({ name, against: latest, draft: content })));
+    setConflictDiff(await fetchDraftDiff(name, latest, content));
   };
   const keepDraft = () => {
     if (latest) store().rebase(latest);
@@ -83,7 +83,7 @@ export function useSavePrompt({ name, content, problems, meta, latest }: Args) {
   const discardAndLoad = async () => {
     if (!name || !latest) return;
     if (!window.confirm(`Discard your unsaved draft and load version ${latest}?`)) return;
-    const v = await unwrap(getVersionAction({ name, version: latest }));
+    const v = await fetchVersion(name, latest);
     store().load(`${name}@${latest}:${latest}`, draftFromVersion(v), latest, true);
     setConflictDiff(null);
   };

@@ -3,17 +3,18 @@ import { useState, useTransition } from "react";
 import { createQuotaPolicyAction, updateQuotaPolicyAction } from "@/app/(console)/quotas/actions";
 import { Button } from "@/components/ui/button";
 import { SelectField, TextField } from "@/components/ui/field";
-import { limitFields, quotaScopes, scopeLabels, type PolicyView, type QuotaScope } from "@/lib/quota/schemas";
+import { limitFields, quotaScopes, scopeLabels, type CreateQuotaPolicyInput, type PolicyView, type QuotaScope } from "@/lib/quota/schemas";
 import type { KeyOption } from "./quota-values";
 
 type Errors = Record<string, string>;
 
-function readForm(fd: FormData): { input?: Record<string, unknown>; errors: Errors } {
+function readForm(fd: FormData): { input?: CreateQuotaPolicyInput; errors: Errors } {
   const errors: Errors = {};
   const text = (k: string) => String(fd.get(k) ?? "").trim();
-  const input: Record<string, unknown> = {
+  const input: CreateQuotaPolicyInput = {
     name: text("name"),
-    scope: text("scope"),
+    // The select offers only the scopes; the server checks it again.
+    scope: text("scope") as QuotaScope,
     apiKeyId: text("apiKeyId") || null,
     endUser: text("endUser") || null,
     model: text("model") || null,
@@ -53,7 +54,7 @@ export function PolicyForm({ policy, keys, onDone, onCancel }: { policy?: Policy
         setSaved(null);
         if (!input) return;
         start(async () => {
-          const res = editing ? await updateQuotaPolicyAction({ id: policy.id, patch: input }) : await createQuotaPolicyAction(input);
+          const res = editing ? await updateQuotaPolicyAction({ id: policy.id, ...input }) : await createQuotaPolicyAction(input);
           if (res.ok) {
             setFormError(null);
             if (!editing) {

@@ -18,7 +18,7 @@ export function PriceForm() {
         const fd = new FormData(e.currentTarget);
         const from = String(fd.get("effectiveFrom") ?? "");
         submit(e.currentTarget, {
-          model: fd.get("model"),
+          model: String(fd.get("model") ?? ""),
           inputPerMTok: fd.get("inputPerMTok"),
           outputPerMTok: fd.get("outputPerMTok"),
           cachedInputPerMTok: fd.get("cachedInputPerMTok"),

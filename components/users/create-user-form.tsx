@@ -3,7 +3,7 @@ import { createUserAction } from "@/app/(console)/users/actions";
 import { Button } from "@/components/ui/button";
 import { SelectField, TextField } from "@/components/ui/field";
 import { useActionForm } from "@/components/ui/use-action-form";
-import { roles } from "@/lib/core/types";
+import { roles, type Role } from "@/lib/core/types";
 
 export function CreateUserForm() {
   const { pending, done, submit, fieldError, formError } = useActionForm(createUserAction, { done: (user) => `Created ${user.email}`, reset: true });
@@ -15,7 +15,9 @@ export function CreateUserForm() {
       onSubmit={(e) => {
         e.preventDefault();
         const fd = new FormData(e.currentTarget);
-        submit(e.currentTarget, { email: fd.get("email"), name: fd.get("name"), role: fd.get("role"), password: fd.get("password") });
+        const text = (k: string) => String(fd.get(k) ?? "");
+        // The select offers only the roles; the server checks it again.
+        submit(e.currentTarget, { email: text("email"), name: text("name"), role: text("role") as Role, password: text("password") });
       }}
     >
       <TextField label="Name" name="name" required autoComplete="off" error={fieldError("name")} />

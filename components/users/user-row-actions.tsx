@@ -26,7 +26,7 @@ export function UserRowActions({ user, isSelf }: { user: Row; isSelf: boolean })
         id={`role-${user.id}`}
         defaultValue={user.role}
         disabled={pending || isSelf}
-        onChange={(e) => run(() => setUserRoleAction({ id: user.id, role: e.target.value }))}
+        onChange={(e) => run(() => setUserRoleAction({ id: user.id, role: e.target.value as Role }))}
         className="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-600 dark:bg-slate-900"
       >
         {roles.map((r) => (

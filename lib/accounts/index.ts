@@ -7,12 +7,13 @@ export { routableAccounts, invalidateRegistry, type RoutableAccount } from "./re
 export { encryptSecret, decryptSecret } from "@/lib/secrets";
 export { createAccountInput, updateAccountInput, routingStrategies, type RoutingStrategy, type RoutingSettings } from "./schemas";
 export { testConnection, type ConnectionTestResult } from "./test-connection";
-export {
-  callStarted, reportSuccess, reportFailure, inFlightCount, clearHealthState, instanceId as healthInstanceId,
-  type SuccessOutcome, type AccountStatus,
-} from "./health";
+// Account health (health/README.md), by audience: what the gateway reports, what the pool reads, the console's views.
+export { callStarted, reportSuccess, reportFailure, type SuccessOutcome } from "./health/outcomes";
+export { inFlightCount } from "./health/gates";
+export { clearHealthState, instanceId as healthInstanceId } from "./health/state";
+export { type AccountStatus } from "./health/views";
 export { getRoutingSettings, updateRoutingSettings, loadRoutingSettings } from "./routing-settings";
-export { startAccountHealth, writeHealthSnapshot, seedFromCluster, countAccountTokens } from "./snapshots";
-export { accountHealthReport, accountHealthDetail, type HealthReport, type AccountHealth, type AccountHealthDetail } from "./health-report";
-export { runHealthAction, type HealthActionResult } from "./health-actions";
-export { probeNow, type ProbeResult } from "./probes";
+export { startAccountHealth, writeHealthSnapshot, seedFromCluster, countAccountTokens } from "./health/snapshots";
+export { accountHealthReport, accountHealthDetail, type HealthReport, type AccountHealth, type AccountHealthDetail } from "./health/report";
+export { runHealthAction, type HealthActionResult } from "./health/actions";
+export { probeNow, type ProbeResult } from "./health/probes";

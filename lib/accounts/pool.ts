@@ -2,7 +2,7 @@ import "server-only";
 import { wildcardMatch } from "@/lib/core";
 import { AppError } from "@/lib/core";
 import { loadPrices, priceFor } from "@/lib/pricing";
-import { awaitingProbe, headroom, inFlightCount, latencyScore, nextAvailableAt, unavailableReason } from "./health";
+import { awaitingProbe, headroom, inFlightCount, latencyScore, nextAvailableAt, unavailableReason } from "./health/gates";
 import { routableAccounts, type RoutableAccount } from "./registry";
 import { loadRoutingSettings, strategyFor } from "./routing-settings";
 import { orderTier, type Scored } from "./strategies";

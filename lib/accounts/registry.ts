@@ -22,7 +22,7 @@ export type RoutableAccount = UpstreamAccount & {
   aliases: Record<string, string>;
   weight: number;
   priority: number;
-  /** Health fields (lib/accounts/health.ts): a draining account gets no new calls. */
+  /** Health fields (lib/accounts/health/): a draining account gets no new calls. */
   draining: boolean;
   rpmLimit: number | null;
   tpmLimit: number | null;

@@ -1,6 +1,6 @@
 // The one table of who may do what: every console server action and every
 // management route, against the six kinds of caller. tests/integration/
-// security/rbac.test.ts calls each entry as each caller over real HTTP and
+// auth/rbac.test.ts calls each entry as each caller over real HTTP and
 // checks the answer; rbac-coverage.test.ts fails when an admin route or a
 // server action exists that this table does not list; docs/rbac.md is
 // rendered from it (renderRbacDoc) and checked to be current. A third table,
@@ -102,8 +102,16 @@ export const routeRules: RouteRule[] = [
   { method: "GET", path: "/api/admin/usage/dashboard", what: "Usage dashboard data", allow: SIGNED_IN_OR_ADMIN_KEY },
   { method: "GET", path: "/api/admin/usage/export/aggregate", what: "Export aggregated usage (CSV)", allow: SIGNED_IN_OR_ADMIN_KEY },
   { method: "GET", path: "/api/admin/usage/export/events", what: "Export usage events (CSV)", allow: SIGNED_IN_OR_ADMIN_KEY },
-  // Console API
+  // Console API: the console's reads (GET, or POST where a draft is the question) and the playground
+  { method: "GET", path: "/api/console/prompts/[name]", what: "Read a prompt (console)", allow: SIGNED_IN },
+  { method: "GET", path: "/api/console/prompts/[name]/versions/[version]", what: "Read a prompt version (console)", allow: SIGNED_IN, probe: { params: { version: "999999" } } },
+  { method: "GET", path: "/api/console/prompts/[name]/diff", what: "Diff two prompt versions (console)", allow: SIGNED_IN },
+  { method: "POST", path: "/api/console/prompts/[name]/diff", what: "Diff a draft against a prompt version", allow: SIGNED_IN, probe: NOT_AN_OBJECT },
+  { method: "POST", path: "/api/console/preview", what: "Preview a rendered prompt draft", allow: SIGNED_IN, probe: NOT_AN_OBJECT },
   { method: "POST", path: "/api/console/playground", what: "Run the prompt playground", allow: EDITORS, probe: NOT_AN_OBJECT },
+  { method: "GET", path: "/api/console/playground/runs/[completionId]", what: "Read a playground run's recorded numbers", allow: EDITORS },
+  { method: "GET", path: "/api/console/accounts/health", what: "Read every account's health (console)", allow: SIGNED_IN },
+  { method: "GET", path: "/api/console/accounts/[id]/health", what: "Read one account's health (console)", allow: SIGNED_IN },
   // Gateway and public routes
   { method: "POST", path: "/api/v1/chat/completions", what: "Chat completion", allow: COMPLETIONS_KEY, probe: { body: { model: "rbac-probe-model", messages: [{ role: "user", content: "x" }] } } },
   { method: "POST", path: "/api/completion", what: "Template completion", allow: COMPLETIONS_KEY, probe: { body: { prompt: "rbac-probe-missing", variables: {} } } },
@@ -121,7 +129,7 @@ export const actionRules: ActionRule[] = [
   // API keys
   { file: "app/(console)/keys/actions.ts", name: "createApiKeyAction", what: "Create an API key", allow: ADMIN_SESSION },
   { file: "app/(console)/keys/actions.ts", name: "revokeApiKeyAction", what: "Revoke an API key", allow: ADMIN_SESSION, args: [MISSING_ID] },
-  { file: "app/(console)/keys/actions.ts", name: "updateKeyFiltersAction", what: "Change a key's content filters", allow: ADMIN_SESSION, args: [{ id: MISSING_ID, filters: {} }] },
+  { file: "app/(console)/keys/actions.ts", name: "updateKeyFiltersAction", what: "Change a key's content filters", allow: ADMIN_SESSION, args: [{ id: MISSING_ID }] },
   { file: "app/(console)/keys/actions.ts", name: "enableSigningAction", what: "Require signed requests for a key", allow: ADMIN_SESSION, args: [MISSING_ID] },
   { file: "app/(console)/keys/actions.ts", name: "disableSigningAction", what: "Turn off request signing for a key", allow: ADMIN_SESSION, args: [MISSING_ID] },
   { file: "app/(console)/keys/actions.ts", name: "setKeyLoggingAction", what: "Turn request/response logging for a key on or off", allow: ADMIN_SESSION, args: [{ id: MISSING_ID, enabled: false, retentionDays: 7 }] },
@@ -135,26 +143,19 @@ export const actionRules: ActionRule[] = [
   { file: "app/(console)/account/actions.ts", name: "endAllSessionsAction", what: "End all of one's own sessions", allow: SIGNED_IN, args: [{ confirm: false }] },
   // Accounts
   { file: "app/(console)/accounts/actions.ts", name: "createAccountAction", what: "Create a provider account", allow: ADMIN_SESSION },
-  { file: "app/(console)/accounts/actions.ts", name: "updateAccountAction", what: "Update a provider account", allow: ADMIN_SESSION, args: [MISSING_ID, null] },
+  { file: "app/(console)/accounts/actions.ts", name: "updateAccountAction", what: "Update a provider account", allow: ADMIN_SESSION, args: [{ id: MISSING_ID }] },
   { file: "app/(console)/accounts/actions.ts", name: "deleteAccountAction", what: "Delete a provider account", allow: ADMIN_SESSION, args: [MISSING_ID] },
   { file: "app/(console)/accounts/actions.ts", name: "testAccountAction", what: "Test a provider account", allow: ADMIN_SESSION, args: [MISSING_ID] },
-  { file: "app/(console)/accounts/actions.ts", name: "accountHealthQuery", what: "Read account health", allow: SIGNED_IN },
-  { file: "app/(console)/accounts/actions.ts", name: "accountHealthDetailQuery", what: "Read one account's health", allow: SIGNED_IN, args: [MISSING_ID] },
   { file: "app/(console)/accounts/actions.ts", name: "accountHealthActionAction", what: "Run a health action on an account", allow: ADMIN_SESSION },
   { file: "app/(console)/accounts/actions.ts", name: "updateRoutingAction", what: "Change routing settings", allow: ADMIN_SESSION },
   // Quotas
   { file: "app/(console)/quotas/actions.ts", name: "createQuotaPolicyAction", what: "Create a quota policy", allow: ADMIN_SESSION },
-  { file: "app/(console)/quotas/actions.ts", name: "updateQuotaPolicyAction", what: "Update a quota policy", allow: ADMIN_SESSION, args: [MISSING_ID, null] },
+  { file: "app/(console)/quotas/actions.ts", name: "updateQuotaPolicyAction", what: "Update a quota policy", allow: ADMIN_SESSION, args: [{ id: MISSING_ID }] },
   { file: "app/(console)/quotas/actions.ts", name: "deleteQuotaPolicyAction", what: "Delete a quota policy", allow: ADMIN_SESSION, args: [MISSING_ID] },
   // Prices
   { file: "app/(console)/usage/pricing/actions.ts", name: "createPriceAction", what: "Add a model price", allow: ADMIN_SESSION },
   { file: "app/(console)/usage/pricing/actions.ts", name: "deletePriceAction", what: "Delete a model price", allow: ADMIN_SESSION, args: [MISSING_ID] },
-  // Prompts: editors edit, viewers read
-  { file: "app/(console)/prompts/actions.ts", name: "getPromptAction", what: "Read a prompt", allow: SIGNED_IN, args: ["rbac-probe-missing"] },
-  { file: "app/(console)/prompts/actions.ts", name: "getVersionAction", what: "Read a prompt version", allow: SIGNED_IN },
-  { file: "app/(console)/prompts/actions.ts", name: "previewAction", what: "Preview a rendered prompt", allow: SIGNED_IN },
-  { file: "app/(console)/prompts/actions.ts", name: "diffAction", what: "Diff prompt versions", allow: SIGNED_IN },
-  { file: "app/(console)/prompts/actions.ts", name: "diffDraftAction", what: "Diff a draft against a version", allow: SIGNED_IN },
+  // Prompts: editors edit (viewers read through /api/console/prompts)
   { file: "app/(console)/prompts/actions.ts", name: "createPromptAction", what: "Create a prompt", allow: EDITORS },
   { file: "app/(console)/prompts/actions.ts", name: "saveVersionAction", what: "Save a prompt version", allow: EDITORS },
   { file: "app/(console)/prompts/actions.ts", name: "moveLabelAction", what: "Move a prompt label", allow: EDITORS },
@@ -162,7 +163,6 @@ export const actionRules: ActionRule[] = [
   { file: "app/(console)/prompts/actions.ts", name: "updatePromptAction", what: "Update a prompt's settings", allow: EDITORS },
   { file: "app/(console)/prompts/actions.ts", name: "setGlobalAction", what: "Set a global prompt variable", allow: ADMIN_SESSION },
   { file: "app/(console)/prompts/actions.ts", name: "deleteGlobalAction", what: "Delete a global prompt variable", allow: ADMIN_SESSION },
-  { file: "app/(console)/prompts/actions.ts", name: "playgroundRunAction", what: "Run the playground", allow: EDITORS },
   // Experiments: editors run them
   { file: "app/(console)/experiments/actions.ts", name: "createExperimentAction", what: "Create an experiment", allow: EDITORS },
   { file: "app/(console)/experiments/actions.ts", name: "stepExperimentAction", what: "Start, pause or advance an experiment", allow: EDITORS },
@@ -228,10 +228,10 @@ export function renderRbacDoc(): string {
   return [
     "# Roles and access (RBAC matrix)",
     "",
-    "<!-- Generated from lib/auth/rbac-matrix.ts by tests/integration/security/rbac-coverage.test.ts; do not edit by hand. -->",
-    "<!-- Regenerate: UPDATE_RBAC_DOC=1 npx vitest run --project integration tests/integration/security/rbac-coverage.test.ts -->",
+    "<!-- Generated from lib/auth/rbac-matrix.ts by tests/integration/auth/rbac-coverage.test.ts; do not edit by hand. -->",
+    "<!-- Regenerate: UPDATE_RBAC_DOC=1 npx vitest run --project integration tests/integration/auth/rbac-coverage.test.ts -->",
     "",
-    "Every row is checked over real HTTP against a production build by `tests/integration/security/rbac.test.ts`:",
+    "Every row is checked over real HTTP against a production build by `tests/integration/auth/rbac.test.ts`:",
     "each caller makes a harmless request (invalid input or a missing record), and a denial must be a 401 or 403",
     "(for server actions, an `unauthorized` or `forbidden` result) while an allowed caller must get past the check.",
     "",

@@ -1,5 +1,6 @@
 import "server-only";
 import { redirect } from "next/navigation";
+import type { z } from "zod";
 import { activeUser } from "@/lib/users";
 import { AppError, toAppError } from "@/lib/core";
 import { logger } from "@/lib/observability";
@@ -37,18 +38,24 @@ import type { ActionResult } from "./types";
 export type { ActionResult };
 
 /**
- * The authenticated server-action helper: checks the role on the server, hands
- * the principal and client IP to the domain mutation (which writes the audit
- * entry in the same transaction), and turns errors into a result the form can show.
+ * The authenticated server-action helper: checks the role on the server, then
+ * parses the input with the domain's schema (the one parse at the edge: a bad
+ * field comes back as a validation_error naming it, as toAppError maps any
+ * ZodError), hands the principal, the parsed input and the client IP to the
+ * domain mutation (which writes the audit entry in the same transaction), and
+ * turns errors into a result the form can show. The role comes first, so a
+ * caller without it learns nothing about the input rules.
  */
-export function authedAction<I, O>(
+export function authedAction<S extends z.ZodType, O>(
   min: Role,
-  mutate: (principal: Principal, input: I, ip: string | null) => Promise<O>,
-): (input: I) => Promise<ActionResult<O>> {
-  return async (input: I) => {
+  schema: S,
+  mutate: (principal: Principal, input: z.output<S>, ip: string | null) => Promise<O>,
+): (input: z.input<S>) => Promise<ActionResult<O>> {
+  return async (input: z.input<S>) => {
     try {
       const user = await requireRole(min, "action");
-      const data = await mutate({ kind: "user", user }, input, await clientIp());
+      const parsed = schema.parse(input);
+      const data = await mutate({ kind: "user", user }, parsed, await clientIp());
       return { ok: true, data };
     } catch (e) {
       const err = toAppError(e);

@@ -74,6 +74,9 @@ export const createExperimentInput = z
   .superRefine((v, ctx) => checkVariants(v.variants, ctx, "variants"));
 export type CreateExperimentInput = z.input<typeof createExperimentInput>;
 
+/** What the lifecycle controls send: start a draft, pause a running experiment, resume a paused one. */
+export const lifecycleStep = z.enum(["start", "pause", "resume"]);
+
 /** New weights by variant name; a running experiment starts a new phase. */
 export const changeWeightsInput = z.strictObject({
   weights: z.record(z.string(), weight),

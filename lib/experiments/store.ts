@@ -1,4 +1,5 @@
 import "server-only";
+import type { z } from "zod";
 import { db, Prisma, type DbClient } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
 import { actorOf, type Principal } from "@/lib/core";
@@ -6,7 +7,7 @@ import { AppError } from "@/lib/core";
 import { assertMayChangeWhatLabelServes, moveLabel } from "@/lib/prompts";
 import { invalidateExperiments } from "./registry";
 import {
-  changeWeightsInput, completeExperimentInput, createExperimentInput,
+  changeWeightsInput, completeExperimentInput, createExperimentInput, type lifecycleStep,
   type ExperimentListItem, type ExperimentStatus, type ExperimentView, type PhaseView, type VariantOverrides,
 } from "./schemas";
 
@@ -149,7 +150,7 @@ const transitions = {
   start: { from: ["draft"], to: "running", action: "experiment.start", serves: true },
   pause: { from: ["running"], to: "paused", action: "experiment.pause", serves: false },
   resume: { from: ["paused"], to: "running", action: "experiment.resume", serves: true },
-} satisfies Record<string, Transition>;
+} satisfies Record<z.output<typeof lifecycleStep>, Transition>;
 export type LifecycleStep = keyof typeof transitions;
 
 async function lockExperiment(tx: DbClient, id: string) {

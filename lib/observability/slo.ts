@@ -17,6 +17,10 @@ export const SLO_WINDOW_DAYS = 30;
 export const LATENCY_QUANTILE = 0.95;
 /** The fast-burn paging threshold of the alert rules (spends 2 % of a 30-day budget in an hour). */
 export const FAST_BURN = 14.4;
+/** Outcomes that spend the availability budget. The alert rules select the same (a test compares them). */
+export const AVAILABILITY_BAD_STATUSES = ["upstream_error", "error", "unavailable"] as const;
+/** The outcome outside both SLOs: the client's fault (quota, unknown model, scope). */
+export const EXCLUDED_STATUS = "rejected";
 const sloEnv = configSchema.pick({ SLO_AVAILABILITY_TARGET: true, SLO_LATENCY_P95_MS: true });
 /** lib/config's defaults for SLO_AVAILABILITY_TARGET and SLO_LATENCY_P95_MS. */
 export const SLO_DEFAULTS = (({ SLO_AVAILABILITY_TARGET, SLO_LATENCY_P95_MS }) => ({ availabilityTarget: SLO_AVAILABILITY_TARGET, latencyP95Ms: SLO_LATENCY_P95_MS }))(sloEnv.parse({}));
@@ -85,6 +89,7 @@ export function sloReport(window: SloCounts, lastHour: SloCounts, p95Ms: number 
   };
 }
 
+const BAD = AVAILABILITY_BAD_STATUSES.map((s) => `'${s}'`).join(", ");
 const SLO_SQL = `
 WITH e AS (
   SELECT status, "createdAt" >= now() - interval '1 hour' AS recent, COALESCE("ttftMs", "latencyMs") AS first_token_ms
@@ -92,12 +97,12 @@ WITH e AS (
   WHERE "createdAt" >= now() - make_interval(days => $2)
 )
 SELECT
-  count(*) FILTER (WHERE status <> 'rejected')::int AS valid,
-  count(*) FILTER (WHERE status IN ('upstream_error', 'error', 'unavailable'))::int AS bad,
+  count(*) FILTER (WHERE status <> '${EXCLUDED_STATUS}')::int AS valid,
+  count(*) FILTER (WHERE status IN (${BAD}))::int AS bad,
   count(*) FILTER (WHERE status = 'ok')::int AS ok,
   count(*) FILTER (WHERE status = 'ok' AND first_token_ms > $1)::int AS slow,
-  count(*) FILTER (WHERE recent AND status <> 'rejected')::int AS valid_1h,
-  count(*) FILTER (WHERE recent AND status IN ('upstream_error', 'error', 'unavailable'))::int AS bad_1h,
+  count(*) FILTER (WHERE recent AND status <> '${EXCLUDED_STATUS}')::int AS valid_1h,
+  count(*) FILTER (WHERE recent AND status IN (${BAD}))::int AS bad_1h,
   count(*) FILTER (WHERE recent AND status = 'ok')::int AS ok_1h,
   count(*) FILTER (WHERE recent AND status = 'ok' AND first_token_ms > $1)::int AS slow_1h,
   percentile_cont(${LATENCY_QUANTILE}) WITHIN GROUP (ORDER BY first_token_ms) FILTER (WHERE status = 'ok') AS p95

@@ -5,7 +5,7 @@ import { diffContents } from "./diff";
 import { checkTemplates, renderContent, resolveValues, undeclaredVariables } from "./engine";
 import { globalValues } from "./resolve";
 import { getVersion } from "./store";
-import { diffQuery, promptContent, type PreviewResult, type VersionDiff } from "./schemas";
+import { diffQuery, promptContent, type PlaygroundRun, type PreviewResult, type VersionDiff } from "./schemas";
 
 // Read-only helpers behind the console editor: live preview, diffs (also of an
 // unsaved draft) and the playground's recorded numbers.
@@ -40,17 +40,6 @@ export async function diffDraft(name: string, against: number, draft: unknown): 
   const a = await getVersion(name, against);
   return diffContents(a, promptContent.parse(draft), { from: against, to: "draft" });
 }
-
-export type PlaygroundRun = {
-  status: string;
-  inputTokens: number;
-  outputTokens: number;
-  ttftMs: number | null;
-  latencyMs: number;
-  costUsd: number;
-  priceKnown: boolean;
-  servedModel: string | null;
-};
 
 /** The usage event a playground run recorded, once the batched writer has flushed it. */
 export async function playgroundRun(completionId: string): Promise<PlaygroundRun | null> {

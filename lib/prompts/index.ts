@@ -8,7 +8,7 @@ export { resolvePrompt, globalValues, invalidatePrompt, type ResolvedPrompt, typ
 export { renderPrompt, renderContent, resolveValues, checkTemplates, templateVariables, undeclaredVariables } from "./engine";
 export { diffContents } from "./diff";
 export { buildChatRequest } from "./completion";
-export { previewDraft, diffVersions, diffDraft, playgroundRun, type PlaygroundRun } from "./console";
+export { previewDraft, diffVersions, diffDraft, playgroundRun } from "./console";
 export { seedDemoPrompt, DEMO_PROMPT } from "./seed";
 export { templateResponse } from "./template-api";
 export * from "./schemas";

@@ -326,3 +326,15 @@ export type RenderedPrompt = { messages: PromptMessage[]; chars: number };
 export type PreviewResult =
   | { ok: true; messages: PromptMessage[]; chars: number; warnings: string[]; used: string[] }
   | { ok: false; error: { message: string; param?: string | null }; warnings: string[]; used: string[] };
+
+/** A playground run's recorded numbers, once the batched usage writer has flushed its event. */
+export type PlaygroundRun = {
+  status: string;
+  inputTokens: number;
+  outputTokens: number;
+  ttftMs: number | null;
+  latencyMs: number;
+  costUsd: number;
+  priceKnown: boolean;
+  servedModel: string | null;
+};

@@ -167,7 +167,8 @@ describe("usage analytics", () => {
     const res = await page.request.get(`/api/admin/usage/export/events?range=7d&model=gpt-4o-mini`);
     expect(res.status()).toBe(200);
     const lines = (await res.text()).trim().split("\r\n");
-    expect(lines[0]).toMatch(/^created_at,completion_id,/);
+    // Text fields are always quoted (security #13.8: a ";" locale cannot turn a value into a formula).
+    expect(lines[0]).toMatch(/^"created_at","completion_id",/);
     const { rows } = await db.query(`SELECT count(*)::int AS n FROM "UsageEvent" WHERE "requestedModel" = 'gpt-4o-mini' AND "createdAt" >= now() - interval '7 days'`);
     expect(lines.length - 1).toBe(rows[0].n);
     const anon = await newContext(browser, baseUrl);

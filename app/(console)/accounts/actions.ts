@@ -1,51 +1,40 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import {
-  accountHealthDetail, accountHealthReport, createAccount, deleteAccount, runHealthAction, testConnection, updateAccount, updateRoutingSettings,
-} from "@/lib/accounts";
+import { createAccount, deleteAccount, runHealthAction, testConnection, updateAccount, updateRoutingSettings } from "@/lib/accounts";
+import { accountHealthAction, createAccountInput, updateAccountInput, updateRoutingSettingsInput } from "@/lib/accounts/schemas";
 import { authedAction } from "@/lib/auth";
 
 // The id comes from the browser like everything else: check it is one before
-// it reaches a uuid column.
+// it reaches a uuid column. An update sends it beside the changed fields, so a
+// bad field is named as the form names it.
 const accountId = z.string().uuid("must be an account id");
-const updateInput = z.object({ id: accountId, patch: z.unknown() });
 
 const refresh = <T,>(r: T) => {
   revalidatePath("/accounts");
   return r;
 };
 
-export const createAccountAction = authedAction("admin", async (actor, input: unknown, ip) => {
+export const createAccountAction = authedAction("admin", createAccountInput, async (actor, input, ip) => {
   const a = await createAccount(actor, input, ip);
   return refresh({ id: a.id, name: a.name });
 });
 
-export const updateAccountAction = authedAction("admin", async (actor, input: unknown, ip) => {
-  const { id, patch } = updateInput.parse(input);
+export const updateAccountAction = authedAction("admin", updateAccountInput.extend({ id: accountId }), async (actor, { id, ...patch }, ip) => {
   const a = await updateAccount(actor, id, patch, ip);
   return refresh({ id: a.id, name: a.name, enabled: a.enabled });
 });
 
-export const deleteAccountAction = authedAction("admin", async (actor, id: unknown, ip) => {
-  await deleteAccount(actor, accountId.parse(id), ip);
-  return refresh({ id: id as string });
+export const deleteAccountAction = authedAction("admin", accountId, async (actor, id, ip) => {
+  await deleteAccount(actor, id, ip);
+  return refresh({ id });
 });
 
-export const testAccountAction = authedAction("admin", async (actor, id: unknown, ip) => testConnection(actor, accountId.parse(id), ip));
-
-// ─── Account health ───
-
-// Reads for the live health views (TanStack Query polls these): any signed-in user.
-export const accountHealthQuery = authedAction("viewer", async () => accountHealthReport());
-export const accountHealthDetailQuery = authedAction("viewer", async (_actor, id: unknown) => accountHealthDetail(accountId.parse(id)));
-
-const healthActionInput = z.object({ id: accountId, action: z.string() });
+export const testAccountAction = authedAction("admin", accountId, (actor, id, ip) => testConnection(actor, id, ip));
 
 /** Disable, enable, drain, undrain, reset circuit or probe now: admin only, audited. */
-export const accountHealthActionAction = authedAction("admin", async (actor, input: unknown, ip) => {
-  const { id, action } = healthActionInput.parse(input);
-  return refresh(await runHealthAction(actor, id, { action }, ip));
-});
+export const accountHealthActionAction = authedAction("admin", accountHealthAction.extend({ id: accountId }), async (actor, { id, ...action }, ip) =>
+  refresh(await runHealthAction(actor, id, action, ip)),
+);
 
-export const updateRoutingAction = authedAction("admin", async (actor, input: unknown, ip) => refresh(await updateRoutingSettings(actor, input, ip)));
+export const updateRoutingAction = authedAction("admin", updateRoutingSettingsInput, async (actor, input, ip) => refresh(await updateRoutingSettings(actor, input, ip)));

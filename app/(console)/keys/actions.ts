@@ -1,46 +1,54 @@
 "use server";
 import { revalidatePath } from "next/cache";
-import { authedAction, createApiKey, disableSigning, enableSigning, revokeApiKey, setKeyCacheEnabled } from "@/lib/auth";
+import { z } from "zod";
+import { authedAction, createApiKey, createApiKeyInput, disableSigning, enableSigning, revokeApiKey, setKeyCacheEnabled } from "@/lib/auth";
 import { setKeyFilters, setKeyLogging } from "@/lib/filters";
+import { filterConfig } from "@/lib/filters/schemas";
 
-export const createApiKeyAction = authedAction("admin", async (actor, input: unknown, ip) => {
+const keyId = z.string().uuid("must be an API key id");
+
+export const createApiKeyAction = authedAction("admin", createApiKeyInput, async (actor, input, ip) => {
   const { key, row } = await createApiKey(actor, input, ip);
   revalidatePath("/keys");
   return { key, id: row.id, prefix: row.prefix };
 });
 
-export const revokeApiKeyAction = authedAction("admin", async (actor, id: string, ip) => {
+export const revokeApiKeyAction = authedAction("admin", keyId, async (actor, id, ip) => {
   const row = await revokeApiKey(actor, id, ip);
   revalidatePath("/keys");
   return { id: row.id };
 });
 
-export const updateKeyFiltersAction = authedAction("admin", async (actor, input: { id: string; filters: unknown }, ip) => {
-  const filters = await setKeyFilters(actor, String(input?.id ?? ""), input?.filters, ip);
-  revalidatePath(`/keys/${input.id}`);
-  return { terms: filters.terms.length };
+// The key's id beside the filter fields, so a bad field is named as the form names it.
+export const updateKeyFiltersAction = authedAction("admin", filterConfig.extend({ id: keyId }), async (actor, { id, ...filters }, ip) => {
+  const saved = await setKeyFilters(actor, id, filters, ip);
+  revalidatePath(`/keys/${id}`);
+  return { terms: saved.terms.length };
 });
 
-export const enableSigningAction = authedAction("admin", async (actor, id: string, ip) => {
-  const { secret } = await enableSigning(actor, String(id), ip);
+export const enableSigningAction = authedAction("admin", keyId, async (actor, id, ip) => {
+  const { secret } = await enableSigning(actor, id, ip);
   revalidatePath(`/keys/${id}`);
   return { secret };
 });
 
-export const disableSigningAction = authedAction("admin", async (actor, id: string, ip) => {
-  await disableSigning(actor, String(id), ip);
+export const disableSigningAction = authedAction("admin", keyId, async (actor, id, ip) => {
+  await disableSigning(actor, id, ip);
   revalidatePath(`/keys/${id}`);
   return { id };
 });
 
-export const setKeyCacheAction = authedAction("admin", async (actor, input: { id: string; enabled: boolean }, ip) => {
-  const row = await setKeyCacheEnabled(actor, { id: String(input?.id), enabled: input?.enabled === true }, ip);
+export const setKeyCacheAction = authedAction("admin", z.object({ id: keyId, enabled: z.boolean() }), async (actor, input, ip) => {
+  const row = await setKeyCacheEnabled(actor, input, ip);
   revalidatePath(`/keys/${row.id}`);
   return { id: row.id, cacheEnabled: row.cacheEnabled };
 });
 
-export const setKeyLoggingAction = authedAction("admin", async (actor, input: { id: string; enabled: boolean; retentionDays: number }, ip) => {
-  await setKeyLogging(actor, String(input?.id), { enabled: input?.enabled === true, retentionDays: Number(input?.retentionDays) }, ip);
-  revalidatePath(`/keys/${input.id}`);
-  return { id: input.id };
+// The retention's range (1 to 365 days) is the domain's rule, with its own message.
+const keyLoggingInput = z.object({ id: keyId, enabled: z.boolean(), retentionDays: z.number() });
+
+export const setKeyLoggingAction = authedAction("admin", keyLoggingInput, async (actor, { id, ...logging }, ip) => {
+  await setKeyLogging(actor, id, logging, ip);
+  revalidatePath(`/keys/${id}`);
+  return { id };
 });

@@ -3,9 +3,10 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { authedAction } from "@/lib/auth";
 import { createPolicy, deletePolicy, updatePolicy } from "@/lib/quota";
+import { createQuotaPolicyInput, updateQuotaPolicyInput } from "@/lib/quota/schemas";
 
+// An update sends the policy's id beside the changed fields, so a bad field is named as the form names it.
 const policyId = z.string().uuid("must be a quota policy id");
-const updateInput = z.object({ id: policyId, patch: z.unknown() });
 
 const refresh = <T,>(r: T) => {
   revalidatePath("/quotas");
@@ -13,18 +14,18 @@ const refresh = <T,>(r: T) => {
   return r;
 };
 
-export const createQuotaPolicyAction = authedAction("admin", async (actor, input: unknown, ip) => {
+export const createQuotaPolicyAction = authedAction("admin", createQuotaPolicyInput, async (actor, input, ip) => {
   const p = await createPolicy(actor, input, ip);
   return refresh({ id: p.id, name: p.name });
 });
 
-export const updateQuotaPolicyAction = authedAction("admin", async (actor, input: unknown, ip) => {
-  const { id, patch } = updateInput.parse(input);
+// An intersection: the patch's cross-field rules (a refinement) stay as the domain wrote them.
+export const updateQuotaPolicyAction = authedAction("admin", z.intersection(z.object({ id: policyId }), updateQuotaPolicyInput), async (actor, { id, ...patch }, ip) => {
   const p = await updatePolicy(actor, id, patch, ip);
   return refresh({ id: p.id, name: p.name, enabled: p.enabled });
 });
 
-export const deleteQuotaPolicyAction = authedAction("admin", async (actor, id: unknown, ip) => {
-  await deletePolicy(actor, policyId.parse(id), ip);
-  return refresh({ id: id as string });
+export const deleteQuotaPolicyAction = authedAction("admin", policyId, async (actor, id, ip) => {
+  await deletePolicy(actor, id, ip);
+  return refresh({ id });
 });

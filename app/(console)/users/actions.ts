@@ -2,22 +2,15 @@
 import { revalidatePath } from "next/cache";
 import { authedAction } from "@/lib/auth";
 import { createUser, resetUserPassword, setUserDisabled, setUserRole } from "@/lib/users";
+import { createUserInput, resetPasswordInput, setDisabledInput, setRoleInput } from "@/lib/users/schemas";
 
 const refresh = <T,>(r: T) => {
   revalidatePath("/users");
   return r;
 };
 
-export const createUserAction = authedAction("admin", async (actor, input: unknown, ip) =>
-  refresh(await createUser(actor, input, ip)),
-);
-export const setUserRoleAction = authedAction("admin", async (actor, input: unknown, ip) =>
-  refresh(await setUserRole(actor, input, ip)),
-);
-export const setUserDisabledAction = authedAction("admin", async (actor, input: unknown, ip) =>
-  refresh(await setUserDisabled(actor, input, ip)),
-);
+export const createUserAction = authedAction("admin", createUserInput, async (actor, input, ip) => refresh(await createUser(actor, input, ip)));
+export const setUserRoleAction = authedAction("admin", setRoleInput, async (actor, input, ip) => refresh(await setUserRole(actor, input, ip)));
+export const setUserDisabledAction = authedAction("admin", setDisabledInput, async (actor, input, ip) => refresh(await setUserDisabled(actor, input, ip)));
 /** Returns the generated password once; the user's sessions end. */
-export const resetUserPasswordAction = authedAction("admin", async (actor, input: unknown, ip) =>
-  refresh(await resetUserPassword(actor, input, ip)),
-);
+export const resetUserPasswordAction = authedAction("admin", resetPasswordInput, async (actor, input, ip) => refresh(await resetUserPassword(actor, input, ip)));

@@ -13,7 +13,7 @@ import { createExperiment, getExperiment } from "@/lib/experiments";
 import { insertUser } from "@/lib/users";
 import { startApp, type AppServer } from "../../support/app-server";
 import { callServerAction, type ActionResult } from "../../support/server-actions";
-import { signInOverHttp } from "../security/support";
+import { signInOverHttp } from "../../support/callers";
 
 const ACTIONS = "app/(console)/experiments/actions.ts";
 const system = { kind: "system", name: "test" } as const;

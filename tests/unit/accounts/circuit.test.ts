@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Circuit, cooldownFor } from "@/lib/accounts/circuit";
+import { Circuit, cooldownFor } from "@/lib/accounts/health/circuit";
 import type { CircuitSettings } from "@/lib/accounts/schemas";
 
 const cfg: CircuitSettings = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { orderTier, weightedOrder, type Scored } from "@/lib/accounts/strategies";
-import { quantile, bucketOf, emptyHistogram } from "@/lib/accounts/histogram";
+import { quantile, bucketOf, emptyHistogram } from "@/lib/accounts/health/histogram";
 
 const acct = (name: string, over: Partial<Scored<string>> = {}): Scored<string> => ({
   item: name, weight: 1, latency: 0, inFlight: 0, headroom: 1, price: 0, ...over,

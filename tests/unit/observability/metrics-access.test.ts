@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { decideMetricsAccess, isLoopback } from "@/lib/observability/scrape";
 
 // Who may read /api/metrics (the request side is tested against a real server in
-// tests/integration/ops/metrics-access.test.ts).
+// tests/integration/observability/metrics-access.test.ts).
 
 const base = { authorization: null, token: undefined, production: true, peer: "127.0.0.1", forwardedClient: null, trustProxyHops: 0 };
 

@@ -3,15 +3,16 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { authedAction } from "@/lib/auth";
 import { createPrice, deleteScheduledPrice } from "@/lib/pricing";
+import { createPriceInput } from "@/lib/pricing/schemas";
 
-export const createPriceAction = authedAction("admin", async (actor, input: unknown, ip) => {
+export const createPriceAction = authedAction("admin", createPriceInput, async (actor, input, ip) => {
   const row = await createPrice(actor, input, ip);
   revalidatePath("/usage/pricing");
   return { id: row.id, model: row.model };
 });
 
-export const deletePriceAction = authedAction("admin", async (actor, id: unknown, ip) => {
-  await deleteScheduledPrice(actor, z.uuid("must be a price id").parse(id), ip);
+export const deletePriceAction = authedAction("admin", z.uuid("must be a price id"), async (actor, id, ip) => {
+  await deleteScheduledPrice(actor, id, ip);
   revalidatePath("/usage/pricing");
-  return { id: id as string };
+  return { id };
 });

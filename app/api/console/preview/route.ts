@@ -1,0 +1,13 @@
+// POST /api/console/preview { draft, values }: the editor's live preview of an
+// unsaved draft, rendered with sample values; a read (it changes nothing) for
+// every signed-in user. A draft with problems answers 200 with `ok: false` and
+// the problem, which the preview shows in place of the rendering.
+import { z } from "zod";
+import { apiRoute, methods } from "@/lib/http";
+import { previewDraft } from "@/lib/prompts";
+
+const previewRequest = z.object({ draft: z.unknown(), values: z.record(z.string(), z.unknown()) });
+
+export const { GET, POST, PUT, PATCH, DELETE } = methods({
+  POST: apiRoute({ auth: "session", role: "viewer", body: previewRequest }, ({ body }) => previewDraft(body.draft, body.values)),
+});
