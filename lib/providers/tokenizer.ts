@@ -284,7 +284,10 @@ function mulberry32(seed: number): () => number {
 // is not (~200 ms for cl100k, ~450 ms for o200k), so each is built on first
 // use and then kept.
 const rankFiles: Record<EncodingName, RankFile> = { cl100k_base: cl100kBase, o200k_base: o200kBase };
-const encodings = new Map<EncodingName, Encoding>();
+// On globalThis: the bundler loads this module once per server bundle (instrumentation, each route
+// chunk group), and each built encoding holds ~25 MB of rank tables. One set per process.
+const gt = globalThis as typeof globalThis & { __pgEncodings?: Map<EncodingName, Encoding> };
+const encodings: Map<EncodingName, Encoding> = (gt.__pgEncodings ??= new Map<EncodingName, Encoding>());
 
 function encoding(name: EncodingName): Encoding {
   let enc = encodings.get(name);
