@@ -41,6 +41,7 @@ export async function templateCall(body: CompletionRequest, headers: Headers): P
     request,
     options: {
       source: "completion",
+      surface: "completion",
       metadata: body.metadata,
       promptVersionId: r.version.id,
       experimentId: selection?.experiment.id ?? null,

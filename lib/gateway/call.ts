@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { Principal } from "@/lib/core";
 import type { FilterConfig } from "@/lib/filters";
 import type { ChatCompletionRequest } from "@/lib/providers";
-import type { UsageMetadata } from "@/lib/usage";
+import type { UsageMetadata, UsageSurface } from "@/lib/usage";
 
 // The one internal call every ingress adapter builds: the canonical request
 // (OpenAI chat-completions shape), who makes it, the client's abort signal and
@@ -13,6 +13,8 @@ import type { UsageMetadata } from "@/lib/usage";
 export type CallOptions = {
   /** What made the call, recorded on the usage event: api (default), completion, playground… */
   source?: string;
+  /** The API surface the call came in on (usage is filtered and stacked by it): chat by default. */
+  surface?: UsageSurface;
   promptVersionId?: string | null;
   experimentId?: string | null;
   variantId?: string | null;

@@ -104,6 +104,7 @@ export class Settlement {
       apiKeyId: call.principal.kind === "apiKey" && call.principal.key.id ? call.principal.key.id : null,
       endUser: typeof req.user === "string" ? req.user.slice(0, 256) : null,
       source: call.options.source ?? "api",
+      surface: call.options.surface ?? "chat",
       accountId: c?.account.id ?? null,
       provider: c?.account.provider ?? null,
       requestedModel: req.model,

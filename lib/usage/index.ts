@@ -1,5 +1,5 @@
 import "server-only";
-export { recordUsage, flushUsage, flushUsageNow, pendingUsage, setSettlementSteps, settlementSteps, writeBatch, type UsageEventInput, type UsageStatus, type UsageReservation, type BatchHook, type PricedUsageEvent } from "./writer";
+export { recordUsage, flushUsage, flushUsageNow, pendingUsage, setSettlementSteps, settlementSteps, writeBatch, type UsageEventInput, type UsageStatus, type UsageSurface, type UsageReservation, type BatchHook, type PricedUsageEvent } from "./writer";
 export { usageSummary } from "./summary";
 // The writer maintains the rollups itself after the settlement steps, so every process that writes usage does.
 export { applyRollups, rebuildRollups, rollupRows, NIL_UUID } from "./rollups";

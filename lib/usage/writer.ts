@@ -20,6 +20,8 @@ import type { UsageMetadata } from "./schemas";
  * ok, client_aborted, upstream_error; rejected (refused: quota, scope, validation); error (cut at
  * shutdown); unavailable (refused with 503 because the database it needed could not be reached).
  */
+export type UsageSurface = "chat" | "messages" | "responses" | "embeddings" | "completion";
+
 export type UsageStatus = "ok" | "client_aborted" | "upstream_error" | "rejected" | "error" | "unavailable";
 
 export type UsageEventInput = {
@@ -28,6 +30,8 @@ export type UsageEventInput = {
   apiKeyId: string | null;
   endUser: string | null;
   source?: string;
+  /** The API surface: chat (default), messages, responses, embeddings or completion. */
+  surface?: UsageSurface;
   accountId: string | null;
   provider: string | null;
   requestedModel: string;
@@ -204,7 +208,7 @@ export async function flushUsage(timeoutMs = 10_000): Promise<void> {
 const storable = (s: string | null | undefined) => (s == null ? null : storableText(s));
 
 const COLUMNS = [
-  ["completionId", "text"], ["createdAt", "timestamptz"], ["apiKeyId", "uuid"], ["endUser", "text"], ["source", "text"],
+  ["completionId", "text"], ["createdAt", "timestamptz"], ["apiKeyId", "uuid"], ["endUser", "text"], ["source", "text"], ["surface", "text"],
   ["accountId", "uuid"], ["provider", "text"], ["requestedModel", "text"], ["servedModel", "text"],
   ["promptVersionId", "uuid"], ["experimentId", "uuid"], ["variantId", "uuid"],
   ["inputTokens", "int4"], ["outputTokens", "int4"], ["cachedTokens", "int4"], ["costUsd", "numeric"], ["priceKnown", "bool"],
@@ -216,6 +220,7 @@ const COLUMNS = [
 const COLUMN_VALUES: ((p: PricedUsageEvent) => unknown)[] = COLUMNS.map(([c]) => {
   if (c === "costUsd") return (p) => p.costUsd.toFixed(8);
   if (c === "source") return (p) => p.source ?? "api";
+  if (c === "surface") return (p) => p.surface ?? "chat";
   if (c === "cached") return (p) => p.cached ?? false;
   if (c === "metadata") return (p) => (p.metadata ? JSON.stringify(p.metadata) : null);
   return (p) => (p as unknown as Record<string, unknown>)[c] ?? null;
