@@ -33,6 +33,7 @@ export const API_ROUTES = [
   "/api/admin/usage/export/events",
   "/api/auth/[...nextauth]",
   "/api/auth/token",
+  "/api/bench/memory",
   "/api/bench/noop",
   "/api/bench/proxy",
   "/api/completion",
