@@ -7,8 +7,8 @@ import { apiHeaders, baseHeaders, httpsHeaders } from "./scripts/lib/security-he
 const nextConfig = {
   // Separate build folders let parallel test runs (and benchmarks) each own a build.
   distDir: process.env.PROMPTGATE_DIST_DIR || ".next",
-  // The container image (Dockerfile) builds with NEXT_OUTPUT=standalone and runs
-  // server.js; `npm start` keeps `next start`, which refuses standalone output.
+  // Standalone output (server.js) only on request: Promptgate's own server
+  // (scripts/server.ts, used by `npm start` and the container) serves a normal build.
   ...(process.env.NEXT_OUTPUT === "standalone" ? { output: "standalone" } : {}),
   poweredByHeader: false,
   reactStrictMode: true,

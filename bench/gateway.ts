@@ -20,7 +20,7 @@ import { buildIfStale } from "../scripts/lib/build.ts";
 import { SERVER_NODE_FLAGS } from "../scripts/lib/server-flags.ts";
 import {
   closePool, holdStreams, openLoop, openPool, sendOnce, sentRequests, sequential, streamLoop, sustained,
-  type ArmName, type OpenLoop, type Sequential, type StreamGauge, type Sustained, type Target,
+  type ArmName, type Dialect, type OpenLoop, type Sequential, type StreamGauge, type Sustained, type Target,
 } from "./lib/load.ts";
 import { cpuBetween, cpuSnapshot, machineInfo, pinPid, processCpuSeconds, rssBytes, treeCpuSeconds, type CpuUse, type MachineInfo } from "./lib/machine.ts";
 import { ensurePeers, smokeCheck, startPortkey, type Peer } from "./lib/peers.ts";
@@ -31,7 +31,7 @@ import {
 import { round, roundSummary, summarise, type Summary } from "./lib/stats.ts";
 import { fmt, markdownTable, ratio, signed, textTable, type Row } from "./lib/table.ts";
 
-const PHASES = ["memory", "sequential", "routing", "throughput", "connections", "open", "streaming", "soak", "workers"] as const;
+const PHASES = ["memory", "sequential", "routing", "throughput", "connections", "open", "streaming", "dialects", "soak", "workers"] as const;
 type Phase = (typeof PHASES)[number];
 
 const { values: argv } = parseArgs({
@@ -95,12 +95,23 @@ const plan = {
   // Heap after a full GC at 20% of the requests and at the end: flat means no leak.
   soak: { requests: n(100_000, 10_000), firstSampleShare: 0.2, concurrency: 10 },
   workers: { count: 2 },
+  // The same gateway and upstream through each API surface: chat completions, Anthropic Messages, OpenAI Responses.
+  dialects: { requests: n(2000, 400), rounds: 4, streams: 10, warmMs: n(1000, 400), measureMs: n(10_000, 2500) },
 };
 
 const CHAT = { model: "bench-model", messages: [{ role: "user", content: "Say hello in five words." }], max_tokens: 16 };
 const NON_STREAM_BODY = JSON.stringify(CHAT);
 const TWO_ACCOUNT_BODY = JSON.stringify({ ...CHAT, model: "bench-model-two" });
 const STREAM_BODY = JSON.stringify({ ...CHAT, max_tokens: 64, stream: true, stream_options: { include_usage: true } });
+// The Messages and Responses arms: the same question, the same model, the same token budget as CHAT.
+const MESSAGES = { model: CHAT.model, max_tokens: CHAT.max_tokens, messages: CHAT.messages };
+const RESPONSES = { model: CHAT.model, input: CHAT.messages[0]!.content, max_output_tokens: CHAT.max_tokens, store: false };
+const DIALECT_BODIES: Record<Dialect, { once: string; stream: string }> = {
+  chat: { once: NON_STREAM_BODY, stream: STREAM_BODY },
+  messages: { once: JSON.stringify(MESSAGES), stream: JSON.stringify({ ...MESSAGES, max_tokens: 64, stream: true }) },
+  responses: { once: JSON.stringify(RESPONSES), stream: JSON.stringify({ ...RESPONSES, max_output_tokens: 64, stream: true }) },
+};
+const DIALECTS: Dialect[] = ["chat", "messages", "responses"];
 const ARMS: ArmName[] = ["direct", "noop", "proxy", "gateway", "portkey"];
 const STREAM_ARMS: ArmName[] = ["direct", "proxy", "gateway", "portkey"];
 /** The gateways whose process (on core 0) the benchmark measures for CPU and memory. */
@@ -200,6 +211,8 @@ type Results = {
     arms: ArmMap<{ latency: Summary; service: Summary; sendLagP99: number; errors: number; achievedRps: number; eventLoopLagMaxMs: number | null }>;
   };
   streaming?: { concurrency: number; arms: ArmMap<StreamLevel> }[];
+  /** The gateway through each API surface, same upstream: non-streamed at 1 connection, and streams. */
+  dialects?: Partial<Record<Dialect, { once: Summary & { errors: number }; streams: StreamLevel }>>;
   memory?: Partial<Record<Server, Memory>>;
   soak?: Partial<Record<Server, Soak>>;
   workers?: { workers: number; levels: { concurrency: number; rps: number; errors: number; serverCores: number }[]; bestRps: number; oneWorkerRps: number | null; ratio: number | null };
@@ -471,6 +484,66 @@ async function streamingPhase(rig: Rig): Promise<NonNullable<Results["streaming"
   }
   return out;
 }
+
+/** The same calls through chat completions, Messages and Responses: what each ingress adds over the chat one. */
+async function dialectsPhase(rig: Rig): Promise<NonNullable<Results["dialects"]>> {
+  const p = plan.dialects;
+  const base = rig.targets.gateway;
+  const targetOf = (d: Dialect): Target => ({
+    ...base, dialect: d,
+    path: d === "chat" ? base.path : d === "messages" ? "/api/v1/messages" : "/api/v1/responses",
+    headers: d === "messages" ? { ...base.headers, "anthropic-version": "2023-06-01" } : base.headers,
+  });
+  await rig.upstream.setBehaviour(NON_STREAMED);
+  const pools = Object.fromEntries(DIALECTS.map((d) => [d, openPool(targetOf(d), 1)])) as Record<Dialect, Pool>;
+  const runs = Object.fromEntries(DIALECTS.map((d) => [d, { latencies: [], errors: 0 } as Sequential])) as Record<Dialect, Sequential>;
+  try {
+    for (const d of DIALECTS) await sequential(pools[d], targetOf(d), DIALECT_BODIES[d].once, 50);
+    for (let round = 0; round < p.rounds; round++) {
+      for (const d of DIALECTS) await sequential(pools[d], targetOf(d), DIALECT_BODIES[d].once, Math.ceil(p.requests / p.rounds), runs[d]);
+    }
+  } finally {
+    await Promise.all(DIALECTS.map((d) => closePool(pools[d])));
+  }
+  await rig.upstream.setBehaviour(STREAMED());
+  const out: NonNullable<Results["dialects"]> = {};
+  for (const d of DIALECTS) {
+    const cpu0 = processCpuSeconds(rig.gateway.pid);
+    const r = await streamLoop(targetOf(d), DIALECT_BODIES[d].stream, p.streams, p.warmMs, p.measureMs);
+    const cpu = processCpuSeconds(rig.gateway.pid) - cpu0;
+    out[d] = {
+      once: { ...roundSummary(summarise(runs[d].latencies)), errors: runs[d].errors },
+      streams: {
+        streamsPerSec: round(r.streamsPerSec, 1), ttft: roundSummary(summarise(r.ttftMs)), gaps: roundSummary(summarise(r.gapsMs)),
+        bunchedShare: round(r.gapsMs.filter((g) => g < plan.streaming.chunkDelayMs / 4).length / Math.max(1, r.gapsMs.length), 4),
+        errors: r.errors, streams: r.streams, events: r.events, cpuS: round(cpu, 2),
+        // Per stream, not per event: the dialects frame the same tokens into different numbers of events.
+        cpuPerChunkUs: round((cpu / Math.max(1, r.streams)) * 1e6, 1),
+      },
+    };
+    const o = out[d]!;
+    log(`  ${d}: non-streamed p50 ${fmt(o.once.p50)} ms (${o.once.errors} errors); ×${p.streams} streams ${fmt(o.streams.streamsPerSec, 1)}/s, TTFT p50 ${fmt(o.streams.ttft.p50)} ms, ${o.streams.errors} errors, ${fmt(o.streams.cpuPerChunkUs, 0)} µs CPU per stream`);
+  }
+  return out;
+}
+
+function dialectRows(r: Results): Row[] {
+  const m = r.dialects;
+  if (!m) return [];
+  const rows: Row[] = [];
+  const add = (label: string, f: (x: NonNullable<NonNullable<Results["dialects"]>["chat"]>) => number | null, digits = 3) => {
+    const v = (d: Dialect) => (m[d] ? f(m[d]!) : null);
+    rows.push([label, fmt(v("chat"), digits), fmt(v("messages"), digits), fmt(v("responses"), digits), signed(diff(v("messages"), v("chat")), digits), signed(diff(v("responses"), v("chat")), digits)]);
+  };
+  add("non-streamed, 1 conn: p50 ms", (x) => x.once.p50);
+  add("non-streamed, 1 conn: p99 ms", (x) => x.once.p99);
+  add(`streams ×${plan.dialects.streams}: TTFT p50 ms (first text)`, (x) => x.streams.ttft.p50);
+  add(`streams ×${plan.dialects.streams}: streams/s`, (x) => x.streams.streamsPerSec, 1);
+  add(`streams ×${plan.dialects.streams}: gateway CPU per stream, µs`, (x) => x.streams.cpuPerChunkUs, 0);
+  add("errors (non-streamed + streams)", (x) => x.once.errors + x.streams.errors, 0);
+  return rows;
+}
+const DIALECT_HEADER: Row = ["metric", "chat", "messages", "responses", "messages−chat", "responses−chat"];
 
 /** Heap after a full GC and RSS, from the bench-only memory route (Promptgate's server only). */
 async function heapAfterGc(gateway: Gateway): Promise<number | null> {
@@ -855,6 +928,7 @@ function report(r: Results): { text: string; markdown: string } {
     textTable(COMPARISON_HEADER, comparisonRows(r)),
     "",
     ...(r.streaming ? [`Streaming (${streamBehaviour}):`, textTable(STREAMING_HEADER, streamingRows(r)), ""] : []),
+    ...(r.dialects ? ["API surfaces (same gateway, same upstream):", textTable(DIALECT_HEADER, dialectRows(r)), ""] : []),
     ...(targetRows.length ? [textTable(targetHeader, targetRows), ""] : []),
     ...(r.throughput ? ["Throughput steps (req/s · p99 ms · core0/core1 busy):", textTable(tpHeader, throughputRows(r)), ""] : []),
     ...notes,
@@ -884,6 +958,9 @@ function report(r: Results): { text: string; markdown: string } {
     markdownTable(COMPARISON_HEADER, comparisonRows(r)),
     "",
     ...(r.streaming ? ["## Streaming", "", `${streamBehaviour}. CPU is the serving process's (the proxy arm runs in Promptgate's process) per \`data:\` event the client received, stream set-up included.`, "", markdownTable(STREAMING_HEADER, streamingRows(r)), ""] : []),
+    ...(r.dialects
+      ? ["## API surfaces", "", "The same calls through the gateway's three ingresses, one after the other in this run, against the same OpenAI-format fake upstream (so Messages and Responses are translated to chat completions and back). Messages and Responses TTFT is the first text delta, not the first event.", "", markdownTable(DIALECT_HEADER, dialectRows(r)), ""]
+      : []),
     ...(targetRows.length ? ["## Other checks", "", markdownTable(targetHeader, targetRows), ""] : []),
     ...(r.throughput ? ["## Throughput steps", "", "Each cell: req/s · p99 latency · busy share of core 0 / core 1.", "", markdownTable(tpHeader, throughputRows(r)), ""] : []),
     ...(notes.length ? ["## Notes", "", ...notes.map((l) => `- ${l}`), ""] : []),
@@ -996,6 +1073,7 @@ async function main(): Promise<void> {
   const { rate, rateSource } = openLoopRate(results);
   results.openLoop = await run("open", `${rate} req/s (${rateSource}) for ${plan.openLoop.durationMs / 1000} s per arm`, () => openLoopPhase(rig, rate, rateSource));
   results.streaming = await run("streaming", `${plan.streaming.levels.join(", ")} concurrent streams per arm, ${plan.streaming.measureMs / 1000} s each`, () => streamingPhase(rig));
+  results.dialects = await run("dialects", `chat, Messages and Responses through the gateway: ${plan.dialects.requests} requests on one connection, then ${plan.dialects.streams} concurrent streams each`, () => dialectsPhase(rig));
   results.soak = await run("soak", `${plan.soak.requests} non-streamed requests through each gateway at ${plan.soak.concurrency} connections`, async () => ({
     gateway: await soakPhase(gateway.pid, rig.targets.gateway, upstream, () => heapAfterGc(gateway)),
     portkey: await soakPhase(portkey.pid, rig.targets.portkey, upstream),

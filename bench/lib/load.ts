@@ -5,8 +5,17 @@ import { Pool } from "undici";
 
 export type ArmName = "direct" | "noop" | "proxy" | "gateway" | "portkey";
 
-/** Where one arm of the comparison sends its requests. */
-export type Target = { arm: ArmName; origin: string; path: string; headers: Record<string, string> };
+/** The API surface a target speaks: its streams are framed and terminated differently. */
+export type Dialect = "chat" | "messages" | "responses";
+
+/** Where one arm of the comparison sends its requests (`dialect` defaults to chat completions). */
+export type Target = { arm: ArmName; origin: string; path: string; headers: Record<string, string>; dialect?: Dialect };
+
+// How a stream of each non-chat dialect shows its first content, its normal end and a failure.
+const STREAM_MARKS: Record<Exclude<Dialect, "chat">, { content: string; done: string; failed: string[] }> = {
+  messages: { content: '"type":"content_block_delta"', done: '"type":"message_stop"', failed: ['"type":"error"'] },
+  responses: { content: '"type":"response.output_text.delta"', done: '"type":"response.completed"', failed: ['"type":"response.failed"', '"type":"error"'] },
+};
 
 /** Requests sent per arm during the whole run (to check the gateway's usage events against). */
 export const sentRequests: Record<ArmName, number> = { direct: 0, noop: 0, proxy: 0, gateway: 0, portkey: 0 };
@@ -151,7 +160,7 @@ export async function openLoop(t: Target, body: string, rate: number, durationMs
 
 export type StreamResult = {
   ok: boolean;
-  /** Request sent → first complete `data:` event read. */
+  /** Request sent → first complete `data:` event read (chat), or the first text delta (messages, responses). */
   ttftMs: number;
   /** Time between consecutive `data:` events as the client read them. */
   gapsMs: number[];
@@ -188,6 +197,8 @@ export async function streamOnce(pool: Pool, t: Target, body: string, gauge?: St
   let buffer = "";
   let sawDone = false;
   let errored = false;
+  const marks = t.dialect && t.dialect !== "chat" ? STREAM_MARKS[t.dialect] : null;
+  let firstContent = Number.NaN;
   const ended = await new Promise<boolean>((resolve) => {
     stream.on("data", (text: string) => {
       const now = performance.now();
@@ -195,6 +206,15 @@ export async function streamOnce(pool: Pool, t: Target, body: string, gauge?: St
       for (let i = buffer.indexOf("\n\n"); i >= 0; i = buffer.indexOf("\n\n")) {
         const event = buffer.slice(0, i);
         buffer = buffer.slice(i + 2);
+        if (marks) {
+          // `event: <name>` (if any), then `data: {...}`: the type inside the data names the event.
+          if (!event.includes("data:")) continue;
+          times.push(now);
+          if (Number.isNaN(firstContent) && event.includes(marks.content)) firstContent = now;
+          if (event.includes(marks.done)) sawDone = true;
+          if (marks.failed.some((m) => event.includes(m))) errored = true;
+          continue;
+        }
         if (!event.startsWith("data:")) continue;
         times.push(now);
         if (event === "data: [DONE]") sawDone = true;
@@ -214,7 +234,7 @@ export async function streamOnce(pool: Pool, t: Target, body: string, gauge?: St
   for (let i = 1; i < dataEvents; i++) gapsMs.push(times[i]! - times[i - 1]!);
   return {
     ok: ended && sawDone && !errored,
-    ttftMs: times.length ? times[0]! - start : Number.NaN,
+    ttftMs: marks ? firstContent - start : times.length ? times[0]! - start : Number.NaN,
     gapsMs,
     events: times.length,
     totalMs: performance.now() - start,

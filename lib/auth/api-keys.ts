@@ -102,8 +102,12 @@ export function keyStatus(k: { revokedAt: Date | null; expiresAt: Date | null },
 // (revoked and expired ones too; a prefix is 12 short characters). A trigger
 // announces each insert over NOTIFY at commit, whichever way the row was
 // written (migration 20261121131300), and the creating instance adds its own at
-// once. While the set is *trusted* a prefix not in it is refused with no read
-// at all. Trusted means: loaded after this process's LISTEN connection was up,
+// once. While the set is *trusted* a prefix not in it is refused without a read,
+// except for a trickle (TRUSTED_MISS_READS: 2 at once, then one every 2 s per
+// instance): a key committed elsewhere is usable here on its first request even
+// when its announcement is still on the way (it arrives milliseconds after the
+// commit, but a client may be faster), while a flood of made-up keys costs at
+// most that trickle. Trusted means: loaded after this process's LISTEN connection was up,
 // with no "*" (a dropped LISTEN, notifications possibly lost) since. Every key
 // committed before the load's snapshot is in its rows and every key committed
 // after it is announced to a connection that was already listening. A "*"
@@ -124,6 +128,7 @@ const KEYS_MAX = 10_000;
 const MISSES_MAX = 1_000;
 const MISS_TTL_MS = 5_000;
 const MISS_READS_MAX = 4;
+const TRUSTED_MISS_READS = { burst: 2, everyMs: 2_000 };
 const PREFIX_SET_RELOAD_MS = 60_000;
 const PREFIX_SET_RETRY_MS = 5_000;
 const LAST_USED_EVERY_MS = 60_000;
@@ -140,6 +145,8 @@ type KeyState = {
   // arrives after the eviction may join it, and its result is not cached.
   loading: Map<string, Promise<CacheEntry | null>>;
   missReads: number;
+  /** Reads of unknown prefixes a trusted set may still spend (a token bucket). */
+  trustedMissReads: { tokens: number; at: number };
   lastUsedWritten: Map<string, number>;
   prefixes: Set<string>;
   trusted: boolean;
@@ -160,6 +167,7 @@ const state: KeyState = (g.__pgApiKeys ??= {
   misses: new LRUCache<string, true>({ max: MISSES_MAX, ttl: MISS_TTL_MS }),
   loading: new Map(),
   missReads: 0,
+  trustedMissReads: { tokens: TRUSTED_MISS_READS.burst, at: 0 },
   lastUsedWritten: new Map(),
   prefixes: new Set(),
   trusted: false,
@@ -310,6 +318,18 @@ function load(prefix: string, now: number, miss = false): Promise<CacheEntry | n
   return pending;
 }
 
+function takeTrustedMissRead(now: number): boolean {
+  const b = state.trustedMissReads;
+  const earned = Math.floor((now - b.at) / TRUSTED_MISS_READS.everyMs);
+  if (earned > 0) {
+    b.tokens = Math.min(TRUSTED_MISS_READS.burst, b.tokens + earned);
+    b.at = now;
+  }
+  if (b.tokens < 1) return false;
+  b.tokens--;
+  return true;
+}
+
 export async function verifyApiKey(key: string, now = Date.now()): Promise<KeyCheck> {
   if (key.length < 20 || key.length > 200) return UNKNOWN;
   const first = prefixesReady();
@@ -320,9 +340,11 @@ export async function verifyApiKey(key: string, now = Date.now()): Promise<KeyCh
   if (!entry) {
     const issued = state.prefixes.has(prefix);
     if (!issued) {
-      // Never issued, as far as a trusted set knows: refused without a read.
-      if (state.trusted || state.misses.has(prefix)) return UNKNOWN;
+      // Never issued, as far as the set knows: refused without a read, but for the
+      // trickle that lets a just-committed, not yet announced key through.
+      if (state.misses.has(prefix)) return UNKNOWN;
       if (state.missReads >= MISS_READS_MAX && !state.loading.has(prefix)) return UNKNOWN;
+      if (state.trusted && !state.loading.has(prefix) && !takeTrustedMissRead(now)) return UNKNOWN;
     }
     entry = await load(prefix, now, !issued);
     if (!entry) return UNKNOWN;

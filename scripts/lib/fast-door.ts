@@ -125,8 +125,13 @@ function setHeaders(req: IncomingMessage, res: ServerResponse, response: Respons
 /**
  * The body, read whole (API bodies are small): at most `limit` + 1 bytes, so an
  * oversized one still reaches the handler, whose body reader answers 413, and
- * is never buffered beyond the limit here.
+ * is never buffered beyond the limit here. The rest of an oversized body is read
+ * and dropped, as Node does for a request nobody read: the client is still
+ * sending it, and closing now would reset the connection under it before it
+ * reads the 413 (and lose a kept-alive connection). Past DRAIN_MAX more, it is
+ * abuse: the connection is closed.
  */
+const DRAIN_MAX = 16 * 1_048_576;
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -136,7 +141,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       size += c.length;
       if (size > limit) {
         req.off("data", onData);
-        req.pause();
+        let dropped = 0;
+        req.on("data", (d: Buffer) => {
+          dropped += d.length;
+          if (dropped > DRAIN_MAX) req.destroy();
+        });
         resolve(Buffer.concat(chunks).subarray(0, limit + 1));
       }
     };

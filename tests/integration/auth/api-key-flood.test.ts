@@ -52,6 +52,25 @@ describe("API key flood (security #13.3)", () => {
     expect((await verifyApiKey(local.key)).ok).toBe(true);
   });
 
+  it("a key committed by another process is accepted on first use, before its announcement arrives", async () => {
+    await expect.poll(() => apiKeyCacheStats().trusted, { timeout: 20_000 }).toBe(true);
+    const key = `pgk_${randomBytes(20).toString("hex")}`;
+    // Triggers off for this one insert: no announcement at all, the slowest a NOTIFY can be.
+    const c = await sql.connect();
+    try {
+      await c.query("BEGIN");
+      await c.query("SET LOCAL session_replication_role = replica");
+      await c.query(`INSERT INTO "ApiKey" (name, prefix, hash, scopes) VALUES ($1, $2, $3, '{completions}')`, [
+        "unannounced", key.slice(0, 12), createHash("sha256").update(key).digest("hex"),
+      ]);
+      await c.query("COMMIT");
+    } finally {
+      c.release();
+    }
+    expect((await verifyApiKey(key)).ok).toBe(true);
+    expect(apiKeyCacheStats().trusted).toBe(true);
+  });
+
   it("security #13.3: while the key set cannot be trusted (LISTEN dropped), unknown keys cost few concurrent reads and the rest are refused without one", async () => {
     await expect.poll(() => apiKeyCacheStats().trusted).toBe(true);
     const locker = await sql.connect();
