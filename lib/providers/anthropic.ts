@@ -255,18 +255,18 @@ export function toAnthropicRequest(
 
 // ---- Response: Anthropic -> OpenAI -----------------------------------------
 
+// Anthropic stop_reason -> OpenAI finish_reason; the first entry for a finish
+// reason is also the way back (anthropic-messages.ts). Others (end_turn,
+// stop_sequence, pause_turn) are "stop".
+export const STOP_REASONS: ReadonlyArray<readonly [stopReason: string, finish: FinishReason]> = [
+  ["end_turn", "stop"],
+  ["max_tokens", "length"],
+  ["tool_use", "tool_calls"],
+  ["refusal", "content_filter"],
+];
+
 export function mapStopReason(reason: string | null | undefined): FinishReason {
-  switch (reason) {
-    case "max_tokens":
-      return "length";
-    case "tool_use":
-      return "tool_calls";
-    case "refusal":
-      return "content_filter";
-    default:
-      // end_turn, stop_sequence, pause_turn
-      return "stop";
-  }
+  return STOP_REASONS.find(([r]) => r === reason)?.[1] ?? "stop";
 }
 
 /**
