@@ -6,6 +6,8 @@ import pg from "pg";
 import { createAccount } from "@/lib/accounts";
 import { createApiKey } from "@/lib/auth/api-keys";
 import { closeDb, db } from "@/lib/db";
+import { setKeyFilters } from "@/lib/filters";
+import { createPolicy } from "@/lib/quota";
 import { startFakeUpstream, type FakeUpstream } from "../../support/fake-upstream";
 import { startApp, type AppServer } from "../../support/app-server";
 import { usageEventOf } from "../../support/eventually";
@@ -39,6 +41,8 @@ describe("POST /api/v1/messages (Anthropic's Messages API)", () => {
   let fakeA: FakeUpstream; // Anthropic
   let fakeO: FakeUpstream; // OpenAI-compatible
   let key: string;
+  let maskedKey: string;
+  let cappedKey: string;
   let client: Anthropic;
   let sql: pg.Pool;
 
@@ -53,6 +57,12 @@ describe("POST /api/v1/messages (Anthropic's Messages API)", () => {
     await mk({ name: "msg-simulator", provider: "simulator", models: [SIM], settings: { ttftMs: 0, tokensPerSecond: 0 } });
     await db.setting.deleteMany({ where: { key: "accounts.routing" } });
     key = (await createApiKey(system, { name: "messages-test", scopes: ["completions"] })).key;
+    const masked = await createApiKey(system, { name: "messages-test-masked", scopes: ["completions"] });
+    maskedKey = masked.key;
+    await setKeyFilters(system, masked.row.id, { pii: ["email"], request: "mask" });
+    const capped = await createApiKey(system, { name: "messages-test-capped", scopes: ["completions"] });
+    cappedKey = capped.key;
+    await createPolicy(system, { name: `messages-per-user-${Date.now()}`, scope: "user", apiKeyId: capped.row.id, requestsPerMinute: 1 });
     app = await startApp({ GATEWAY_RETRY_BASE_MS: "10", GATEWAY_ATTEMPTS_PER_ACCOUNT: "1", ACCOUNT_PROBE_TICK_MS: "3600000" });
     client = new Anthropic({ apiKey: key, baseURL: `${app.url}/api`, maxRetries: 0 });
   }, 180_000);
@@ -342,6 +352,44 @@ describe("POST /api/v1/messages (Anthropic's Messages API)", () => {
     const ids = ((await res.json()) as { data: { id: string }[] }).data.map((m) => m.id);
     expect(ids).toEqual(expect.arrayContaining([NATIVE, SIM, "msg-gpt"]));
     expect(ids.some((id) => id.includes("*"))).toBe(false);
+  });
+
+  it("messages #17.4: a key's content filter masks text across chunk boundaries, an Anthropic account included (filtered calls are translated)", async () => {
+    const frame = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    const split = ["Write to jo", "hn.doe@exam", "ple.com today"];
+    const body = [
+      frame("message_start", { type: "message_start", message: { id: "msg_split", type: "message", role: "assistant", model: NATIVE, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 5, output_tokens: 1 } } }),
+      frame("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }),
+      ...split.map((text) => frame("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } })),
+      frame("content_block_stop", { type: "content_block_stop", index: 0 }),
+      frame("message_delta", { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 9 } }),
+      frame("message_stop", { type: "message_stop" }),
+    ].join("");
+    fakeA.enqueue({ body, headers: { "content-type": "text/event-stream" } });
+    const maskedClient = new Anthropic({ apiKey: maskedKey, baseURL: `${app.url}/api`, maxRetries: 0 });
+    const stream = maskedClient.messages.stream({ model: NATIVE, max_tokens: 64, messages: [{ role: "user", content: "mail bob@example.org" }] });
+    let text = "";
+    stream.on("text", (t) => (text += t));
+    const final = await stream.finalMessage();
+    expect(text).toBe(`Write to ${"*".repeat(20)} today`);
+    expect(final.content).toEqual([{ type: "text", text }]);
+    expect(final.stop_reason).toBe("end_turn");
+    expect(fakeA.requests[0]!.body.messages[0].content).toEqual([{ type: "text", text: `mail ${"*".repeat(15)}` }]);
+  });
+
+  it("messages #17.1: metadata.user_id is the end user a per-user quota counts, refused in Anthropic's envelope", async () => {
+    fakeO.setDefault({ content: "ok" });
+    const capped = new Anthropic({ apiKey: cappedKey, baseURL: `${app.url}/api`, maxRetries: 0 });
+    const ask = (user: string) => capped.messages.create({ model: UNKNOWN_CLAUDE, max_tokens: 8, metadata: { user_id: user }, messages: [{ role: "user", content: "Hi" }] })
+      .then(() => 200, (e: InstanceType<typeof Anthropic.APIError>) => {
+        expect(e.error).toMatchObject({ type: "error", error: { type: "rate_limit_error" } });
+        return e.status;
+      });
+    // One request a minute per user: of three in a row at least two share a minute, whatever the clock.
+    const ana = [await ask("ana"), await ask("ana"), await ask("ana")];
+    expect(ana[0]).toBe(200);
+    expect(ana).toContain(429);
+    expect(await ask("bo")).toBe(200);
   });
 
   describe("the Vercel AI SDK's Anthropic provider", () => {
