@@ -190,13 +190,18 @@ export type AnthropicEvent = readonly [event: string, data: unknown];
  * per content block content_block_start, its deltas (text_delta,
  * input_json_delta, thinking_delta) and content_block_stop, then
  * message_delta (stop_reason, usage) and message_stop once the final usage
- * chunk arrives. Tool calls are streamed one after another by every
- * OpenAI-compatible server we know; each becomes one tool_use block.
+ * chunk arrives. Each tool call is one tool_use block. Servers stream tool
+ * calls one after another, so a block is stopped when the next one starts; a
+ * server that interleaves parallel calls still has every argument delta sent
+ * to its own block (deltas name their block, and the SDKs accumulate by it).
  */
 export class AnthropicEventEncoder {
   private started = false;
   private stopped = false;
-  private open: { kind: "text" | "thinking" } | { kind: "tool"; tool: number } | null = null;
+  /** The open block. */
+  private current: { kind: "text" | "thinking" | "tool"; index: number } | null = null;
+  /** Each tool call's block, by the canonical tool-call index. */
+  private tools = new Map<number, number>();
   private nextIndex = 0;
   private finish: FinishReason | null = null;
   private toolUse = false;
@@ -221,17 +226,31 @@ export class AnthropicEventEncoder {
     out.push(["ping", { type: "ping" }]);
   }
 
+  private stop(out: AnthropicEvent[], index: number): void {
+    out.push(["content_block_stop", { type: "content_block_stop", index }]);
+  }
+
   private close(out: AnthropicEvent[]): void {
-    if (!this.open) return;
-    out.push(["content_block_stop", { type: "content_block_stop", index: this.nextIndex - 1 }]);
-    this.open = null;
+    if (this.current) this.stop(out, this.current.index);
+    this.current = null;
   }
 
   private openBlock(out: AnthropicEvent[], block: Record<string, unknown>): number {
-    this.close(out);
     const index = this.nextIndex++;
     out.push(["content_block_start", { type: "content_block_start", index, content_block: block }]);
     return index;
+  }
+
+  private delta(out: AnthropicEvent[], index: number, delta: Record<string, unknown>): void {
+    out.push(["content_block_delta", { type: "content_block_delta", index, delta }]);
+  }
+
+  private prose(out: AnthropicEvent[], kind: "text" | "thinking", text: string): void {
+    if (this.current?.kind !== kind) {
+      this.close(out);
+      this.current = { kind, index: this.openBlock(out, kind === "text" ? { type: "text", text: "" } : { type: "thinking", thinking: "", signature: "" }) };
+    }
+    this.delta(out, this.current.index, kind === "text" ? { type: "text_delta", text } : { type: "thinking_delta", thinking: text });
   }
 
   /** The events one canonical chunk produces (often none). */
@@ -245,35 +264,26 @@ export class AnthropicEventEncoder {
       const d = choice.delta;
       // DeepSeek-style servers stream their reasoning beside the content.
       const reasoning = d.reasoning_content ?? d.reasoning;
-      if (typeof reasoning === "string" && reasoning) {
-        if (this.open?.kind !== "thinking") {
-          this.openBlock(out, { type: "thinking", thinking: "", signature: "" });
-          this.open = { kind: "thinking" };
-        }
-        out.push(["content_block_delta", { type: "content_block_delta", index: this.nextIndex - 1, delta: { type: "thinking_delta", thinking: reasoning } }]);
-      }
-      if (typeof d.content === "string" && d.content) {
-        if (this.open?.kind !== "text") {
-          this.openBlock(out, { type: "text", text: "" });
-          this.open = { kind: "text" };
-        }
-        out.push(["content_block_delta", { type: "content_block_delta", index: this.nextIndex - 1, delta: { type: "text_delta", text: d.content } }]);
-      }
+      if (typeof reasoning === "string" && reasoning) this.prose(out, "thinking", reasoning);
+      if (typeof d.content === "string" && d.content) this.prose(out, "text", d.content);
       for (const t of d.tool_calls ?? []) {
-        if (this.open?.kind !== "tool" || this.open.tool !== t.index) {
+        let index = this.tools.get(t.index);
+        if (index === undefined) {
+          this.close(out);
           this.toolUse = true;
-          this.openBlock(out, { type: "tool_use", id: t.id || `toolu_${this.id.slice(4)}_${t.index}`, name: t.function?.name ?? "", input: {} });
-          this.open = { kind: "tool", tool: t.index };
+          index = this.openBlock(out, { type: "tool_use", id: t.id || `toolu_${this.id.slice(4)}_${t.index}`, name: t.function?.name ?? "", input: {} });
+          this.tools.set(t.index, index);
+          this.current = { kind: "tool", index };
         }
         const args = t.function?.arguments;
-        if (args) out.push(["content_block_delta", { type: "content_block_delta", index: this.nextIndex - 1, delta: { type: "input_json_delta", partial_json: args } }]);
+        if (args) this.delta(out, index, { type: "input_json_delta", partial_json: args });
       }
       if (choice.finish_reason) this.finish = choice.finish_reason;
     }
     return out;
   }
 
-  /** The closing events: the last block's stop, message_delta with the stop reason and usage, message_stop. */
+  /** The closing events: the open block's stop, message_delta with the stop reason and usage, message_stop. */
   end(usage: Usage | null | undefined, out: AnthropicEvent[] = []): AnthropicEvent[] {
     if (this.stopped) return out;
     this.start(out);
