@@ -392,6 +392,14 @@ describe("POST /api/v1/messages (Anthropic's Messages API)", () => {
     expect(await ask("bo")).toBe(200);
   });
 
+  it("masking #17.4: a key's content filter masks tool-call arguments across chunk boundaries in a translated stream, the input still whole JSON", async () => {
+    fakeO.enqueue({ toolCalls: [{ id: "call_m1", name: "send_mail", arguments: '{"to":"john.doe@example.com","n":5551234567}' }] });
+    const maskedClient = new Anthropic({ apiKey: maskedKey, baseURL: `${app.url}/api`, maxRetries: 0 });
+    const final = await maskedClient.messages.stream({ model: UNKNOWN_CLAUDE, max_tokens: 64, tools: [weatherTool], messages: [{ role: "user", content: "Mail John" }] }).finalMessage();
+    expect(final.content).toEqual([{ type: "tool_use", id: "call_m1", name: "send_mail", input: { to: "*".repeat(20), n: 5551234567 } }]);
+    expect(final.stop_reason).toBe("tool_use");
+  });
+
   describe("the Vercel AI SDK's Anthropic provider", () => {
     it("messages #17.5: generateText natively and streamText with tools translated", async () => {
       const anthropic = createAnthropic({ baseURL: `${app.url}/api/v1`, apiKey: key });
