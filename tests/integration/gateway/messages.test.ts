@@ -26,6 +26,8 @@ type UsageRow = {
 
 const NATIVE = "msg-claude-native";
 const SIM = "msg-sim";
+// Served by both the Anthropic account (first) and the OpenAI one (fallback).
+const BOTH = "msg-both";
 // Not configured anywhere: the OpenAI account's glob alias claude-* serves it.
 const UNKNOWN_CLAUDE = "claude-sonnet-9-20991231";
 
@@ -52,8 +54,8 @@ describe("POST /api/v1/messages (Anthropic's Messages API)", () => {
     sql = new pg.Pool({ connectionString: process.env.DATABASE_URL });
     [fakeA, fakeO] = await Promise.all([startFakeUpstream(), startFakeUpstream()]);
     const mk = (input: Record<string, unknown>) => createAccount(system, { firstByteTimeoutMs: 2000, idleTimeoutMs: 2000, ...input });
-    await mk({ name: "msg-anthropic", provider: "anthropic", baseUrl: fakeA.url, apiKey: "sk-ant-upstream-msg-0001", models: [NATIVE], settings: { anthropicBeta: "account-beta-1" } });
-    await mk({ name: "msg-openai", provider: "openai", baseUrl: fakeO.openaiBaseUrl, apiKey: "sk-upstream-msg-0002", models: ["msg-gpt"], aliases: { "claude-*": "gpt-4o-mini" } });
+    await mk({ name: "msg-anthropic", provider: "anthropic", baseUrl: fakeA.url, apiKey: "sk-ant-upstream-msg-0001", models: [NATIVE, BOTH], priority: 0, settings: { anthropicBeta: "account-beta-1" } });
+    await mk({ name: "msg-openai", provider: "openai", baseUrl: fakeO.openaiBaseUrl, apiKey: "sk-upstream-msg-0002", models: ["msg-gpt", BOTH], priority: 1, aliases: { "claude-*": "gpt-4o-mini" } });
     await mk({ name: "msg-simulator", provider: "simulator", models: [SIM], settings: { ttftMs: 0, tokensPerSecond: 0 } });
     await db.setting.deleteMany({ where: { key: "accounts.routing" } });
     key = (await createApiKey(system, { name: "messages-test", scopes: ["completions"] })).key;
@@ -155,6 +157,18 @@ describe("POST /api/v1/messages (Anthropic's Messages API)", () => {
       expect(turn2.content).toEqual([{ type: "text", text: expect.stringContaining("Sunny") }]);
       expect(turn2.stop_reason).toBe("end_turn");
       expect(fakeA.requests[1]!.body.messages[2].content[1]).toEqual({ type: "tool_result", tool_use_id: "toolu_t2", content: [{ type: "text", text: "14:00" }] });
+    });
+
+    it("messages #17.1: a client that goes away mid-stream closes the native upstream request", async () => {
+      fakeA.enqueue({ completionTokens: 400, chunkDelayMs: 30 });
+      const ac = new AbortController();
+      const stream = client.messages.stream({ model: NATIVE, max_tokens: 500, messages: [{ role: "user", content: "Long story" }] }, { signal: ac.signal });
+      stream.on("error", () => {});
+      stream.finalMessage().catch(() => {});
+      await new Promise<void>((resolve) => stream.on("text", () => resolve()));
+      ac.abort();
+      const aborted = await fakeA.waitForAbort(10_000);
+      expect(aborted.chunksSent).toBeLessThan(aborted.chunksPlanned);
     });
 
     it("messages #17.1: a cut mid-stream ends with an error event (never message_stop), and the SDK throws", async () => {
@@ -418,5 +432,19 @@ describe("POST /api/v1/messages (Anthropic's Messages API)", () => {
       expect(calls).toEqual([expect.objectContaining({ toolCallId: "call_v1", toolName: "get_weather", input: { city: "Rome" } })]);
       expect(await streamed.finishReason).toBe("tool-calls");
     });
+  });
+
+  // Last: the failed account may cool down, which no later test must see.
+  it("messages #17.4: failover before the first byte crosses from a native Anthropic account to a translated OpenAI one", async () => {
+    fakeA.enqueue({ status: 529 });
+    fakeO.enqueue({ content: "From the fallback" });
+    const stream = client.messages.stream({ model: BOTH, max_tokens: 64, messages: [{ role: "user", content: "Hi" }] });
+    const final = await stream.finalMessage();
+    expect(final.content).toEqual([{ type: "text", text: "From the fallback" }]);
+    expect(fakeA.requests).toHaveLength(1);
+    expect(fakeO.requests).toHaveLength(1);
+    const { response } = await stream.withResponse();
+    const usage = await usageOf(response.headers.get("x-promptgate-completion-id")!);
+    expect(usage).toMatchObject({ status: "ok", surface: "messages", provider: "openai", stream: true });
   });
 });
