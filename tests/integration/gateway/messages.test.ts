@@ -366,6 +366,10 @@ describe("POST /api/v1/messages (Anthropic's Messages API)", () => {
     const ids = ((await res.json()) as { data: { id: string }[] }).data.map((m) => m.id);
     expect(ids).toEqual(expect.arrayContaining([NATIVE, SIM, "msg-gpt"]));
     expect(ids.some((id) => id.includes("*"))).toBe(false);
+    // The Anthropic SDK reads the same list.
+    const listed: string[] = [];
+    for await (const m of client.models.list()) listed.push(m.id);
+    expect(listed).toEqual(ids);
   });
 
   it("messages #17.4: a key's content filter masks text across chunk boundaries, an Anthropic account included (filtered calls are translated)", async () => {
