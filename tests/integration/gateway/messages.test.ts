@@ -45,6 +45,9 @@ describe("POST /api/v1/messages (Anthropic's Messages API)", () => {
   let key: string;
   let maskedKey: string;
   let cappedKey: string;
+  let scopedKey: string;
+  let adminKey: string;
+  const accountIds: string[] = [];
   let client: Anthropic;
   let sql: pg.Pool;
 
@@ -54,14 +57,16 @@ describe("POST /api/v1/messages (Anthropic's Messages API)", () => {
     sql = new pg.Pool({ connectionString: process.env.DATABASE_URL });
     [fakeA, fakeO] = await Promise.all([startFakeUpstream(), startFakeUpstream()]);
     const mk = (input: Record<string, unknown>) => createAccount(system, { firstByteTimeoutMs: 2000, idleTimeoutMs: 2000, ...input });
-    await mk({ name: "msg-anthropic", provider: "anthropic", baseUrl: fakeA.url, apiKey: "sk-ant-upstream-msg-0001", models: [NATIVE, BOTH], priority: 0, settings: { anthropicBeta: "account-beta-1" } });
-    await mk({ name: "msg-openai", provider: "openai", baseUrl: fakeO.openaiBaseUrl, apiKey: "sk-upstream-msg-0002", models: ["msg-gpt", BOTH], priority: 1, aliases: { "claude-*": "gpt-4o-mini" } });
+    accountIds.push((await mk({ name: "msg-anthropic", provider: "anthropic", baseUrl: fakeA.url, apiKey: "sk-ant-upstream-msg-0001", models: [NATIVE, BOTH], priority: 0, settings: { anthropicBeta: "account-beta-1" } })).id);
+    accountIds.push((await mk({ name: "msg-openai", provider: "openai", baseUrl: fakeO.openaiBaseUrl, apiKey: "sk-upstream-msg-0002", models: ["msg-gpt", BOTH], priority: 1, aliases: { "claude-*": "gpt-4o-mini" } })).id);
     await mk({ name: "msg-simulator", provider: "simulator", models: [SIM], settings: { ttftMs: 0, tokensPerSecond: 0 } });
     await db.setting.deleteMany({ where: { key: "accounts.routing" } });
     key = (await createApiKey(system, { name: "messages-test", scopes: ["completions"] })).key;
     const masked = await createApiKey(system, { name: "messages-test-masked", scopes: ["completions"] });
     maskedKey = masked.key;
     await setKeyFilters(system, masked.row.id, { pii: ["email"], request: "mask" });
+    scopedKey = (await createApiKey(system, { name: "messages-test-scoped", scopes: ["model:msg-sim"] })).key;
+    adminKey = (await createApiKey(system, { name: "messages-test-admin", scopes: ["admin"] })).key;
     const capped = await createApiKey(system, { name: "messages-test-capped", scopes: ["completions"] });
     cappedKey = capped.key;
     await createPolicy(system, { name: `messages-per-user-${Date.now()}`, scope: "user", apiKeyId: capped.row.id, requestsPerMinute: 1 });
@@ -76,9 +81,16 @@ describe("POST /api/v1/messages (Anthropic's Messages API)", () => {
     await closeDb();
   });
 
-  beforeEach(() => {
+  // Each case starts with every circuit closed and no cool-down left by earlier faults (asked of the app itself).
+  beforeEach(async () => {
     fakeA.reset();
     fakeO.reset();
+    for (const id of accountIds) {
+      const res = await fetch(`${app.url}/api/admin/accounts/${id}/actions`, {
+        method: "POST", headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" }, body: JSON.stringify({ action: "reset_circuit" }),
+      });
+      expect(res.status).toBe(200);
+    }
   });
 
   const post = (body: unknown, headers: Record<string, string> = {}) =>
@@ -343,6 +355,16 @@ describe("POST /api/v1/messages (Anthropic's Messages API)", () => {
       expect(serverTool.status).toBe(400);
       expect(await serverTool.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error", message: expect.stringContaining("web_search") } });
       expect(fakeO.requests).toHaveLength(0);
+    });
+
+    it("messages #17.1: a key's model scope is a permission_error; an overloaded Anthropic upstream keeps its overloaded_error type (HTTP 502, as every exhausted upstream)", async () => {
+      const scoped = await post({ model: NATIVE, max_tokens: 8, messages: [{ role: "user", content: "Hi" }] }, { "x-api-key": scopedKey });
+      expect(scoped.status).toBe(403);
+      expect(await scoped.json()).toMatchObject({ type: "error", error: { type: "permission_error" } });
+
+      fakeA.setDefault({ status: 529 });
+      await expect(client.messages.create({ model: NATIVE, max_tokens: 8, messages: [{ role: "user", content: "Hi" }] }))
+        .rejects.toMatchObject({ status: 502, error: { type: "error", error: { type: "overloaded_error" } } });
     });
 
     it("messages #17.1: a Bearer key works as well as x-api-key", async () => {
