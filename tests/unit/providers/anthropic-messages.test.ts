@@ -58,4 +58,38 @@ describe("Anthropic Messages ← chat (lib/providers/anthropic-messages.ts)", ()
     const block = fromAnthropicRequest({ model: "m", max_tokens: 5, messages: [{ role: "assistant", content: [{ type: "server_tool_use", id: "s", name: "web_search", input: {} }] }] });
     expect(block.untranslatable).toMatch(/server_tool_use/);
   });
+
+  it("messages #17.1: a server's reasoning stream becomes a thinking block before the text; a length finish is max_tokens", () => {
+    const enc = new AnthropicEventEncoder("msg_2", "m");
+    const events = [
+      chunk({ role: "assistant", content: "" }),
+      chunk({ reasoning_content: "Let me think" }),
+      chunk({ reasoning_content: " more" }),
+      chunk({ content: "Answer" }),
+      chunk({}, "length"),
+      usageChunk({ prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 }),
+    ].flatMap((c) => enc.events(c));
+    expect(events.map(([e, d]) => [e, (d as { content_block?: { type: string }; delta?: Record<string, unknown> }).content_block?.type ?? (d as { delta?: Record<string, unknown> }).delta?.type ?? null])).toEqual([
+      ["message_start", null], ["ping", null],
+      ["content_block_start", "thinking"], ["content_block_delta", "thinking_delta"], ["content_block_delta", "thinking_delta"], ["content_block_stop", null],
+      ["content_block_start", "text"], ["content_block_delta", "text_delta"], ["content_block_stop", null],
+      ["message_delta", null], ["message_stop", null],
+    ]);
+    expect((events.at(-2)![1] as { delta: { stop_reason: string } }).delta.stop_reason).toBe("max_tokens");
+  });
+
+  it("messages #17.1: tool_choice, parallel tool use, stop sequences and metadata.user_id map onto the chat request", () => {
+    const { request } = fromAnthropicRequest({
+      model: "m", max_tokens: 9, stop_sequences: ["X"], metadata: { user_id: "u-1" }, stream: true,
+      tools: [{ name: "f", input_schema: { type: "object" } }], tool_choice: { type: "tool", name: "f", disable_parallel_tool_use: true },
+      system: [{ type: "text", text: "A" }, { type: "text", text: "B" }],
+      messages: [{ role: "user", content: [{ type: "image", source: { type: "url", url: "https://x/y.png" } }] }],
+    });
+    expect(request).toEqual({
+      model: "m", max_tokens: 9, stop: ["X"], user: "u-1", stream: true, stream_options: { include_usage: true },
+      tools: [{ type: "function", function: { name: "f", parameters: { type: "object" } } }],
+      tool_choice: { type: "function", function: { name: "f" } }, parallel_tool_calls: false,
+      messages: [{ role: "system", content: "A\n\nB" }, { role: "user", content: [{ type: "image_url", image_url: { url: "https://x/y.png" } }] }],
+    });
+  });
 });
