@@ -1,13 +1,14 @@
 import "server-only";
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from "@/lib/providers";
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatToolCallDelta } from "@/lib/providers";
 import { AppError } from "@/lib/core";
 import type { CompiledFilter } from "./compile";
+import { JsonStringMasker, maskJsonStrings } from "./json-masker";
 import { SegmentSplitter, type Segment } from "./segments";
 import type { StreamMasker } from "./stream-masker";
 
-// Applying a compiled filter to the OpenAI chat shapes. Only text content is
-// masked (delta.content, message.content, text parts); tool-call arguments are
-// JSON for the caller's code and pass through untouched.
+// Applying a compiled filter to the OpenAI chat shapes: text content
+// (delta.content, message.content, text parts) and, in answers, the string
+// values inside tool-call arguments (json-masker.ts), so the JSON stays valid.
 
 /** Masks (or refuses, in block mode) the text of the request's messages. */
 export function filterRequest(filter: CompiledFilter, req: ChatCompletionRequest): ChatCompletionRequest {
@@ -41,15 +42,27 @@ export function filterRequest(filter: CompiledFilter, req: ChatCompletionRequest
 
 export function filterCompletion(filter: CompiledFilter, completion: ChatCompletion): ChatCompletion {
   if (filter.detectors.length === 0) return completion;
+  const newMasker = () => filter.masker();
   return {
     ...completion,
-    choices: completion.choices.map((c) =>
-      typeof c.message.content === "string" ? { ...c, message: { ...c.message, content: filter.mask(c.message.content).text } } : c,
-    ),
+    choices: completion.choices.map((c) => {
+      const message = { ...c.message };
+      if (typeof message.content === "string") message.content = filter.mask(message.content).text;
+      if (message.tool_calls) {
+        message.tool_calls = message.tool_calls.map((t) => ({ ...t, function: { ...t.function, arguments: maskJsonStrings(newMasker, t.function.arguments) } }));
+      }
+      return { ...c, message };
+    }),
   };
 }
 
-type ChoiceState = { masker: StreamMasker | null; splitter: SegmentSplitter | null; done: boolean };
+type ChoiceState = {
+  masker: StreamMasker | null;
+  splitter: SegmentSplitter | null;
+  done: boolean;
+  /** One masker per tool call's arguments, by tool-call index; only the last one can still be receiving. */
+  tools: Map<number, JsonStringMasker>;
+};
 
 const SEGMENT = Symbol("promptgate.segment");
 
@@ -84,7 +97,7 @@ export class ChunkFilter {
   private state(index: number): ChoiceState {
     let s = this.choices.get(index);
     if (!s) {
-      s = { masker: this.filter.masker(), splitter: this.filter.config.segments ? new SegmentSplitter() : null, done: false };
+      s = { masker: this.filter.masker(), splitter: this.filter.config.segments ? new SegmentSplitter() : null, done: false, tools: new Map() };
       this.choices.set(index, s);
     }
     return s;
@@ -100,21 +113,57 @@ export class ChunkFilter {
       const s = this.state(c.index);
       const content = c.delta.content;
       let released = typeof content === "string" ? (s.masker ? s.masker.push(content) : content) : null;
+      const tools = this.tools(s, c.delta.tool_calls);
       if (c.finish_reason != null && !s.done) {
         s.done = true;
         const rest = s.masker?.end() ?? "";
         if (rest) released = (released ?? "") + rest;
+        tools.push(...this.endTools(s));
       }
       if (s.splitter) {
         if (released) segments.push(...s.splitter.push(released));
         if (s.done) segments.push(...s.splitter.end());
       }
       if (released || c.finish_reason != null || Object.keys(c.delta).some((k) => k !== "content")) meaningful = true;
-      return released === null ? c : { ...c, delta: { ...c.delta, content: released } };
+      const delta = { ...c.delta };
+      if (released !== null) delta.content = released;
+      if (tools.length) delta.tool_calls = tools;
+      return released === null && !tools.length && !c.delta.tool_calls ? c : { ...c, delta };
     });
     this.first = false;
     const out: ChatCompletionChunk[] = meaningful ? [{ ...chunk, choices }] : [];
     for (const seg of segments) out.push(segmentChunk(seg, this.last));
+    return out;
+  }
+
+  /**
+   * A chunk's tool-call deltas with their arguments masked. A call whose
+   * arguments start means the earlier ones are complete (servers stream them
+   * one after another): their held text goes out first, so each call's
+   * arguments stay contiguous.
+   */
+  private tools(s: ChoiceState, deltas: ChatToolCallDelta[] | undefined): ChatToolCallDelta[] {
+    const out: ChatToolCallDelta[] = [];
+    for (const t of deltas ?? []) {
+      let m = s.tools.get(t.index);
+      if (!m) {
+        out.push(...this.endTools(s));
+        m = new JsonStringMasker(() => this.filter.masker());
+        s.tools.set(t.index, m);
+      }
+      const args = t.function?.arguments;
+      out.push(typeof args === "string" ? { ...t, function: { ...t.function, arguments: m.push(args) } } : t);
+    }
+    return out;
+  }
+
+  /** The held ends of every tool call's arguments, as deltas. */
+  private endTools(s: ChoiceState): ChatToolCallDelta[] {
+    const out: ChatToolCallDelta[] = [];
+    for (const [index, m] of s.tools) {
+      const rest = m.end();
+      if (rest) out.push({ index, function: { arguments: rest } });
+    }
     return out;
   }
 
@@ -127,7 +176,8 @@ export class ChunkFilter {
       s.done = true;
       const rest = s.masker?.end() ?? "";
       if (s.splitter) segments.push(...s.splitter.push(rest), ...s.splitter.end());
-      if (rest) choices.push({ index, delta: { content: rest }, finish_reason: null });
+      const tools = this.endTools(s);
+      if (rest || tools.length) choices.push({ index, delta: { ...(rest ? { content: rest } : {}), ...(tools.length ? { tool_calls: tools } : {}) }, finish_reason: null });
     }
     const out: ChatCompletionChunk[] = [];
     if (choices.length) out.push({ id: this.last.id, object: "chat.completion.chunk", created: this.last.created, model: this.last.model, choices });

@@ -52,6 +52,8 @@ export const API_ROUTES = [
   "/api/prompts/[name]",
   "/api/quota",
   "/api/v1/chat/completions",
+  "/api/v1/messages",
+  "/api/v1/messages/count_tokens",
   "/api/v1/models",
   "/api/v1/usage",
 ] as const;

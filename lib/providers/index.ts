@@ -28,3 +28,7 @@ export type { EncodingName } from "./tokenizer.ts";
 export { isUsageChunk } from "./usage.ts";
 export { closeUpstreamPools, upstreamStatus } from "./http.ts";
 export { SIMULATOR_LABEL, providerKind, providerKinds, providerLabels } from "./schemas.ts";
+export {
+  fromAnthropicRequest, toAnthropicMessage, toAnthropicUsage, anthropicStopReason, AnthropicEventEncoder, type AnthropicEvent, type TranslatedMessages,
+} from "./anthropic-messages.ts";
+export type { MessagesRequest, MessagesCountRequest } from "./messages-request.ts";

@@ -90,3 +90,33 @@ describe("request filtering", () => {
     expect(filterRequest(compile({ pii: ["email"] }), req)).toBe(req);
   });
 });
+
+describe("tool-call arguments (issue 17 item 4)", () => {
+  const toolChunk = (index: number, args: string, head?: { id: string; name: string }): ChatCompletionChunk => ({
+    id: "up", object: "chat.completion.chunk", created: 1, model: "m",
+    choices: [{ index: 0, delta: { tool_calls: [{ index, ...(head ? { id: head.id, type: "function" as const } : {}), function: { ...(head ? { name: head.name } : {}), arguments: args } }] }, finish_reason: null }],
+  });
+  const argsOf = (out: ChatCompletionChunk[]) => {
+    const args = new Map<number, string>();
+    for (const c of out) for (const ch of c.choices) for (const t of ch.delta.tool_calls ?? []) args.set(t.index, (args.get(t.index) ?? "") + (t.function?.arguments ?? ""));
+    return [...args.values()];
+  };
+
+  it("masking #17.4: an email split across tool-call argument chunks is masked inside its JSON string, numbers and keys untouched, JSON still valid", async () => {
+    const out = await run({ pii: ["email", "phone"] }, [
+      chunk("", { delta: { role: "assistant", content: "" } }),
+      toolChunk(0, '{"to":"john.do', { id: "call_1", name: "send" }),
+      toolChunk(0, 'e@example.com","amount":5551234567}'),
+      toolChunk(1, '{"cc":"ana@exa', { id: "call_2", name: "send" }),
+      toolChunk(1, 'mple.org"}'),
+      chunk(undefined, { finish_reason: "tool_calls" }),
+      usage,
+    ]);
+    const [a, b] = argsOf(out);
+    expect(JSON.parse(a!)).toEqual({ to: "*".repeat(20), amount: 5551234567 });
+    expect(JSON.parse(b!)).toEqual({ cc: "*".repeat(15) });
+    // Tool 0's held text is released before tool 1 starts: every call's arguments stay contiguous.
+    const order = out.flatMap((c) => c.choices.flatMap((ch) => (ch.delta.tool_calls ?? []).map((t) => t.index)));
+    expect(order).toEqual([...order].sort());
+  });
+});

@@ -1,10 +1,13 @@
-// GET /api/v1/models: the models served by enabled accounts, aliases included, in OpenAI's list format.
+// GET /api/v1/models: the models served by enabled accounts, aliases included, in OpenAI's list format,
+// with the fields Anthropic's list adds (type, display_name, created_at, has_more…), so both SDKs read it.
 import { apiRoute, methods } from "@/lib/http";
 import { servedModels } from "@/lib/accounts";
 
+const EPOCH = new Date(0).toISOString();
+
 export const { GET, POST, PUT, PATCH, DELETE } = methods({
-  GET: apiRoute({ auth: "apiKey" }, async () => ({
-    object: "list",
-    data: (await servedModels()).map((m) => ({ id: m.id, object: "model", created: 0, owned_by: m.ownedBy })),
-  })),
+  GET: apiRoute({ auth: "apiKey" }, async () => {
+    const data = (await servedModels()).map((m) => ({ id: m.id, object: "model", created: 0, owned_by: m.ownedBy, type: "model", display_name: m.id, created_at: EPOCH }));
+    return { object: "list", data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
+  }),
 });
