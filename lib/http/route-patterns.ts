@@ -53,6 +53,8 @@ export const API_ROUTES = [
   "/api/quota",
   "/api/v1/chat/completions",
   "/api/v1/models",
+  "/api/v1/responses",
+  "/api/v1/responses/[id]",
   "/api/v1/usage",
 ] as const;
 
