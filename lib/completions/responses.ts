@@ -10,6 +10,11 @@ import { templateCall } from "./template";
 // variables with /api/completion's errors), and the Responses request's own
 // input and settings are added to it; without, it is a plain Responses call.
 
+// OpenAI's SDK types a variable as a string or an input_text part: the part is its text. Other values
+// (numbers, booleans, JSON) go to the prompt's typed variables as sent, and are checked there.
+const inputText = (v: unknown) =>
+  v && typeof v === "object" && (v as { type?: unknown }).type === "input_text" && typeof (v as { text?: unknown }).text === "string" ? (v as { text: string }).text : v;
+
 /** OpenAI's prompt reference in the words of /api/completion: id is the prompt name; version a number or a label. */
 function completionRequestOf(body: ResponsesRequest): CompletionRequest {
   const p = body.prompt!;
@@ -18,7 +23,7 @@ function completionRequestOf(body: ResponsesRequest): CompletionRequest {
   return {
     prompt: p.id,
     ...(v === null ? {} : byNumber ? { version: Number(v) } : { label: v }),
-    variables: p.variables ?? {},
+    variables: Object.fromEntries(Object.entries(p.variables ?? {}).map(([k, v]) => [k, inputText(v)])),
     ...(body.user ? { user: body.user } : {}),
     ...(body.model ? { overrides: { model: body.model } } : {}),
     ...(body.metadata ? { metadata: body.metadata } : {}),
