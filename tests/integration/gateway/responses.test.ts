@@ -153,7 +153,8 @@ describe("POST /api/v1/responses", () => {
   it("runs the Vercel AI SDK's responses model through a streamed tool round trip (OpenAI chat and Anthropic upstreams)", async () => {
     const openai = createOpenAI({ apiKey: key, baseURL: `${app.url}/api/v1` });
     for (const [upstream, m] of [[fake, model], [fakeAnthropic, claude]] as const) {
-      upstream.enqueue([{ toolCalls: [{ id: "toolu_1", name: "weather", arguments: '{"city":"Rome"}' }] }, { content: "Rome is sunny" }]);
+      // Text before the call: the AI SDK sends it back as an item_reference to the stored response (store is on by default).
+      upstream.enqueue([{ content: "Checking the weather.", toolCalls: [{ id: "toolu_1", name: "weather", arguments: '{"city":"Rome"}' }] }, { content: "Rome is sunny" }]);
       const seen: unknown[] = [];
       const result = streamText({
         model: openai.responses(m),
@@ -171,6 +172,7 @@ describe("POST /api/v1/responses", () => {
       const second = JSON.stringify(upstream.requests[1]!.body);
       expect(second).toContain("toolu_1");
       expect(second).toContain("sunny");
+      expect(second).toContain("Checking the weather.");
     }
   });
 
