@@ -2,20 +2,15 @@ import "server-only";
 import { wildcardMatch } from "@/lib/core";
 import { AppError } from "@/lib/core";
 import { loadPrices, priceFor } from "@/lib/pricing";
+import { isGlob, servedAs } from "./aliases";
 import { awaitingProbe, headroom, inFlightCount, latencyScore, nextAvailableAt, unavailableReason } from "./health/gates";
 import { routableAccounts, type RoutableAccount } from "./registry";
 import { loadRoutingSettings, strategyFor } from "./routing-settings";
 import { orderTier, type Scored } from "./strategies";
 
-export type Candidate = { account: RoutableAccount; upstreamModel: string };
+export { servedAs };
 
-/** The upstream model name an account would use for a public name, or null if it does not serve it. */
-export function servedAs(account: Pick<RoutableAccount, "models" | "aliases">, model: string): string | null {
-  const alias = account.aliases[model];
-  if (alias) return alias;
-  if (account.models.length === 0 || account.models.some((p) => wildcardMatch(p, model))) return model;
-  return null;
-}
+export type Candidate = { account: RoutableAccount; upstreamModel: string };
 
 function overrideFor(account: RoutableAccount, model: string) {
   if (account.modelOverrides.length === 0) return undefined;
@@ -94,12 +89,15 @@ export async function pickAccounts(model: string): Promise<Candidate[]> {
   return out;
 }
 
-/** Public model ids served by the enabled accounts: exact names and aliases (globs are not listable). */
+/**
+ * Public model ids served by the enabled accounts: exact names and exact aliases.
+ * Globs, on either side, resolve names nobody can enumerate, so they add nothing here.
+ */
 export async function servedModels(): Promise<{ id: string; ownedBy: string }[]> {
   const out = new Map<string, string>();
   for (const a of await routableAccounts()) {
     for (const m of a.models) if (!m.includes("*")) out.set(m, a.provider);
-    for (const alias of Object.keys(a.aliases)) out.set(alias, a.provider);
+    for (const alias of Object.keys(a.aliases)) if (!isGlob(alias)) out.set(alias, a.provider);
   }
   return [...out].map(([id, ownedBy]) => ({ id, ownedBy })).sort((a, b) => a.id.localeCompare(b.id));
 }

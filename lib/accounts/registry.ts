@@ -4,6 +4,7 @@ import { db, onInvalidate, publishInvalidation } from "@/lib/db";
 import { logger } from "@/lib/observability";
 import type { UpstreamAccount } from "@/lib/providers";
 import { decryptSecret } from "@/lib/secrets";
+import { aliasGlobs, type AliasGlob } from "./aliases";
 import { openSettings } from "./header-secrets";
 
 // The hot path's view of the enabled accounts, kept in memory so routing costs
@@ -20,6 +21,8 @@ export type ModelOverride = { weight?: number; priority?: number };
 export type RoutableAccount = UpstreamAccount & {
   models: string[];
   aliases: Record<string, string>;
+  /** The glob aliases, most specific first (aliases.ts). */
+  aliasGlobs: readonly AliasGlob[];
   weight: number;
   priority: number;
   /** Health fields (lib/accounts/health/): a draining account gets no new calls. */
@@ -61,11 +64,12 @@ async function load(): Promise<Snapshot> {
       logger.error({ accountId: r.id }, "cannot decrypt the account's key or header values (wrong ENCRYPTION_KEY?); skipping the account");
       continue;
     }
+    const aliases = (r.aliases ?? {}) as Record<string, string>;
     accounts.push({
       id: r.id, name: r.name, provider: r.provider, baseUrl: r.baseUrl, apiKey,
       settings,
       timeouts: { firstByteMs: r.firstByteTimeoutMs, idleMs: r.idleTimeoutMs },
-      models: r.models, aliases: (r.aliases ?? {}) as Record<string, string>, weight: r.weight, priority: r.priority,
+      models: r.models, aliases, aliasGlobs: aliasGlobs(aliases), weight: r.weight, priority: r.priority,
       draining: r.draining, rpmLimit: r.rpmLimit, tpmLimit: r.tpmLimit, probeMode: r.probeMode,
       probeIntervalSec: r.probeIntervalSec, probeModel: r.probeModel, modelOverrides: overridesOf(r.modelOverrides),
     });

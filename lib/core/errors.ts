@@ -110,15 +110,36 @@ export function toAppError(e: unknown): AppError {
     const headers: Record<string, string> = {};
     if (e.retryAfterMs !== undefined) headers["retry-after"] = String(Math.ceil(e.retryAfterMs / 1000));
     const code: ErrorCode = status === 429 ? "rate_limit_exceeded" : status === 504 ? "gateway_timeout" : status >= 500 ? "bad_gateway" : "bad_request";
-    return new AppError(code, e.message, { status, headers, extra: { upstream_code: e.code } });
+    const upstreamType = (e as { upstreamType?: unknown }).upstreamType;
+    return new AppError(code, e.message, { status, headers, extra: { upstream_code: e.code, ...(typeof upstreamType === "string" ? { upstream_type: upstreamType } : {}) } });
   }
   // The body says nothing of it; the cause keeps it for the log line.
   return new AppError("internal_error", "Internal server error", {}, { cause: e });
 }
 
-export type Envelope = "openai" | "default";
+export type Envelope = "openai" | "anthropic" | "default";
+
+// Anthropic's error types (https://docs.anthropic.com/en/api/errors). An upstream's own type is kept when it is one of them.
+const ANTHROPIC_TYPES = new Set([
+  "invalid_request_error", "authentication_error", "billing_error", "permission_error", "not_found_error", "request_too_large",
+  "rate_limit_error", "api_error", "timeout_error", "overloaded_error",
+]);
+const ANTHROPIC_BY_STATUS: Record<number, string> = {
+  400: "invalid_request_error", 401: "authentication_error", 402: "billing_error", 403: "permission_error", 404: "not_found_error",
+  413: "request_too_large", 429: "rate_limit_error", 504: "timeout_error", 529: "overloaded_error",
+};
+
+/** The Anthropic error type for one of our errors: the upstream's own when it is Anthropic's, else by status. */
+export function anthropicErrorType(err: AppError): string {
+  const upstream = err.details.extra?.upstream_type;
+  if (typeof upstream === "string" && ANTHROPIC_TYPES.has(upstream)) return upstream;
+  return ANTHROPIC_BY_STATUS[err.status] ?? (err.status >= 500 ? "api_error" : "invalid_request_error");
+}
 
 export function errorBody(err: AppError, envelope: Envelope, requestId?: string): unknown {
+  if (envelope === "anthropic") {
+    return { type: "error", error: { type: anthropicErrorType(err), message: err.message }, ...(requestId ? { request_id: requestId } : {}) };
+  }
   if (envelope === "openai") {
     return {
       error: {

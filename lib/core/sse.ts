@@ -19,6 +19,23 @@ export function sseEvent(event: string, data: unknown): Uint8Array {
   return encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
+/** Several named events as one frame (a dialect whose one step is more than one event, like Anthropic's). */
+export function sseEvents(events: readonly (readonly [event: string, data: unknown])[]): Uint8Array {
+  let s = "";
+  for (const [event, data] of events) s += `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+  return encoder.encode(s);
+}
+
+/**
+ * An event relayed as the upstream sent it (a native passthrough): its data is
+ * not parsed again. A data with line breaks becomes one `data:` line per line,
+ * which a client's parser joins back with "\n".
+ */
+export function sseRaw(event: string | undefined, data: string): Uint8Array {
+  const head = event ? `event: ${event}\n` : "";
+  return encoder.encode(`${head}data: ${data.includes("\n") ? data.split(/\r?\n/).join("\ndata: ") : data}\n\n`);
+}
+
 export const SSE_DONE = encoder.encode("data: [DONE]\n\n");
 
 /** The last frame of a stream that failed after it started: an error, never [DONE]. */

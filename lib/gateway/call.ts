@@ -2,7 +2,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import type { Principal } from "@/lib/core";
 import type { FilterConfig } from "@/lib/filters";
-import type { ChatCompletionRequest } from "@/lib/providers";
+import type { ChatCompletionRequest, NativeDialect, NativeRequest } from "@/lib/providers";
 import type { UsageMetadata, UsageSurface } from "@/lib/usage";
 
 // The one internal call every ingress adapter builds: the canonical request
@@ -31,6 +31,23 @@ export type CallOptions = {
   metadata?: UsageMetadata | null;
 };
 
+/**
+ * The client's own request, for an ingress whose dialect an upstream may speak
+ * itself (Anthropic Messages, OpenAI Responses). Accounts whose adapter
+ * `native.supports(dialect)` get it as sent; the others get the canonical
+ * request. The ingress must then encode both kinds of result (pipeline.ts).
+ */
+export type NativeCall = {
+  dialect: NativeDialect;
+  request: NativeRequest;
+  /**
+   * Set when the request uses something a translation cannot carry (an
+   * Anthropic server tool…): only native accounts are routed to, and without
+   * one the call is refused with this message (400).
+   */
+  untranslatable?: string;
+};
+
 export type GatewayCall = {
   /** The completion id: in the response, its headers and the usage event. */
   readonly id: string;
@@ -39,6 +56,8 @@ export type GatewayCall = {
   request: ChatCompletionRequest;
   readonly signal: AbortSignal;
   readonly options: CallOptions;
+  /** The client's own request for a native passthrough; absent for the chat dialect. */
+  readonly native?: NativeCall;
   /** performance.now() when the call arrived: latency and time to first token count from here. */
   readonly started: number;
 };
@@ -48,6 +67,8 @@ export function newCompletionId(): string {
   return `chatcmpl-${randomUUID().replaceAll("-", "")}`;
 }
 
-export function createCall(principal: Principal, request: ChatCompletionRequest, signal: AbortSignal, options: CallOptions = {}): GatewayCall {
-  return { id: newCompletionId(), principal, request, signal, options, started: performance.now() };
+export function createCall(
+  principal: Principal, request: ChatCompletionRequest, signal: AbortSignal, options: CallOptions = {}, native?: NativeCall,
+): GatewayCall {
+  return { id: newCompletionId(), principal, request, signal, options, started: performance.now(), ...(native ? { native } : {}) };
 }

@@ -3,10 +3,13 @@ import { AppError, isDatabaseUnavailable, toAppError } from "@/lib/core";
 import { callStarted, pickAccounts, reportFailure as reportFailureToPool, reportSuccess, type Candidate } from "@/lib/accounts";
 import { filterChunks, filterCompletion, filterRequest, resolveFilter, segmentOf, type CompiledFilter } from "@/lib/filters";
 import { logger, recordUpstreamError, trackStream } from "@/lib/observability";
-import { adapterFor, isAbortError, isProviderError, isUsageChunk, type ChatCompletion, type ChatCompletionChunk, type UpstreamStream, type Usage } from "@/lib/providers";
+import {
+  adapterFor, isAbortError, isProviderError, isUsageChunk, type CallContext, type ChatCompletion, type ChatCompletionChunk, type CompleteResult,
+  type NativeAdapter, type NativeDialect, type NativeEvent, type NativeResult, type NativeStream, type UpstreamStream, type Usage,
+} from "@/lib/providers";
 import { admit } from "@/lib/quota";
 import { CACHE_HEADER, cacheEligible, cacheKey, cacheLookup, cacheStore, chunkAssembler, replayChunks } from "./cache";
-import type { GatewayCall } from "./call";
+import type { GatewayCall, NativeCall } from "./call";
 import { AllAttemptsFailed, withFailover } from "./retry";
 import { assertModelAllowed } from "./scopes";
 import { Settlement, type Outcome } from "./settle";
@@ -18,6 +21,12 @@ import { Settlement, type Outcome } from "./settle";
 // touches the database before the upstream call except admission under a
 // quota: keys, accounts and prices come from per-instance caches, and usage is
 // queued. Every call is settled exactly once (settle.ts).
+
+/**
+ * Called at the shutdown deadline if a stream is still open: the ingress ends
+ * its response with this error in its own dialect. The call is settled.
+ */
+type OnInterrupt = (listener: (err: AppError) => void) => void;
 
 export type CallResult = {
   /** Response headers every dialect sends: completion id, cache state, rate limits, the caller's own. */
@@ -32,11 +41,17 @@ export type CallResult = {
       chunks: AsyncIterator<ChatCompletionChunk>;
       /** Whether a content filter runs on this stream (its held-back text arrives as segment chunks). */
       filtered: boolean;
-      /**
-       * Called at the shutdown deadline if the stream is still open: the ingress
-       * ends its response with this error in its own dialect. The call is settled.
-       */
-      onInterrupt(listener: (err: AppError) => void): void;
+      onInterrupt: OnInterrupt;
+    }
+  // Native passthrough (only for a call with `native`, served by an account that speaks its dialect):
+  // the upstream's own answer in the client's dialect, to be sent as is.
+  | { kind: "native"; dialect: NativeDialect; body: unknown }
+  | {
+      kind: "native-stream";
+      dialect: NativeDialect;
+      /** The upstream's events as received; pulled one at a time. Returning it releases the upstream. */
+      events: AsyncIterator<NativeEvent>;
+      onInterrupt: OnInterrupt;
     }
 );
 
@@ -67,7 +82,8 @@ export async function runCall(call: GatewayCall): Promise<CallResult> {
   let outcome: Outcome = { status: "rejected" };
   // A stream hands its settlement to the relay (which settles when the stream ends).
   let handedOff = false;
-  const cacheKeyId = call.options.cache && call.principal.kind === "apiKey" && call.principal.key.id && cacheEligible(call.request) ? call.principal.key.id : null;
+  // A native passthrough is never cached: the cache stores canonical completions.
+  const cacheKeyId = call.options.cache && !call.native && call.principal.kind === "apiKey" && call.principal.key.id && cacheEligible(call.request) ? call.principal.key.id : null;
   // Asked for the cache: "miss" when it is consulted, "skip" when the request does not qualify (temperature, no key).
   const cacheHeader: Record<string, string> = call.options.cache ? { [CACHE_HEADER]: cacheKeyId ? "miss" : "skip" } : {};
   let cacheWrite: CacheWrite | null = null;
@@ -86,6 +102,15 @@ export async function runCall(call: GatewayCall): Promise<CallResult> {
       throw new AppError("not_found", `The model '${call.request.model}' does not exist or no enabled account serves it`, {
         param: "model", extra: { code: "model_not_found" },
       });
+    }
+    // A content filter masks the canonical request and chunks, so a filtered call is always translated.
+    const native = call.native && !filter ? call.native : null;
+    if (call.native?.untranslatable) {
+      candidates = candidates.filter((c) => native && nativeOf(c, native));
+      if (candidates.length === 0) {
+        const why = filter ? " (a content filter applies to this key, and filtered calls are always translated)" : "";
+        throw new AppError("bad_request", `${call.native.untranslatable}${why}`, { extra: { code: "untranslatable_request" } });
+      }
     }
     // cache: looked up before admission, so a hit reserves nothing and never counts against a token quota.
     if (cacheKeyId) {
@@ -107,19 +132,23 @@ export async function runCall(call: GatewayCall): Promise<CallResult> {
     trace.stage("upstream");
     upstreamStarted = true;
     if (call.request.stream) {
-      const result = await openStream(call, settlement, candidates, filter, cacheWrite, headers);
+      const result = await openStream(call, settlement, candidates, filter, cacheWrite, headers, native);
       handedOff = true;
       return result;
     }
-    const { value, candidate, attempts } = await withFailover(
+    const { value, candidate, attempts } = await withFailover<Answer>(
       candidates,
       call.signal,
       async (c) => {
         const t = performance.now();
         const done = callStarted(c);
         try {
-          const r = await adapterFor(c.account.provider).complete(call.request, { account: c.account, upstreamModel: c.upstreamModel, signal: call.signal });
-          reportSuccess(c, { latencyMs: performance.now() - t, rateLimit: r.rateLimit });
+          const ctx: CallContext = { account: c.account, upstreamModel: c.upstreamModel, signal: call.signal };
+          const n = native && nativeOf(c, native);
+          const r: Answer = n && native
+            ? { kind: "native", result: await n.complete(native.dialect, native.request, ctx) }
+            : { kind: "chat", result: await adapterFor(c.account.provider).complete(call.request, ctx) };
+          reportSuccess(c, { latencyMs: performance.now() - t, rateLimit: r.result.rateLimit });
           return r;
         } finally {
           done();
@@ -128,9 +157,13 @@ export async function runCall(call: GatewayCall): Promise<CallResult> {
       undefined,
       reportFailure,
     );
-    const completion = filter ? filterCompletion(filter, value.completion) : value.completion;
+    if (value.kind === "native") {
+      outcome = { status: "ok", candidate, usage: value.result.usage, attempts, text: value.result.text };
+      return { kind: "native", dialect: native!.dialect, body: value.result.body, headers, cached: false };
+    }
+    const completion = filter ? filterCompletion(filter, value.result.completion) : value.result.completion;
     const content = completion.choices[0]?.message.content;
-    outcome = { status: "ok", candidate, usage: value.usage, attempts, text: typeof content === "string" ? content : null };
+    outcome = { status: "ok", candidate, usage: value.result.usage, attempts, text: typeof content === "string" ? content : null };
     if (cacheWrite) cacheStore(cacheWrite.key, cacheWrite.apiKeyId, completion);
     return { kind: "completion", completion, headers, cached: false };
   } catch (err) {
@@ -145,6 +178,14 @@ export async function runCall(call: GatewayCall): Promise<CallResult> {
   } finally {
     if (!handedOff) settlement.settle(outcome);
   }
+}
+
+type Answer = { kind: "native"; result: NativeResult } | { kind: "chat"; result: CompleteResult };
+
+/** The account's native adapter for the call's dialect, or null when the call must be translated for it. */
+function nativeOf(c: Candidate, native: NativeCall): NativeAdapter | null {
+  const n = adapterFor(c.account.provider).native;
+  return n && n.supports(native.dialect, c.account) ? n : null;
 }
 
 /** A call refused before any upstream was tried: validation, scopes, routing, quota. */
@@ -190,14 +231,19 @@ function deltaText(chunk: ChatCompletionChunk): string {
   return s;
 }
 
-type Opened = { upstream: UpstreamStream; it: AsyncIterator<ChatCompletionChunk>; first: IteratorResult<ChatCompletionChunk>; done: () => void; t: number };
+type Opened = { t: number; done: () => void } & (
+  | { kind: "chat"; upstream: UpstreamStream; it: AsyncIterator<ChatCompletionChunk>; first: IteratorResult<ChatCompletionChunk> }
+  | { kind: "native"; upstream: NativeStream; it: AsyncIterator<NativeEvent>; first: IteratorResult<NativeEvent> }
+);
 
 /**
- * Opens the upstream and reads its first chunk before answering: until then a
- * failure can still be retried or failed over without the client noticing.
+ * Opens the upstream and reads its first chunk (or event) before answering:
+ * until then a failure can still be retried or failed over without the client
+ * noticing. The relay is one for both kinds; only what it reads differs.
  */
 async function openStream(
-  call: GatewayCall, settlement: Settlement, candidates: Candidate[], filter: CompiledFilter | null, cacheWrite: CacheWrite | null, headers: Record<string, string>,
+  call: GatewayCall, settlement: Settlement, candidates: Candidate[], filter: CompiledFilter | null, cacheWrite: CacheWrite | null,
+  headers: Record<string, string>, native: NativeCall | null,
 ): Promise<CallResult> {
   const opened = await withFailover<Opened>(
     candidates,
@@ -206,11 +252,21 @@ async function openStream(
       const t = performance.now();
       const done = callStarted(c);
       try {
-        const upstream = await adapterFor(c.account.provider).stream(call.request, { account: c.account, upstreamModel: c.upstreamModel, signal: call.signal });
+        const ctx: CallContext = { account: c.account, upstreamModel: c.upstreamModel, signal: call.signal };
+        const n = native && nativeOf(c, native);
+        if (n && native) {
+          const upstream = await n.stream(native.dialect, native.request, ctx);
+          try {
+            return { kind: "native", upstream, it: upstream.events, first: await upstream.events.next(), done, t };
+          } catch (err) {
+            upstream.close();
+            throw err;
+          }
+        }
+        const upstream = await adapterFor(c.account.provider).stream(call.request, ctx);
         const it = upstream.chunks[Symbol.asyncIterator]();
         try {
-          const first = await it.next();
-          return { upstream, it, first, done, t };
+          return { kind: "chat", upstream, it, first: await it.next(), done, t };
         } catch (err) {
           upstream.close();
           throw err;
@@ -223,11 +279,12 @@ async function openStream(
     undefined,
     reportFailure,
   );
-  const { upstream, it, first, done: callDone, t: callStart } = opened.value;
+  const o = opened.value;
+  const { done: callDone, t: callStart } = o;
   const { candidate, attempts } = opened;
   const ttftMs = Math.round(performance.now() - call.started);
   settlement.trace.event("first_token", { "promptgate.ttft_ms": ttftMs });
-  settlement.trace.stage("stream", { "promptgate.filtered": filter !== null });
+  settlement.trace.stage("stream", { "promptgate.filtered": filter !== null, "promptgate.native": o.kind === "native" });
 
   let text = "";
   let usage: Usage | null = null;
@@ -241,9 +298,16 @@ async function openStream(
     released = true;
     untrack();
     callDone();
-    upstream.close();
+    o.upstream.close();
   };
-  const settle = (o: Outcome) => settlement.settle({ candidate, attempts, ttftMs, usage, text, ...o });
+  const settle = (out: Outcome) => {
+    // A native stream knows its own usage and text; a canonical one is read as it goes.
+    if (o.kind === "native") {
+      usage = o.upstream.usage();
+      text = o.upstream.text();
+    }
+    settlement.settle({ candidate, attempts, ttftMs, usage, text, ...out });
+  };
   // At the shutdown deadline (lib/observability/lifecycle.ts) a stream still
   // open ends with an explicit error event, never a silent cut, and is settled
   // before the usage writer's final flush.
@@ -254,12 +318,8 @@ async function openStream(
     settle({ status: "error", errorCode: "shutting_down" });
   });
 
-  async function* relay(): AsyncGenerator<ChatCompletionChunk, void> {
-    // filter (stream side): masks across chunk boundaries, holding back at most the longest pattern - 1 characters.
-    const source: AsyncIterator<ChatCompletionChunk> = filter ? filterChunks(filter, first, it) : it;
-    let pending: IteratorResult<ChatCompletionChunk> | null = filter ? null : first;
-    // The response cache stores what the client was sent, rebuilt from the chunks, once the stream ends cleanly.
-    const assembled = cacheWrite ? chunkAssembler() : null;
+  async function* relay<T>(source: AsyncIterator<T>, first: IteratorResult<T> | null, observe: (item: T) => void, ended: () => void): AsyncGenerator<T, void> {
+    let pending = first;
     // The client went away unless the stream ends otherwise.
     let outcome: Outcome = { status: "client_aborted", errorCode: "client_aborted" };
     try {
@@ -267,28 +327,21 @@ async function openStream(
         const r = pending ?? (await source.next());
         pending = null;
         if (r.done) break;
-        const chunk = r.value;
-        if (isUsageChunk(chunk)) {
-          usage = chunk.usage ?? null;
-          assembled?.add(chunk);
-        } else if (!filter || !segmentOf(chunk)) {
-          text += deltaText(chunk);
-          assembled?.add(chunk);
-        }
-        yield chunk;
+        observe(r.value);
+        yield r.value;
       }
       outcome = { status: "ok" };
-      reportSuccess(candidate, { latencyMs: performance.now() - callStart, ttftMs, rateLimit: upstream.rateLimit });
-      const done = assembled?.result();
-      if (cacheWrite && done) cacheStore(cacheWrite.key, cacheWrite.apiKeyId, done);
+      reportSuccess(candidate, { latencyMs: performance.now() - callStart, ttftMs, rateLimit: o.upstream.rateLimit });
+      ended();
     } catch (err) {
       if (interrupted || closedByClient || isAbortError(err) || call.signal.aborted) return;
       const code = isProviderError(err) ? err.code : "internal_error";
       if (isProviderError(err)) reportFailure(candidate, err);
       else logger.error({ err }, "stream failed");
       outcome = { status: "upstream_error", errorCode: code };
+      const upstreamType = isProviderError(err) ? err.upstreamType : undefined;
       throw new StreamFailure(new AppError("bad_gateway", `The upstream stream failed: ${isProviderError(err) ? err.message : "internal error"}`, {
-        type: "upstream_error", extra: { code },
+        type: "upstream_error", extra: { code, ...(upstreamType ? { upstream_type: upstreamType } : {}) },
       }));
     } finally {
       release();
@@ -296,20 +349,43 @@ async function openStream(
     }
   }
 
-  const gen = relay();
-  const chunks: AsyncIterator<ChatCompletionChunk> = {
-    next: () => gen.next(),
-    // The client went away: release the upstream now, even if the relay is waiting on it.
-    return: (value?: unknown) => {
-      closedByClient = true;
-      upstream.close();
-      return gen.return(value as undefined);
-    },
+  // The client went away: release the upstream now, even if the relay is waiting on it.
+  function releasing<T>(gen: AsyncGenerator<T, void>): AsyncIterator<T> {
+    return {
+      next: () => gen.next(),
+      return: (value?: unknown) => {
+        closedByClient = true;
+        o.upstream.close();
+        return gen.return(value as undefined);
+      },
+    };
+  }
+  const interruptible: OnInterrupt = (listener) => {
+    onInterrupt = listener;
   };
-  return {
-    kind: "stream", chunks, filtered: filter !== null, headers, cached: false,
-    onInterrupt(listener) {
-      onInterrupt = listener;
-    },
+
+  if (o.kind === "native") {
+    const events = releasing(relay<NativeEvent>(o.it, o.first, () => {}, () => {}));
+    return { kind: "native-stream", dialect: native!.dialect, events, headers, cached: false, onInterrupt: interruptible };
+  }
+
+  // filter (stream side): masks across chunk boundaries, holding back at most the longest pattern - 1 characters.
+  const source: AsyncIterator<ChatCompletionChunk> = filter ? filterChunks(filter, o.first, o.it) : o.it;
+  // The response cache stores what the client was sent, rebuilt from the chunks, once the stream ends cleanly.
+  const assembled = cacheWrite ? chunkAssembler() : null;
+  const observe = (chunk: ChatCompletionChunk) => {
+    if (isUsageChunk(chunk)) {
+      usage = chunk.usage ?? null;
+      assembled?.add(chunk);
+    } else if (!filter || !segmentOf(chunk)) {
+      text += deltaText(chunk);
+      assembled?.add(chunk);
+    }
   };
+  const ended = () => {
+    const done = assembled?.result();
+    if (cacheWrite && done) cacheStore(cacheWrite.key, cacheWrite.apiKeyId, done);
+  };
+  const chunks = releasing(relay(source, filter ? null : o.first, observe, ended));
+  return { kind: "stream", chunks, filtered: filter !== null, headers, cached: false, onInterrupt: interruptible };
 }

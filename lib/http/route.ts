@@ -181,11 +181,12 @@ type Method = (typeof METHODS)[number];
  * Exports every HTTP method for a route file; the ones not implemented answer
  * 405 with an `Allow` header in the route's error envelope.
  */
-export function methods(impl: Partial<Record<Method, RouteHandler>>, envelope: Envelope = "default"): Record<Method, RouteHandler> {
+export function methods(impl: Partial<Record<Method, RouteHandler>>, envelope?: Envelope): Record<Method, RouteHandler> {
   const allow = METHODS.filter((m) => impl[m]).join(", ");
   const notAllowed: RouteHandler = async (req) => {
     const err = new AppError("method_not_allowed", `Method ${req.method} is not allowed here; use ${allow}`, { headers: { allow } });
-    const env: Envelope = new URL(req.url).pathname.startsWith("/api/v1/") ? "openai" : envelope;
+    // A route that names its envelope (Anthropic's) keeps it; otherwise /api/v1 speaks OpenAI's.
+    const env: Envelope = envelope ?? (new URL(req.url).pathname.startsWith("/api/v1/") ? "openai" : "default");
     return errorResponse(err, env);
   };
   return Object.fromEntries(METHODS.map((m) => [m, impl[m] ?? notAllowed])) as Record<Method, RouteHandler>;

@@ -28,6 +28,12 @@ import type {
   ResponseToolCall,
   CompleteResult,
   FinishReason,
+  NativeAdapter,
+  NativeDialect,
+  NativeEvent,
+  NativeRequest,
+  NativeResult,
+  NativeStream,
   ProviderAdapter,
   UpstreamAccount,
   UpstreamStream,
@@ -92,7 +98,7 @@ export type AnthropicResponse = {
   type: "message";
   role: "assistant";
   model: string;
-  content: Array<{ type: string; text?: string; id?: string; name?: string; input?: unknown }>;
+  content: Array<{ type: string; text?: string; id?: string; name?: string; input?: unknown; thinking?: string }>;
   stop_reason: string | null;
   stop_sequence?: string | null;
   usage?: AnthropicUsage;
@@ -358,7 +364,7 @@ type StreamEvent = {
   index?: number;
   message?: AnthropicResponse;
   content_block?: { type: string; text?: string; id?: string; name?: string };
-  delta?: { type?: string; text?: string; partial_json?: string; stop_reason?: string | null };
+  delta?: { type?: string; text?: string; partial_json?: string; thinking?: string; stop_reason?: string | null };
   usage?: AnthropicUsage;
   error?: unknown;
 };
@@ -556,4 +562,123 @@ async function* anthropicChunks(
   yield usageChunk(translator, ctx.upstreamModel, reported ?? countUsage(req, ctx.upstreamModel, translator.produced));
 }
 
-export const anthropicAdapter: ProviderAdapter = { kind: "anthropic", complete, stream };
+// ---- Native passthrough: Anthropic Messages clients ---------------------------
+//
+// The client's body goes upstream as sent, only `model` replaced by the
+// account's, so fields and beta features we do not know survive. The client's
+// anthropic-version wins over the account's (the body is in the client's
+// version); its anthropic-beta flags are added to the account's.
+
+/** Comma-separated beta flags of both, each once, the account's first. */
+export function mergeBetas(account: string | undefined, client: string | undefined): string | undefined {
+  const all = [...(account ?? "").split(","), ...(client ?? "").split(",")].map((b) => b.trim()).filter(Boolean);
+  return all.length ? [...new Set(all)].join(",") : undefined;
+}
+
+function nativeCall(req: NativeRequest, ctx: CallContext, stream: boolean): UpstreamCall {
+  const { url, headers: shared } = accountTarget(ctx, target);
+  let headers: Record<string, string> = stream ? shared.stream : shared.complete;
+  const version = req.headers?.["anthropic-version"];
+  const beta = req.headers?.["anthropic-beta"];
+  if (version || beta) {
+    headers = { ...headers };
+    if (version) headers["anthropic-version"] = version;
+    const betas = mergeBetas(headers["anthropic-beta"], beta);
+    if (betas) headers["anthropic-beta"] = betas;
+  }
+  const body: Record<string, unknown> = { ...req.body, model: ctx.upstreamModel };
+  if (stream) body.stream = true;
+  else delete body.stream;
+  return { provider: "anthropic", url, headers, body: JSON.stringify(body), ctx };
+}
+
+/** What a message's content blocks say, as text (for counting and the request log). */
+function blocksText(content: AnthropicResponse["content"]): string {
+  let text = "";
+  for (const b of content) {
+    if (b.type === "text" && typeof b.text === "string") text += b.text;
+    else if (b.type === "tool_use") text += (b.name ?? "") + JSON.stringify(b.input ?? {});
+    else if (b.type === "thinking" && typeof b.thinking === "string") text += b.thinking;
+  }
+  return text;
+}
+
+function assertDialect(dialect: NativeDialect): void {
+  if (dialect !== "anthropic-messages") throw invalidRequest("anthropic", `Anthropic accounts do not speak ${dialect}`);
+}
+
+async function nativeComplete(dialect: NativeDialect, req: NativeRequest, ctx: CallContext): Promise<NativeResult> {
+  assertDialect(dialect);
+  const call = nativeCall(req, ctx, false);
+  const res = await sendUpstream(call);
+  if (!isSuccess(res.status)) throw await httpError(res, call, extractAnthropicError);
+  const text = await readBodyText(res, call, MAX_COMPLETION_BYTES);
+  let msg: AnthropicResponse;
+  try {
+    msg = JSON.parse(text) as AnthropicResponse;
+  } catch (err) {
+    throw malformed("anthropic", "response body is not JSON", err);
+  }
+  if ((msg as { type?: string } | null)?.type === "error") throw anthropicStreamError(msg);
+  if (!msg || !Array.isArray(msg.content)) throw malformed("anthropic", "response has no content array");
+  return { body: msg, usage: toOpenAIUsage(msg.usage) ?? null, text: blocksText(msg.content), rateLimit: res.rateLimit };
+}
+
+async function nativeStream(dialect: NativeDialect, req: NativeRequest, ctx: CallContext): Promise<NativeStream> {
+  assertDialect(dialect);
+  const call = nativeCall(req, ctx, true);
+  const res = await sendUpstream(call);
+  if (!isSuccess(res.status)) throw await httpError(res, call, extractAnthropicError);
+  const state: StreamState = { finished: false, usageCounted: false };
+  const sse = readSse(res.body, {
+    provider: "anthropic",
+    isTerminal: (e) => e.event === "message_stop" || (e.event === undefined && e.data.includes('"message_stop"')),
+    idleMs: ctx.account.timeouts.idleMs,
+    idleError: () => idleTimeout(call),
+    mapError: (err) => transportError(err, call),
+    onTerminal: () => (state.finished = true),
+  });
+  // The translator is only read for what it learns (usage, produced text) and throws on an upstream error event.
+  const seen = new AnthropicStreamTranslator(ctx.upstreamModel);
+  async function* relay(): AsyncGenerator<NativeEvent, void, undefined> {
+    for await (const e of sse) {
+      const parsed = parseEventJson<StreamEvent>(e, "anthropic");
+      if (typeof parsed !== "object" || parsed === null || typeof parsed.type !== "string") {
+        throw malformed("anthropic", `stream event without a type: ${e.data.slice(0, 120)}`);
+      }
+      if (parsed.type === "content_block_delta" && parsed.delta?.type === "thinking_delta") {
+        seen.produced += parsed.delta.thinking ?? "";
+      }
+      seen.translate(parsed);
+      yield e.event === undefined ? { data: e.data } : { event: e.event, data: e.data };
+    }
+  }
+  const gen = relay();
+  const release = () => {
+    if (!state.finished && !res.body.destroyed) res.body.destroy();
+  };
+  return {
+    events: {
+      next: () => gen.next(),
+      return: (value?: unknown) => {
+        release();
+        return gen.return(value as undefined) as Promise<IteratorResult<NativeEvent>>;
+      },
+    },
+    usage: () => seen.reportedUsage() ?? null,
+    text: () => seen.produced,
+    rateLimit: res.rateLimit,
+    close() {
+      release();
+      gen.return(undefined).catch(() => {});
+    },
+  };
+}
+
+const native: NativeAdapter = {
+  supports: (dialect) => dialect === "anthropic-messages",
+  complete: nativeComplete,
+  stream: nativeStream,
+};
+
+export const anthropicAdapter: ProviderAdapter = { kind: "anthropic", complete, stream, native };

@@ -149,6 +149,57 @@ export type UpstreamStream = {
   close(): void;
 };
 
+// ---- Native passthrough ------------------------------------------------------
+//
+// A client dialect that is also an upstream's own wire format goes upstream as
+// the client sent it: fields we do not know and beta features survive. The
+// gateway still builds the canonical request (admission, counting, the request
+// log) but the upstream call is the adapter's `native` one.
+
+/** Client dialects an upstream may speak natively. */
+export type NativeDialect = "anthropic-messages" | "openai-responses";
+
+export type NativeRequest = {
+  /** The client's request body, as parsed (unknown fields kept). The adapter replaces only `model`. */
+  body: Record<string, unknown>;
+  /** Client headers of the dialect the upstream should see (anthropic-beta, anthropic-version…), lower-case names. */
+  headers?: Record<string, string>;
+};
+
+export type NativeResult = {
+  /** The upstream's answer body, to be sent to the client as is. */
+  body: unknown;
+  /** Upstream usage in the canonical shape; null when it reported none (the gateway counts). */
+  usage: Usage | null;
+  /** What the model produced, as text: for counting without usage and for the request log. */
+  text: string;
+  rateLimit: RateLimitInfo;
+};
+
+/** One upstream server-sent event, as received. */
+export type NativeEvent = { event?: string; data: string };
+
+export type NativeStream = {
+  /** The upstream's events, read only as they are pulled; an upstream error event rejects. Returning releases the upstream. */
+  events: AsyncIterator<NativeEvent>;
+  /** The upstream's usage once the stream has ended (null if it reported none). */
+  usage(): Usage | null;
+  /** What the model produced so far, as text. */
+  text(): string;
+  rateLimit: RateLimitInfo;
+  /** Releases the upstream request. Idempotent. */
+  close(): void;
+};
+
+export type NativeAdapter = {
+  /** Whether this account takes the dialect natively (an account setting may turn it off). */
+  supports(dialect: NativeDialect, account: UpstreamAccount): boolean;
+  /** Same contract as ProviderAdapter.complete: ProviderError or AbortError on failure. */
+  complete(dialect: NativeDialect, req: NativeRequest, ctx: CallContext): Promise<NativeResult>;
+  /** Resolves after 2xx headers, like ProviderAdapter.stream. */
+  stream(dialect: NativeDialect, req: NativeRequest, ctx: CallContext): Promise<NativeStream>;
+};
+
 export interface ProviderAdapter {
   readonly kind: ProviderKind;
   /** Resolves with the whole completion; rejects with ProviderError or an AbortError. */
@@ -159,4 +210,6 @@ export interface ProviderAdapter {
    * byte could have reached our client and the request can still be retried.
    */
   stream(req: ChatCompletionRequest, ctx: CallContext): Promise<UpstreamStream>;
+  /** Native passthrough for client dialects this upstream speaks itself. */
+  readonly native?: NativeAdapter;
 }

@@ -19,6 +19,8 @@ export async function chat(principal: Principal, request: ChatCompletionRequest,
     const created = result.cached ? { created: Math.floor(Date.now() / 1000) } : {};
     return json({ ...result.completion, id: call.id, ...created, ...extras }, { headers: result.headers });
   }
+  // A chat call carries no native request, so the pipeline answers it in canonical shapes only.
+  if (result.kind !== "stream") throw new Error(`a chat call got a ${result.kind} result`);
   const includeUsage = call.request.stream_options?.include_usage === true;
   let first = true;
   const stream = sseStream(result.chunks, {
