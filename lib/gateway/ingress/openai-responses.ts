@@ -7,8 +7,8 @@ import {
 } from "@/lib/providers";
 import { loadResponse, saveResponse } from "@/lib/responses";
 import type { UsageMetadata } from "@/lib/usage";
-import { createCall, type CallOptions } from "../call";
-import { runCall, StreamFailure } from "../pipeline";
+import { createCall, type CallOptions, type NativeCall } from "../call";
+import { runCall, StreamFailure, type CallResult } from "../pipeline";
 import { assertMayComplete } from "../scopes";
 import { chatCompletionRequest, type ResponsesRequest } from "../schemas";
 
@@ -36,6 +36,16 @@ function unsupported(message: string, param: string, code = "unsupported_paramet
 
 const apiKeyIdOf = (p: Principal): string | null => (p.kind === "apiKey" && p.key.id ? p.key.id : null);
 
+/**
+ * What happens to a piece a chat upstream cannot carry (a built-in tool, its items): throw the 400 that
+ * names it, or, when the call may still go natively to an upstream that speaks Responses, note it and
+ * leave the piece out of the canonical request (which then only serves admission and counting).
+ */
+type Fail = (err: AppError) => void;
+const refuse: Fail = (err) => {
+  throw err;
+};
+
 // ------------------------------------------------------------------ request
 
 function textOfParts(content: unknown): string {
@@ -44,7 +54,7 @@ function textOfParts(content: unknown): string {
   return content.map((p: Record<string, unknown>) => (typeof p?.text === "string" ? p.text : typeof p?.refusal === "string" ? p.refusal : "")).join("");
 }
 
-function contentPart(p: Record<string, unknown>, param: string): ChatContentPart {
+function contentPart(p: Record<string, unknown>, param: string, fail: Fail): ChatContentPart | null {
   switch (p.type) {
     case "input_text":
     case "output_text":
@@ -53,22 +63,29 @@ function contentPart(p: Record<string, unknown>, param: string): ChatContentPart
     case "refusal":
       return { type: "text", text: String(p.refusal ?? "") };
     case "input_image": {
-      if (typeof p.image_url !== "string") throw unsupported("Images by file_id are not supported: send image_url (a URL or a data: URL)", `${param}.image_url`);
+      if (typeof p.image_url !== "string") {
+        fail(unsupported("Images by file_id are not supported: send image_url (a URL or a data: URL)", `${param}.image_url`));
+        return null;
+      }
       const detail = p.detail === "low" || p.detail === "high" ? p.detail : "auto";
       return { type: "image_url", image_url: { url: p.image_url, detail } };
     }
     case "input_file": {
-      if (typeof p.file_data !== "string") throw unsupported("Files by file_id or file_url are not supported: send file_data", `${param}.file_data`);
+      if (typeof p.file_data !== "string") {
+        fail(unsupported("Files by file_id or file_url are not supported: send file_data", `${param}.file_data`));
+        return null;
+      }
       return { type: "file", file: { file_data: p.file_data, ...(typeof p.filename === "string" ? { filename: p.filename } : {}) } };
     }
     case "input_audio":
       return { type: "input_audio", input_audio: p.input_audio as { data: string; format: string } };
     default:
-      throw unsupported(`The content part type '${String(p.type)}' is not supported`, `${param}.type`);
+      fail(unsupported(`The content part type '${String(p.type)}' is not supported`, `${param}.type`));
+      return null;
   }
 }
 
-function messageOf(item: Item, param: string): ChatMessage {
+function messageOf(item: Item, param: string, fail: Fail): ChatMessage {
   const role = item.role === "developer" ? "system" : item.role;
   if (role !== "user" && role !== "system" && role !== "assistant") {
     throw unsupported(`The message role '${String(item.role)}' is not supported (user, assistant, system, developer)`, `${param}.role`);
@@ -78,19 +95,19 @@ function messageOf(item: Item, param: string): ChatMessage {
   if (!Array.isArray(c)) throw unsupported("A message needs content: a string or an array of content parts", `${param}.content`);
   // The assistant's own turns are text in the chat dialect; a user's may carry images and files.
   if (role === "assistant") return { role, content: textOfParts(c) };
-  const parts = c.map((p: Record<string, unknown>, j: number) => contentPart(p, `${param}.content[${j}]`));
+  const parts = c.map((p: Record<string, unknown>, j: number) => contentPart(p, `${param}.content[${j}]`, fail)).filter((p): p is ChatContentPart => p !== null);
   const only = parts.length === 1 ? parts[0] : undefined;
   return { role, content: only?.type === "text" ? only.text : parts };
 }
 
 /** Responses input items → chat messages. A run of function_call items is one assistant turn with tool_calls. */
-export function messagesOf(items: Item[], param = "input"): ChatMessage[] {
+export function messagesOf(items: Item[], param = "input", fail: Fail = refuse): ChatMessage[] {
   const out: ChatMessage[] = [];
   items.forEach((item, i) => {
     const at = `${param}[${i}]`;
     const type = item.type ?? "message";
     if (type === "message") {
-      out.push(messageOf(item, at));
+      out.push(messageOf(item, at, fail));
     } else if (type === "function_call") {
       const call = { id: String(item.call_id ?? item.id ?? ""), type: "function", function: { name: String(item.name ?? ""), arguments: typeof item.arguments === "string" ? item.arguments : JSON.stringify(item.arguments ?? {}) } };
       if (!call.id || !call.function.name) throw unsupported("A function_call item needs call_id and name", at);
@@ -103,28 +120,32 @@ export function messagesOf(items: Item[], param = "input"): ChatMessage[] {
     } else if (type === "reasoning") {
       // A reasoning model's own state: a chat upstream has no place for it, and the answer does not need it.
     } else {
-      throw unsupported(`The input item type '${type}' is not supported: ${BUILT_IN_TOOLS}`, `${at}.type`);
+      fail(unsupported(`The input item type '${type}' is not supported: ${BUILT_IN_TOOLS}`, `${at}.type`));
     }
   });
   return out;
 }
 
-function toolsOf(tools: NonNullable<ResponsesRequest["tools"]>): ChatTool[] {
-  return tools.map((t, i) => {
-    if (t.type !== "function") throw unsupported(`The built-in tool '${t.type}' is not supported: ${BUILT_IN_TOOLS}`, `tools[${i}].type`, "unsupported_tool");
+function toolsOf(tools: NonNullable<ResponsesRequest["tools"]>, fail: Fail): ChatTool[] {
+  return tools.flatMap((t, i) => {
+    if (t.type !== "function") {
+      fail(unsupported(`The built-in tool '${t.type}' is not supported: ${BUILT_IN_TOOLS}`, `tools[${i}].type`, "unsupported_tool"));
+      return [];
+    }
     if (typeof t.name !== "string" || !t.name) throw unsupported("A function tool needs a name", `tools[${i}].name`);
     const fn: ChatTool["function"] = { name: t.name };
     if (typeof t.description === "string") fn.description = t.description;
     if (t.parameters && typeof t.parameters === "object") fn.parameters = t.parameters as Record<string, unknown>;
     if (typeof t.strict === "boolean") fn.strict = t.strict;
-    return { type: "function", function: fn };
+    return [{ type: "function", function: fn }];
   });
 }
 
-function toolChoiceOf(choice: NonNullable<ResponsesRequest["tool_choice"]>): ChatToolChoice {
+function toolChoiceOf(choice: NonNullable<ResponsesRequest["tool_choice"]>, fail: Fail): ChatToolChoice | undefined {
   if (typeof choice === "string") return choice;
   if (choice.type === "function" && typeof choice.name === "string") return { type: "function", function: { name: choice.name } };
-  throw unsupported(`The tool_choice type '${choice.type}' is not supported: ${BUILT_IN_TOOLS}`, "tool_choice.type", "unsupported_tool");
+  fail(unsupported(`The tool_choice type '${choice.type}' is not supported: ${BUILT_IN_TOOLS}`, "tool_choice.type", "unsupported_tool"));
+  return undefined;
 }
 
 function responseFormatOf(format: Record<string, unknown> & { type: string }): ChatCompletionRequest["response_format"] | undefined {
@@ -139,7 +160,7 @@ function responseFormatOf(format: Record<string, unknown> & { type: string }): C
 
 // Item ids carry their response's id (msg_<hex>_<n>), so an item_reference finds its stored response.
 const itemId = (hex: string, kind: "msg" | "fc", n: number) => `${kind}_${hex}_${n}`;
-const responseIdOfItem = (id: string) => /^(?:msg|fc)_([0-9a-f]{32})_\d+$/.exec(id)?.[1];
+const responseIdOfItem = (id: string) => /^[a-z]+_([0-9a-f]{32})_\d+$/.exec(id)?.[1];
 
 /** Replaces item_reference items with the stored items they name (one read per referenced response). */
 async function resolveReferences(items: Item[], apiKeyId: string | null): Promise<Item[]> {
@@ -166,12 +187,24 @@ async function resolveReferences(items: Item[], apiKeyId: string | null): Promis
   return out;
 }
 
-type Translated = { request: ChatCompletionRequest; items: Item[]; store: boolean };
+type Translated = {
+  request: ChatCompletionRequest;
+  items: Item[];
+  store: boolean;
+  /** The body for an upstream that serves /v1/responses itself; null when the call must be translated (a stored prompt). */
+  nativeBody: Record<string, unknown> | null;
+  /** The first piece a translation cannot carry: the call may only go natively, else this is its 400. */
+  untranslatable: AppError | null;
+};
 
-/** The canonical chat request for a Responses request, and the conversation items to store with its answer. */
+/** The canonical chat request for a Responses request, the native body, and the conversation items to store with its answer. */
 async function translate(principal: Principal, body: ResponsesRequest, template: ResponsesTemplate | undefined): Promise<Translated> {
   if (body.background) throw unsupported("Background responses are not supported", "background");
   if (body.conversation) throw unsupported("Conversations are not supported: chain responses with previous_response_id", "conversation");
+  // A Promptgate prompt is resolved here, so only a plain Responses request may go upstream as sent.
+  const nativeOk = !template;
+  let untranslatable: AppError | null = null;
+  const fail: Fail = nativeOk ? (err) => void (untranslatable ??= err) : refuse;
   const apiKeyId = apiKeyIdOf(principal);
   let prior: Item[] = [];
   if (body.previous_response_id) {
@@ -182,7 +215,8 @@ async function translate(principal: Principal, body: ResponsesRequest, template:
     prior = [...(prev.items as Item[]), ...((prev.response.output as Item[] | undefined) ?? [])];
   }
   const input: Item[] = body.input === undefined ? [] : typeof body.input === "string" ? [{ type: "message", role: "user", content: body.input }] : (body.input as Item[]);
-  const items = [...prior, ...(await resolveReferences(input, apiKeyId))];
+  const resolved = await resolveReferences(input, apiKeyId);
+  const items = [...prior, ...resolved];
 
   const req: Record<string, unknown> = template ? { ...template.request } : {};
   delete req.stream;
@@ -191,11 +225,13 @@ async function translate(principal: Principal, body: ResponsesRequest, template:
   req.messages = [
     ...(template?.request.messages ?? []),
     ...(body.instructions ? [{ role: "system", content: body.instructions }] : []),
-    ...messagesOf(items),
+    ...messagesOf(items, "input", fail),
   ];
-  if (body.tools?.length) req.tools = toolsOf(body.tools);
-  if (body.tool_choice) req.tool_choice = toolChoiceOf(body.tool_choice);
-  if (body.parallel_tool_calls != null && body.tools?.length) req.parallel_tool_calls = body.parallel_tool_calls;
+  const tools = body.tools?.length ? toolsOf(body.tools, fail) : [];
+  if (tools.length) req.tools = tools;
+  const choice = body.tool_choice ? toolChoiceOf(body.tool_choice, fail) : undefined;
+  if (choice && tools.length) req.tool_choice = choice;
+  if (body.parallel_tool_calls != null && tools.length) req.parallel_tool_calls = body.parallel_tool_calls;
   if (body.text?.format) {
     const rf = responseFormatOf(body.text.format);
     if (rf) req.response_format = rf;
@@ -213,7 +249,23 @@ async function translate(principal: Principal, body: ResponsesRequest, template:
   if (typeof effort === "string") req.reasoning_effort = effort;
   if (body.stream) req.stream = true;
   const request = chatCompletionRequest.parse(req) as ChatCompletionRequest;
-  return { request, items, store: body.store !== false && apiKeyId !== null };
+  return { request, items, store: body.store !== false && apiKeyId !== null, nativeBody: nativeOk ? nativeBodyOf(body, items, prior.length > 0 || resolved !== input) : null, untranslatable };
+}
+
+/**
+ * The client's body for a native upstream. Promptgate keeps the stored responses (the upstream stores
+ * nothing: store false), so a chain or an item_reference goes up as the whole conversation, its items
+ * without ids (they are Promptgate's) and without reasoning items (they need the upstream's own store).
+ */
+function nativeBodyOf(body: ResponsesRequest, items: Item[], chained: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...body, store: false };
+  delete out.stream;
+  delete out.prompt;
+  if (chained) {
+    delete out.previous_response_id;
+    out.input = items.filter((i) => i.type !== "reasoning").map(({ id: _id, ...rest }) => rest);
+  }
+  return out;
 }
 
 // ------------------------------------------------------------------ answer
@@ -295,32 +347,110 @@ export async function responses(principal: Principal, body: ResponsesRequest, si
     metadata: (body.metadata as UsageMetadata | null | undefined) ?? template?.options.metadata ?? null,
     bodyExtras: undefined,
   };
-  const call = createCall(principal, t.request, signal, options);
+  const untranslatable: AppError | null = t.untranslatable;
+  const native: NativeCall | undefined = t.nativeBody
+    ? { dialect: "openai-responses", request: { body: t.nativeBody }, ...(untranslatable ? { untranslatable: untranslatable.message } : {}) }
+    : undefined;
+  const call = createCall(principal, t.request, signal, options, native);
   const hex = call.id.slice(call.id.indexOf("-") + 1);
   const shape: Shape = { id: `resp_${hex}`, hex, createdAt: Math.floor(Date.now() / 1000), body, model: t.request.model, store: t.store };
   const apiKeyId = apiKeyIdOf(principal);
-  const keep = async (response: ReturnType<typeof responseObject>) => {
+  const keep = async (response: Record<string, unknown>) => {
     if (t.store && apiKeyId) await saveResponse(apiKeyId, { id: shape.id, response, items: t.items });
   };
-  const result = await runCall(call);
-  if (result.kind === "completion") {
-    const completion = result.completion;
-    const response = responseObject(shape, {
-      ...statusOf(completion.choices[0]?.finish_reason), output: outputOf(shape, completion), usage: usageOf(completion.usage), model: completion.model || shape.model,
-    });
-    await keep(response);
-    return json(response, { headers: result.headers });
+  let result: CallResult;
+  try {
+    result = await runCall(call);
+  } catch (err) {
+    // No account speaks Responses natively: the piece the translation cannot carry is named, as it would be without native accounts.
+    if (untranslatable && err instanceof AppError && err.details.extra?.code === "untranslatable_request") {
+      untranslatable.details.headers = { ...err.details.headers, ...untranslatable.details.headers };
+      throw untranslatable;
+    }
+    throw err;
   }
-  return streamed(shape, result, keep);
+  switch (result.kind) {
+    case "completion": {
+      const completion = result.completion;
+      const response = responseObject(shape, {
+        ...statusOf(completion.choices[0]?.finish_reason), output: outputOf(shape, completion), usage: usageOf(completion.usage), model: completion.model || shape.model,
+      });
+      await keep(response);
+      return json(response, { headers: result.headers });
+    }
+    case "native": {
+      const response = adopt(result.body as Record<string, unknown>, shape, new ItemIds(shape.hex));
+      await keep(response);
+      return json(response, { headers: result.headers });
+    }
+    case "native-stream":
+      return nativeStreamed(shape, result, keep);
+    default:
+      return streamed(shape, result, keep);
+  }
+}
+
+// ------------------------------------------------------------------ native
+
+/** Upstream item ids → Promptgate's (<prefix>_<hex>_<output index>), so item_reference and chains find them here. */
+class ItemIds {
+  private readonly ids = new Map<string, string>();
+  constructor(private readonly hex: string) {}
+  adopt(item: Record<string, unknown>, index: number): void {
+    const upstream = typeof item.id === "string" ? item.id : "";
+    let id = this.ids.get(upstream);
+    if (!id) {
+      id = `${/^([a-z]+)_/.exec(upstream)?.[1] ?? "item"}_${this.hex}_${index}`;
+      if (upstream) this.ids.set(upstream, id);
+    }
+    item.id = id;
+  }
+  of(upstream: unknown): unknown {
+    return typeof upstream === "string" ? (this.ids.get(upstream) ?? upstream) : upstream;
+  }
+}
+
+/** The upstream's Response as Promptgate's: its id, item ids, and the client's own store and chain. */
+function adopt(r: Record<string, unknown>, s: Shape, ids: ItemIds): Record<string, unknown> {
+  r.id = s.id;
+  r.store = s.store;
+  r.previous_response_id = s.body.previous_response_id ?? null;
+  if (Array.isArray(r.output)) (r.output as Record<string, unknown>[]).forEach((item, i) => ids.adopt(item, i));
+  return r;
+}
+
+type NativeStreamResult = Extract<CallResult, { kind: "native-stream" }>;
+
+/** The upstream's own events, relayed with Promptgate's ids; its sequence numbers are kept. */
+function nativeStreamed(s: Shape, result: NativeStreamResult, keep: (r: Record<string, unknown>) => Promise<void>): Response {
+  const ids = new ItemIds(s.hex);
+  const seq = { next: 0 };
+  let closedByClient = false;
+  let last: Record<string, unknown> | null = null;
+  async function* events(): AsyncGenerator<Event> {
+    for (;;) {
+      const r = await result.events.next();
+      if (closedByClient || r.done) return;
+      const e = JSON.parse(r.value.data) as Event;
+      if (typeof e.sequence_number === "number") seq.next = e.sequence_number + 1;
+      if (e.response && typeof e.response === "object") last = adopt(e.response as Record<string, unknown>, s, ids);
+      if (e.item && typeof e.item === "object" && typeof e.output_index === "number") ids.adopt(e.item as Record<string, unknown>, e.output_index);
+      if ("item_id" in e) e.item_id = ids.of(e.item_id);
+      if ((e.type === "response.completed" || e.type === "response.incomplete") && last) await keep(last);
+      yield e;
+    }
+  }
+  const failure = (err: AppError) => failureFrames(s, seq, (last?.output as OutputItem[] | undefined) ?? [], (last?.model as string | undefined) ?? s.model, err);
+  return relayEvents(events(), result, failure, () => (closedByClient = true), (ret) => result.events.return?.(ret));
 }
 
 // ------------------------------------------------------------------ stream
 
-type StreamResult = Extract<Awaited<ReturnType<typeof runCall>>, { kind: "stream" }>;
+type StreamResult = Extract<CallResult, { kind: "stream" }>;
 type Event = { type: string; sequence_number?: number; [k: string]: unknown };
 
 function streamed(s: Shape, result: StreamResult, keep: (r: ReturnType<typeof responseObject>) => Promise<void>): Response {
-  let seq = 0;
+  const seq = { next: 0 };
   const output: OutputItem[] = [];
   let closedByClient = false;
   // The open message item (text arrives into its one output_text part) and the open function calls by chat index.
@@ -330,7 +460,7 @@ function streamed(s: Shape, result: StreamResult, keep: (r: ReturnType<typeof re
   let usage: Usage | null = null;
   let finish: FinishReason | null = null;
 
-  const ev = (type: string, data: Record<string, unknown>): Event => ({ type, sequence_number: seq++, ...data });
+  const ev = (type: string, data: Record<string, unknown>): Event => ({ type, sequence_number: seq.next++, ...data });
 
   function* openMessage(): Generator<Event> {
     if (message) return;
@@ -419,25 +549,37 @@ function streamed(s: Shape, result: StreamResult, keep: (r: ReturnType<typeof re
     yield ev(status === "completed" ? "response.completed" : "response.incomplete", { response });
   }
 
-  const failure = (err: AppError): Uint8Array => {
-    const error = { code: (err.details.extra?.code as string | undefined) ?? err.code, message: err.message };
-    const failed = sseEvent("response.failed", ev("response.failed", { response: responseObject(s, { status: "failed", output, error, model }) }));
-    // OpenAI's error event: the flat fields, and the nested error the SDKs raise (the openai SDK throws on `error`).
-    const type = err.details.type ?? "server_error";
-    const errorEvent = sseEvent("error", ev("error", { code: error.code, message: err.message, param: err.details.param ?? null, error: { type, code: error.code, message: err.message, param: err.details.param ?? null } }));
-    const frame = new Uint8Array(failed.length + errorEvent.length);
-    frame.set(failed);
-    frame.set(errorEvent, failed.length);
-    return frame;
-  };
+  const failure = (err: AppError) => failureFrames(s, seq, output, model, err);
+  return relayEvents(events(), result, failure, () => (closedByClient = true), () => result.chunks.return?.());
+}
 
-  const gen = events();
+/**
+ * The end of a stream that failed after it started: response.failed (the response so far, with its error)
+ * and OpenAI's error event, with the flat fields and the nested error the SDKs raise (the openai SDK
+ * throws on it, the AI SDK reports an error part). Never response.completed.
+ */
+function failureFrames(s: Shape, seq: { next: number }, output: OutputItem[], model: string, err: AppError): Uint8Array {
+  const error = { code: (err.details.extra?.code as string | undefined) ?? err.code, message: err.message };
+  const failed = sseEvent("response.failed", { type: "response.failed", sequence_number: seq.next++, response: responseObject(s, { status: "failed", output, error, model }) });
+  const type = err.details.type ?? "server_error";
+  const param = err.details.param ?? null;
+  const errorEvent = sseEvent("error", { type: "error", sequence_number: seq.next++, code: error.code, message: err.message, param, error: { type, code: error.code, message: err.message, param } });
+  const frame = new Uint8Array(failed.length + errorEvent.length);
+  frame.set(failed);
+  frame.set(errorEvent, failed.length);
+  return frame;
+}
+
+/** The SSE response for a stream of events; a client that goes away releases the upstream at once, even mid-read. */
+function relayEvents(
+  gen: AsyncGenerator<Event>, result: { headers: Record<string, string>; onInterrupt: (l: (err: AppError) => void) => void },
+  failure: (err: AppError) => Uint8Array, markClosed: () => void, release: (value?: unknown) => unknown,
+): Response {
   const items: AsyncIterator<Event> = {
     next: () => gen.next(),
-    // The client went away: release the upstream now, even if the generator is waiting on it.
     return: async (value?: unknown) => {
-      closedByClient = true;
-      await result.chunks.return?.();
+      markClosed();
+      await release(value);
       return gen.return(value as undefined);
     },
   };

@@ -48,12 +48,14 @@ describe("POST /api/v1/responses", () => {
   let app: AppServer;
   let fake: FakeUpstream; // OpenAI chat wire
   let fakeAnthropic: FakeUpstream;
+  let fakeNative: FakeUpstream; // OpenAI Responses wire (an account with responsesApi on)
   let key: string;
   let otherKey: string;
   let client: OpenAI;
   let sql: pg.Pool;
   const model = `resp-model-${run}`;
   const claude = `claude-resp-${run}`;
+  const nativeModel = `resp-native-${run}`;
   const prompt = `resp-prompt-${run}`;
 
   const usageOf = (id: string) => usageEventOf<UsageRow>(sql, id.replace(/^resp_/, "chatcmpl-"));
@@ -62,7 +64,8 @@ describe("POST /api/v1/responses", () => {
 
   beforeAll(async () => {
     sql = new pg.Pool({ connectionString: process.env.DATABASE_URL });
-    [fake, fakeAnthropic] = await Promise.all([startFakeUpstream(), startFakeUpstream()]);
+    [fake, fakeAnthropic, fakeNative] = await Promise.all([startFakeUpstream(), startFakeUpstream(), startFakeUpstream()]);
+    await createAccount(system, { name: `resp-native-${run}`, provider: "openai", baseUrl: fakeNative.openaiBaseUrl, apiKey: "sk-upstream-responses-02", models: [nativeModel], settings: { responsesApi: true }, firstByteTimeoutMs: 2000, idleTimeoutMs: 2000 });
     await createAccount(system, { name: `resp-openai-${run}`, provider: "openai", baseUrl: fake.openaiBaseUrl, apiKey: "sk-upstream-responses-01", models: [model, `resp-exp-${run}`], firstByteTimeoutMs: 2000, idleTimeoutMs: 2000 });
     await createAccount(system, { name: `resp-anthropic-${run}`, provider: "anthropic", baseUrl: fakeAnthropic.url, apiKey: "sk-ant-upstream-resp01", models: [claude], firstByteTimeoutMs: 2000, idleTimeoutMs: 2000 });
     key = (await createApiKey(system, { name: `responses-${run}`, scopes: ["completions"] })).key;
@@ -85,7 +88,7 @@ describe("POST /api/v1/responses", () => {
 
   afterAll(async () => {
     await app?.stop();
-    await Promise.all([fake?.close(), fakeAnthropic?.close()]);
+    await Promise.all([fake?.close(), fakeAnthropic?.close(), fakeNative?.close()]);
     await sql?.end();
     await closeDb();
   });
@@ -93,6 +96,7 @@ describe("POST /api/v1/responses", () => {
   beforeEach(() => {
     fake.reset();
     fakeAnthropic.reset();
+    fakeNative.reset();
   });
 
   it("answers responses.create (non-streamed) from the official SDK: instructions and input become chat messages, usage surface 'responses'", async () => {
@@ -101,6 +105,8 @@ describe("POST /api/v1/responses", () => {
     expect(r).toMatchObject({ object: "response", status: "completed", model, output_text: "Hello there", usage: { input_tokens: 7, output_tokens: 2, total_tokens: 9 } });
     expect(r.id).toMatch(/^resp_[0-9a-f]{32}$/);
     expect(r.output[0]).toMatchObject({ type: "message", role: "assistant", status: "completed", content: [{ type: "output_text", text: "Hello there" }] });
+    // An OpenAI-compatible account (not api.openai.com, no responsesApi setting) gets chat completions.
+    expect(fake.requests[0]!.path).toBe("/v1/chat/completions");
     const sent = fake.requests[0]!.body;
     expect(sent.messages).toEqual([{ role: "system", content: "Be brief." }, { role: "user", content: "Say hello" }]);
     expect(sent).toMatchObject({ max_completion_tokens: 20, temperature: 0.2, top_p: 0.9, user: "end-user-1" });
@@ -359,5 +365,87 @@ describe("POST /api/v1/responses", () => {
     }
     const left = await sql.query<{ id: string }>(`SELECT id FROM "StoredResponse" WHERE id = ANY($1)`, [[r.id, fresh.id]]);
     expect(left.rows.map((x) => x.id)).toEqual([fresh.id]);
+  });
+
+  describe("native passthrough to an upstream that serves /v1/responses", () => {
+    it("sends the client's body as sent (built-in tools, unknown fields), only model and store changed, and answers with Promptgate's ids", async () => {
+      fakeNative.enqueue({ content: "native hello", promptTokens: 11, completionTokens: 3 });
+      const r = await client.responses.create({
+        model: nativeModel, input: "hi", tools: [{ type: "web_search_preview" }], reasoning: { effort: "low" }, include: ["reasoning.encrypted_content"],
+        some_future_field: { kept: true },
+      } as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming);
+      expect(fakeNative.requests).toHaveLength(1);
+      const up = fakeNative.requests[0]!;
+      expect(up.path).toBe("/v1/responses");
+      expect(up.headers.authorization).toBe("Bearer sk-upstream-responses-02");
+      expect(up.body).toMatchObject({ model: nativeModel, input: "hi", tools: [{ type: "web_search_preview" }], reasoning: { effort: "low" }, include: ["reasoning.encrypted_content"], some_future_field: { kept: true }, store: false });
+      expect(r.id).toMatch(/^resp_[0-9a-f]{32}$/);
+      expect(r.output_text).toBe("native hello");
+      expect(r.output[0]!.id).toBe(`msg_${r.id.slice(5)}_0`);
+      expect((r as unknown as { store: boolean }).store).toBe(true);
+      expect(await usageOf(r.id)).toMatchObject({ status: "ok", surface: "responses", inputTokens: 11, outputTokens: 3 });
+      expect(fake.requests).toHaveLength(0);
+    });
+
+    it("relays the upstream's stream (official SDK: tool calls whole, ids rewritten, sequence numbers kept), stores it and chains it as a whole conversation", async () => {
+      fakeNative.enqueue({ content: "Looking.", toolCalls: [{ id: "call_n1", name: "lookup", arguments: '{"q":"promptgate"}' }] });
+      const tools: OpenAI.Responses.Tool[] = [{ type: "function", name: "lookup", parameters: { type: "object", properties: { q: { type: "string" } } }, strict: false }];
+      const stream = client.responses.stream({ model: nativeModel, input: "Find it", tools });
+      const events: Ev[] = [];
+      for await (const e of stream) events.push(e as unknown as Ev);
+      const final = await stream.finalResponse();
+      expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+      expect(events.at(-1)!.type).toBe("response.completed");
+      expect(final.id).toMatch(/^resp_[0-9a-f]{32}$/);
+      const call = final.output.find((o) => o.type === "function_call");
+      expect(call).toMatchObject({ call_id: "call_n1", name: "lookup", arguments: '{"q":"promptgate"}', id: `fc_${final.id.slice(5)}_1` });
+      expect(events.filter((e) => "item_id" in e).every((e) => String(e.item_id).includes(final.id.slice(5)))).toBe(true);
+      expect(fakeNative.requests[0]!.body.stream).toBe(true);
+
+      expect((await client.responses.retrieve(final.id)).output_text).toBe("Looking.");
+      fakeNative.enqueue({ content: "Found." });
+      const next = await client.responses.create({ model: nativeModel, tools, previous_response_id: final.id, input: [{ type: "function_call_output", call_id: "call_n1", output: "42" }] });
+      expect(next.output_text).toBe("Found.");
+      const up = fakeNative.requests[1]!.body;
+      expect(up.previous_response_id).toBeUndefined();
+      expect(up.input).toEqual([
+        { type: "message", role: "user", content: "Find it" },
+        { type: "message", status: "completed", role: "assistant", content: [{ type: "output_text", text: "Looking.", annotations: [], logprobs: [] }] },
+        { type: "function_call", status: "completed", call_id: "call_n1", name: "lookup", arguments: '{"q":"promptgate"}' },
+        { type: "function_call_output", call_id: "call_n1", output: "42" },
+      ]);
+    });
+
+    it("runs the AI SDK's responses model through a native tool round trip (item_reference resolved from the store)", async () => {
+      const openai = createOpenAI({ apiKey: key, baseURL: `${app.url}/api/v1` });
+      fakeNative.enqueue([{ content: "Checking.", toolCalls: [{ id: "call_r1", name: "weather", arguments: '{"city":"Rome"}' }] }, { content: "Sunny in Rome" }]);
+      const result = streamText({
+        model: openai.responses(nativeModel),
+        prompt: "Weather in Rome?",
+        tools: { weather: tool({ inputSchema: z.object({ city: z.string() }), execute: async () => ({ sky: "sunny" }) }) },
+        stopWhen: stepCountIs(2),
+      });
+      expect(await result.text).toBe("Sunny in Rome");
+      expect((await result.steps)[0]!.toolCalls.map((c) => c.toolCallId)).toEqual(["call_r1"]);
+      const second = fakeNative.requests[1]!.body;
+      expect(JSON.stringify(second.input)).toContain("Checking.");
+      expect(JSON.stringify(second.input)).not.toContain("item_reference");
+      expect(second.store).toBe(false);
+    });
+
+    it("ends a native stream cut mid-way with response.failed and an error event", async () => {
+      fakeNative.enqueue({ content: "one two three four five", resetAfterChunks: 4 });
+      const res = await post({ model: nativeModel, input: "count", stream: true });
+      const events = await sseEvents(res);
+      expect(events.map((e) => e.event).slice(-2)).toEqual(["response.failed", "error"]);
+      expect(events.map((e) => e.data.sequence_number)).toEqual(events.map((_, i) => i));
+      expect(events.map((e) => e.event)).not.toContain("response.completed");
+    });
+
+    it("refuses a built-in tool with the 400 naming it when no account serving the model speaks Responses", async () => {
+      const res = await post({ model, input: "x", tools: [{ type: "web_search_preview" }] });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { code: "unsupported_tool", param: "tools[0].type", message: expect.stringContaining("'web_search_preview'") } });
+    });
   });
 });
