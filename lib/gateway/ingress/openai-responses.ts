@@ -1,6 +1,7 @@
 import "server-only";
 import { AppError, json, sseEvent, sseStream, toAppError, type Principal } from "@/lib/core";
 import { segmentOf } from "@/lib/filters";
+import { logger } from "@/lib/observability";
 import {
   isUsageChunk, type ChatCompletion, type ChatCompletionChunk, type ChatCompletionRequest, type ChatContentPart, type ChatMessage,
   type ChatTool, type ChatToolChoice, type FinishReason, type Usage,
@@ -355,8 +356,16 @@ export async function responses(principal: Principal, body: ResponsesRequest, si
   const hex = call.id.slice(call.id.indexOf("-") + 1);
   const shape: Shape = { id: `resp_${hex}`, hex, createdAt: Math.floor(Date.now() / 1000), body, model: t.request.model, store: t.store };
   const apiKeyId = apiKeyIdOf(principal);
+  // The answer is already paid for: a store that fails (the database is down) is a warning and `store: false`
+  // in what the client gets, not a failed call; only a later call that names this response needs the database.
   const keep = async (response: Record<string, unknown>) => {
-    if (t.store && apiKeyId) await saveResponse(apiKeyId, { id: shape.id, response, items: t.items });
+    if (!t.store || !apiKeyId) return;
+    try {
+      await saveResponse(apiKeyId, { id: shape.id, response, items: t.items });
+    } catch (err) {
+      logger.warn({ err, responseId: shape.id }, "stored response not saved");
+      response.store = false;
+    }
   };
   let result: CallResult;
   try {

@@ -14,6 +14,7 @@ import { createApiKey } from "@/lib/auth/api-keys";
 import type { Principal } from "@/lib/core";
 import { closeDb, db } from "@/lib/db";
 import { createExperiment, stepExperiment } from "@/lib/experiments";
+import { setKeyFilters } from "@/lib/filters";
 import { createPrompt, createPromptVersion, moveLabel } from "@/lib/prompts";
 import { sweepStoredResponses } from "@/lib/responses";
 import { settlementSteps } from "@/lib/usage";
@@ -51,11 +52,14 @@ describe("POST /api/v1/responses", () => {
   let fakeNative: FakeUpstream; // OpenAI Responses wire (an account with responsesApi on)
   let key: string;
   let otherKey: string;
+  let maskedKey: string;
   let client: OpenAI;
   let sql: pg.Pool;
   const model = `resp-model-${run}`;
   const claude = `claude-resp-${run}`;
   const nativeModel = `resp-native-${run}`;
+  const simModel = `resp-sim-${run}`;
+  const simPrompt = `resp-sim-prompt-${run}`;
   const prompt = `resp-prompt-${run}`;
 
   const usageOf = (id: string) => usageEventOf<UsageRow>(sql, id.replace(/^resp_/, "chatcmpl-"));
@@ -68,8 +72,19 @@ describe("POST /api/v1/responses", () => {
     await createAccount(system, { name: `resp-native-${run}`, provider: "openai", baseUrl: fakeNative.openaiBaseUrl, apiKey: "sk-upstream-responses-02", models: [nativeModel], settings: { responsesApi: true }, firstByteTimeoutMs: 2000, idleTimeoutMs: 2000 });
     await createAccount(system, { name: `resp-openai-${run}`, provider: "openai", baseUrl: fake.openaiBaseUrl, apiKey: "sk-upstream-responses-01", models: [model, `resp-exp-${run}`], firstByteTimeoutMs: 2000, idleTimeoutMs: 2000 });
     await createAccount(system, { name: `resp-anthropic-${run}`, provider: "anthropic", baseUrl: fakeAnthropic.url, apiKey: "sk-ant-upstream-resp01", models: [claude], firstByteTimeoutMs: 2000, idleTimeoutMs: 2000 });
+    await createAccount(system, { name: `resp-sim-${run}`, provider: "simulator", models: [simModel], settings: { ttftMs: 0, tokensPerSecond: 0 } });
+    await createPrompt(admin, {
+      name: simPrompt, commitMessage: "v1", type: "chat",
+      messages: [{ role: "system", content: "You answer {{customer_name}}." }, { role: "user", content: "{{question}}" }],
+      variables: [{ name: "customer_name", type: "string", required: true }, { name: "question", type: "string", required: true }],
+      config: { model: simModel },
+    });
+    await moveLabel(admin, simPrompt, "production", { version: 1 });
     key = (await createApiKey(system, { name: `responses-${run}`, scopes: ["completions"] })).key;
     otherKey = (await createApiKey(system, { name: `responses-other-${run}`, scopes: ["completions"] })).key;
+    const masked = await createApiKey(system, { name: `responses-masked-${run}`, scopes: ["completions"] });
+    maskedKey = masked.key;
+    await setKeyFilters(system, masked.row.id, { terms: ["Project Falcon"] });
     // A stored prompt with an experiment running on its production label.
     const content = (sys: string) => ({
       type: "chat",
@@ -447,5 +462,52 @@ describe("POST /api/v1/responses", () => {
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ error: { code: "unsupported_tool", param: "tools[0].type", message: expect.stringContaining("'web_search_preview'") } });
     });
+  });
+
+  it("runs the examples of docs/surfaces/responses.md against the simulator (openai SDK and AI SDK)", async () => {
+    const r = await client.responses.create({ model: simModel, instructions: "Be brief.", input: "Say hello" });
+    expect(r.status).toBe("completed");
+    expect(r.output_text.length).toBeGreaterThan(0);
+
+    const stream = client.responses.stream({ model: simModel, input: "Say hello" });
+    let streamed = "";
+    stream.on("response.output_text.delta", (e) => (streamed += e.delta));
+    const final = await stream.finalResponse();
+    expect(streamed).toBe(final.output_text);
+
+    const next = await client.responses.create({ model: simModel, previous_response_id: final.id, input: "And in French?" });
+    expect((await client.responses.retrieve(next.id)).id).toBe(next.id);
+    await client.responses.delete(next.id);
+
+    const p = await client.responses.create({
+      prompt: { id: simPrompt, version: "production", variables: { customer_name: "Ada", question: "Where is my order?" } },
+      input: "Please answer in one sentence.",
+      user: "user-42",
+    }).withResponse();
+    expect(p.response.headers.get("x-promptgate-prompt")).toBe(simPrompt);
+    expect(p.data.output_text.length).toBeGreaterThan(0);
+
+    const openai = createOpenAI({ apiKey: key, baseURL: `${app.url}/api/v1` });
+    const { text } = await generateText({
+      model: openai.responses(simModel),
+      prompt: "What is the weather in Rome?",
+      tools: { weather: tool({ inputSchema: z.object({ city: z.string() }), execute: async ({ city }) => ({ city, sky: "sunny" }) }) },
+      stopWhen: stepCountIs(3),
+    });
+    expect(text.length).toBeGreaterThan(0);
+  });
+
+  it("masks a term split across chunks in the streamed Responses events, and a filtered key is always translated (never native)", async () => {
+    const masked = new OpenAI({ apiKey: maskedKey, baseURL: `${app.url}/api/v1`, maxRetries: 0 });
+    for (const [upstream, m] of [[fake, model], [fakeNative, nativeModel]] as const) {
+      upstream.enqueue({ content: "the Project Falcon plan" });
+      const stream = masked.responses.stream({ model: m, input: "plan?" });
+      let deltas = "";
+      stream.on("response.output_text.delta", (e) => (deltas += e.delta));
+      const final = await stream.finalResponse();
+      expect(final.output_text).toBe(`the ${"*".repeat(14)} plan`);
+      expect(deltas).toBe(final.output_text);
+      expect(upstream.requests.at(-1)!.path).toBe("/v1/chat/completions");
+    }
   });
 });
