@@ -150,6 +150,7 @@ describe("POST /api/v1/responses", () => {
     expect(final.output_text).toBe("Let me check.");
     const calls = final.output.filter((o) => o.type === "function_call");
     expect(calls.map((c) => [c.call_id, c.name, c.arguments])).toEqual([["call_w1", "weather", '{"city":"Paris","unit":"c"}'], ["call_w2", "weather", '{"city":"Oslo"}']]);
+    expect(fake.requests[0]!.body).toMatchObject({ tool_choice: "auto", parallel_tool_calls: true, stream: true });
     expect(fake.requests[0]!.body.tools).toEqual([{ type: "function", function: { name: "weather", description: "Weather", parameters: tools[0]!.type === "function" ? tools[0].parameters : null, strict: false } }]);
 
     // The results go back as function_call_output items on the chain.
@@ -195,6 +196,16 @@ describe("POST /api/v1/responses", () => {
       expect(second).toContain("sunny");
       expect(second).toContain("Checking the weather.");
     }
+  });
+
+  it("answers non-streamed tool calls as function_call items, and a forced function as tool_choice", async () => {
+    fake.enqueue({ toolCalls: [{ id: "call_ns", name: "lookup", arguments: '{"q":"x"}' }] });
+    const r = await client.responses.create({
+      model, input: "look it up", tools: [{ type: "function", name: "lookup", parameters: { type: "object", properties: { q: { type: "string" } } }, strict: false }],
+      tool_choice: { type: "function", name: "lookup" },
+    });
+    expect(r.output).toEqual([{ id: `fc_${r.id.slice(5)}_0`, type: "function_call", status: "completed", call_id: "call_ns", name: "lookup", arguments: '{"q":"x"}' }]);
+    expect(fake.requests[0]!.body.tool_choice).toEqual({ type: "function", function: { name: "lookup" } });
   });
 
   it("translates text.format json_schema to response_format, for the official SDK and the AI SDK's structured output", async () => {
@@ -446,6 +457,18 @@ describe("POST /api/v1/responses", () => {
       expect(JSON.stringify(second.input)).toContain("Checking.");
       expect(JSON.stringify(second.input)).not.toContain("item_reference");
       expect(second.store).toBe(false);
+    });
+
+    it("passes the client's abort on to a native upstream", async () => {
+      fakeNative.enqueue({ completionTokens: 200, chunkDelayMs: 50 });
+      const stream = await client.responses.create({ model: nativeModel, input: "long", stream: true });
+      let n = 0;
+      for await (const e of stream) {
+        if (e.type === "response.output_text.delta" && ++n === 2) break;
+      }
+      const aborted = await fakeNative.waitForAbort(10_000);
+      expect(aborted.path).toBe("/v1/responses");
+      expect(aborted.chunksSent).toBeLessThan(200);
     });
 
     it("ends a native stream cut mid-way with response.failed and an error event", async () => {
