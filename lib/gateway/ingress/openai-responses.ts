@@ -19,9 +19,12 @@ import { chatCompletionRequest, type ResponsesRequest } from "../schemas";
 // response_format) and the answer back to a Response object, or, streamed, to
 // the Responses event sequence (response.created … response.completed, each
 // with its sequence_number). What a chat upstream cannot do (built-in tools,
-// server-side items) is a 400 that names it, never a silent drop. Stored
-// responses (lib/responses) chain with previous_response_id; nothing is read
-// before the upstream unless the request names a stored response.
+// server-side items) is a 400 that names it, never a silent drop, unless an
+// account that serves /v1/responses itself takes the call: then the client's
+// body goes upstream natively (a NativeCall) and its events come back with
+// Promptgate's ids. Stored responses (lib/responses) chain with
+// previous_response_id whichever way the call went; nothing is read before the
+// upstream unless the request names a stored response.
 
 type Item = Record<string, unknown> & { type?: string; role?: string };
 type OutputItem = Record<string, unknown> & { id: string; type: "message" | "function_call" };
