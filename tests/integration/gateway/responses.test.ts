@@ -304,6 +304,30 @@ describe("POST /api/v1/responses", () => {
     expect(fake.requests[1]!.body.messages.at(-2)).toEqual({ role: "assistant", content: "streamed answer" });
   });
 
+  it("reaches the upstream without touching the stored-responses table when no stored response is named (the write comes after)", async () => {
+    const lock = await sql.connect();
+    try {
+      await lock.query("BEGIN");
+      await lock.query(`LOCK TABLE "StoredResponse" IN ACCESS EXCLUSIVE MODE`);
+      fake.enqueue([{ content: "not kept" }, { content: "kept later" }]);
+      // store: false never waits on the table; store: true gets its upstream answer, then waits to be written.
+      const free = await client.responses.create({ model, input: "a", store: false }, { timeout: 10_000 });
+      expect(free.output_text).toBe("not kept");
+      const stored = client.responses.create({ model, input: "b" });
+      await fake.waitForRequests(2, 10_000);
+      let settled = false;
+      void stored.finally(() => (settled = true)).catch(() => {});
+      await new Promise((r) => setTimeout(r, 200));
+      expect(settled).toBe(false);
+      await lock.query("COMMIT");
+      const r = await stored;
+      expect((await client.responses.retrieve(r.id)).output_text).toBe("kept later");
+    } finally {
+      await lock.query("ROLLBACK").catch(() => {});
+      lock.release();
+    }
+  });
+
   it("keeps nothing with store: false", async () => {
     fake.enqueue({ content: "forget me" });
     const r = await client.responses.create({ model, input: "secret", store: false });
