@@ -134,6 +134,8 @@ export const configSchema = z.object({
   CACHE_MAX_ENTRY_BYTES: int(1, 1024 * 1024 * 1024).default(256 * 1024),
   CACHE_MAX_TOTAL_BYTES: int(1, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),
   CACHE_ANY_TEMPERATURE: bool.default(false),
+  // Stored responses (/api/v1/responses with store, lib/responses): kept this many days, then swept.
+  RESPONSES_RETENTION_DAYS: int(1, 3650).default(30),
 
   // ---- operations ----
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

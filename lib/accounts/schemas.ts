@@ -31,6 +31,8 @@ const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const headerValue = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 const settings = z.record(z.string(), z.unknown()).superRefine((s, ctx) => {
+  // OpenAI accounts: Responses requests go natively to /v1/responses (unset: on for api.openai.com only).
+  if (s.responsesApi !== undefined && typeof s.responsesApi !== "boolean") ctx.addIssue({ code: "custom", path: ["responsesApi"], message: "must be true or false" });
   if (s.headers === undefined) return;
   if (!s.headers || typeof s.headers !== "object" || Array.isArray(s.headers)) {
     ctx.addIssue({ code: "custom", path: ["headers"], message: 'must be an object of header names to values, e.g. {"x-org": "…"}' });

@@ -3,3 +3,4 @@ import "server-only";
 // the gateway (none of which calls another to complete a template).
 export { templateCall, templateCompletion, type TemplateCall } from "./template";
 export { playgroundCompletion } from "./playground";
+export { responsesCompletion } from "./responses";

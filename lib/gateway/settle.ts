@@ -2,6 +2,7 @@ import "server-only";
 import { countAccountTokens, type Candidate } from "@/lib/accounts";
 import { recordExposures } from "@/lib/experiments";
 import { requestLogEntry, writeRequestLogs } from "@/lib/filters";
+import { sweepStoredResponses } from "@/lib/responses";
 import { recordGatewayCall, startGatewayTrace, trackCall, type GatewayTrace } from "@/lib/observability";
 import { countChatTokens, countTokens, type Usage } from "@/lib/providers";
 import { settleBatch } from "@/lib/quota";
@@ -15,8 +16,9 @@ import type { GatewayCall } from "./call";
 //   3. the request log, for keys that opted in (lib/filters);
 //   4. experiment exposures, for calls served by a variant (lib/experiments);
 //   5. account token counters, for the health and balancing views (lib/accounts);
-//   6. rollups, maintained by the writer itself for every batch (lib/usage).
-// Steps 2 to 5 are registered here, once, at start (instrumentation.ts, and any
+//   6. the retention sweep of stored responses, now and then (lib/responses);
+//   7. rollups, maintained by the writer itself for every batch (lib/usage).
+// Steps 2 to 6 are registered here, once, at start (instrumentation.ts, and any
 // script that writes usage); no module registers anything by being imported.
 
 export function registerSettlementSteps(): void {
@@ -25,6 +27,7 @@ export function registerSettlementSteps(): void {
     ["request-logs", writeRequestLogs],
     ["experiment-exposures", recordExposures],
     ["account-tokens", countAccountTokens],
+    ["stored-responses", sweepStoredResponses],
   ]);
 }
 

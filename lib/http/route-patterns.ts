@@ -55,6 +55,8 @@ export const API_ROUTES = [
   "/api/v1/messages",
   "/api/v1/messages/count_tokens",
   "/api/v1/models",
+  "/api/v1/responses",
+  "/api/v1/responses/[id]",
   "/api/v1/usage",
 ] as const;
 

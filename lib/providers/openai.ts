@@ -1,5 +1,5 @@
 import "server-only";
-import { ProviderError, isRetryableStatus, malformed, scrubSecrets } from "./errors.ts";
+import { ProviderError, invalidRequest, isRetryableStatus, malformed, scrubSecrets } from "./errors.ts";
 import {
   accountTarget,
   baseHeaders,
@@ -24,7 +24,14 @@ import type {
   ChatCompletionChunk,
   ChatCompletionRequest,
   CompleteResult,
+  NativeAdapter,
+  NativeDialect,
+  NativeEvent,
+  NativeRequest,
+  NativeResult,
+  NativeStream,
   ProviderAdapter,
+  UpstreamAccount,
   UpstreamStream,
   Usage,
 } from "./types.ts";
@@ -275,8 +282,162 @@ async function* wholeCompletionAsChunks(
   );
 }
 
+// ---- Native passthrough: OpenAI Responses clients -----------------------------
+//
+// An OpenAI account whose upstream serves /v1/responses gets a Responses client's
+// body as sent (only `model` replaced), so built-in tools, reasoning and fields
+// we do not know survive. The account setting `responsesApi` (boolean) decides;
+// unset, it is on for api.openai.com and off for every other base URL (most
+// OpenAI-compatible servers serve chat completions only).
+
+/** Whether an OpenAI account takes Responses requests natively. */
+export function servesResponses(account: UpstreamAccount): boolean {
+  if (account.provider !== "openai") return false;
+  const setting = account.settings.responsesApi;
+  if (typeof setting === "boolean") return setting;
+  try {
+    return new URL(account.baseUrl ?? DEFAULT_BASE_URL).hostname === "api.openai.com";
+  } catch {
+    return false;
+  }
+}
+
+function responsesUrl(ctx: CallContext): URL {
+  const base = new URL(trimSlash(ctx.account.baseUrl ?? DEFAULT_BASE_URL));
+  const url = new URL(`${base.origin}${trimSlash(base.pathname)}/responses`);
+  url.search = base.search;
+  return url;
+}
+
+// Per account, like accountTarget's chat URL and headers (which that cache keeps for the chat route).
+const responsesTargets = new WeakMap<UpstreamAccount, { url: URL; stream: Record<string, string>; complete: Record<string, string> }>();
+
+function nativeCall(req: NativeRequest, ctx: CallContext, stream: boolean): UpstreamCall {
+  let t = responsesTargets.get(ctx.account);
+  if (!t) {
+    t = { url: responsesUrl(ctx), stream: { ...baseHeaders({ ctx }, true), ...authHeaders(ctx) }, complete: { ...baseHeaders({ ctx }, false), ...authHeaders(ctx) } };
+    responsesTargets.set(ctx.account, t);
+  }
+  const body: Record<string, unknown> = { ...req.body, model: ctx.upstreamModel };
+  if (stream) body.stream = true;
+  else delete body.stream;
+  return { provider: "openai", url: t.url, headers: stream ? t.stream : t.complete, body: JSON.stringify(body), ctx };
+}
+
+type ResponsesUsage = {
+  input_tokens?: number; output_tokens?: number; total_tokens?: number;
+  input_tokens_details?: { cached_tokens?: number }; output_tokens_details?: { reasoning_tokens?: number };
+};
+
+/** A Responses usage object in the canonical (chat) shape; null without both counts. */
+export function fromResponsesUsage(u: ResponsesUsage | null | undefined): Usage | null {
+  if (!u || typeof u.input_tokens !== "number" || typeof u.output_tokens !== "number") return null;
+  const usage: Usage = { prompt_tokens: u.input_tokens, completion_tokens: u.output_tokens, total_tokens: u.total_tokens ?? u.input_tokens + u.output_tokens };
+  if (u.input_tokens_details?.cached_tokens) usage.prompt_tokens_details = { cached_tokens: u.input_tokens_details.cached_tokens };
+  if (u.output_tokens_details?.reasoning_tokens) usage.completion_tokens_details = { reasoning_tokens: u.output_tokens_details.reasoning_tokens };
+  return usage;
+}
+
+type ResponsesItem = { type?: string; name?: string; arguments?: string; content?: { type?: string; text?: string; refusal?: string }[] };
+
+/** What a Response's output says, as text (for counting and the request log). */
+function responsesText(output: unknown): string {
+  let text = "";
+  if (!Array.isArray(output)) return text;
+  for (const item of output as ResponsesItem[]) {
+    if (item.type === "message") for (const p of item.content ?? []) text += p.text ?? p.refusal ?? "";
+    else if (item.type === "function_call") text += (item.name ?? "") + (item.arguments ?? "");
+  }
+  return text;
+}
+
+function assertResponses(dialect: NativeDialect): void {
+  if (dialect !== "openai-responses") throw invalidRequest("openai", `OpenAI accounts do not speak ${dialect}`);
+}
+
+async function nativeComplete(dialect: NativeDialect, req: NativeRequest, ctx: CallContext): Promise<NativeResult> {
+  assertResponses(dialect);
+  const call = nativeCall(req, ctx, false);
+  const res = await sendUpstream(call);
+  if (!isSuccess(res.status)) throw await httpError(res, call, extractOpenAIError);
+  let body: { output?: unknown; usage?: ResponsesUsage; error?: unknown; status?: string };
+  try {
+    body = JSON.parse(await readBodyText(res, call, MAX_COMPLETION_BYTES)) as typeof body;
+  } catch (err) {
+    if (err instanceof ProviderError) throw err;
+    throw malformed("openai", "response body is not JSON", err);
+  }
+  if (typeof body !== "object" || body === null || !Array.isArray(body.output)) {
+    if (body && typeof body === "object" && body.error) throw streamError(body, call);
+    throw malformed("openai", "response has no output array");
+  }
+  return { body, usage: fromResponsesUsage(body.usage), text: responsesText(body.output), rateLimit: res.rateLimit };
+}
+
+type ResponsesEvent = { type?: string; delta?: string; response?: { usage?: ResponsesUsage; error?: { code?: string; message?: string } | null }; code?: string; message?: string; error?: unknown };
+
+async function nativeStream(dialect: NativeDialect, req: NativeRequest, ctx: CallContext): Promise<NativeStream> {
+  assertResponses(dialect);
+  const call = nativeCall(req, ctx, true);
+  const res = await sendUpstream(call);
+  if (!isSuccess(res.status)) throw await httpError(res, call, extractOpenAIError);
+  const state: StreamState = { finished: false, usageCounted: false };
+  const terminal = /"type":\s*"response\.(completed|incomplete|failed)"/;
+  const sse = readSse(res.body, {
+    provider: "openai",
+    isTerminal: (e) => e.event === "response.completed" || e.event === "response.incomplete" || e.event === "response.failed" || (e.event === undefined && terminal.test(e.data)),
+    idleMs: ctx.account.timeouts.idleMs,
+    idleError: () => idleTimeout(call),
+    mapError: (err) => transportError(err, call),
+    onTerminal: () => (state.finished = true),
+  });
+  let usage: Usage | null = null;
+  let produced = "";
+  async function* relay(): AsyncGenerator<NativeEvent, void, undefined> {
+    for await (const e of sse) {
+      const parsed = parseEventJson<ResponsesEvent>(e, "openai");
+      if (typeof parsed !== "object" || parsed === null || typeof parsed.type !== "string") {
+        throw malformed("openai", `stream event without a type: ${e.data.slice(0, 120)}`);
+      }
+      // An upstream failure is the gateway's to report, in the client's dialect, like any other mid-stream error.
+      if (parsed.type === "error") throw streamError({ error: parsed.error ?? { message: parsed.message, code: parsed.code } }, call);
+      if (parsed.type === "response.failed") throw streamError({ error: parsed.response?.error ?? { message: "response.failed" } }, call);
+      if (parsed.type === "response.output_text.delta" || parsed.type === "response.function_call_arguments.delta") produced += parsed.delta ?? "";
+      if (parsed.type === "response.completed" || parsed.type === "response.incomplete") usage = fromResponsesUsage(parsed.response?.usage);
+      yield e.event === undefined ? { data: e.data } : { event: e.event, data: e.data };
+    }
+  }
+  const gen = relay();
+  const release = () => {
+    if (!state.finished && !res.body.destroyed) res.body.destroy();
+  };
+  return {
+    events: {
+      next: () => gen.next(),
+      return: (value?: unknown) => {
+        release();
+        return gen.return(value as undefined) as Promise<IteratorResult<NativeEvent>>;
+      },
+    },
+    usage: () => usage,
+    text: () => produced,
+    rateLimit: res.rateLimit,
+    close() {
+      release();
+      gen.return(undefined).catch(() => {});
+    },
+  };
+}
+
+const native: NativeAdapter = {
+  supports: (dialect, account) => dialect === "openai-responses" && servesResponses(account),
+  complete: nativeComplete,
+  stream: nativeStream,
+};
+
 function adapter(kind: "openai" | "azure"): ProviderAdapter {
-  return { kind, complete, stream };
+  // Azure serves the Responses API at another path and api-version: translated for now.
+  return kind === "openai" ? { kind, complete, stream, native } : { kind, complete, stream };
 }
 
 export const openaiAdapter = adapter("openai");

@@ -11,6 +11,7 @@ import type { AddressInfo } from "node:net";
 // Routes (every route consumes the next queued behaviour):
 //   POST  …/chat/completions   OpenAI (also Azure's /openai/deployments/<d>/chat/completions)
 //   POST  /v1/messages          Anthropic Messages
+//   POST  …/responses           OpenAI Responses (store is not kept: previous_response_id is a 400)
 //   GET   /v1/models            OpenAI model list
 
 export type FakeToolCall = { id?: string; name: string; arguments: string };
@@ -63,7 +64,7 @@ export type RecordedRequest = {
   headers: IncomingHttpHeaders;
   /** Parsed JSON body, the raw string if not JSON, undefined if empty. Loosely typed for test assertions. */
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  api: "openai" | "anthropic" | "models" | "unknown";
+  api: "openai" | "anthropic" | "responses" | "models" | "unknown";
   behaviour: FakeBehaviour;
   /** The client's port: equal ports on sequential requests mean a reused keep-alive connection. */
   remotePort: number;
@@ -215,6 +216,11 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
         return body.stream === true
           ? sendStream(res, rec, state, b, status, extra, anthropicFrames(rec, b, body))
           : sendCompletion(res, rec, state, b, status, extra, anthropicMessage(rec, b, body));
+      case "responses":
+        if (typeof rec.body?.previous_response_id === "string") return sendJson(res, 400, errorBody("openai", 400, "Previous response not found (the fake stores nothing)"), extra);
+        return body.stream === true
+          ? sendStream(res, rec, state, b, status, extra, responsesFrames(rec, b, body))
+          : sendCompletion(res, rec, state, b, status, extra, responsesBody(rec, b, body, "completed"));
       default:
         return sendJson(res, 404, errorBody("openai", 404, `No route for ${rec.method} ${rec.path}`), {});
     }
@@ -314,6 +320,7 @@ function apiOf(method: string, url: string): RecordedRequest["api"] {
   const path = url.split("?")[0] ?? "";
   if (method === "POST" && path.endsWith("/chat/completions")) return "openai";
   if (method === "POST" && path === "/v1/messages") return "anthropic";
+  if (method === "POST" && path.endsWith("/responses")) return "responses";
   if (method === "GET" && path === "/v1/models") return "models";
   return "unknown";
 }
@@ -659,5 +666,93 @@ function anthropicFrames(rec: RecordedRequest, b: FakeBehaviour, body: RequestBo
     count,
     malformed: `event: content_block_delta\ndata: {"type": "content_block_delta", "index": 0, "delta": {\n\n`,
     error: sse("error", { type: "error", error: { type: errorType, message: errorType === "overloaded_error" ? "Overloaded" : "Fake stream error" } }),
+  };
+}
+
+// ---- OpenAI Responses -------------------------------------------------------
+
+function responsesUsage(b: FakeBehaviour) {
+  const u = usageNumbers(b);
+  return {
+    input_tokens: u.prompt,
+    input_tokens_details: { cached_tokens: u.cached },
+    output_tokens: u.completion,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: u.prompt + u.completion,
+  };
+}
+
+function responsesOutput(rec: RecordedRequest, b: FakeBehaviour) {
+  const text = pieces(b).join("");
+  const output: Record<string, unknown>[] = [];
+  if (text) {
+    output.push({ id: `msg_fake_${rec.id}`, type: "message", status: "completed", role: "assistant", content: [{ type: "output_text", text, annotations: [], logprobs: [] }] });
+  }
+  for (const [i, call] of (b.toolCalls ?? []).entries()) {
+    output.push({ id: `fc_fake_${rec.id}_${i}`, type: "function_call", status: "completed", call_id: toolCallId(call, i, rec, "call"), name: call.name, arguments: call.arguments });
+  }
+  return output;
+}
+
+function responsesBody(rec: RecordedRequest, b: FakeBehaviour, body: RequestBody, status: string, output = responsesOutput(rec, b)) {
+  const incomplete = b.finishReason === "length";
+  return {
+    id: `resp_fake_${rec.id}`,
+    object: "response",
+    created_at: Math.floor(rec.startedAt / 1000),
+    status: status === "completed" && incomplete ? "incomplete" : status,
+    error: null,
+    incomplete_details: status === "completed" && incomplete ? { reason: "max_output_tokens" } : null,
+    model: body.model ?? "fake",
+    output,
+    usage: status === "in_progress" || b.omitUsage ? null : responsesUsage(b),
+    store: (rec.body as { store?: boolean } | undefined)?.store ?? true,
+  };
+}
+
+function responsesFrames(rec: RecordedRequest, b: FakeBehaviour, body: RequestBody) {
+  const texts = pieces(b);
+  const calls = b.toolCalls ?? [];
+  const count = 2 + (texts.length ? 3 + texts.length + 3 : 0) + calls.length * 5 + (b.omitDone ? 0 : 1);
+  let seq = 0;
+  const ev = (type: string, data: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...data })}\n\n`;
+  const final = responsesOutput(rec, b);
+
+  function* frames(): Generator<Frame> {
+    yield ev("response.created", { response: responsesBody(rec, b, body, "in_progress", []) });
+    yield ev("response.in_progress", { response: responsesBody(rec, b, body, "in_progress", []) });
+    let index = 0;
+    if (texts.length) {
+      const id = `msg_fake_${rec.id}`;
+      yield ev("response.output_item.added", { output_index: index, item: { id, type: "message", status: "in_progress", role: "assistant", content: [] } });
+      yield ev("response.content_part.added", { item_id: id, output_index: index, content_index: 0, part: { type: "output_text", text: "", annotations: [] } });
+      for (const t of texts) yield ev("response.output_text.delta", { item_id: id, output_index: index, content_index: 0, delta: t, logprobs: [] });
+      const text = texts.join("");
+      yield ev("response.output_text.done", { item_id: id, output_index: index, content_index: 0, text, logprobs: [] });
+      yield ev("response.content_part.done", { item_id: id, output_index: index, content_index: 0, part: { type: "output_text", text, annotations: [] } });
+      yield ev("response.output_item.done", { output_index: index, item: final[index] });
+      index++;
+    }
+    for (const [i, call] of calls.entries()) {
+      const id = `fc_fake_${rec.id}_${i}`;
+      const half = Math.floor(call.arguments.length / 2);
+      yield ev("response.output_item.added", { output_index: index, item: { id, type: "function_call", status: "in_progress", call_id: toolCallId(call, i, rec, "call"), name: call.name, arguments: "" } });
+      yield ev("response.function_call_arguments.delta", { item_id: id, output_index: index, delta: call.arguments.slice(0, half) });
+      yield ev("response.function_call_arguments.delta", { item_id: id, output_index: index, delta: call.arguments.slice(half) });
+      yield ev("response.function_call_arguments.done", { item_id: id, output_index: index, arguments: call.arguments });
+      yield ev("response.output_item.done", { output_index: index, item: final[index] });
+      index++;
+    }
+    if (!b.omitDone) {
+      const done = responsesBody(rec, b, body, "completed", final);
+      yield ev(done.status === "incomplete" ? "response.incomplete" : "response.completed", { response: done });
+    }
+  }
+
+  return {
+    frames: frames(),
+    count,
+    malformed: `data: {"type": "response.output_text.delta", \n\n`,
+    error: `event: error\ndata: ${JSON.stringify({ type: "error", sequence_number: 999, code: b.streamErrorType ?? "server_error", message: "The server had an error while processing your request.", param: null })}\n\n`,
   };
 }
