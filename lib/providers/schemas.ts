@@ -26,3 +26,5 @@ export {
   type ChatCompletionRequest, type ChatCompletionRequestInput, type ChatMessage, type ChatRole, type ChatContentPart, type ChatTextPart,
   type ChatImagePart, type ChatRefusalPart, type ChatAudioPart, type ChatFilePart, type ChatToolCall, type ChatTool, type ChatToolChoice,
 } from "./request.ts";
+
+export { embeddingInput, embeddingRequest, type EmbeddingInput, type EmbeddingRequest, type EmbeddingRequestInput } from "./embedding-request.ts";
