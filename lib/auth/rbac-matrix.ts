@@ -114,6 +114,7 @@ export const routeRules: RouteRule[] = [
   { method: "GET", path: "/api/console/accounts/[id]/health", what: "Read one account's health (console)", allow: SIGNED_IN },
   // Gateway and public routes
   { method: "POST", path: "/api/v1/chat/completions", what: "Chat completion", allow: COMPLETIONS_KEY, probe: { body: { model: "rbac-probe-model", messages: [{ role: "user", content: "x" }] } } },
+  { method: "POST", path: "/api/v1/embeddings", what: "Embeddings", allow: COMPLETIONS_KEY, probe: { body: { model: "rbac-probe-model", input: "x" } } },
   { method: "POST", path: "/api/completion", what: "Template completion", allow: COMPLETIONS_KEY, probe: { body: { prompt: "rbac-probe-missing", variables: {} } } },
   { method: "GET", path: "/api/v1/models", what: "List models", allow: ANY_KEY },
   { method: "GET", path: "/api/v1/usage", what: "The calling key's usage", allow: ANY_KEY },

@@ -52,6 +52,7 @@ export const API_ROUTES = [
   "/api/prompts/[name]",
   "/api/quota",
   "/api/v1/chat/completions",
+  "/api/v1/embeddings",
   "/api/v1/models",
   "/api/v1/usage",
 ] as const;
