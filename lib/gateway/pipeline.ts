@@ -319,9 +319,9 @@ async function openStream(
 
 // ---- Embeddings ---------------------------------------------------------------
 // The same stages for a call whose answer is one JSON body and no output
-// tokens: scopes, routing (only accounts whose adapter embeds), admission of
-// the input's tokens, failover, and the one settlement. The response cache and
-// content filters are chat's (they read messages) and do not apply.
+// tokens: the key's request filter over the texts, scopes, routing (only
+// accounts whose adapter embeds), admission of the input's tokens, failover,
+// and the one settlement. The response cache is chat's and does not apply.
 
 export type EmbeddingsResult = { headers: Record<string, string>; response: EmbeddingList };
 
@@ -329,10 +329,13 @@ export type EmbeddingsResult = { headers: Record<string, string>; response: Embe
 export async function runEmbeddings(call: GatewayCall & { embedding: EmbeddingRequest }): Promise<EmbeddingsResult> {
   const settlement = new Settlement(call);
   const { trace } = settlement;
-  const req = call.embedding;
+  let req = call.embedding;
   let outcome: Outcome = { status: "rejected" };
   let upstreamStarted = false;
   try {
+    trace.stage("filter");
+    const filter = await resolveFilter(call.principal, call.options.filters);
+    if (filter) req = filterEmbeddingInput(filter, req);
     trace.stage("resolve");
     assertModelAllowed(call.principal, req.model);
     trace.stage("route");
@@ -380,4 +383,25 @@ export async function runEmbeddings(call: GatewayCall & { embedding: EmbeddingRe
   } finally {
     settlement.settle(outcome);
   }
+}
+
+/**
+ * The request filter over an embeddings call's texts (token ids are not text),
+ * with chat's semantics: masked, or refused in block mode without echoing them.
+ */
+function filterEmbeddingInput(filter: CompiledFilter, req: EmbeddingRequest): EmbeddingRequest {
+  const input = req.input;
+  const texts = typeof input === "string" ? [input] : input.filter((i): i is string => typeof i === "string");
+  if (texts.length === 0) return req;
+  const asChat = { model: req.model, messages: texts.map((content) => ({ role: "user" as const, content })) };
+  let out: typeof asChat;
+  try {
+    out = filterRequest(filter, asChat) as typeof asChat;
+  } catch (err) {
+    if (err instanceof AppError) err.details.param = "input";
+    throw err;
+  }
+  if (out === asChat) return req;
+  const masked = out.messages.map((m) => m.content);
+  return { ...req, input: typeof input === "string" ? masked[0]! : masked };
 }

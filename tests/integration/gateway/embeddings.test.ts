@@ -10,6 +10,7 @@ import pg from "pg";
 import { createAccount } from "@/lib/accounts";
 import { createApiKey } from "@/lib/auth/api-keys";
 import { closeDb, db } from "@/lib/db";
+import { setKeyFilters, setKeyLogging } from "@/lib/filters";
 import { createPolicy } from "@/lib/quota";
 import { startFakeUpstream, type FakeUpstream } from "../../support/fake-upstream";
 import { startApp, type AppServer } from "../../support/app-server";
@@ -38,12 +39,21 @@ describe("POST /api/v1/embeddings (embeddings #17.3)", () => {
   let keyId: string;
   let adminKey: string;
   let client: OpenAI;
+  const filtered: Record<"mask" | "block", string> = { mask: "", block: "" };
+  let logged: { key: string; id: string };
   let sql: pg.Pool;
   const ids: Record<string, string> = {};
 
   const usageOf = (completionId: string) => usageEventOf<UsageRow>(sql, completionId);
   const post = (body: unknown, headers: Record<string, string> = { authorization: `Bearer ${key}` }) =>
     fetch(`${app.url}/api/v1/embeddings`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+
+  /** A key created while the app runs is known to it once the key's notification arrives: until then it is a 401. */
+  const postAsNewKey = (body: unknown, key: string) =>
+    eventually(async () => {
+      const r = await post(body, { authorization: `Bearer ${key}` });
+      return r.status === 401 ? null : r;
+    }, 10_000, "the new key to be known");
 
   beforeAll(async () => {
     sql = new pg.Pool({ connectionString: process.env.DATABASE_URL });
@@ -60,6 +70,14 @@ describe("POST /api/v1/embeddings (embeddings #17.3)", () => {
     key = created.key;
     keyId = created.row.id;
     adminKey = (await createApiKey(system, { name: "embeddings-test-admin", scopes: ["admin"] })).key;
+    for (const mode of ["mask", "block"] as const) {
+      const k = await createApiKey(system, { name: `embeddings-test-${mode}`, scopes: ["completions"] });
+      await setKeyFilters(system, k.row.id, { pii: ["email"], terms: ["Project Falcon"], request: mode });
+      filtered[mode] = k.key;
+    }
+    const lk = await createApiKey(system, { name: "embeddings-test-logged", scopes: ["completions"] });
+    await setKeyLogging(system, lk.row.id, { enabled: true, retentionDays: 7 });
+    logged = { key: lk.key, id: lk.row.id };
     app = await startApp({ GATEWAY_RETRY_BASE_MS: "10", GATEWAY_ATTEMPTS_PER_ACCOUNT: "2", ACCOUNT_PROBE_TICK_MS: "3600000" });
     client = new OpenAI({ apiKey: key, baseURL: `${app.url}/api/v1`, maxRetries: 0 });
   }, 180_000);
@@ -239,11 +257,11 @@ describe("POST /api/v1/embeddings (embeddings #17.3)", () => {
 
   it("embeddings #17.3: a key's scopes apply: no completions scope, or a model scope that does not match, is a 403", async () => {
     const { key: scoped } = await createApiKey(system, { name: unique("emb-scoped"), scopes: ["model:gpt-*"] });
-    const r = await post({ model: "embsim-x", input: "x" }, { authorization: `Bearer ${scoped}` });
+    const r = await postAsNewKey({ model: "embsim-x", input: "x" }, scoped);
     expect(r.status).toBe(403);
     expect((await r.json()).error).toMatchObject({ code: "model_not_allowed", param: "model" });
     const { key: allowed } = await createApiKey(system, { name: unique("emb-scoped-ok"), scopes: ["model:embsim-*"] });
-    expect((await post({ model: "embsim-x", input: "x" }, { authorization: `Bearer ${allowed}` })).status).toBe(200);
+    expect((await postAsNewKey({ model: "embsim-x", input: "x" }, allowed)).status).toBe(200);
     // An admin key manages; it does not call the gateway.
     const denied = await post({ model: "embsim-x", input: "x" }, { authorization: `Bearer ${adminKey}` });
     expect(denied.status).toBe(403);
@@ -257,7 +275,7 @@ describe("POST /api/v1/embeddings (embeddings #17.3)", () => {
     const policy = await createPolicy(system, { name: unique("emb-quota"), scope: "key", apiKeyId: created.row.id, tokensPerDay: 40, requireMaxTokens: true });
     const auth = { authorization: `Bearer ${created.key}` };
     // No max_tokens to require: an embedding has no output.
-    const ok = await post({ model: "embsim-q", input: "short text", encoding_format: "float" }, auth);
+    const ok = await postAsNewKey({ model: "embsim-q", input: "short text", encoding_format: "float" }, created.key);
     expect(ok.status).toBe(200);
     const used = (await ok.json()).usage.prompt_tokens as number;
     expect(ok.headers.get("x-ratelimit-limit-tokens")).toBe("40");
@@ -272,5 +290,32 @@ describe("POST /api/v1/embeddings (embeddings #17.3)", () => {
     expect(refused.status).toBe(429);
     expect((await refused.json()).error).toMatchObject({ code: "tokens_per_day" });
     expect(await usageOf(refused.headers.get("x-promptgate-completion-id")!)).toMatchObject({ status: "rejected", surface: "embeddings", errorCode: "tokens_per_day" });
+  });
+
+  it("embeddings #17.3: a key's request filter applies to the texts: masked before they reach the upstream, or refused in block mode", async () => {
+    const masked = await post({ model: "embup-filtered", input: ["mail ana@example.com", "about Project Falcon", "nothing here"], encoding_format: "float" }, { authorization: `Bearer ${filtered.mask}` });
+    expect(masked.status).toBe(200);
+    expect(fakeA.requests[0]!.body.input).toEqual([`mail ${"*".repeat(15)}`, `about ${"*".repeat(14)}`, "nothing here"]);
+    const one = await post({ model: "embup-filtered", input: "ana@example.com" }, { authorization: `Bearer ${filtered.mask}` });
+    expect(one.status).toBe(200);
+    expect(fakeA.requests[1]!.body.input).toBe("*".repeat(15));
+
+    const blocked = await post({ model: "embup-filtered", input: ["fine", "write to ana@example.com"] }, { authorization: `Bearer ${filtered.block}` });
+    expect(blocked.status).toBe(400);
+    const body = await blocked.json();
+    expect(body.error).toMatchObject({ code: "content_filter", param: "input" });
+    expect(JSON.stringify(body)).not.toContain("ana@example.com");
+    expect(fakeA.requests).toHaveLength(2);
+    expect(await usageOf(blocked.headers.get("x-promptgate-completion-id")!)).toMatchObject({ status: "rejected", surface: "embeddings", errorCode: "content_filter" });
+    // Token ids are not text: nothing to filter.
+    expect((await post({ model: "embsim-x", input: [[1, 2, 3]] }, { authorization: `Bearer ${filtered.block}` })).status).toBe(200);
+  });
+
+  it("embeddings #17.3: a key that logs requests gets its embeddings inputs in the request log", async () => {
+    const res = await post({ model: "embsim-x", input: ["first text", "second text"], encoding_format: "float" }, { authorization: `Bearer ${logged.key}` });
+    expect(res.status).toBe(200);
+    const id = res.headers.get("x-promptgate-completion-id")!;
+    const row = await eventually(async () => (await sql.query(`SELECT status, request, response FROM "RequestLog" WHERE "completionId" = $1`, [id])).rows[0]);
+    expect(row).toMatchObject({ status: 200, request: [{ role: "user", content: "first text" }, { role: "user", content: "second text" }], response: null });
   });
 });
