@@ -180,10 +180,10 @@ describe("quota domain", () => {
     const a = await admit(k.principal, sized, { completionId: unique("c") });
     expect((a.reservation as Reservation).counters.map((c) => c.tokens)).toEqual([600]);
     expect(counted).toBe(1);
-    // 600 held + 600 more would pass the 1,000 limit.
+    // 600 held + 600 more would pass the 1,000 limit: refused while the first is in flight.
     const err = await rejectionOf(admit(k.principal, sized, { completionId: unique("c") }));
     expect(err.status).toBe(429);
-    expect(err.details.extra?.code).toBe("tokens_per_day");
+    expect(err.details.extra?.code).toBe("tokens_per_day_reserved");
     expect((await counters(sql, p.id))[0]).toMatchObject({ reservedTokens: 600, reservedRequests: 1 });
     // Without a matching policy the input is never counted.
     const other = await newKey();
