@@ -318,4 +318,20 @@ describe("POST /api/v1/embeddings (embeddings #17.3)", () => {
     const row = await eventually(async () => (await sql.query(`SELECT status, request, response FROM "RequestLog" WHERE "completionId" = $1`, [id])).rows[0]);
     expect(row).toMatchObject({ status: 200, request: [{ role: "user", content: "first text" }, { role: "user", content: "second text" }], response: null });
   });
+
+  it("embeddings #17.3: a client that goes away aborts the upstream request, and the call is recorded as client_aborted", async () => {
+    fakeA.enqueue({ hang: true });
+    const ac = new AbortController();
+    const pending = fetch(`${app.url}/api/v1/embeddings`, {
+      method: "POST", signal: ac.signal, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "embup-abort", input: "x" }),
+    });
+    await fakeA.waitForRequests(1, 5_000);
+    ac.abort();
+    await expect(pending).rejects.toThrow();
+    expect((await fakeA.waitForAbort(5_000)).path).toBe("/v1/embeddings");
+    const row = await eventually(async () => (await sql.query<UsageRow>(`SELECT * FROM "UsageEvent" WHERE "requestedModel" = 'embup-abort'`)).rows[0]);
+    expect(row).toMatchObject({ status: "client_aborted", surface: "embeddings", outputTokens: 0 });
+    expect(row.inputTokens).toBeGreaterThan(0);
+  });
 });
