@@ -3,11 +3,11 @@ import { useEffect, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { SelectField, TextField } from "@/components/ui/field";
 import {
-  allowedBuckets, defaultBucket, DIMENSIONS, PRESET_MS, RANGE_PRESETS, STATUSES, type Bucket, type Dimension, type FilterName, type UsageView,
+  allowedBuckets, defaultBucket, DIMENSIONS, PRESET_MS, RANGE_PRESETS, STATUSES, SURFACE_LABEL, SURFACES, type Bucket, type Dimension, type FilterName, type UsageView,
 } from "@/lib/usage/schemas";
 import type { UsageFilterOptions } from "@/lib/usage/types";
 
-const DIM_LABEL: Record<Dimension, string> = { model: "Model", account: "Account", key: "API key", prompt: "Prompt", version: "Prompt version", variant: "Variant", status: "Status" };
+const DIM_LABEL: Record<Dimension, string> = { model: "Model", account: "Account", key: "API key", prompt: "Prompt", version: "Prompt version", variant: "Variant", status: "Status", surface: "API surface" };
 const RANGE_LABEL: Record<string, string> = { "1h": "1 h", "24h": "24 h", "7d": "7 d", "30d": "30 d", "90d": "90 d", custom: "Custom" };
 
 // datetime-local values are shown and read as UTC, like every time in the console.
@@ -102,6 +102,7 @@ export function FiltersBar({ view, options, onChange }: { view: UsageView; optio
         {filterSelect("prompt", "Prompt", options.prompts)}
         {filterSelect("account", "Account", options.accounts)}
         {filterSelect("status", "Status", STATUSES.map((s) => ({ value: s, label: s })))}
+        {filterSelect("surface", "API surface", SURFACES.map((s) => ({ value: s, label: SURFACE_LABEL[s] })))}
         {Object.keys(view.filters).length > 0 && (
           <Button variant="ghost" onClick={() => onChange({ ...view, filters: {} })}>Clear filters</Button>
         )}

@@ -116,6 +116,7 @@ export const routeRules: RouteRule[] = [
   { method: "POST", path: "/api/v1/chat/completions", what: "Chat completion", allow: COMPLETIONS_KEY, probe: { body: { model: "rbac-probe-model", messages: [{ role: "user", content: "x" }] } } },
   { method: "POST", path: "/api/v1/messages", what: "Anthropic Messages call", allow: COMPLETIONS_KEY, probe: { body: { model: "rbac-probe-model", max_tokens: 8, messages: [{ role: "user", content: "x" }] } } },
   { method: "POST", path: "/api/v1/messages/count_tokens", what: "Count a Messages request's tokens", allow: COMPLETIONS_KEY, probe: { body: { model: "rbac-probe-model", messages: [{ role: "user", content: "x" }] } } },
+  { method: "POST", path: "/api/v1/embeddings", what: "Embeddings", allow: COMPLETIONS_KEY, probe: { body: { model: "rbac-probe-model", input: "x" } } },
   { method: "POST", path: "/api/completion", what: "Template completion", allow: COMPLETIONS_KEY, probe: { body: { prompt: "rbac-probe-missing", variables: {} } } },
   { method: "GET", path: "/api/v1/models", what: "List models", allow: ANY_KEY },
   { method: "POST", path: "/api/v1/responses", what: "Create a response (OpenAI Responses API)", allow: COMPLETIONS_KEY, probe: { body: { model: "rbac-probe-model", input: "x" } } },

@@ -2,7 +2,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import type { Principal } from "@/lib/core";
 import type { FilterConfig } from "@/lib/filters";
-import type { ChatCompletionRequest, NativeDialect, NativeRequest } from "@/lib/providers";
+import type { ChatCompletionRequest, EmbeddingRequest, NativeDialect, NativeRequest } from "@/lib/providers";
 import type { UsageMetadata, UsageSurface } from "@/lib/usage";
 
 // The one internal call every ingress adapter builds: the canonical request
@@ -60,6 +60,11 @@ export type GatewayCall = {
   readonly native?: NativeCall;
   /** performance.now() when the call arrived: latency and time to first token count from here. */
   readonly started: number;
+  /**
+   * An embeddings call's own request (runEmbeddings). `request` then carries only
+   * its model and user, for the stages every call shares (scopes, trace, usage).
+   */
+  readonly embedding?: EmbeddingRequest;
 };
 
 export function newCompletionId(): string {
@@ -71,4 +76,10 @@ export function createCall(
   principal: Principal, request: ChatCompletionRequest, signal: AbortSignal, options: CallOptions = {}, native?: NativeCall,
 ): GatewayCall {
   return { id: newCompletionId(), principal, request, signal, options, started: performance.now(), ...(native ? { native } : {}) };
+}
+
+/** An embeddings call: the usage event records it on the embeddings surface. */
+export function createEmbeddingCall(principal: Principal, embedding: EmbeddingRequest, signal: AbortSignal, options: CallOptions = {}): GatewayCall & { embedding: EmbeddingRequest } {
+  const request: ChatCompletionRequest = { model: embedding.model, messages: [], ...(embedding.user !== undefined ? { user: embedding.user } : {}) };
+  return { id: newCompletionId(), principal, request, signal, options: { ...options, surface: "embeddings" }, started: performance.now(), embedding };
 }

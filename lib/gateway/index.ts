@@ -5,12 +5,14 @@ import "server-only";
 export { chat } from "./ingress/openai-chat";
 export { messages, countMessageTokens } from "./ingress/anthropic-messages";
 export { responses, type ResponsesTemplate } from "./ingress/openai-responses";
-export { createCall, newCompletionId, type CallOptions, type GatewayCall, type NativeCall } from "./call";
-export { runCall, StreamFailure, type CallResult } from "./pipeline";
+export { embeddings } from "./ingress/embeddings";
+export { createCall, createEmbeddingCall, newCompletionId, type CallOptions, type GatewayCall, type NativeCall } from "./call";
+export { runCall, runEmbeddings, StreamFailure, type CallResult, type EmbeddingsResult } from "./pipeline";
 export { registerSettlementSteps, type Outcome } from "./settle";
 export { wantsCache, CACHE_HEADER, cacheHitRates, pruneCache, type CacheHitRate } from "./cache";
 export {
-  chatCompletionRequest, messagesRequest, messagesCountRequest, responsesRequest, usageQuery, type ChatCompletionRequestInput, type ResponsesRequest,
+  chatCompletionRequest, embeddingRequest, messagesRequest, messagesCountRequest, responsesRequest, usageQuery,
+  type ChatCompletionRequestInput, type EmbeddingRequestInput, type ResponsesRequest,
 } from "./schemas";
 export { withFailover, backoffMs, defaultRetryPolicy, type RetryPolicy } from "./retry";
 export { assertMayComplete, assertModelAllowed } from "./scopes";

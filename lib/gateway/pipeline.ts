@@ -4,8 +4,9 @@ import { callStarted, pickAccounts, reportFailure as reportFailureToPool, report
 import { filterChunks, filterCompletion, filterRequest, resolveFilter, segmentOf, type CompiledFilter } from "@/lib/filters";
 import { logger, recordUpstreamError, trackStream } from "@/lib/observability";
 import {
-  adapterFor, isAbortError, isProviderError, isUsageChunk, type CallContext, type ChatCompletion, type ChatCompletionChunk, type CompleteResult,
-  type NativeAdapter, type NativeDialect, type NativeEvent, type NativeResult, type NativeStream, type UpstreamStream, type Usage,
+  adapterFor, countEmbeddingTokens, isAbortError, isProviderError, isUsageChunk, type CallContext, type ChatCompletion, type ChatCompletionChunk,
+  type CompleteResult, type EmbeddingList, type EmbeddingRequest, type NativeAdapter, type NativeDialect, type NativeEvent, type NativeResult,
+  type NativeStream, type UpstreamStream, type Usage,
 } from "@/lib/providers";
 import { admit } from "@/lib/quota";
 import { CACHE_HEADER, cacheEligible, cacheKey, cacheLookup, cacheStore, chunkAssembler, replayChunks } from "./cache";
@@ -388,4 +389,93 @@ async function openStream(
   };
   const chunks = releasing(relay(source, filter ? null : o.first, observe, ended));
   return { kind: "stream", chunks, filtered: filter !== null, headers, cached: false, onInterrupt: interruptible };
+}
+
+// ---- Embeddings ---------------------------------------------------------------
+// The same stages for a call whose answer is one JSON body and no output
+// tokens: the key's request filter over the texts, scopes, routing (only
+// accounts whose adapter embeds), admission of the input's tokens, failover,
+// and the one settlement. The response cache is chat's and does not apply.
+
+export type EmbeddingsResult = { headers: Record<string, string>; response: EmbeddingList };
+
+/** Runs an embeddings call (createEmbeddingCall). Errors are thrown as AppErrors, the call settled. */
+export async function runEmbeddings(call: GatewayCall & { embedding: EmbeddingRequest }): Promise<EmbeddingsResult> {
+  const settlement = new Settlement(call);
+  const { trace } = settlement;
+  let req = call.embedding;
+  let outcome: Outcome = { status: "rejected" };
+  let upstreamStarted = false;
+  try {
+    trace.stage("filter");
+    const filter = await resolveFilter(call.principal, call.options.filters);
+    if (filter) req = filterEmbeddingInput(filter, req);
+    trace.stage("resolve");
+    assertModelAllowed(call.principal, req.model);
+    trace.stage("route");
+    const candidates = (await pickAccounts(req.model)).filter(
+      (c) => adapterFor(c.account.provider).embed && (!call.options.accountId || c.account.id === call.options.accountId),
+    );
+    if (candidates.length === 0) {
+      throw new AppError("not_found", `The model '${req.model}' does not exist or no enabled account serves embeddings for it`, {
+        param: "model", extra: { code: "model_not_found" },
+      });
+    }
+    trace.stage("admit");
+    // Counted only if a quota policy applies.
+    const admission = await admit(call.principal, { model: req.model, user: req.user, inputTokens: () => countEmbeddingTokens(req.model, req.input) }, { completionId: call.id });
+    settlement.reservation = admission.reservation;
+    const headers: Record<string, string> = { "x-promptgate-completion-id": call.id, ...admission.headers, ...call.options.headers };
+    trace.stage("upstream");
+    upstreamStarted = true;
+    const { value, candidate, attempts } = await withFailover(
+      candidates,
+      call.signal,
+      async (c) => {
+        const t = performance.now();
+        const done = callStarted(c);
+        try {
+          const r = await adapterFor(c.account.provider).embed!(req, { account: c.account, upstreamModel: c.upstreamModel, signal: call.signal });
+          reportSuccess(c, { latencyMs: performance.now() - t, rateLimit: r.rateLimit });
+          return r;
+        } finally {
+          done();
+        }
+      },
+      undefined,
+      reportFailure,
+    );
+    const tokens = value.response.usage.prompt_tokens;
+    outcome = { status: "ok", candidate, attempts, usage: { prompt_tokens: tokens, completion_tokens: 0, total_tokens: tokens } };
+    return { response: value.response, headers };
+  } catch (err) {
+    const failed = upstreamStarted ? failedUpstream(err, call) : refused(err);
+    outcome = failed.outcome;
+    const e = failed.error;
+    if (outcome.status !== "client_aborted") e.details.headers = { ...e.details.headers, "x-promptgate-completion-id": call.id };
+    throw e;
+  } finally {
+    settlement.settle(outcome);
+  }
+}
+
+/**
+ * The request filter over an embeddings call's texts (token ids are not text),
+ * with chat's semantics: masked, or refused in block mode without echoing them.
+ */
+function filterEmbeddingInput(filter: CompiledFilter, req: EmbeddingRequest): EmbeddingRequest {
+  const input = req.input;
+  const texts = typeof input === "string" ? [input] : input.filter((i): i is string => typeof i === "string");
+  if (texts.length === 0) return req;
+  const asChat = { model: req.model, messages: texts.map((content) => ({ role: "user" as const, content })) };
+  let out: typeof asChat;
+  try {
+    out = filterRequest(filter, asChat) as typeof asChat;
+  } catch (err) {
+    if (err instanceof AppError) err.details.param = "input";
+    throw err;
+  }
+  if (out === asChat) return req;
+  const masked = out.messages.map((m) => m.content);
+  return { ...req, input: typeof input === "string" ? masked[0]! : masked };
 }

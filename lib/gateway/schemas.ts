@@ -5,6 +5,7 @@ import { maxTokensField, temperatureField, topPField } from "@/lib/providers/sch
 // The gateway's own query schemas. The canonical chat request is lib/providers' (request.ts).
 export { chatCompletionRequest, maxTokensField, temperatureField, topPField, type ChatCompletionRequestInput } from "@/lib/providers/schemas";
 export { messagesRequest, messagesCountRequest } from "@/lib/providers/schemas";
+export { embeddingRequest, type EmbeddingRequestInput } from "@/lib/providers/schemas";
 
 export const usageQuery = z.object({
   from: z.coerce.date().optional(),

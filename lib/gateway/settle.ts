@@ -4,7 +4,7 @@ import { recordExposures } from "@/lib/experiments";
 import { requestLogEntry, writeRequestLogs } from "@/lib/filters";
 import { sweepStoredResponses } from "@/lib/responses";
 import { recordGatewayCall, startGatewayTrace, trackCall, type GatewayTrace } from "@/lib/observability";
-import { countChatTokens, countTokens, type Usage } from "@/lib/providers";
+import { countChatTokens, countEmbeddingTokens, countTokens, type ChatMessage, type Usage } from "@/lib/providers";
 import { settleBatch } from "@/lib/quota";
 import { recordUsage, setSettlementSteps, type UsageEventInput, type UsageMetadata, type UsageReservation, type UsageStatus } from "@/lib/usage";
 import type { GatewayCall } from "./call";
@@ -61,6 +61,12 @@ const usageFields = (u: Usage) => ({
   cachedTokens: u.prompt_tokens_details?.cached_tokens ?? 0,
 });
 
+/** An embeddings call's texts, as the request log shows a prompt (token-id inputs are not text). */
+function embeddingLogMessages(input: NonNullable<GatewayCall["embedding"]>["input"]): ChatMessage[] {
+  const texts = typeof input === "string" ? [input] : input.filter((i): i is string => typeof i === "string");
+  return texts.map((content) => ({ role: "user", content }));
+}
+
 function safeCount(fn: () => number): number {
   try {
     return fn();
@@ -96,11 +102,13 @@ export class Settlement {
     const { call } = this;
     const req = call.request;
     const c = o.candidate;
+    const embedding = call.embedding;
+    const countInput = () => safeCount(() => (embedding ? countEmbeddingTokens(req.model, embedding.input) : countChatTokens(req.model, req.messages)));
     const tokens = o.usage
       ? usageFields(o.usage)
       : o.text !== undefined && o.text !== null
-        ? { inputTokens: safeCount(() => countChatTokens(req.model, req.messages)), outputTokens: safeCount(() => countTokens(req.model, o.text!)), cachedTokens: 0 }
-        : { inputTokens: o.countInput ? safeCount(() => countChatTokens(req.model, req.messages)) : 0, outputTokens: 0, cachedTokens: 0 };
+        ? { inputTokens: countInput(), outputTokens: safeCount(() => countTokens(req.model, o.text!)), cachedTokens: 0 }
+        : { inputTokens: o.countInput ? countInput() : 0, outputTokens: 0, cachedTokens: 0 };
     const e: UsageEventInput = {
       completionId: call.id,
       createdAt: new Date(Date.now() - (performance.now() - call.started)),
@@ -126,7 +134,7 @@ export class Settlement {
       reservation: this.reservation,
       metadata: call.options.metadata ?? (req.metadata as UsageMetadata | null | undefined) ?? null,
       // Undefined (and free) unless the key opted into request logging.
-      log: requestLogEntry(call.principal, req.messages, o.text ?? null, o.httpStatus ?? LOGGED_STATUS[o.status]),
+      log: requestLogEntry(call.principal, embedding ? embeddingLogMessages(embedding.input) : req.messages, o.text ?? null, o.httpStatus ?? LOGGED_STATUS[o.status]),
     };
     this.untrack();
     recordUsage(e);

@@ -54,6 +54,7 @@ export const API_ROUTES = [
   "/api/v1/chat/completions",
   "/api/v1/messages",
   "/api/v1/messages/count_tokens",
+  "/api/v1/embeddings",
   "/api/v1/models",
   "/api/v1/responses",
   "/api/v1/responses/[id]",

@@ -23,7 +23,7 @@ export function adapterFor(kind: ProviderKind): ProviderAdapter {
 export type * from "./types.ts";
 export { ProviderError, isProviderError, isAbortError, isRetryableStatus } from "./errors.ts";
 export type { ProviderErrorCode } from "./errors.ts";
-export { countTokens, countChatTokens, encodingForModel, warmTokenizer } from "./tokenizer.ts";
+export { countTokens, countChatTokens, countEmbeddingTokens, encodingForModel, warmTokenizer } from "./tokenizer.ts";
 export type { EncodingName } from "./tokenizer.ts";
 export { isUsageChunk } from "./usage.ts";
 export { closeUpstreamPools, upstreamStatus } from "./http.ts";

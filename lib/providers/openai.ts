@@ -16,7 +16,7 @@ import {
   type UpstreamErrorDetails,
 } from "./http.ts";
 import { parseEventJson, readSse } from "./sse.ts";
-import { countedUsage } from "./tokenizer.ts";
+import { countedUsage, countEmbeddingTokens } from "./tokenizer.ts";
 import { normaliseUsage, usageChunk } from "./usage.ts";
 import type {
   CallContext,
@@ -30,6 +30,9 @@ import type {
   NativeRequest,
   NativeResult,
   NativeStream,
+  EmbeddingList,
+  EmbeddingRequest,
+  EmbedResult,
   ProviderAdapter,
   UpstreamAccount,
   UpstreamStream,
@@ -48,6 +51,11 @@ function trimSlash(url: string): string {
 }
 
 export function chatCompletionsUrl(ctx: CallContext): URL {
+  return endpointUrl(ctx, "chat/completions");
+}
+
+/** `path` under the account's base URL (Azure: under its deployment URL, with the api-version). */
+function endpointUrl(ctx: CallContext, path: string): URL {
   const { account } = ctx;
   if (account.provider === "azure") {
     if (!account.baseUrl) {
@@ -58,13 +66,13 @@ export function chatCompletionsUrl(ctx: CallContext): URL {
         provider: "azure",
       });
     }
-    const url = new URL(`${trimSlash(account.baseUrl)}/chat/completions`);
+    const url = new URL(`${trimSlash(account.baseUrl)}/${path}`);
     const version = account.settings.apiVersion;
     url.searchParams.set("api-version", typeof version === "string" && version ? version : DEFAULT_AZURE_API_VERSION);
     return url;
   }
   const base = new URL(trimSlash(account.baseUrl ?? DEFAULT_BASE_URL));
-  const url = new URL(`${base.origin}${trimSlash(base.pathname)}/chat/completions`);
+  const url = new URL(`${base.origin}${trimSlash(base.pathname)}/${path}`);
   url.search = base.search;
   return url;
 }
@@ -435,9 +443,62 @@ const native: NativeAdapter = {
   stream: nativeStream,
 };
 
+// ---- Embeddings -------------------------------------------------------------
+// POST {base}/embeddings (Azure: {deployment}/embeddings?api-version=…) with the
+// client's body as sent, the model swapped for the account's. The encoding the
+// client asked for is the upstream's to produce, so vectors pass through as
+// they come; only the usage is checked (and counted when missing).
+
+// 2,048 inputs of 3,072 floats as JSON are ~130 MB.
+const MAX_EMBEDDINGS_BYTES = 192 * 1024 * 1024;
+const embeddingTargets = new WeakMap<CallContext["account"], { url: URL; headers: Readonly<Record<string, string>> }>();
+
+function embeddingsTarget(ctx: CallContext): { url: URL; headers: Readonly<Record<string, string>> } {
+  let t = embeddingTargets.get(ctx.account);
+  if (!t) {
+    t = { url: endpointUrl(ctx, "embeddings"), headers: Object.freeze({ ...baseHeaders({ ctx }, false), ...authHeaders(ctx) }) };
+    embeddingTargets.set(ctx.account, t);
+  }
+  return t;
+}
+
+function parseEmbeddings(text: string, call: UpstreamCall): EmbeddingList {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw malformed(call.provider, "response body is not JSON", err);
+  }
+  if (typeof json === "object" && json !== null && "error" in json && (json as { error?: unknown }).error) throw streamError(json, call);
+  if (typeof json !== "object" || json === null || !Array.isArray((json as { data?: unknown }).data)) {
+    throw malformed(call.provider, "embeddings response has no data array");
+  }
+  return json as EmbeddingList;
+}
+
+async function embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbedResult> {
+  const { url, headers } = embeddingsTarget(ctx);
+  const call: UpstreamCall = {
+    provider: ctx.account.provider === "azure" ? "azure" : "openai",
+    url,
+    headers,
+    body: JSON.stringify({ ...req, model: ctx.upstreamModel }),
+    ctx,
+  };
+  const res = await sendUpstream(call);
+  if (!isSuccess(res.status)) throw await httpError(res, call, extractOpenAIError);
+  const response = parseEmbeddings(await readBodyText(res, call, MAX_EMBEDDINGS_BYTES), call);
+  const reported = response.usage?.prompt_tokens;
+  const counted = typeof reported !== "number" || !Number.isFinite(reported) || reported < 0;
+  const promptTokens = counted ? countEmbeddingTokens(ctx.upstreamModel, req.input) : Math.round(reported);
+  response.object = "list";
+  response.usage = { ...response.usage, prompt_tokens: promptTokens, total_tokens: promptTokens };
+  return { response, usageCounted: counted, rateLimit: res.rateLimit };
+}
+
 function adapter(kind: "openai" | "azure"): ProviderAdapter {
   // Azure serves the Responses API at another path and api-version: translated for now.
-  return kind === "openai" ? { kind, complete, stream, native } : { kind, complete, stream };
+  return kind === "openai" ? { kind, complete, stream, embed, native } : { kind, complete, stream, embed };
 }
 
 export const openaiAdapter = adapter("openai");

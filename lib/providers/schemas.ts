@@ -28,3 +28,4 @@ export {
 } from "./request.ts";
 
 export { messagesRequest, messagesCountRequest, type MessagesRequest, type MessagesCountRequest } from "./messages-request.ts";
+export { embeddingInput, embeddingRequest, type EmbeddingInput, type EmbeddingRequest, type EmbeddingRequestInput } from "./embedding-request.ts";

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { abortError, invalidRequest } from "./errors.ts";
 import { releasingStream } from "./releasing.ts";
 import { SIMULATOR_LABEL } from "./schemas.ts";
-import { countChatTokens, countTokens } from "./tokenizer.ts";
+import { countChatTokens, countEmbeddingTokens, countTokens } from "./tokenizer.ts";
 import { usageChunk } from "./usage.ts";
 import type {
   CallContext,
@@ -11,6 +11,8 @@ import type {
   ChatCompletionChunk,
   ChatCompletionRequest,
   CompleteResult,
+  EmbeddingRequest,
+  EmbedResult,
   FinishReason,
   ProviderAdapter,
   UpstreamStream,
@@ -268,4 +270,69 @@ async function stream(req: ChatCompletionRequest, ctx: CallContext): Promise<Ups
   return releasingStream(generate(), release, { rateLimit: {}, usageCounted: () => false });
 }
 
-export const simulatorAdapter: ProviderAdapter = { kind: "simulator", complete, stream };
+// ---- Embeddings -------------------------------------------------------------
+// One vector per input, seeded by (model, input): the same text always gets the
+// same vector, so a demo's similarity search is reproducible. The values are
+// standard normal draws scaled to unit length, rounded to float32 (the float
+// and base64 encodings carry the same numbers). A shorter `dimensions` is the
+// full vector's first values renormalised, which is how OpenAI shortens its
+// text-embedding-3 vectors.
+
+const EMBEDDING_SIZES: Record<string, number> = { "text-embedding-3-large": 3072, "text-embedding-3-small": 1536, "text-embedding-ada-002": 1536 };
+const DEFAULT_EMBEDDING_SIZE = 1536;
+/** The most an unknown model may be asked for: 2,048 inputs of this size are ~100 MB of JSON already. */
+const MAX_EMBEDDING_SIZE = 4096;
+
+function embeddingSize(model: string): { natural: number; max: number } {
+  const known = EMBEDDING_SIZES[model.toLowerCase().split("/").pop() ?? ""];
+  return known ? { natural: known, max: known } : { natural: DEFAULT_EMBEDDING_SIZE, max: MAX_EMBEDDING_SIZE };
+}
+
+/** The inputs one by one: a flat array of token ids is a single input. */
+function inputsOf(input: EmbeddingRequest["input"]): (string | number[])[] {
+  if (typeof input === "string") return [input];
+  if (input.length > 0 && typeof input[0] === "number") return [input as number[]];
+  return input as (string | number[])[];
+}
+
+/** A unit vector of `size` float32 values, seeded by the model and the input. */
+export function simulatedEmbedding(model: string, input: string | number[], size: number): Float32Array {
+  const random = mulberry32(fnv1a(JSON.stringify([model, input])));
+  const v = new Float64Array(size);
+  let sum = 0;
+  for (let i = 0; i < size; i++) {
+    // Box-Muller: 1 - random() is in (0, 1], so the logarithm is finite.
+    const g = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+    v[i] = g;
+    sum += g * g;
+  }
+  const scale = sum > 0 ? 1 / Math.sqrt(sum) : 0;
+  return Float32Array.from(v, (x) => x * scale);
+}
+
+/** OpenAI's base64 encoding: the float32 values as little-endian bytes. */
+function base64Of(v: Float32Array): string {
+  const buf = Buffer.allocUnsafe(v.length * 4);
+  for (let i = 0; i < v.length; i++) buf.writeFloatLE(v[i]!, i * 4);
+  return buf.toString("base64");
+}
+
+async function embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbedResult> {
+  if (ctx.signal.aborted) throw abortError(ctx.signal);
+  const started = performance.now();
+  const model = ctx.upstreamModel;
+  const { natural, max } = embeddingSize(model);
+  const size = req.dimensions ?? natural;
+  if (size > max) throw invalidRequest("simulator", `The simulator's ${model} has at most ${max} dimensions; dimensions was ${size}`);
+  // Answers after the account's time to first token, like a non-streamed completion.
+  await waitUntil(started + pacing(ctx).ttftMs, ctx.signal);
+  const base64 = req.encoding_format === "base64";
+  const data = inputsOf(req.input).map((item, index) => {
+    const v = simulatedEmbedding(model, item, size);
+    return { object: "embedding" as const, index, embedding: base64 ? base64Of(v) : Array.from(v) };
+  });
+  const tokens = countEmbeddingTokens(model, req.input);
+  return { response: { object: "list", data, model, usage: { prompt_tokens: tokens, total_tokens: tokens } }, usageCounted: false, rateLimit: {} };
+}
+
+export const simulatorAdapter: ProviderAdapter = { kind: "simulator", complete, stream, embed };

@@ -1,7 +1,7 @@
 import "server-only";
 import cl100kBase from "js-tiktoken/ranks/cl100k_base";
 import o200kBase from "js-tiktoken/ranks/o200k_base";
-import type { ChatMessage, ChatTool, Usage } from "./types.ts";
+import type { ChatMessage, ChatTool, EmbeddingInput, Usage } from "./types.ts";
 
 // Our own byte-pair counter over js-tiktoken's rank tables. js-tiktoken's
 // merge rescans and re-joins the whole pre-token for every merge, so one long
@@ -424,4 +424,20 @@ export function countedUsage(
   const prompt = countChatTokens(model, messages, tools);
   const completion = countTokens(model, completionText);
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+/**
+ * The tokens of an embeddings input: token-id arrays count their length; the
+ * texts are counted together, in one bounded count, however many there are.
+ */
+export function countEmbeddingTokens(model: string, input: EmbeddingInput): number {
+  if (typeof input === "string") return countTokens(model, input);
+  const texts: string[] = [];
+  let tokens = 0;
+  for (const item of input) {
+    if (typeof item === "string") texts.push(item);
+    else if (typeof item === "number") tokens++;
+    else tokens += item.length;
+  }
+  return texts.length ? tokens + countTexts(encoding(encodingForModel(model)), texts) : tokens;
 }

@@ -213,3 +213,39 @@ export interface ProviderAdapter {
   /** Native passthrough for client dialects this upstream speaks itself. */
   readonly native?: NativeAdapter;
 }
+
+// ---- Embeddings -------------------------------------------------------------
+// Declared apart from the chat contract above: `embed` is optional, and an
+// adapter without it (Anthropic has no embeddings API) is never routed an
+// embeddings call. The request is request-side canonical like the chat one
+// (embedding-request.ts); the answer is OpenAI's list, as the client gets it.
+
+export type { EmbeddingInput, EmbeddingRequest } from "./embedding-request.ts";
+import type { EmbeddingRequest } from "./embedding-request.ts";
+
+/** One vector: floats, or base64 of little-endian float32s when `encoding_format` is base64. */
+export type Embedding = { object: "embedding"; index: number; embedding: number[] | string; [k: string]: unknown };
+
+export type EmbeddingList = {
+  object: "list";
+  data: Embedding[];
+  model: string;
+  usage: { prompt_tokens: number; total_tokens: number; [k: string]: unknown };
+  [k: string]: unknown;
+};
+
+export type EmbedResult = {
+  response: EmbeddingList;
+  /** True when the upstream did not report usage and we counted the input with the tokenizer. */
+  usageCounted: boolean;
+  rateLimit: RateLimitInfo;
+};
+
+export interface ProviderAdapter {
+  /**
+   * Embeds the request's input; rejects with ProviderError or an AbortError,
+   * always before any byte could reach the client (the answer is one JSON
+   * body), so every failure can be retried or failed over.
+   */
+  embed?(req: EmbeddingRequest, ctx: CallContext): Promise<EmbedResult>;
+}

@@ -5,7 +5,7 @@ import "server-only";
 // settleBatch is a settlement step of the usage writer (same transaction as the
 // usage insert, fresh events only), listed in lib/gateway/settle.ts.
 
-export { admit, isReservation, type Admission, type Reservation, type HeldCounter } from "./reserve";
+export { admit, isReservation, type Admission, type AdmissionRequest, type SizedCall, type Reservation, type HeldCounter } from "./reserve";
 export { listPolicies, getPolicy, createPolicy, updatePolicy, deletePolicy, enabledPolicies } from "./policies";
 export { quotaStatus, quotaOverview, policiesForKeys, statusOf, type PolicyStatus, type KeyQuotaOverview } from "./status";
 export { sweepQuotas, ensureSweeper, stopSweeper, reservationTtlMs } from "./sweeper";

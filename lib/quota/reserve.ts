@@ -45,6 +45,16 @@ export function isReservation(v: unknown): v is Reservation {
 
 export type Admission = { headers: Record<string, string>; reservation: Reservation | null };
 
+/**
+ * A call whose size is known before it is sent and that produces no output
+ * (embeddings): its estimate is its input tokens, counted only when a policy
+ * applies. A chat request is estimated from its messages and completion budget.
+ */
+export type SizedCall = { model: string; user?: string | null; inputTokens: () => number };
+export type AdmissionRequest = ChatCompletionRequest | SizedCall;
+
+const isSized = (req: AdmissionRequest): req is SizedCall => typeof (req as SizedCall).inputTokens === "function";
+
 type Wanted = { policy: CachedPolicy; subject: string; period: QuotaPeriod; tokens: number; spend: number };
 
 type ReserveRow = {
@@ -81,7 +91,7 @@ function stateOf(r: ReserveRow): CounterState {
 
 const admissionBound = (): Bound => ({ ms: config().QUOTA_ADMISSION_TIMEOUT_MS, until: "silence" });
 
-export async function admit(principal: Principal, req: ChatCompletionRequest, ctx: { completionId: string }): Promise<Admission> {
+export async function admit(principal: Principal, req: AdmissionRequest, ctx: { completionId: string }): Promise<Admission> {
   // From memory; only a cold cache waits for the database (and then within the bound: no policies, no admission).
   const policies = policiesInMemory() ?? (await withinReach(enabledPolicies(), admissionBound(), "the quota policies").catch(refuseIfUnreachable));
   if (policies.length === 0) return { headers: {}, reservation: null };
@@ -97,7 +107,8 @@ export async function admit(principal: Principal, req: ChatCompletionRequest, ct
   }
   if (matching.length === 0) return { headers: {}, reservation: null };
 
-  const bounded = req.max_completion_tokens != null || req.max_tokens != null;
+  // A sized call has no output to bound.
+  const bounded = isSized(req) || req.max_completion_tokens != null || req.max_tokens != null;
   const strict = matching.find((m) => m.policy.requireMaxTokens);
   if (strict && !bounded) {
     throw new AppError("bad_request", `Quota policy '${strict.policy.name}' requires max_tokens (or max_completion_tokens) on every request`, {
@@ -114,13 +125,13 @@ export async function admit(principal: Principal, req: ChatCompletionRequest, ct
   }
 }
 
-async function reserve(req: ChatCompletionRequest, ctx: { completionId: string }, matching: { policy: CachedPolicy; subject: string }[]): Promise<Admission> {
+async function reserve(req: AdmissionRequest, ctx: { completionId: string }, matching: { policy: CachedPolicy; subject: string }[]): Promise<Admission> {
   const bound = admissionBound();
   const first = now();
-  const prompt = countChatTokens(req.model, req.messages, req.tools);
+  const prompt = isSized(req) ? req.inputTokens() : countChatTokens(req.model, req.messages, req.tools);
   const wanted: Wanted[] = [];
   for (const { policy, subject } of matching) {
-    const completion = completionBudget(req, policy);
+    const completion = isSized(req) ? 0 : completionBudget(req, policy);
     const spend = policy.spendPerDayUsd != null || policy.spendPerMonthUsd != null ? await withinReach(estimateSpend(req.model, first, prompt, completion), bound, "the price table") : 0;
     for (const period of periodsOf(policy)) wanted.push({ policy, subject, period, tokens: prompt + completion, spend });
   }

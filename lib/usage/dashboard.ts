@@ -3,7 +3,7 @@ import { pool } from "@/lib/db";
 import { histogramPercentile, LATENCY_BUCKETS, LATENCY_THRESHOLDS_SQL, mergeHistogram } from "./histogram";
 import { bucketStarts, previousWindow, resolveWindow, segments, type Segment, type Window } from "./range";
 import { NIL_UUID, ROLLUP_TABLE } from "./rollups";
-import type { Bucket, Dimension, FilterName, UsageView } from "./schemas";
+import { SURFACE_LABEL, type Bucket, type Dimension, type FilterName, type UsageView } from "./schemas";
 import type { SeriesKey, StackedPoint, TopRow, UsageDashboard, UsagePoint, UsageTotals } from "./types";
 
 // The Usage page's queries. Each one is a single statement over the UNION ALL
@@ -23,7 +23,7 @@ class Sql {
 
 const DIM_COLUMN: Record<Dimension, string> = {
   model: "model", account: `"accountId"`, key: `"apiKeyId"`, prompt: `"promptVersionId"`, version: `"promptVersionId"`,
-  variant: `"variantId"`, status: "status",
+  variant: `"variantId"`, status: "status", surface: "surface",
 };
 
 function filterSql(q: Sql, f: Filters, raw: boolean): string {
@@ -33,6 +33,7 @@ function filterSql(q: Sql, f: Filters, raw: boolean): string {
   if (f.key) c.push(`${col(`"apiKeyId"`, `COALESCE("apiKeyId", '${NIL_UUID}')`)} = ${q.p(f.key)}::uuid`);
   if (f.account) c.push(`${col(`"accountId"`, `COALESCE("accountId", '${NIL_UUID}')`)} = ${q.p(f.account)}::uuid`);
   if (f.status) c.push(`status = ${q.p(f.status)}`);
+  if (f.surface) c.push(`surface = ${q.p(f.surface)}`);
   if (f.prompt) c.push(`"promptVersionId" IN (SELECT id FROM "PromptVersion" WHERE "promptId" = ${q.p(f.prompt)}::uuid)`);
   return c.map((s) => ` AND ${s}`).join("");
 }
@@ -47,10 +48,10 @@ const RAW_MEASURE: Record<Measure, string> = {
 };
 const RAW_DIM: Record<string, string> = {
   model: `COALESCE("servedModel", "requestedModel")`, accountId: `COALESCE("accountId", '${NIL_UUID}')`, apiKeyId: `COALESCE("apiKeyId", '${NIL_UUID}')`,
-  promptVersionId: `COALESCE("promptVersionId", '${NIL_UUID}')`, variantId: `COALESCE("variantId", '${NIL_UUID}')`, status: "status",
+  promptVersionId: `COALESCE("promptVersionId", '${NIL_UUID}')`, variantId: `COALESCE("variantId", '${NIL_UUID}')`, status: "status", surface: "surface",
 };
-const ALL_DIMS = ["model", "accountId", "apiKeyId", "promptVersionId", "variantId", "status"];
-const ident = (c: string) => (c === "model" || c === "status" ? c : `"${c}"`);
+const ALL_DIMS = ["model", "accountId", "apiKeyId", "promptVersionId", "variantId", "status", "surface"];
+const ident = (c: string) => (c === "model" || c === "status" || c === "surface" ? c : `"${c}"`);
 
 type Shape = { dims: string[]; measures: Measure[]; hist: boolean };
 
@@ -271,6 +272,7 @@ const short = (id: string) => `${id.slice(0, 8)}…`;
 function labelOf(dim: Dimension, id: string, l: Labels): string {
   if (dim === "model") return id;
   if (dim === "status") return STATUS_LABEL[id] ?? id;
+  if (dim === "surface") return SURFACE_LABEL[id as keyof typeof SURFACE_LABEL] ?? id;
   if (id === NIL_UUID) return { account: "No account", key: "No key", prompt: "No prompt", version: "No prompt", variant: "No variant" }[dim];
   if (dim === "key") return l.keys.get(id) ?? `Deleted key ${short(id)}`;
   if (dim === "account") return l.accounts.get(id) ?? `Deleted account ${short(id)}`;
@@ -298,7 +300,7 @@ export async function usageDashboard(view: UsageView, now: number = Date.now()):
 
   // Labels for every id that will be shown.
   const ids = { keys: [] as string[], accounts: [] as string[], versions: [] as string[], prompts: [] as string[], variants: [] as string[] };
-  const dimIds = { key: ids.keys, account: ids.accounts, prompt: ids.versions, version: ids.versions, variant: ids.variants, model: null, status: null }[view.by];
+  const dimIds = { key: ids.keys, account: ids.accounts, prompt: ids.versions, version: ids.versions, variant: ids.variants, model: null, status: null, surface: null }[view.by];
   if (dimIds) for (const r of series) dimIds.push(r.dim);
   for (const r of top) {
     if (r.key) ids.keys.push(r.key);
@@ -385,14 +387,14 @@ export async function usageDashboard(view: UsageView, now: number = Date.now()):
 export function exportAggregateSql(segs: Segment[], bucket: Bucket, f: Filters): { sql: string; params: unknown[] } {
   const q = new Sql();
   const sql = `SELECT u.t, u.model, u."accountId"::text AS "accountId", a.name AS "accountName", u."apiKeyId"::text AS "apiKeyId", k.name AS "keyName",
-    u."promptVersionId"::text AS "promptVersionId", p.name || ' v' || v.version AS "promptLabel", u."variantId"::text AS "variantId", u.status,
+    u."promptVersionId"::text AS "promptVersionId", p.name || ' v' || v.version AS "promptLabel", u."variantId"::text AS "variantId", u.status, u.surface,
     u.requests, u.errors, u."inputTokens", u."outputTokens", u."cachedTokens", u."costUsd"::text AS "costUsd", u."latencySumMs", u."latencyCount",
     u."ttftSumMs", u."ttftCount", u.hist
-  FROM (SELECT t, model, "accountId", "apiKeyId", "promptVersionId", "variantId", status, ${SUMS}, ${HIST_SELECT}
-          FROM (${unionSql(q, segs, bucket, f, { dims: ALL_DIMS, measures: ALL, hist: true })}) s GROUP BY 1, 2, 3, 4, 5, 6, 7) u
+  FROM (SELECT t, model, "accountId", "apiKeyId", "promptVersionId", "variantId", status, surface, ${SUMS}, ${HIST_SELECT}
+          FROM (${unionSql(q, segs, bucket, f, { dims: ALL_DIMS, measures: ALL, hist: true })}) s GROUP BY 1, 2, 3, 4, 5, 6, 7, 8) u
   LEFT JOIN "ProviderAccount" a ON a.id = u."accountId" LEFT JOIN "ApiKey" k ON k.id = u."apiKeyId"
   LEFT JOIN "PromptVersion" v ON v.id = u."promptVersionId" LEFT JOIN "Prompt" p ON p.id = v."promptId"
-  ORDER BY u.t, u.model, u."accountId", u."apiKeyId", u."promptVersionId", u."variantId", u.status`;
+  ORDER BY u.t, u.model, u."accountId", u."apiKeyId", u."promptVersionId", u."variantId", u.status, u.surface`;
   return { sql, params: q.params };
 }
 

@@ -166,7 +166,7 @@ async function streamCsv<R>(by: Principal, src: CsvSource<R>): Promise<ReadableS
 const nilToNull = (id: string | null) => (id === NIL_UUID ? null : id);
 
 type EventRow = {
-  createdAt: Date; completionId: string; apiKeyId: string | null; keyName: string | null; endUser: string | null; source: string;
+  createdAt: Date; completionId: string; apiKeyId: string | null; keyName: string | null; endUser: string | null; source: string; surface: string;
   accountId: string | null; accountName: string | null; provider: string | null; requestedModel: string; servedModel: string | null;
   promptVersionId: string | null; experimentId: string | null; variantId: string | null; inputTokens: number; outputTokens: number;
   cachedTokens: number; costUsd: string; priceKnown: boolean; latencyMs: number; ttftMs: number | null; status: string;
@@ -174,7 +174,7 @@ type EventRow = {
 };
 
 const EVENT_HEADER = [
-  "created_at", "completion_id", "api_key_id", "api_key_name", "end_user", "source", "account_id", "account_name", "provider",
+  "created_at", "completion_id", "api_key_id", "api_key_name", "end_user", "source", "surface", "account_id", "account_name", "provider",
   "requested_model", "served_model", "prompt_version_id", "experiment_id", "variant_id", "input_tokens", "output_tokens",
   "cached_tokens", "cost_usd", "price_known", "latency_ms", "ttft_ms", "status", "error_code", "stream", "attempts", "metadata",
 ];
@@ -196,8 +196,9 @@ export async function exportEvents(
   if (f.key) where.push(`COALESCE(e."apiKeyId", '${NIL_UUID}') = ${p(f.key)}::uuid`);
   if (f.account) where.push(`COALESCE(e."accountId", '${NIL_UUID}') = ${p(f.account)}::uuid`);
   if (f.status) where.push(`e.status = ${p(f.status)}`);
+  if (f.surface) where.push(`e.surface = ${p(f.surface)}`);
   if (f.prompt) where.push(`e."promptVersionId" IN (SELECT id FROM "PromptVersion" WHERE "promptId" = ${p(f.prompt)}::uuid)`);
-  const sql = `SELECT e."createdAt", e."completionId", e."apiKeyId", k.name AS "keyName", e."endUser", e.source, e."accountId", a.name AS "accountName",
+  const sql = `SELECT e."createdAt", e."completionId", e."apiKeyId", k.name AS "keyName", e."endUser", e.source, e.surface, e."accountId", a.name AS "accountName",
     e.provider, e."requestedModel", e."servedModel", e."promptVersionId", e."experimentId", e."variantId", e."inputTokens", e."outputTokens",
     e."cachedTokens", e."costUsd"::text AS "costUsd", e."priceKnown", e."latencyMs", e."ttftMs", e.status, e."errorCode", e.stream, e.attempts, e.metadata
     ${includeLogs ? `, l.request AS "requestLog", l.response AS "responseLog"` : ""}
@@ -207,7 +208,7 @@ export async function exportEvents(
   const stream = await streamCsv<EventRow>(by, {
     sql, params, header: includeLogs ? [...EVENT_HEADER, "request_log", "response_log"] : EVENT_HEADER,
     row: (r) => [
-      r.createdAt, r.completionId, r.apiKeyId, r.keyName, r.endUser, r.source, r.accountId, r.accountName, r.provider, r.requestedModel,
+      r.createdAt, r.completionId, r.apiKeyId, r.keyName, r.endUser, r.source, r.surface, r.accountId, r.accountName, r.provider, r.requestedModel,
       r.servedModel, r.promptVersionId, r.experimentId, r.variantId, r.inputTokens, r.outputTokens, r.cachedTokens, csvNumber(r.costUsd), r.priceKnown,
       r.latencyMs, r.ttftMs, r.status, r.errorCode, r.stream, r.attempts, r.metadata == null ? null : JSON.stringify(r.metadata),
       ...(includeLogs ? [r.requestLog == null ? null : JSON.stringify(r.requestLog), r.responseLog == null ? null : JSON.stringify(r.responseLog)] : []),
@@ -218,14 +219,14 @@ export async function exportEvents(
 
 type AggregateRow = {
   t: Date; model: string; accountId: string; accountName: string | null; apiKeyId: string; keyName: string | null;
-  promptVersionId: string; promptLabel: string | null; variantId: string; status: string; requests: string; errors: string;
+  promptVersionId: string; promptLabel: string | null; variantId: string; status: string; surface: string; requests: string; errors: string;
   inputTokens: string; outputTokens: string; cachedTokens: string; costUsd: string; latencySumMs: string; latencyCount: string;
   ttftSumMs: string; ttftCount: string; hist: string[];
 };
 
 const AGG_HEADER = [
   "bucket_start", "model", "account_id", "account_name", "api_key_id", "api_key_name", "prompt_version_id", "prompt_version",
-  "variant_id", "status", "requests", "errors", "input_tokens", "output_tokens", "cached_tokens", "cost_usd", "avg_latency_ms",
+  "variant_id", "status", "surface", "requests", "errors", "input_tokens", "output_tokens", "cached_tokens", "cost_usd", "avg_latency_ms",
   "p50_latency_ms", "p95_latency_ms", "avg_ttft_ms",
 ];
 
@@ -241,7 +242,7 @@ export async function exportAggregate(by: Principal, view: UsageView, now = Date
       const tc = Number(r.ttftCount);
       return [
         r.t, r.model, nilToNull(r.accountId), r.accountName, nilToNull(r.apiKeyId), r.keyName, nilToNull(r.promptVersionId), r.promptLabel,
-        nilToNull(r.variantId), r.status, Number(r.requests), Number(r.errors), Number(r.inputTokens), Number(r.outputTokens),
+        nilToNull(r.variantId), r.status, r.surface, Number(r.requests), Number(r.errors), Number(r.inputTokens), Number(r.outputTokens),
         Number(r.cachedTokens), csvNumber(r.costUsd), lc ? Math.round(Number(r.latencySumMs) / lc) : null,
         h.length === LATENCY_BUCKETS ? histogramPercentile(h, 50) : null, h.length === LATENCY_BUCKETS ? histogramPercentile(h, 95) : null,
         tc ? Math.round(Number(r.ttftSumMs) / tc) : null,

@@ -23,6 +23,8 @@ export type RollupRow = {
   promptVersionId: string;
   variantId: string;
   status: string;
+  /** The API surface (chat when the event did not say). */
+  surface: string;
   requests: number;
   errors: number;
   inputTokens: number;
@@ -40,7 +42,7 @@ export type RollupRow = {
 
 type RollupSource = Pick<
   PricedUsageEvent,
-  "createdAt" | "servedModel" | "requestedModel" | "accountId" | "apiKeyId" | "promptVersionId" | "variantId" | "status" |
+  "createdAt" | "servedModel" | "requestedModel" | "accountId" | "apiKeyId" | "promptVersionId" | "variantId" | "status" | "surface" |
   "inputTokens" | "outputTokens" | "cachedTokens" | "costUsd" | "latencyMs" | "ttftMs"
 >;
 
@@ -55,11 +57,12 @@ export function rollupRows(events: readonly RollupSource[], grain: Grain): Rollu
     const apiKeyId = e.apiKeyId ?? NIL_UUID;
     const promptVersionId = e.promptVersionId ?? NIL_UUID;
     const variantId = e.variantId ?? NIL_UUID;
-    const key = `${bucket}\u0000${model}\u0000${accountId}\u0000${apiKeyId}\u0000${promptVersionId}\u0000${variantId}\u0000${e.status}`;
+    const surface = e.surface ?? "chat";
+    const key = `${bucket}\u0000${model}\u0000${accountId}\u0000${apiKeyId}\u0000${promptVersionId}\u0000${variantId}\u0000${e.status}\u0000${surface}`;
     let r = rows.get(key);
     if (!r) {
       r = {
-        bucket, model, accountId, apiKeyId, promptVersionId, variantId, status: e.status,
+        bucket, model, accountId, apiKeyId, promptVersionId, variantId, status: e.status, surface,
         requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cachedTokens: 0, costE8: 0,
         latencySumMs: 0, latencyCount: 0, ttftSumMs: 0, ttftCount: 0, latencyBuckets: [],
       };
@@ -91,7 +94,7 @@ export function coarsen(rows: readonly RollupRow[], grain: Grain): RollupRow[] {
   const out = new Map<string, RollupRow>();
   for (const h of rows) {
     const bucket = Math.floor(h.bucket / width) * width;
-    const key = `${bucket}\u0000${h.model}\u0000${h.accountId}\u0000${h.apiKeyId}\u0000${h.promptVersionId}\u0000${h.variantId}\u0000${h.status}`;
+    const key = `${bucket}\u0000${h.model}\u0000${h.accountId}\u0000${h.apiKeyId}\u0000${h.promptVersionId}\u0000${h.variantId}\u0000${h.status}\u0000${h.surface}`;
     const r = out.get(key);
     if (!r) {
       out.set(key, { ...h, bucket, latencyBuckets: [...h.latencyBuckets] });
@@ -122,16 +125,16 @@ export function e8ToDecimal(units: number): string {
   return `${neg ? "-" : ""}${s.slice(0, -8)}.${s.slice(-8)}`;
 }
 
-const KEY = `"bucket", "model", "accountId", "apiKeyId", "promptVersionId", "variantId", "status"`;
+const KEY = `"bucket", "model", "accountId", "apiKeyId", "promptVersionId", "variantId", "status", "surface"`;
 const SUMMED = ["requests", "errors", "inputTokens", "outputTokens", "cachedTokens", "costUsd", "latencySumMs", "latencyCount", "ttftSumMs", "ttftCount"];
 
 function upsertSql(table: string): string {
   return `INSERT INTO "${table}" AS t (${KEY}, ${SUMMED.map((c) => `"${c}"`).join(", ")}, "latencyBuckets")
-SELECT b, m, a, k, p, v, s, r, e, i, o, c, cost, ls, lc, ts, tc, h::int4[]
-  FROM unnest($1::timestamptz[], $2::text[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[], $7::text[],
-              $8::int4[], $9::int4[], $10::int8[], $11::int8[], $12::int8[], $13::numeric[], $14::int8[], $15::int4[],
-              $16::int8[], $17::int4[], $18::text[]) AS u(b, m, a, k, p, v, s, r, e, i, o, c, cost, ls, lc, ts, tc, h)
- ORDER BY b, m, a, k, p, v, s
+SELECT b, m, a, k, p, v, s, sf, r, e, i, o, c, cost, ls, lc, ts, tc, h::int4[]
+  FROM unnest($1::timestamptz[], $2::text[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[], $7::text[], $8::text[],
+              $9::int4[], $10::int4[], $11::int8[], $12::int8[], $13::int8[], $14::numeric[], $15::int8[], $16::int4[],
+              $17::int8[], $18::int4[], $19::text[]) AS u(b, m, a, k, p, v, s, sf, r, e, i, o, c, cost, ls, lc, ts, tc, h)
+ ORDER BY b, m, a, k, p, v, s, sf
 ON CONFLICT (${KEY}) DO UPDATE SET
 ${SUMMED.map((c) => `  "${c}" = t."${c}" + EXCLUDED."${c}"`).join(",\n")},
   "latencyBuckets" = CASE
@@ -148,10 +151,10 @@ const UPSERT: Record<Grain, string> = { hour: upsertSql(ROLLUP_TABLE.hour), day:
 
 async function upsert(client: Pick<PoolClient, "query">, grain: Grain, rows: readonly RollupRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const cols: unknown[][] = Array.from({ length: 18 }, () => []);
+  const cols: unknown[][] = Array.from({ length: 19 }, () => []);
   for (const r of rows) {
     const v = [
-      new Date(r.bucket), r.model, r.accountId, r.apiKeyId, r.promptVersionId, r.variantId, r.status,
+      new Date(r.bucket), r.model, r.accountId, r.apiKeyId, r.promptVersionId, r.variantId, r.status, r.surface,
       r.requests, r.errors, r.inputTokens, r.outputTokens, r.cachedTokens, e8ToDecimal(r.costE8),
       r.latencySumMs, r.latencyCount, r.ttftSumMs, r.ttftCount, `{${r.latencyBuckets.join(",")}}`,
     ];
@@ -185,12 +188,12 @@ export function rollupHook(client: Pick<PoolClient, "query">, batch: readonly Pr
  * same form, by the migration's backfill; `from`/`to` must be grain-aligned.
  */
 export function rollupFromEventsSql(grain: Grain): string {
-  const dims = `bucket, model, "accountId", "apiKeyId", "promptVersionId", "variantId", status`;
+  const dims = `bucket, model, "accountId", "apiKeyId", "promptVersionId", "variantId", status, surface`;
   return `WITH e AS (
   SELECT date_trunc('${grain}', "createdAt", 'UTC') AS bucket, COALESCE("servedModel", "requestedModel") AS model,
          COALESCE("accountId", '${NIL_UUID}') AS "accountId", COALESCE("apiKeyId", '${NIL_UUID}') AS "apiKeyId",
          COALESCE("promptVersionId", '${NIL_UUID}') AS "promptVersionId", COALESCE("variantId", '${NIL_UUID}') AS "variantId",
-         status, "inputTokens", "outputTokens", "cachedTokens", "costUsd", "latencyMs", "ttftMs"
+         status, surface, "inputTokens", "outputTokens", "cachedTokens", "costUsd", "latencyMs", "ttftMs"
     FROM "UsageEvent" WHERE "createdAt" >= $1 AND "createdAt" < $2
 ), g AS (
   SELECT ${dims}, count(*)::int4 AS requests, (count(*) FILTER (WHERE status <> 'ok'))::int4 AS errors,

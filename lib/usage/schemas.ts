@@ -7,11 +7,16 @@ export type RangePreset = (typeof RANGE_PRESETS)[number];
 export const BUCKETS = ["minute", "hour", "day"] as const;
 export type Bucket = (typeof BUCKETS)[number];
 /** What the token chart can be stacked by. "prompt" groups all versions of a prompt. */
-export const DIMENSIONS = ["model", "account", "key", "prompt", "version", "variant", "status"] as const;
+export const DIMENSIONS = ["model", "account", "key", "prompt", "version", "variant", "status", "surface"] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
-export const FILTERS = ["model", "key", "prompt", "account", "status"] as const;
+export const FILTERS = ["model", "key", "prompt", "account", "status", "surface"] as const;
 export type FilterName = (typeof FILTERS)[number];
 export const STATUSES = ["ok", "client_aborted", "upstream_error", "rejected", "error", "unavailable"] as const;
+/** The API surface a call came in on (UsageEvent.surface). */
+export const SURFACES = ["chat", "messages", "responses", "embeddings", "completion"] as const;
+export const SURFACE_LABEL: Record<(typeof SURFACES)[number], string> = {
+  chat: "Chat completions", messages: "Messages", responses: "Responses", embeddings: "Embeddings", completion: "Template completion",
+};
 
 // Shared with the gateway's request schema and prompt completions (lib/core/schemas.ts).
 export { noNul, NO_NUL, usageMetadata, type UsageMetadata } from "@/lib/core/schemas";
@@ -57,6 +62,7 @@ export const usageViewQuery = z
     prompt: z.uuid().optional(),
     account: z.uuid().optional(),
     status: z.enum(STATUSES).optional(),
+    surface: z.enum(SURFACES).optional(),
   })
   .superRefine((q, ctx) => {
     if (q.range !== "custom") return;
@@ -98,7 +104,7 @@ export function parseView(params: URLSearchParams | Record<string, string | stri
   };
   const range = pick(z.enum(RANGE_PRESETS), raw.range) ?? DEFAULT_VIEW.range;
   const filters: UsageView["filters"] = {};
-  const fv: Record<FilterName, z.ZodType<string>> = { model: filterValue, key: z.uuid(), prompt: z.uuid(), account: z.uuid(), status: z.enum(STATUSES) };
+  const fv: Record<FilterName, z.ZodType<string>> = { model: filterValue, key: z.uuid(), prompt: z.uuid(), account: z.uuid(), status: z.enum(STATUSES), surface: z.enum(SURFACES) };
   for (const f of FILTERS) {
     const v = pick(fv[f], raw[f]);
     if (v) filters[f] = v;

@@ -5,7 +5,7 @@ import { isDatabaseUnreachable, noteUnreachable, onDatabaseBack, pool, storableD
 import { logger, recordUsageFlush, recordUsageRefused } from "@/lib/observability";
 import { costOf, loadPrices, priceFor } from "@/lib/pricing";
 import { rollupHook } from "./rollups";
-import type { UsageMetadata } from "./schemas";
+import type { SURFACES, UsageMetadata } from "./schemas";
 
 // Usage events leave the request path at once: they are queued in memory and
 // written in batches (one multi-row INSERT) every FLUSH_MS or every BATCH_MAX
@@ -16,12 +16,13 @@ import type { UsageMetadata } from "./schemas";
 // from the database after the outage starts a flush at once instead of waiting
 // out the backoff (faults #14.3).
 
+/** The API surface a call came in on: chat, messages, responses, embeddings or completion. */
+export type UsageSurface = (typeof SURFACES)[number];
+
 /**
  * ok, client_aborted, upstream_error; rejected (refused: quota, scope, validation); error (cut at
  * shutdown); unavailable (refused with 503 because the database it needed could not be reached).
  */
-export type UsageSurface = "chat" | "messages" | "responses" | "embeddings" | "completion";
-
 export type UsageStatus = "ok" | "client_aborted" | "upstream_error" | "rejected" | "error" | "unavailable";
 
 export type UsageEventInput = {

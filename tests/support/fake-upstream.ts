@@ -13,6 +13,8 @@ import type { AddressInfo } from "node:net";
 //   POST  /v1/messages          Anthropic Messages
 //   POST  …/responses           OpenAI Responses (store is not kept: previous_response_id is a 400)
 //   GET   /v1/models            OpenAI model list
+//   POST  …/embeddings          OpenAI embeddings (also Azure's deployment URL): vectors of
+//                               `dimensions` values (default 8), float or base64 as asked
 
 export type FakeToolCall = { id?: string; name: string; arguments: string };
 
@@ -64,7 +66,7 @@ export type RecordedRequest = {
   headers: IncomingHttpHeaders;
   /** Parsed JSON body, the raw string if not JSON, undefined if empty. Loosely typed for test assertions. */
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  api: "openai" | "anthropic" | "responses" | "models" | "unknown";
+  api: "openai" | "anthropic" | "responses" | "models" | "openai-embeddings" | "unknown";
   behaviour: FakeBehaviour;
   /** The client's port: equal ports on sequential requests mean a reused keep-alive connection. */
   remotePort: number;
@@ -212,6 +214,8 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
         return body.stream === true
           ? sendStream(res, rec, state, b, status, extra, openaiFrames(rec, b, body))
           : sendCompletion(res, rec, state, b, status, extra, openaiCompletion(rec, b, body));
+      case "openai-embeddings":
+        return sendJson(res, status, openaiEmbeddings(rec.body, b), extra);
       case "anthropic":
         return body.stream === true
           ? sendStream(res, rec, state, b, status, extra, anthropicFrames(rec, b, body))
@@ -322,6 +326,7 @@ function apiOf(method: string, url: string): RecordedRequest["api"] {
   if (method === "POST" && path === "/v1/messages") return "anthropic";
   if (method === "POST" && path.endsWith("/responses")) return "responses";
   if (method === "GET" && path === "/v1/models") return "models";
+  if (method === "POST" && path.endsWith("/embeddings")) return "openai-embeddings";
   return "unknown";
 }
 
@@ -487,6 +492,27 @@ function modelList(models: string[]) {
     object: "list",
     data: models.map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: "fake-upstream" })),
   };
+}
+
+// ---- OpenAI embeddings --------------------------------------------------------
+
+/**
+ * One small vector per input: value i of input n is (n + 1) / (i + 1), so a test can
+ * tell inputs apart and check their order. Usage: `promptTokens` (default 10) per
+ * input, absent with `omitUsage`.
+ */
+function openaiEmbeddings(raw: unknown, b: FakeBehaviour) {
+  const body = (typeof raw === "object" && raw !== null ? raw : {}) as { model?: string; input?: unknown; dimensions?: number; encoding_format?: string };
+  const input = body.input;
+  const count = typeof input === "string" ? 1 : Array.isArray(input) ? (input.length > 0 && typeof input[0] === "number" ? 1 : input.length) : 0;
+  const size = typeof body.dimensions === "number" ? body.dimensions : 8;
+  const data = Array.from({ length: count }, (_, n) => {
+    const v = Array.from({ length: size }, (_, i) => Math.fround((n + 1) / (i + 1)));
+    const embedding = body.encoding_format === "base64" ? Buffer.from(new Float32Array(v).buffer).toString("base64") : v;
+    return { object: "embedding", index: n, embedding };
+  });
+  const tokens = (b.promptTokens ?? DEFAULT_PROMPT_TOKENS) * count;
+  return { object: "list", data, model: body.model ?? "unknown", ...(b.omitUsage ? {} : { usage: { prompt_tokens: tokens, total_tokens: tokens } }) };
 }
 
 // ---- OpenAI -----------------------------------------------------------------

@@ -171,6 +171,27 @@ describe("quota domain", () => {
     expect((await counters(sql, p.id)).length).toBe(2);
   });
 
+  it("embeddings #17.3: a call that states its input tokens reserves exactly them, with no output budget and no max_tokens to require", async () => {
+    const k = await newKey();
+    const p = await createPolicy(system, { name: unique("embed-tokens"), scope: "key", apiKeyId: k.id, tokensPerDay: 1_000, requireMaxTokens: true });
+    setQuotaClock(() => Date.parse("2034-06-01T10:00:00Z"));
+    let counted = 0;
+    const sized = { model: "text-embedding-3-small", user: "ana", inputTokens: () => (counted++, 600) };
+    const a = await admit(k.principal, sized, { completionId: unique("c") });
+    expect((a.reservation as Reservation).counters.map((c) => c.tokens)).toEqual([600]);
+    expect(counted).toBe(1);
+    // 600 held + 600 more would pass the 1,000 limit: refused while the first is in flight.
+    const err = await rejectionOf(admit(k.principal, sized, { completionId: unique("c") }));
+    expect(err.status).toBe(429);
+    expect(err.details.extra?.code).toBe("tokens_per_day_reserved");
+    expect((await counters(sql, p.id))[0]).toMatchObject({ reservedTokens: 600, reservedRequests: 1 });
+    // Without a matching policy the input is never counted.
+    const other = await newKey();
+    counted = 0;
+    await expect(admit(other.principal, sized, { completionId: unique("c") })).resolves.toEqual({ headers: {}, reservation: null });
+    expect(counted).toBe(0);
+  });
+
   it("stops enforcing a disabled policy at once", async () => {
     const k = await newKey();
     const p = await createPolicy(system, { name: unique("disable"), scope: "key", apiKeyId: k.id, requestsPerMinute: 1 });

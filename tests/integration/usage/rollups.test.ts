@@ -19,6 +19,7 @@ const VERSIONS = ["c1111111-1111-4111-8111-111111111111", null];
 const VARIANTS = ["d1111111-1111-4111-8111-111111111111", null];
 const MODELS = ["gpt-4o-mini", "claude-3-5-haiku-20241022", "sim-small", "unpriced-model"];
 const STATUSES = ["ok", "ok", "ok", "ok", "upstream_error", "client_aborted", "rejected", "error"] as const;
+const SURFACES = ["chat", "chat", "messages", "responses", "embeddings", "completion"] as const;
 
 
 let seq = 0;
@@ -28,7 +29,7 @@ function events(rand: () => number, n: number, times: () => number): UsageEventI
     const status = pick(STATUSES);
     const model = pick(MODELS);
     return {
-      completionId: `rollup-test-${seq++}`, createdAt: new Date(times()), apiKeyId: pick(KEYS), endUser: null,
+      completionId: `rollup-test-${seq++}`, createdAt: new Date(times()), apiKeyId: pick(KEYS), endUser: null, surface: pick(SURFACES),
       accountId: pick(ACCOUNTS), provider: "openai", requestedModel: model, servedModel: rand() < 0.8 ? model : null,
       promptVersionId: pick(VERSIONS), variantId: pick(VARIANTS), experimentId: null,
       inputTokens: Math.floor(rand() * 5000), outputTokens: Math.floor(rand() * 2000), cachedTokens: Math.floor(rand() * 100),

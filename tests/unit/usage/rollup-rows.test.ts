@@ -14,6 +14,7 @@ const eventArb = fc.record({
   promptVersionId: fc.constant(null),
   variantId: fc.constant(null),
   status: fc.constantFrom(...statuses),
+  surface: fc.option(fc.constantFrom("chat" as const, "embeddings" as const, "messages" as const), { nil: undefined }),
   inputTokens: fc.integer({ min: 0, max: 100_000 }),
   outputTokens: fc.integer({ min: 0, max: 100_000 }),
   cachedTokens: fc.integer({ min: 0, max: 1000 }),
@@ -60,7 +61,7 @@ describe("rollup rows", () => {
       [{ createdAt: new Date(Date.UTC(2030, 0, 1, 5, 59, 59, 999)), servedModel: null, requestedModel: "asked", accountId: null, apiKeyId: null, promptVersionId: null, variantId: null, status: "ok", inputTokens: 1, outputTokens: 2, cachedTokens: 0, costUsd: 0.1, latencyMs: 300, ttftMs: null }],
       "hour",
     );
-    expect(r).toMatchObject({ bucket: Date.UTC(2030, 0, 1, 5), model: "asked", accountId: NIL_UUID, apiKeyId: NIL_UUID, promptVersionId: NIL_UUID, variantId: NIL_UUID });
+    expect(r).toMatchObject({ bucket: Date.UTC(2030, 0, 1, 5), model: "asked", accountId: NIL_UUID, apiKeyId: NIL_UUID, promptVersionId: NIL_UUID, variantId: NIL_UUID, surface: "chat" });
     expect(r!.latencyBuckets[bucketIndex(300)]).toBe(1);
   });
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_VIEW, DIMENSIONS, parseView, RANGE_PRESETS, STATUSES, viewToSearch, type UsageView } from "@/lib/usage/schemas";
+import { DEFAULT_VIEW, DIMENSIONS, parseView, RANGE_PRESETS, STATUSES, SURFACES, viewToSearch, type UsageView } from "@/lib/usage/schemas";
 
 const uuid = fc.uuid();
 const iso = fc.integer({ min: Date.UTC(2024, 0, 1), max: Date.UTC(2030, 0, 1) }).map((t) => new Date(t).toISOString());
@@ -17,10 +17,11 @@ const viewArb: fc.Arbitrary<UsageView> = fc
     prompt: fc.option(uuid, { nil: undefined }),
     account: fc.option(uuid, { nil: undefined }),
     status: fc.option(fc.constantFrom(...STATUSES), { nil: undefined }),
+    surface: fc.option(fc.constantFrom(...SURFACES), { nil: undefined }),
   })
   .map((r) => {
     const filters: UsageView["filters"] = {};
-    for (const f of ["model", "key", "prompt", "account", "status"] as const) if (r[f]) filters[f] = r[f];
+    for (const f of ["model", "key", "prompt", "account", "status", "surface"] as const) if (r[f]) filters[f] = r[f];
     const custom = r.range === "custom" ? { from: r.from, to: new Date(Date.parse(r.from) + r.span).toISOString() } : {};
     return { range: r.range, ...custom, ...(r.bucket ? { bucket: r.bucket } : {}), by: r.by, filters };
   });
