@@ -16,10 +16,12 @@ const MODEL = `doors-${run}`;
 
 type Reply = { status: number; body: string; socket: unknown };
 
-describe.each([
+const DOORS: { door: string; env: Record<string, string> }[] = [
   { door: "fast door", env: {} },
   { door: "front door (Next)", env: { PROMPTGATE_FAST_DOOR: "false" } },
-])("the $door", ({ env }) => {
+];
+
+describe.each(DOORS)("the $door", ({ env }) => {
   let app: AppServer;
   let upstream: FakeUpstream;
   let key: string;
