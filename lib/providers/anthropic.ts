@@ -8,6 +8,7 @@ import {
   isSuccess,
   readBodyText,
   sendUpstream,
+  toNativeStream,
   toUpstreamStream,
   transportError,
   type StreamState,
@@ -653,26 +654,7 @@ async function nativeStream(dialect: NativeDialect, req: NativeRequest, ctx: Cal
       yield e.event === undefined ? { data: e.data } : { event: e.event, data: e.data };
     }
   }
-  const gen = relay();
-  const release = () => {
-    if (!state.finished && !res.body.destroyed) res.body.destroy();
-  };
-  return {
-    events: {
-      next: () => gen.next(),
-      return: (value?: unknown) => {
-        release();
-        return gen.return(value as undefined) as Promise<IteratorResult<NativeEvent>>;
-      },
-    },
-    usage: () => seen.reportedUsage() ?? null,
-    text: () => seen.produced,
-    rateLimit: res.rateLimit,
-    close() {
-      release();
-      gen.return(undefined).catch(() => {});
-    },
-  };
+  return toNativeStream(res, relay(), state, { usage: () => seen.reportedUsage() ?? null, text: () => seen.produced });
 }
 
 const native: NativeAdapter = {

@@ -13,7 +13,7 @@ import {
 } from "./errors.ts";
 import { parseRateLimit, parseRetryAfterMs, type ResponseHeaders } from "./rate-limit.ts";
 import { releasingStream } from "./releasing.ts";
-import type { CallContext, ChatCompletionChunk, RateLimitInfo, UpstreamStream } from "./types.ts";
+import type { CallContext, ChatCompletionChunk, NativeEvent, NativeStream, RateLimitInfo, UpstreamStream, Usage } from "./types.ts";
 import type { ProviderKind } from "./schemas.ts";
 
 // Upstream HTTP goes through one keep-alive undici Pool per origin rather
@@ -386,4 +386,36 @@ export function toUpstreamStream(
     },
     { rateLimit: res.rateLimit, usageCounted: () => state.usageCounted },
   );
+}
+
+/**
+ * The native-passthrough counterpart of toUpstreamStream: the upstream's events
+ * as a NativeStream, released (socket destroyed unless the stream finished) when
+ * the consumer stops early or closes it, even before the first pull.
+ */
+export function toNativeStream(
+  res: UpstreamResponse,
+  source: AsyncGenerator<NativeEvent, void, undefined>,
+  state: StreamState,
+  seen: { usage: () => Usage | null; text: () => string },
+): NativeStream {
+  const release = () => {
+    if (!state.finished && !res.body.destroyed) res.body.destroy();
+  };
+  return {
+    events: {
+      next: () => source.next(),
+      return: (value?: unknown) => {
+        release();
+        return source.return(value as undefined) as Promise<IteratorResult<NativeEvent>>;
+      },
+    },
+    usage: seen.usage,
+    text: seen.text,
+    rateLimit: res.rateLimit,
+    close() {
+      release();
+      source.return(undefined).catch(() => {});
+    },
+  };
 }

@@ -9,6 +9,7 @@ import {
   isSuccess,
   readBodyText,
   sendUpstream,
+  toNativeStream,
   toUpstreamStream,
   transportError,
   type StreamState,
@@ -415,26 +416,7 @@ async function nativeStream(dialect: NativeDialect, req: NativeRequest, ctx: Cal
       yield e.event === undefined ? { data: e.data } : { event: e.event, data: e.data };
     }
   }
-  const gen = relay();
-  const release = () => {
-    if (!state.finished && !res.body.destroyed) res.body.destroy();
-  };
-  return {
-    events: {
-      next: () => gen.next(),
-      return: (value?: unknown) => {
-        release();
-        return gen.return(value as undefined) as Promise<IteratorResult<NativeEvent>>;
-      },
-    },
-    usage: () => usage,
-    text: () => produced,
-    rateLimit: res.rateLimit,
-    close() {
-      release();
-      gen.return(undefined).catch(() => {});
-    },
-  };
+  return toNativeStream(res, relay(), state, { usage: () => usage, text: () => produced });
 }
 
 const native: NativeAdapter = {
