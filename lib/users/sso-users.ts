@@ -38,6 +38,16 @@ export async function signInWithSso(
   ip: string | null,
   inTransaction?: (tx: DbClient, userId: string) => Promise<void>,
 ): Promise<SsoSignInResult> {
+  try {
+    return await signInOnce(identity, ip, inTransaction);
+  } catch (err) {
+    // Two first sign-ins at once (two tabs): the loser's insert clashes on the email; the second try finds the user.
+    if ((err as { code?: string }).code !== "P2002") throw err;
+    return signInOnce(identity, ip, inTransaction);
+  }
+}
+
+async function signInOnce(identity: SsoIdentity, ip: string | null, inTransaction?: (tx: DbClient, userId: string) => Promise<void>): Promise<SsoSignInResult> {
   const email = identity.email.trim().toLowerCase();
   return db.$transaction(async (tx) => {
     let user = await tx.user.findUnique({ where: { email } });

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, db } from "@/lib/db";
-import { insertUser, setUserDisabled } from "@/lib/users";
+import { insertUser, setUserDisabled, signInWithSso } from "@/lib/users";
 import { freePort, startApp, type AppServer } from "../../support/app-server";
 import { startTestIdp, type TestIdp } from "../../support/oidc-provider";
 
@@ -171,17 +171,31 @@ describe("single sign-on (OIDC)", () => {
     expect((await db.user.findUniqueOrThrow({ where: { email } })).role).toBe("viewer");
   });
 
-  it("sso #18.2: a disabled user is refused on SSO sign-in with a clear message", async () => {
+  it("sso #18.2: a disabled user is refused on SSO sign-in with a clear message, and their live session ends", async () => {
     const email = `disabled-${run}@acme.test`;
     idp.setAccount(`disabled-${run}`, { email, groups: ["pg-editors"] });
-    await ssoSignIn(new Browser(), `disabled-${run}`);
+    const live = new Browser();
+    await ssoSignIn(live, `disabled-${run}`);
+    expect(await signedInAs(live)).toBe(404);
     const user = await db.user.findUniqueOrThrow({ where: { email } });
     await setUserDisabled({ kind: "system", name: "test" }, { id: user.id, disabled: true });
+    expect(await signedInAs(live), "the session from before the disable").toBe(401);
     const browser = new Browser();
     const landed = await ssoSignIn(browser, `disabled-${run}`);
     expect(landed.searchParams.get("error")).toBe("sso_disabled");
     expect(browser.cookie(SESSION)).toBeUndefined();
     expect(await (await browser.request(landed.toString())).text()).toContain("This account is disabled");
+  });
+
+  it("sso #18.2: two first sign-ins of one new user at once (two tabs) both succeed, as one user created once", async () => {
+    const email = `twotabs-${run}@acme.test`;
+    const identity = { email, name: "Two Tabs", mappedRole: "editor", defaultRole: "viewer", provider: "oidc" } as const;
+    const results = await Promise.all([signInWithSso(identity, null), signInWithSso(identity, null), signInWithSso(identity, null)]);
+    const ids = results.map((r) => (r.ok ? r.user.id : r.reason));
+    expect(new Set(ids).size).toBe(1);
+    const user = await db.user.findUniqueOrThrow({ where: { email } });
+    expect(ids[0]).toBe(user.id);
+    expect(await db.auditLog.count({ where: { targetId: user.id, action: "user.sso.create" } })).toBe(1);
   });
 
   it("sso #18.2: an IdP that does not vouch for the email (email_verified false) is refused", async () => {
@@ -229,5 +243,20 @@ describe("single sign-on (OIDC)", () => {
     // The break-glass page shows the password form.
     const page = await (await fetch(`${appUrl}/login?break-glass=1`)).text();
     expect(page).toContain('type="password"');
+  });
+
+  it("sso #18.2: an identity provider that cannot be reached sends the browser back to sign-in with a message, not a 500", async () => {
+    await idp.stop();
+    const browser = new Browser();
+    const csrf = await browser.request(`${appUrl}/api/auth/csrf`);
+    const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+    const { res, url } = await browser.follow(`${appUrl}/api/auth/signin/oidc`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ csrfToken, callbackUrl: `${appUrl}/` }),
+    });
+    expect(new URL(url).pathname).toBe("/login");
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("Single sign-on did not complete");
   });
 });
