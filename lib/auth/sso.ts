@@ -91,11 +91,13 @@ export async function completeSsoSignIn(user: User, profile: Profile | undefined
     return refuse("sso_domain");
   }
   const values = s.roleClaim ? claimValues(profile as Record<string, unknown>, s.roleClaim) : [];
+  // The break-glass account keeps the role it has: a wrong mapping at the IdP must not demote the one way back in.
+  const remap = s.roleClaim !== null && email !== config().ADMIN_EMAIL.trim().toLowerCase();
   const result = await signInWithSso(
     {
       email,
       name: (user.name ?? email).slice(0, 200),
-      mappedRole: s.roleClaim ? mappedInstanceRole(values, s.roleMap, s.defaultRole) : null,
+      mappedRole: remap ? mappedInstanceRole(values, s.roleMap, s.defaultRole) : null,
       defaultRole: s.defaultRole,
       provider: SSO_PROVIDER_ID,
     },

@@ -240,6 +240,10 @@ describe("single sign-on (OIDC)", () => {
     expect(entry).not.toBeNull();
     // A wrong password is still wrong.
     expect((await passwordSignIn(breakGlassEmail, "not-the-password")).session).toBe(false);
+    // Signing in with SSO too never re-maps the break-glass account's role (here: in no mapped group).
+    idp.setAccount(`breakglass-${run}`, { email: breakGlassEmail, groups: [] });
+    expect((await ssoSignIn(new Browser(), `breakglass-${run}`)).pathname).toBe("/");
+    expect((await db.user.findUniqueOrThrow({ where: { email: breakGlassEmail } })).role).toBe("admin");
     // The break-glass page shows the password form.
     const page = await (await fetch(`${appUrl}/login?break-glass=1`)).text();
     expect(page).toContain('type="password"');
