@@ -91,6 +91,9 @@ export async function changeOwnPassword(actor: Principal, input: unknown, ip?: s
   const email = actor.user.email;
   const user = await db.user.findUnique({ where: { id: actor.user.id }, select: { passwordHash: true } });
   if (!user) throw notFound("User");
+  if (user.passwordHash === NO_PASSWORD_HASH) {
+    throw new AppError("validation_error", "This account signs in with single sign-on and has no password here", { param: "currentPassword" });
+  }
   const gate = await admitLoginAttempt(email, ip ?? null);
   if (!gate.allowed) {
     throw new AppError("rate_limit_exceeded", `Too many wrong passwords; try again in ${gate.retryAfterSeconds} s`, { param: "currentPassword" });

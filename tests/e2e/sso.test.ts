@@ -11,6 +11,8 @@ import { checkA11y, launchBrowser, newContext, screenshot } from "../support/bro
 import { startTestIdp, type TestIdp } from "../support/oidc-provider";
 
 const databaseUrl = inject("databaseUrl");
+const adminEmail = inject("adminEmail");
+const adminPassword = inject("adminPassword");
 const run = randomBytes(3).toString("hex");
 
 let app: AppServer;
@@ -59,6 +61,8 @@ describe("single sign-on in the browser", () => {
           OIDC_ROLE_CLAIM: "groups",
           OIDC_ROLE_MAP: "promptgate-admins=admin,promptgate-editors=editor",
           PASSWORD_LOGIN: "false",
+          // The e2e seed's admin is this server's first-start admin: the break-glass account.
+          ADMIN_EMAIL: adminEmail,
         }),
       },
       { port },
@@ -117,5 +121,19 @@ describe("single sign-on in the browser", () => {
     expect(new URL(first.url()).pathname).toBe("/login");
     await first.context().close();
     await second.context().close();
+  });
+
+  it("sso #18.2 e2e: with PASSWORD_LOGIN=false the first-start admin signs in with a password at /login?break-glass", async () => {
+    const context = await newContext(browser, appUrl);
+    const page = await context.newPage();
+    await page.goto("/login?break-glass");
+    await page.getByText("Break-glass sign-in for the first-start administrator.").waitFor();
+    await checkA11y(page, "break-glass sign-in");
+    await page.getByLabel("Email").fill(adminEmail);
+    await page.getByLabel("Password").fill(adminPassword);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.waitForURL((url) => url.pathname !== "/login");
+    await page.getByRole("heading", { level: 1, name: "Overview", exact: true }).waitFor();
+    await context.close();
   });
 });

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, db } from "@/lib/db";
-import { insertUser, setUserDisabled, signInWithSso } from "@/lib/users";
+import { authenticate, changeOwnPassword, insertUser, setUserDisabled, signInWithSso } from "@/lib/users";
 import { freePort, startApp, type AppServer } from "../../support/app-server";
 import { startTestIdp, type TestIdp } from "../../support/oidc-provider";
 
@@ -196,6 +196,18 @@ describe("single sign-on (OIDC)", () => {
     const user = await db.user.findUniqueOrThrow({ where: { email } });
     expect(ids[0]).toBe(user.id);
     expect(await db.auditLog.count({ where: { targetId: user.id, action: "user.sso.create" } })).toBe(1);
+  });
+
+  it("sso #18.2: a user created by SSO has no password: password sign-in fails, and changing it says why", async () => {
+    const email = `nopassword-${run}@acme.test`;
+    const result = await signInWithSso({ email, name: "No Password", mappedRole: null, defaultRole: "viewer", provider: "oidc" }, null);
+    if (!result.ok) throw new Error("expected a user");
+    expect(await authenticate(email, "!sso-only")).toBeNull();
+    const me = { kind: "user", user: { id: result.user.id, email, name: "No Password", role: "viewer" } } as const;
+    await expect(changeOwnPassword(me, { currentPassword: "!sso-only", newPassword: "a brand new password 1" })).rejects.toMatchObject({
+      code: "validation_error",
+      message: expect.stringMatching(/signs in with single sign-on/),
+    });
   });
 
   it("sso #18.2: an IdP that does not vouch for the email (email_verified false) is refused", async () => {
