@@ -2,7 +2,7 @@ import "server-only";
 import { z } from "zod";
 import { circuitSettings, routingStrategies } from "@/lib/accounts/schemas";
 import { roles } from "@/lib/core/types";
-import { parseRoleMap } from "@/lib/auth/schemas";
+import { invalidDomains, parseRoleMap } from "@/lib/auth/schemas";
 
 // The environment, parsed once. A bad or missing variable fails start-up with
 // one message listing every problem, not the first one found. Every variable
@@ -76,7 +76,9 @@ export const configSchema = z.object({
   OIDC_DISPLAY_NAME: z.string().min(1).max(60, "must be at most 60 characters").default("Single sign-on"),
   OIDC_SCOPES: z.string().regex(/(^|\s)openid(\s|$)/, "must include openid").default("openid email profile"),
   // Comma list of email domains allowed to sign in with SSO; unset, any.
-  OIDC_ALLOWED_DOMAINS: z.string().optional(),
+  OIDC_ALLOWED_DOMAINS: z.string().optional().superRefine((v, ctx) => {
+    for (const d of invalidDomains(v)) ctx.addIssue({ code: "custom", message: `"${d}" is not a domain such as acme.com` });
+  }),
   // The role of a user created at first sign-in, and of one no OIDC_ROLE_MAP entry matches.
   OIDC_DEFAULT_ROLE: z.enum(roles).default("viewer"),
   // The claim (dotted path allowed) whose values OIDC_ROLE_MAP maps, re-applied at every sign-in.

@@ -1,4 +1,4 @@
-// The syntax of OIDC_ROLE_MAP, shared by lib/config (refused at start when malformed) and the sign-in
+// The syntax of OIDC_ROLE_MAP and OIDC_ALLOWED_DOMAINS, shared by lib/config (refused at start when malformed) and the sign-in
 // (lib/auth/sso.ts). Pure: no server-only code.
 import { roles, type Role } from "@/lib/core/types";
 
@@ -30,3 +30,16 @@ export function parseRoleMap(raw: string | undefined): RoleGrant[] {
   return grants;
 }
 
+
+/** A comma list, trimmed and lowercased, empties dropped: "Acme.com, example.org" → ["acme.com", "example.org"]. */
+export function parseList(raw: string | undefined): string[] {
+  return (raw ?? "")
+    .split(",")
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+}
+
+/** The entries of OIDC_ALLOWED_DOMAINS that are not domain names ("@acme.com", "bob@acme.com"): they could never match. */
+export function invalidDomains(raw: string | undefined): string[] {
+  return parseList(raw).filter((d) => !/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(d));
+}

@@ -3,15 +3,7 @@
 // environment with the same parser the sign-in uses.
 import { hasRole, type Role } from "@/lib/core/types";
 import type { RoleGrant } from "./schemas";
-export { parseRoleMap, type RoleGrant } from "./schemas";
-
-/** A comma list, trimmed and lowercased, empties dropped: "Acme.com, example.org" → ["acme.com", "example.org"]. */
-export function parseList(raw: string | undefined): string[] {
-  return (raw ?? "")
-    .split(",")
-    .map((s) => s.trim().toLowerCase())
-    .filter(Boolean);
-}
+export { parseRoleMap, parseList, type RoleGrant } from "./schemas";
 
 /** True when any domain is allowed (empty list) or the email's domain is one of them, exactly (no subdomains). */
 export function emailDomainAllowed(email: string, allowedDomains: readonly string[]): boolean {

@@ -59,6 +59,12 @@ describe("sso #18.2 claims", () => {
     expect(emailDomainAllowed("anyone@anywhere.test", [])).toBe(true);
   });
 
+  it("sso #18.2: OIDC_ALLOWED_DOMAINS refuses an entry that is not a domain (an address or @domain would never match)", () => {
+    expect(issues({ ...oidc, OIDC_ALLOWED_DOMAINS: "acme.com,@acme.co.uk" })).toEqual([expect.stringMatching(/^OIDC_ALLOWED_DOMAINS: "@acme.co.uk" is not a domain/)]);
+    expect(issues({ ...oidc, OIDC_ALLOWED_DOMAINS: "bob@acme.com" })).toHaveLength(1);
+    expect(issues({ ...oidc, OIDC_ALLOWED_DOMAINS: "Acme.com, sub.acme.co.uk , acme.test" })).toEqual([]);
+  });
+
   it("sso #18.2: a half OIDC configuration, or PASSWORD_LOGIN=false without SSO, is refused at start", () => {
     expect(issues({ OIDC_ISSUER: oidc.OIDC_ISSUER })).toEqual([
       "OIDC_CLIENT_ID: is required with OIDC_ISSUER",
