@@ -145,6 +145,8 @@ type KeyState = {
   // arrives after the eviction may join it, and its result is not cached.
   loading: Map<string, Promise<CacheEntry | null>>;
   missReads: number;
+  /** Reads of unknown prefixes so far (every one, trusted or not): what made-up keys have cost this process. */
+  missReadsTotal: number;
   /** Reads of unknown prefixes a trusted set may still spend (a token bucket). */
   trustedMissReads: { tokens: number; at: number };
   lastUsedWritten: Map<string, number>;
@@ -167,6 +169,7 @@ const state: KeyState = (g.__pgApiKeys ??= {
   misses: new LRUCache<string, true>({ max: MISSES_MAX, ttl: MISS_TTL_MS }),
   loading: new Map(),
   missReads: 0,
+  missReadsTotal: 0,
   trustedMissReads: { tokens: TRUSTED_MISS_READS.burst, at: 0 },
   lastUsedWritten: new Map(),
   prefixes: new Set(),
@@ -204,6 +207,7 @@ export function apiKeyCacheStats() {
     misses: state.misses.size,
     maxMisses: MISSES_MAX,
     missReadsInFlight: state.missReads,
+    missReadsTotal: state.missReadsTotal,
     maxMissReads: MISS_READS_MAX,
     prefixes: state.prefixes.size,
     trusted: state.trusted,
@@ -288,7 +292,10 @@ const UNKNOWN: KeyCheck = { ok: false, reason: "unknown" };
 function load(prefix: string, now: number, miss = false): Promise<CacheEntry | null> {
   const inFlight = state.loading.get(prefix);
   if (inFlight) return inFlight;
-  if (miss) state.missReads++;
+  if (miss) {
+    state.missReads++;
+    state.missReadsTotal++;
+  }
   const pending: Promise<CacheEntry | null> = db.apiKey
     .findUnique({ where: { prefix } })
     .then((row): CacheEntry | null => {

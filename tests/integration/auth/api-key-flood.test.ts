@@ -102,17 +102,25 @@ describe("API key flood (security #13.3)", () => {
   it("security #13.3: 20,000 random well-formed keys cost (almost) no database reads and leave the key cache at or below its bound", async () => {
     await expect.poll(() => apiKeyCacheStats().trusted, { timeout: 20_000 }).toBe(true);
     const before = await settledKeyTableReads();
+    const ownBefore = apiKeyCacheStats().missReadsTotal;
     const results: boolean[] = [];
+    const t0 = performance.now();
     for (let batch = 0; batch < 200; batch++) {
       const checks = await Promise.all(Array.from({ length: 100 }, () => verifyApiKey(randomKey())));
       results.push(...checks.map((c) => c.ok));
     }
+    const floodMs = performance.now() - t0;
     expect(results.filter(Boolean)).toEqual([]);
     expect(results).toHaveLength(20_000);
     const reads = (await settledKeyTableReads()) - before;
     const stats = apiKeyCacheStats();
-    process.stdout.write(`20,000 random keys: ${reads} reads of "ApiKey"; cache ${stats.entries} keys + ${stats.misses} misses (bounds ${stats.maxEntries} + ${stats.maxMisses})\n`);
-    expect(reads).toBeLessThanOrEqual(5);
+    process.stdout.write(`20,000 random keys in ${floodMs.toFixed(0)} ms: ${reads} reads of "ApiKey" (${apiKeyCacheStats().missReadsTotal - ownBefore} by this process); cache ${stats.entries} keys + ${stats.misses} misses (bounds ${stats.maxEntries} + ${stats.maxMisses})\n`);
+    // A trusted set reads unknown prefixes only at its trickle (2 at once, then one per 2 s), so that a key
+    // committed elsewhere works before its announcement: this process's own reads for the flood, exactly.
+    const own = apiKeyCacheStats().missReadsTotal - ownBefore;
+    expect(own).toBeLessThanOrEqual(2 + Math.floor(floodMs / 2_000));
+    // And as Postgres counts them: other test files share this database, so a little more, never thousands.
+    expect(reads).toBeLessThanOrEqual(20);
     expect(stats.entries + stats.misses).toBeLessThanOrEqual(stats.maxEntries + stats.maxMisses);
     expect(stats.misses).toBeLessThanOrEqual(stats.maxMisses);
     // The known key is still served (from the cache: no read either).

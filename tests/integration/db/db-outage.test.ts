@@ -354,7 +354,12 @@ describe("a database outage under traffic", () => {
     await sleep(300);
     expect(await servedVersion()).toBe(1);
     // The listening connections are cut (the database stays up): the caches keep serving meanwhile,
-    // and the reconnect tells every cache it may have missed something.
+    // and the reconnect tells every cache it may have missed something. After the freeze of the test
+    // before, the app's LISTEN connection may still be on its way back: wait for it (and ours) first.
+    await eventually(async () => {
+      const { rows } = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'promptgate-listen' AND datname = current_database()`);
+      return rows[0]!.n >= 2 || null;
+    }, 15_000, "both LISTEN connections up");
     const { rowCount } = await sql.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'promptgate-listen' AND datname = current_database()`);
     expect(rowCount).toBeGreaterThanOrEqual(2);
     expect((await call(app, "free")).status).toBe(200);
