@@ -159,7 +159,7 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case "keys list": {
-        for (const k of await auth.listApiKeys()) {
+        for (const k of await auth.listApiKeys("00000000-0000-0000-0000-000000000001")) {
           process.stdout.write(`${k.id}  ${k.prefix}…  ${auth.keyStatus(k).padEnd(7)}  ${k.scopes.join(",").padEnd(20)}  ${k.name}\n`);
         }
         return 0;

@@ -6,7 +6,7 @@ import { Table, Td, Th } from "@/components/ui/table";
 import { formatCount, formatPercent } from "@/components/usage/format";
 import { OverviewKpis } from "@/components/usage/overview-kpis";
 import { SloCard } from "@/components/observability/slo-card";
-import { hasRole, requireRole } from "@/lib/auth";
+import { hasRole, requireRole, userWorkspace } from "@/lib/auth";
 import { experimentResults, listExperiments } from "@/lib/experiments";
 import { quotaOverview } from "@/lib/quota";
 import { overview } from "./overview-data";
@@ -43,7 +43,7 @@ async function runningExperiments() {
 export default async function OverviewPage() {
   const user = await requireRole("viewer", "page");
   const isAdmin = hasRole(user.role, "admin");
-  const [o, quotas, experiments] = await Promise.all([overview(), quotaAlerts(), runningExperiments()]);
+  const [o, quotas, experiments] = await Promise.all([overview({ workspaceId: userWorkspace(user), instance: user.instanceAdmin === true }), quotaAlerts(), runningExperiments()]);
   const t = o.traffic;
   return (
     <>

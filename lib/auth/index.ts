@@ -2,7 +2,7 @@ import "server-only";
 export { auth, signIn, signOut, handlers, clientIp } from "./next-auth";
 export { currentUser, requireRole, authedAction, type ActionResult } from "./session";
 export { hasRole, roles, type Role } from "@/lib/core";
-export { actorOf, isAdminPrincipal, type Principal, type SessionUser, type KeyIdentity } from "@/lib/core";
+export { actorOf, isAdminPrincipal, isInstanceAdmin, workspaceOf, userWorkspace, type Principal, type SessionUser, type KeyIdentity } from "@/lib/core";
 export {
   createApiKey, revokeApiKey, setKeyCacheEnabled, listApiKeys, getApiKey, verifyApiKey, insertApiKey, keyStatus, forgetKey, generateKey,
 } from "./api-keys";

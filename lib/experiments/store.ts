@@ -2,7 +2,7 @@ import "server-only";
 import type { z } from "zod";
 import { db, Prisma, type DbClient } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
-import { actorOf, type Principal } from "@/lib/core";
+import { actorOf, workspaceOf, type Principal } from "@/lib/core";
 import { AppError } from "@/lib/core";
 import { assertMayChangeWhatLabelServes, moveLabel } from "@/lib/prompts";
 import { invalidateExperiments } from "./registry";
@@ -105,7 +105,8 @@ function activeClash(e: unknown, prompt: string, label: string): unknown {
 
 export async function createExperiment(actor: Principal, input: unknown, ip?: string | null): Promise<ExperimentView> {
   const data = createExperimentInput.parse(input);
-  const prompt = await db.prompt.findUnique({ where: { name: data.prompt }, select: { id: true, name: true } });
+  const workspaceId = workspaceOf(actor);
+  const prompt = await db.prompt.findUnique({ where: { workspaceId_name: { workspaceId, name: data.prompt } }, select: { id: true, name: true } });
   if (!prompt) throw new AppError("not_found", `Prompt '${data.prompt}' not found`, { param: "prompt", extra: { code: "prompt_not_found" } });
   await assertMayChangeWhatLabelServes(actor, { id: prompt.id }, data.label, "create an experiment on it");
   const label = await db.promptLabel.findUnique({ where: { promptId_name: { promptId: prompt.id, name: data.label } }, select: { id: true } });
@@ -126,6 +127,7 @@ export async function createExperiment(actor: Principal, input: unknown, ip?: st
   const id = await withAudit(actor, { action: "experiment.create", targetType: "experiment", ip }, async (tx) => {
     const e = await tx.experiment.create({
       data: {
+        workspaceId,
         name: data.name, promptId: prompt.id, label: data.label, hypothesis: data.hypothesis, primaryMetric: data.primaryMetric,
         higherIsBetter: data.higherIsBetter, minDetectableEffect: data.minDetectableEffect,
         createdById: who.actorId, createdByEmail: who.actorEmail,
@@ -192,7 +194,7 @@ export async function stepExperiment(actor: Principal, id: string, step: Lifecyc
   } catch (e) {
     throw activeClash(e, prompt, label);
   }
-  await invalidateExperiments(prompt);
+  await invalidateExperiments(workspaceOf(actor), prompt);
   return getExperiment(id);
 }
 
@@ -233,7 +235,7 @@ export async function changeWeights(actor: Principal, id: string, input: unknown
     });
     return { result: undefined, targetId: id, before: { phase: phase.number, weights: before }, after: { phase: phase.number + 1, weights: after } };
   });
-  await invalidateExperiments(prompt);
+  await invalidateExperiments(workspaceOf(actor), prompt);
   return getExperiment(id);
 }
 
@@ -268,7 +270,7 @@ export async function completeExperiment(actor: Principal, id: string, input: un
       after: { status: "completed", winner: winner?.name ?? null, promoted: data.promote ? { label: current.label, version: winner?.promptVersion } : null },
     };
   });
-  await invalidateExperiments(current.promptName);
+  await invalidateExperiments(workspaceOf(actor), current.promptName);
   return getExperiment(id);
 }
 

@@ -52,7 +52,11 @@ type NextCtx = { params: Promise<Record<string, string | string[]>> };
 export type RouteHandler = (req: Request, ctx: NextCtx) => Promise<Response>;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const anonymous: Principal = { kind: "apiKey", key: { id: "", name: "anonymous", prefix: "", scopes: [], expiresAt: null } };
+// The nil workspace: no row exists there, so an unauthenticated route can read nothing team-owned.
+const anonymous: Principal = {
+  kind: "apiKey",
+  key: { id: "", name: "anonymous", prefix: "", scopes: [], expiresAt: null, workspace: { id: "00000000-0000-0000-0000-000000000000", allowedModels: [] } },
+};
 
 export function bearerToken(req: Request): string | null {
   const h = req.headers.get("authorization");

@@ -284,13 +284,13 @@ describe("experiments", () => {
   it("refuses an editor's promotion onto the protected production label and leaves the experiment running", async () => {
     await expect(completeExperiment(editor, experiment.id, { winner: "B", promote: true })).rejects.toMatchObject({ status: 403 });
     expect((await getExperiment(experiment.id)).status).toBe("running");
-    expect((await resolvePrompt(prompt)).version.version).toBe(1);
+    expect((await resolvePrompt("00000000-0000-0000-0000-000000000001", prompt)).version.version).toBe(1);
   });
 
   it("completes with the winner promoted: production moves to B's version, audited", async () => {
     const done = await completeExperiment(admin, experiment.id, { winner: "B", promote: true });
     expect(done).toMatchObject({ status: "completed", winnerVariantName: "B" });
-    expect((await resolvePrompt(prompt)).version.version).toBe(2);
+    expect((await resolvePrompt("00000000-0000-0000-0000-000000000001", prompt)).version.version).toBe(2);
     const r = await complete({ user: "after" });
     expect(r.headers.get("x-promptgate-variant")).toBeNull();
     expect(r.json.version).toBe(2);
