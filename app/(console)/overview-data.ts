@@ -11,7 +11,7 @@ import { accountTotals, NIL_UUID, usageDashboard } from "@/lib/usage";
 export async function overview(scope: { workspaceId: string; instance: boolean }, now = Date.now()) {
   const day = { from: new Date(now - 86_400_000), to: new Date(now), bucket: "hour" as const };
   const [traffic, perAccount, accounts, audit] = await Promise.all([
-    usageDashboard({ range: "24h", by: "model", filters: {} }, now),
+    usageDashboard(scope.workspaceId, { range: "24h", by: "model", filters: {} }, now),
     accountTotals(day),
     listAccounts(),
     listAudit({ ...scope, pageSize: 8 }),

@@ -64,17 +64,18 @@ async function promptNames(ids: string[]): Promise<Map<string, string>> {
 
 // -------------------------------------------------------------------- reads
 
-export async function getExperiment(id: string, client: DbClient = db): Promise<ExperimentView> {
+/** One experiment of the workspace; another workspace's id is not found (404, never 403). */
+export async function getExperiment(workspaceId: string, id: string, client: DbClient = db): Promise<ExperimentView> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound(id);
-  const e = await client.experiment.findUnique({ where: { id }, include: withPhases });
+  const e = await client.experiment.findFirst({ where: { id, workspaceId }, include: withPhases });
   if (!e) throw notFound(id);
   const prompt = await client.prompt.findUnique({ where: { id: e.promptId }, select: { name: true } });
   return toView(e, prompt?.name ?? "(deleted prompt)");
 }
 
-export async function listExperiments(filter: { status?: ExperimentStatus; prompt?: string } = {}): Promise<ExperimentListItem[]> {
+export async function listExperiments(workspaceId: string, filter: { status?: ExperimentStatus; prompt?: string } = {}): Promise<ExperimentListItem[]> {
   const rows = await db.experiment.findMany({
-    where: { ...(filter.status ? { status: filter.status } : {}) },
+    where: { workspaceId, ...(filter.status ? { status: filter.status } : {}) },
     orderBy: [{ createdAt: "desc" }],
     take: 500,
     include: { phases: { orderBy: { number: "desc" }, take: 1, include: { variants: { orderBy: { position: "asc" }, select: { name: true } } } } },
@@ -143,7 +144,7 @@ export async function createExperiment(actor: Principal, input: unknown, ip?: st
     });
     return { result: e.id, targetId: e.id, after: { name: data.name, prompt: prompt.name, label: data.label, variants: data.variants } };
   });
-  return getExperiment(id);
+  return getExperiment(workspaceOf(actor), id);
 }
 
 /** `serves`: the step makes the experiment split its label's traffic again (protected labels: admins only). */
@@ -155,11 +156,11 @@ const transitions = {
 } satisfies Record<z.output<typeof lifecycleStep>, Transition>;
 export type LifecycleStep = keyof typeof transitions;
 
-async function lockExperiment(tx: DbClient, id: string) {
+async function lockExperiment(tx: DbClient, actor: Principal, id: string) {
   if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound(id);
   // Serialises lifecycle steps on one experiment: each reads the status it checks under the lock.
   const rows = await tx.$queryRaw<{ id: string; status: ExperimentStatus; promptId: string; label: string }[]>`
-    SELECT "id", "status"::text AS "status", "promptId", "label" FROM "Experiment" WHERE "id" = ${id}::uuid FOR UPDATE`;
+    SELECT "id", "status"::text AS "status", "promptId", "label" FROM "Experiment" WHERE "id" = ${id}::uuid AND "workspaceId" = ${workspaceOf(actor)}::uuid FOR UPDATE`;
   const row = rows[0];
   if (!row) throw notFound(id);
   return row;
@@ -177,7 +178,7 @@ export async function stepExperiment(actor: Principal, id: string, step: Lifecyc
   let label = "";
   try {
     await withAudit(actor, { action: t.action, targetType: "experiment", ip }, async (tx) => {
-      const row = await lockExperiment(tx, id);
+      const row = await lockExperiment(tx, actor, id);
       prompt = await promptNameOf(row.promptId);
       label = row.label;
       if (t.serves) await assertMayChangeWhatLabelServes(actor, { id: row.promptId }, row.label, `${step} an experiment on it`, tx);
@@ -195,7 +196,7 @@ export async function stepExperiment(actor: Principal, id: string, step: Lifecyc
     throw activeClash(e, prompt, label);
   }
   await invalidateExperiments(workspaceOf(actor), prompt);
-  return getExperiment(id);
+  return getExperiment(workspaceOf(actor), id);
 }
 
 /**
@@ -206,7 +207,7 @@ export async function changeWeights(actor: Principal, id: string, input: unknown
   const { weights } = changeWeightsInput.parse(input);
   let prompt = "";
   await withAudit(actor, { action: "experiment.weights", targetType: "experiment", ip }, async (tx) => {
-    const row = await lockExperiment(tx, id);
+    const row = await lockExperiment(tx, actor, id);
     prompt = await promptNameOf(row.promptId);
     await assertMayChangeWhatLabelServes(actor, { id: row.promptId }, row.label, "change the weights of an experiment on it", tx);
     if (row.status === "completed") throw new AppError("conflict", "A completed experiment cannot change", { param: "status" });
@@ -236,14 +237,14 @@ export async function changeWeights(actor: Principal, id: string, input: unknown
     return { result: undefined, targetId: id, before: { phase: phase.number, weights: before }, after: { phase: phase.number + 1, weights: after } };
   });
   await invalidateExperiments(workspaceOf(actor), prompt);
-  return getExperiment(id);
+  return getExperiment(workspaceOf(actor), id);
 }
 
 /** Completes a running or paused experiment, optionally naming a winner and moving the label to its version. */
 export async function completeExperiment(actor: Principal, id: string, input: unknown, ip?: string | null): Promise<ExperimentView> {
   const data = completeExperimentInput.parse(input);
   if (data.promote && !data.winner) throw new AppError("bad_request", "Name the winner to promote", { param: "winner" });
-  const current = await getExperiment(id);
+  const current = await getExperiment(workspaceOf(actor), id);
   if (current.status !== "running" && current.status !== "paused") {
     throw new AppError("conflict", `Cannot complete an experiment that is ${current.status}`, { param: "status" });
   }
@@ -256,7 +257,7 @@ export async function completeExperiment(actor: Principal, id: string, input: un
     await moveLabel(actor, current.promptName, current.label, { version: winner.promptVersion }, ip);
   }
   await withAudit(actor, { action: "experiment.complete", targetType: "experiment", ip }, async (tx) => {
-    const row = await lockExperiment(tx, id);
+    const row = await lockExperiment(tx, actor, id);
     if (row.status !== "running" && row.status !== "paused") {
       throw new AppError("conflict", `Cannot complete an experiment that is ${row.status}`, { param: "status" });
     }
@@ -271,13 +272,13 @@ export async function completeExperiment(actor: Principal, id: string, input: un
     };
   });
   await invalidateExperiments(workspaceOf(actor), current.promptName);
-  return getExperiment(id);
+  return getExperiment(workspaceOf(actor), id);
 }
 
 /** Deletes a draft (nothing was served from it yet). */
 export async function deleteExperiment(actor: Principal, id: string, ip?: string | null): Promise<void> {
   await withAudit(actor, { action: "experiment.delete", targetType: "experiment", ip }, async (tx) => {
-    const row = await lockExperiment(tx, id);
+    const row = await lockExperiment(tx, actor, id);
     if (row.status !== "draft") throw new AppError("conflict", "Only a draft can be deleted; complete a started experiment instead", { param: "status" });
     const e = await tx.experiment.delete({ where: { id } });
     return { result: undefined, targetId: id, before: { name: e.name, status: e.status } };

@@ -61,7 +61,7 @@ export const writeRequestLogs: BatchHook = async (client, batch) => {
   if (++batches % 50 === 0) await client.query(`DELETE FROM "RequestLog" WHERE "expiresAt" < now()`);
 };
 
-/** Newest first, for the admin-only viewer. */
-export async function listRequestLogs(apiKeyId: string, limit = 50) {
-  return db.requestLog.findMany({ where: { apiKeyId, expiresAt: { gt: new Date() } }, orderBy: { createdAt: "desc" }, take: Math.min(Math.max(limit, 1), 200) });
+/** Newest first, for the admin-only viewer; only the logs of the workspace's own key. */
+export async function listRequestLogs(workspaceId: string, apiKeyId: string, limit = 50) {
+  return db.requestLog.findMany({ where: { apiKeyId, workspaceId, expiresAt: { gt: new Date() } }, orderBy: { createdAt: "desc" }, take: Math.min(Math.max(limit, 1), 200) });
 }

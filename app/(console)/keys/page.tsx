@@ -15,7 +15,7 @@ const tone = { active: "green", revoked: "red", expired: "amber" } as const;
 
 export default async function KeysPage() {
   const me = await requireRole("admin", "page");
-  const [keys, quotas] = await Promise.all([listApiKeys(userWorkspace(me)), policiesForKeys()]);
+  const [keys, quotas] = await Promise.all([listApiKeys(userWorkspace(me)), policiesForKeys(userWorkspace(me))]);
   return (
     <>
       <PageHeader title="API keys" description="Keys that apps use to call the gateway. A key is shown once, when it is created." />

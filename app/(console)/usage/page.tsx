@@ -4,14 +4,14 @@ import { PageHeader } from "@/components/ui/card";
 import { UsageDashboard } from "@/components/usage/usage-dashboard";
 import { CacheHitRates } from "@/components/usage/cache-hit-rates";
 import { cacheHitRates } from "@/lib/gateway";
-import { hasRole, requireRole } from "@/lib/auth";
+import { hasRole, requireRole, userWorkspace } from "@/lib/auth";
 import { usageFilterOptions } from "@/lib/usage";
 
 export const metadata = { title: "Usage" };
 
 export default async function UsagePage() {
   const user = await requireRole("viewer", "page");
-  const [options, cacheRows] = await Promise.all([usageFilterOptions(), cacheHitRates()]);
+  const [options, cacheRows] = await Promise.all([usageFilterOptions(userWorkspace(user)), cacheHitRates()]);
   return (
     <>
       <PageHeader

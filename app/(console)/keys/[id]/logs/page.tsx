@@ -14,7 +14,7 @@ export default async function KeyLogsPage({ params }: { params: Promise<{ id: st
   const { id } = await params;
   const key = await getApiKey(userWorkspace(me), id);
   if (!key) notFound();
-  const logs = await listRequestLogs(id, 100);
+  const logs = await listRequestLogs(userWorkspace(me), id, 100);
   return (
     <>
       <p className="mb-2 text-sm">
