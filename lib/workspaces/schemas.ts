@@ -3,6 +3,10 @@ import { roles } from "@/lib/core";
 
 // Client-safe inputs of lib/workspaces.
 
+// Any 8-4-4-4-12 hex id: zod's uuid() wants an RFC version nibble, and Default's fixed id
+// (00000000-0000-0000-0000-000000000001) has none.
+export const workspaceId = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "must be a workspace id");
+
 export const workspaceSlug = z
   .string()
   .trim()
@@ -21,23 +25,23 @@ export const createWorkspaceInput = z.object({
 export type CreateWorkspaceInput = z.input<typeof createWorkspaceInput>;
 
 export const updateWorkspaceInput = z.object({
-  id: z.string().uuid("must be a workspace id"),
+  id: workspaceId,
   name: z.string().trim().min(1, "is required").max(100).optional(),
   allowedModels: z.array(modelPattern).max(100).optional(),
 });
 
 export const memberInput = z.object({
-  workspaceId: z.string().uuid("must be a workspace id"),
+  workspaceId: workspaceId,
   email: z.string().trim().toLowerCase().email("must be an email address"),
   role: z.enum(roles),
 });
 
 export const removeMemberInput = z.object({
-  workspaceId: z.string().uuid("must be a workspace id"),
+  workspaceId: workspaceId,
   email: z.string().trim().toLowerCase().email("must be an email address"),
 });
 
-export const switchWorkspaceInput = z.object({ workspaceId: z.string().uuid("must be a workspace id") });
+export const switchWorkspaceInput = z.object({ workspaceId: workspaceId });
 
 export type WorkspaceView = { id: string; name: string; slug: string; allowedModels: string[]; members: number; createdAt: string };
 export type MemberView = { userId: string; email: string; name: string; role: (typeof roles)[number]; instanceAdmin: boolean };

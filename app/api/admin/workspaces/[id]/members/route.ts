@@ -2,9 +2,9 @@
 // DELETE ?email=: remove them. Instance admins only.
 import { z } from "zod";
 import { apiRoute, methods } from "@/lib/http";
-import { listMembers, removeMember, setMember } from "@/lib/workspaces";
+import { listMembers, removeMember, setMember, workspaceId } from "@/lib/workspaces";
 
-const params = z.object({ id: z.uuid("must be a workspace id") });
+const params = z.object({ id: workspaceId });
 const member = z.object({ email: z.string(), role: z.string() });
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({
