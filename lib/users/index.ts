@@ -40,7 +40,8 @@ export async function insertUser(input: CreateUserInput & { workspaceId?: string
 export async function createUser(actor: Principal, input: unknown, ip?: string | null) {
   const data = createUserInput.parse(input);
   return withAudit(actor, { action: "user.create", targetType: "user", ip }, async (tx) => {
-    const user = await insertUser(data, tx);
+    // A new user joins the workspace the instance admin is working in, with the chosen role.
+    const user = await insertUser({ ...data, workspaceId: workspaceOf(actor) }, tx);
     return { result: user, targetId: user.id, after: user };
   });
 }
