@@ -42,9 +42,9 @@ export async function diffDraft(workspaceId: string, name: string, against: numb
 }
 
 /** The usage event a playground run recorded, once the batched writer has flushed it. */
-export async function playgroundRun(completionId: string): Promise<PlaygroundRun | null> {
+export async function playgroundRun(workspaceId: string, completionId: string): Promise<PlaygroundRun | null> {
   const e = await db.usageEvent.findUnique({ where: { completionId } });
-  if (!e || e.source !== "playground") return null;
+  if (!e || e.source !== "playground" || e.workspaceId !== workspaceId) return null;
   return {
     status: e.status, inputTokens: e.inputTokens, outputTokens: e.outputTokens, ttftMs: e.ttftMs, latencyMs: e.latencyMs,
     costUsd: Number(e.costUsd), priceKnown: e.priceKnown, servedModel: e.servedModel,

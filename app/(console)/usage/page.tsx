@@ -11,7 +11,7 @@ export const metadata = { title: "Usage" };
 
 export default async function UsagePage() {
   const user = await requireRole("viewer", "page");
-  const [options, cacheRows] = await Promise.all([usageFilterOptions(userWorkspace(user)), cacheHitRates()]);
+  const [options, cacheRows] = await Promise.all([usageFilterOptions(userWorkspace(user)), cacheHitRates(userWorkspace(user))]);
   return (
     <>
       <PageHeader
