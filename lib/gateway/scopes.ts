@@ -16,6 +16,17 @@ export function assertMayComplete(principal: Principal): void {
   }
 }
 
+/** Whether the caller may call `model` at all: its workspace's list and, for a key, its `model:` scopes. */
+export function modelAllowed(principal: Principal, model: string): boolean {
+  if (principal.kind === "system") return true;
+  const workspace = principal.kind === "apiKey" ? principal.key.workspace : principal.user.workspace;
+  const allowed = workspace?.allowedModels ?? [];
+  if (allowed.length && !allowed.some((p) => wildcardMatch(p, model))) return false;
+  if (principal.kind !== "apiKey") return true;
+  const patterns = principal.key.scopes.filter((s) => s.startsWith("model:")).map((s) => s.slice(6));
+  return !patterns.length || patterns.some((p) => wildcardMatch(p, model));
+}
+
 /**
  * The workspace's allowed models (globs; empty = every model) bound every caller
  * in it; a key's `model:` scopes narrow that further, never widen it: a model

@@ -16,6 +16,7 @@ import * as completionRoute from "@/app/api/completion/route";
 import * as templateRoute from "@/app/api/prompts/[name]/route";
 import * as chatRoute from "@/app/api/v1/chat/completions/route";
 import * as messagesRoute from "@/app/api/v1/messages/route";
+import * as modelsRoute from "@/app/api/v1/models/route";
 import * as responsesRoute from "@/app/api/v1/responses/route";
 import { call } from "../../support/http";
 import { startFakeUpstream, type FakeUpstream } from "../../support/fake-upstream";
@@ -173,6 +174,12 @@ describe("workspaces on the data plane", () => {
       }
       // Workspace A has no list: every model.
       expect((await surfaces(auth.a, MODEL).chat()).status).toBe(200);
+      // GET /v1/models lists only what the key may call.
+      const listed = async (headers: Record<string, string>) =>
+        ((await call(modelsRoute.GET, { path: "/api/v1/models", headers })).json.data as { id: string }[]).map((m) => m.id);
+      expect(await listed(auth.b)).toContain(OTHER);
+      expect(await listed(auth.b)).not.toContain(MODEL);
+      expect(await listed(auth.a)).toEqual(expect.arrayContaining([MODEL, OTHER]));
     });
 
     it("a key's model: scopes narrow the workspace's list and never widen it", async () => {
