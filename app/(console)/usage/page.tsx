@@ -4,7 +4,7 @@ import { PageHeader } from "@/components/ui/card";
 import { UsageDashboard } from "@/components/usage/usage-dashboard";
 import { CacheHitRates } from "@/components/usage/cache-hit-rates";
 import { cacheHitRates } from "@/lib/gateway";
-import { hasRole, requireRole, userWorkspace } from "@/lib/auth";
+import { requireRole, userWorkspace } from "@/lib/auth";
 import { usageFilterOptions } from "@/lib/usage";
 
 export const metadata = { title: "Usage" };
@@ -18,7 +18,7 @@ export default async function UsagePage() {
         title="Usage"
         description="Tokens, cost and latency over time, from the hourly and daily rollups. Times are UTC."
         actions={
-          hasRole(user.role, "admin") ? (
+          user.instanceAdmin ? (
             <Link href="/usage/pricing" className="text-sm text-indigo-700 underline dark:text-indigo-300">
               Model prices
             </Link>
