@@ -26,9 +26,14 @@ const usage = `Usage: npm run admin -- <command> [options]
   users disable --email <e>  |  users enable --email <e>
   users set-password --email <e> [--password <p> | --password -]   (a generated one is printed once;
                      "-" reads it from standard input; their sessions end)
+  workspaces create --name <n> --slug <s> [--models <glob,glob>]   (no --models: every model)
+  workspaces list
+  workspaces add-member <slug> --email <e> --role <admin|editor|viewer>   (or changes their role there)
+  workspaces remove-member <slug> --email <e>
   keys create --name <n> [--scopes completions,admin,model:gpt-4o*] [--expires <YYYY-MM-DD | 30d>]
   keys list
   keys revoke <id or prefix>
+  (keys and quotas commands act in --workspace <slug or id>, default: the Default workspace)
   accounts create --name <n> --provider <openai|azure|anthropic|simulator> [--base-url <u>]
                   [--api-key <k>] [--models a,b] [--weight <n>] [--priority <n>]
   accounts list
@@ -72,6 +77,7 @@ async function main(argv: string[]): Promise<number> {
       rpm: { type: "string" }, tpm: { type: "string" }, tpd: { type: "string" }, tpmonth: { type: "string" },
       "spend-day": { type: "string" }, "spend-month": { type: "string" }, "default-max-tokens": { type: "string" },
       "require-max-tokens": { type: "boolean" }, "new-key": { type: "string" },
+      workspace: { type: "string" }, slug: { type: "string" },
     },
   });
   const [area, cmd, arg] = positionals;
@@ -100,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
     const tellInstances = () => publishInvalidation("accounts");
     const int = (v: string | undefined) => (v === undefined ? undefined : Number(v));
     const findKey = async (idOrPrefix: string) => {
-      const k = await db.apiKey.findFirst({ where: /^[0-9a-f-]{36}$/.test(idOrPrefix) ? { id: idOrPrefix } : { prefix: idOrPrefix.slice(0, 12) } });
+      const k = await db.apiKey.findFirst({ where: { workspaceId, ...(/^[0-9a-f-]{36}$/.test(idOrPrefix) ? { id: idOrPrefix } : { prefix: idOrPrefix.slice(0, 12) }) } });
       if (!k) throw new Error(`no key matches ${idOrPrefix}`);
       return k.id;
     };
@@ -108,10 +114,19 @@ async function main(argv: string[]): Promise<number> {
     const quotaDomain = async () => ({ ...(await import("@/lib/quota/policies")), ...(await import("@/lib/quota/status")), ...(await import("@/lib/quota/schemas")) });
     const findPolicy = async (nameOrId?: string) => {
       if (!nameOrId) throw new Error(`quotas ${cmd} needs a policy name or id`);
-      const p = await db.quotaPolicy.findFirst({ where: /^[0-9a-f-]{36}$/.test(nameOrId) ? { id: nameOrId } : { name: nameOrId } });
+      const p = await db.quotaPolicy.findFirst({ where: { workspaceId, ...(/^[0-9a-f-]{36}$/.test(nameOrId) ? { id: nameOrId } : { name: nameOrId }) } });
       if (!p) throw new Error(`no quota policy named ${nameOrId}`);
       return p;
     };
+    const workspaces = await import("@/lib/workspaces/store");
+    const findWorkspace = async (idOrSlug: string) => {
+      const w = await workspaces.findWorkspace(idOrSlug);
+      if (!w) throw new Error(`no workspace ${idOrSlug}`);
+      return w;
+    };
+    // Keys and quotas act in one workspace: --workspace, else Default.
+    const workspaceId = values.workspace ? (await findWorkspace(values.workspace)).id : "00000000-0000-0000-0000-000000000001";
+    const inWorkspace = { ...system, workspaceId };
     const findUser = async (email?: string) => {
       if (!email) throw new Error("--email is required");
       const u = await db.user.findUnique({ where: { email: email.trim().toLowerCase() } });
@@ -120,6 +135,31 @@ async function main(argv: string[]): Promise<number> {
     };
 
     switch (`${area} ${cmd ?? ""}`.trim()) {
+      case "workspaces create": {
+        const models = values.models ? values.models.split(",").map((m) => m.trim()).filter(Boolean) : [];
+        const w = await workspaces.createWorkspace(system, { name: values.name, slug: values.slug, allowedModels: models });
+        process.stdout.write(`Created workspace '${w.name}' (${w.slug}, ${w.id})${models.length ? ` models=${models.join(",")}` : ""}\n`);
+        return 0;
+      }
+      case "workspaces list": {
+        for (const w of await workspaces.listWorkspaces()) {
+          process.stdout.write(`${w.id}  ${w.slug.padEnd(20)}  ${String(w.members).padStart(3)} members  ${w.allowedModels.length ? w.allowedModels.join(",") : "all models"}  ${w.name}\n`);
+        }
+        return 0;
+      }
+      case "workspaces add-member":
+      case "workspaces remove-member": {
+        if (!arg) throw new Error(`workspaces ${cmd} needs a workspace slug or id`);
+        const w = await findWorkspace(arg);
+        if (cmd === "add-member") {
+          const m = await workspaces.setMember(system, { workspaceId: w.id, email: values.email, role: values.role });
+          process.stdout.write(`${m.email} is ${m.role} in ${w.slug}\n`);
+        } else {
+          await workspaces.removeMember(system, { workspaceId: w.id, email: values.email });
+          process.stdout.write(`${values.email} removed from ${w.slug}\n`);
+        }
+        return 0;
+      }
       case "users create": {
         const chosen = await passwordArg(values.password);
         const password = chosen ?? users.generatePassword();
@@ -154,21 +194,21 @@ async function main(argv: string[]): Promise<number> {
       }
       case "keys create": {
         const scopes = values.scopes ? values.scopes.split(",").map((s) => s.trim()).filter(Boolean) : undefined;
-        const { key, row } = await auth.createApiKey(system, { name: values.name, scopes, expiresAt: parseExpiry(values.expires) });
+        const { key, row } = await auth.createApiKey(inWorkspace, { name: values.name, scopes, expiresAt: parseExpiry(values.expires) });
         process.stdout.write(`Created key '${row.name}' (${row.id}) scopes=${row.scopes.join(",")}\nKey (shown once): ${key}\n`);
         return 0;
       }
       case "keys list": {
-        for (const k of await auth.listApiKeys()) {
+        for (const k of await auth.listApiKeys(workspaceId)) {
           process.stdout.write(`${k.id}  ${k.prefix}…  ${auth.keyStatus(k).padEnd(7)}  ${k.scopes.join(",").padEnd(20)}  ${k.name}\n`);
         }
         return 0;
       }
       case "keys revoke": {
         if (!arg) throw new Error("keys revoke needs a key id or prefix");
-        const k = await db.apiKey.findFirst({ where: /^[0-9a-f-]{36}$/.test(arg) ? { id: arg } : { prefix: arg.slice(0, 12) } });
+        const k = await db.apiKey.findFirst({ where: { workspaceId, ...(/^[0-9a-f-]{36}$/.test(arg) ? { id: arg } : { prefix: arg.slice(0, 12) }) } });
         if (!k) throw new Error(`no key matches ${arg}`);
-        await auth.revokeApiKey(system, k.id);
+        await auth.revokeApiKey(inWorkspace, k.id);
         process.stdout.write(`Revoked ${k.prefix}… (${k.name})\n`);
         return 0;
       }
@@ -210,7 +250,7 @@ async function main(argv: string[]): Promise<number> {
       }
       case "quotas list": {
         const quota = await quotaDomain();
-        for (const p of await quota.listPolicies()) {
+        for (const p of await quota.listPolicies(workspaceId)) {
           const limits = quota.limitFields.flatMap((l) => (p[l.field] == null ? [] : [`${l.name}=${p[l.field]}`])).join(" ");
           const who = [p.apiKeyId ? `key=${p.apiKeyId}` : p.scope === "model" ? "" : "key=each", p.endUser ? `user=${p.endUser}` : "", p.model ? `model=${p.model}` : ""].filter(Boolean).join(" ");
           process.stdout.write(`${p.id}  ${p.enabled ? "enabled " : "disabled"}  ${p.scope.padEnd(9)}  ${p.name}  ${who}  ${limits}\n`);
@@ -234,10 +274,10 @@ async function main(argv: string[]): Promise<number> {
           if (v !== undefined) input[field] = v === "none" ? null : Number(v);
         }
         if (cmd === "create") {
-          const p = await quota.createPolicy(system, input);
+          const p = await quota.createPolicy(inWorkspace, input);
           process.stdout.write(`Created quota policy '${p.name}' (${p.id})\n`);
         } else {
-          const p = await quota.updatePolicy(system, (await findPolicy(arg)).id, input);
+          const p = await quota.updatePolicy(inWorkspace, (await findPolicy(arg)).id, input);
           process.stdout.write(`Updated quota policy '${p.name}'\n`);
         }
         return 0;
@@ -246,21 +286,21 @@ async function main(argv: string[]): Promise<number> {
       case "quotas enable": {
         const quota = await quotaDomain();
         const p = await findPolicy(arg);
-        await quota.updatePolicy(system, p.id, { enabled: cmd === "enable" });
+        await quota.updatePolicy(inWorkspace, p.id, { enabled: cmd === "enable" });
         process.stdout.write(`${p.name} ${cmd}d\n`);
         return 0;
       }
       case "quotas delete": {
         const quota = await quotaDomain();
         const p = await findPolicy(arg);
-        await quota.deletePolicy(system, p.id);
+        await quota.deletePolicy(inWorkspace, p.id);
         process.stdout.write(`Deleted quota policy ${p.name}\n`);
         return 0;
       }
       case "quotas usage": {
         const quota = await quotaDomain();
         const only = values.key ? await findKey(values.key) : null;
-        const { keys, models } = await quota.quotaOverview();
+        const { keys, models } = await quota.quotaOverview(workspaceId);
         for (const k of keys) {
           if (only && k.key.id !== only) continue;
           process.stdout.write(`${k.key.name} (${k.key.prefix}…)\n`);

@@ -8,13 +8,13 @@ import { accountTotals, NIL_UUID, usageDashboard } from "@/lib/usage";
 // each account's request and error counts from the rollups, and recent audit
 // entries. Self-contained: the full account health view lives on /accounts.
 
-export async function overview(now = Date.now()) {
+export async function overview(scope: { workspaceId: string; instance: boolean }, now = Date.now()) {
   const day = { from: new Date(now - 86_400_000), to: new Date(now), bucket: "hour" as const };
   const [traffic, perAccount, accounts, audit] = await Promise.all([
-    usageDashboard({ range: "24h", by: "model", filters: {} }, now),
+    usageDashboard(scope.workspaceId, { range: "24h", by: "model", filters: {} }, now),
     accountTotals(day),
     listAccounts(),
-    listAudit({ pageSize: 8 }),
+    listAudit({ ...scope, pageSize: 8 }),
   ]);
   const health = accounts.map((a) => {
     const t = perAccount.get(a.id) ?? { requests: 0, errors: 0 };

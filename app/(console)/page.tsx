@@ -6,7 +6,7 @@ import { Table, Td, Th } from "@/components/ui/table";
 import { formatCount, formatPercent } from "@/components/usage/format";
 import { OverviewKpis } from "@/components/usage/overview-kpis";
 import { SloCard } from "@/components/observability/slo-card";
-import { hasRole, requireRole } from "@/lib/auth";
+import { hasRole, requireRole, userWorkspace } from "@/lib/auth";
 import { experimentResults, listExperiments } from "@/lib/experiments";
 import { quotaOverview } from "@/lib/quota";
 import { overview } from "./overview-data";
@@ -15,9 +15,9 @@ export const metadata = { title: "Overview" };
 
 const link = "text-sm text-indigo-700 underline dark:text-indigo-300";
 
-async function quotaAlerts() {
+async function quotaAlerts(workspaceId: string) {
   try {
-    const q = await quotaOverview();
+    const q = await quotaOverview(workspaceId);
     return { configured: q.policies.length > 0, hot: q.keys.filter((k) => !k.key.revoked && k.worst >= 0.8).sort((a, b) => b.worst - a.worst) };
   } catch {
     return null;
@@ -25,12 +25,12 @@ async function quotaAlerts() {
 }
 
 // The leader is the variant most likely to be best on the primary metric (the experiment's own statistics).
-async function runningExperiments() {
+async function runningExperiments(workspaceId: string) {
   try {
-    const running = (await listExperiments({ status: "running" })).slice(0, 5);
+    const running = (await listExperiments(workspaceId, { status: "running" })).slice(0, 5);
     return await Promise.all(
       running.map(async (e) => {
-        const r = await experimentResults(e.id).catch(() => null);
+        const r = await experimentResults(workspaceId, e.id).catch(() => null);
         const best = r ? Object.entries(r.primary.probabilityBest).sort((a, b) => b[1] - a[1])[0] : undefined;
         return { id: e.id, name: e.name, prompt: e.promptName, requests: e.requests, leader: best ? { name: best[0], probability: best[1] } : null };
       }),
@@ -43,7 +43,7 @@ async function runningExperiments() {
 export default async function OverviewPage() {
   const user = await requireRole("viewer", "page");
   const isAdmin = hasRole(user.role, "admin");
-  const [o, quotas, experiments] = await Promise.all([overview(), quotaAlerts(), runningExperiments()]);
+  const [o, quotas, experiments] = await Promise.all([overview({ workspaceId: userWorkspace(user), instance: user.instanceAdmin === true }), quotaAlerts(userWorkspace(user)), runningExperiments(userWorkspace(user))]);
   const t = o.traffic;
   return (
     <>

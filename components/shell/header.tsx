@@ -3,12 +3,14 @@ import { Badge } from "@/components/ui/badge";
 import type { SessionUser } from "@/lib/core/types";
 import { SidebarToggle } from "./sidebar";
 import { ThemeToggle } from "./theme-toggle";
+import { WorkspaceSwitcher } from "@/components/workspaces/workspace-switcher";
 
-export function Header({ user, signOutAction }: { user: SessionUser; signOutAction: () => Promise<void> }) {
+export function Header({ user, workspaces, signOutAction }: { user: SessionUser; workspaces: { id: string; name: string; role: string }[]; signOutAction: () => Promise<void> }) {
   return (
     <header className="sticky top-0 z-40 flex h-14 items-center gap-3 border-b border-slate-200 bg-white/90 px-4 backdrop-blur dark:border-slate-800 dark:bg-slate-900/90">
       <SidebarToggle />
       <span className="text-lg font-semibold md:hidden">Promptgate</span>
+      <WorkspaceSwitcher current={user.workspace?.id ?? ""} options={workspaces} />
       <div className="ml-auto flex items-center gap-3">
         <ThemeToggle />
         <Link href="/account" title="Your account" className="rounded-md px-1 text-sm hover:underline">

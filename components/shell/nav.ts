@@ -1,6 +1,7 @@
 import type { Role } from "@/lib/core/types";
 
-export type NavItem = { href: string; label: string; minRole: Role };
+/** `instance`: shown to instance admins only (what the instance owns). */
+export type NavItem = { href: string; label: string; minRole: Role; instance?: boolean };
 
 // The console's areas, in the order the sidebar shows them.
 export const navItems: NavItem[] = [
@@ -11,6 +12,7 @@ export const navItems: NavItem[] = [
   { href: "/usage", label: "Usage", minRole: "viewer" },
   { href: "/keys", label: "API keys", minRole: "admin" },
   { href: "/quotas", label: "Quotas", minRole: "viewer" },
-  { href: "/users", label: "Users", minRole: "admin" },
+  { href: "/users", label: "Users", minRole: "admin", instance: true },
+  { href: "/workspaces", label: "Workspaces", minRole: "admin", instance: true },
   { href: "/audit", label: "Audit log", minRole: "admin" },
 ];

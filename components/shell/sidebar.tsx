@@ -6,13 +6,13 @@ import { hasRole, type Role } from "@/lib/core/types";
 import { navItems } from "./nav";
 import { useUiStore } from "./ui-store";
 
-export function Sidebar({ role }: { role: Role }) {
+export function Sidebar({ role, instanceAdmin = false }: { role: Role; instanceAdmin?: boolean }) {
   const pathname = usePathname();
   const open = useUiStore((s) => s.sidebarOpen);
   const close = useUiStore((s) => s.closeSidebar);
   useEffect(() => close(), [pathname, close]);
 
-  const items = navItems.filter((i) => hasRole(role, i.minRole));
+  const items = navItems.filter((i) => hasRole(role, i.minRole) && (!i.instance || instanceAdmin));
   return (
     <nav
       id="sidebar"

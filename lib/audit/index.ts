@@ -1,6 +1,6 @@
 import "server-only";
 import { db, Prisma, type DbClient } from "@/lib/db";
-import { actorOf, type Principal } from "@/lib/core";
+import { actorOf, workspaceOf, type Principal } from "@/lib/core";
 
 export type AuditEntry = {
   action: string;
@@ -9,7 +9,12 @@ export type AuditEntry = {
   before?: unknown;
   after?: unknown;
   ip?: string | null;
+  /** Defaults to the actor's workspace, or null for what the instance owns (INSTANCE_TARGETS). */
+  workspaceId?: string | null;
 };
+
+/** Target types the instance owns, not a workspace: their entries carry no workspace. */
+const INSTANCE_TARGETS = new Set(["account", "ModelPrice", "secret", "setting", "user", "workspace"]);
 
 const json = (v: unknown) => (v === undefined || v === null ? Prisma.DbNull : (JSON.parse(JSON.stringify(v)) as Prisma.InputJsonValue));
 
@@ -25,16 +30,25 @@ export async function recordAudit(actor: Principal | null, entry: AuditEntry, cl
       before: json(entry.before),
       after: json(entry.after),
       ip: entry.ip ?? null,
+      workspaceId: entry.workspaceId !== undefined ? entry.workspaceId : INSTANCE_TARGETS.has(entry.targetType) || !actor ? null : workspaceOf(actor),
     },
   });
 }
 
-export type AuditFilter = { actor?: string; action?: string; from?: Date; to?: Date; page?: number; pageSize?: number };
+/**
+ * `workspaceId`: the entries of that workspace; `instance`: also the entries of no
+ * workspace (instance admins). Required, so no caller lists every workspace by accident.
+ */
+export type AuditFilter = {
+  workspaceId: string; instance?: boolean;
+  actor?: string; action?: string; from?: Date; to?: Date; page?: number; pageSize?: number;
+};
 
 export async function listAudit(f: AuditFilter) {
   const pageSize = Math.min(Math.max(f.pageSize ?? 50, 1), 200);
   const page = Math.max(f.page ?? 1, 1);
   const where: Prisma.AuditLogWhereInput = {
+    ...(f.instance ? { OR: [{ workspaceId: f.workspaceId }, { workspaceId: null }] } : { workspaceId: f.workspaceId }),
     ...(f.actor ? { actorEmail: { contains: f.actor, mode: "insensitive" } } : {}),
     ...(f.action ? { action: { startsWith: f.action } } : {}),
     ...(f.from || f.to ? { createdAt: { ...(f.from ? { gte: f.from } : {}), ...(f.to ? { lt: f.to } : {}) } } : {}),
@@ -46,8 +60,9 @@ export async function listAudit(f: AuditFilter) {
   return { rows, total, page, pageSize, pages: Math.max(1, Math.ceil(total / pageSize)) };
 }
 
-export async function listAuditActions(): Promise<string[]> {
-  const rows = await db.auditLog.findMany({ distinct: ["action"], select: { action: true }, orderBy: { action: "asc" } });
+export async function listAuditActions(scope: Pick<AuditFilter, "workspaceId" | "instance">): Promise<string[]> {
+  const where: Prisma.AuditLogWhereInput = scope.instance ? { OR: [{ workspaceId: scope.workspaceId }, { workspaceId: null }] } : { workspaceId: scope.workspaceId };
+  const rows = await db.auditLog.findMany({ where, distinct: ["action"], select: { action: true }, orderBy: { action: "asc" } });
   return rows.map((r) => r.action);
 }
 

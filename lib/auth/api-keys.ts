@@ -3,7 +3,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import { db, ensureListening, isListening, isUuid, onInvalidate, pool, publishInvalidation, type DbClient } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
-import { AppError, notFound } from "@/lib/core";
+import { AppError, DEFAULT_WORKSPACE_ID, notFound, workspaceOf } from "@/lib/core";
 import { config } from "@/lib/config";
 import { logger } from "@/lib/observability";
 import type { KeyIdentity, Principal } from "@/lib/core";
@@ -28,12 +28,12 @@ export const prefixOf = (key: string) => key.slice(0, PREFIX_LEN);
 
 const publicFields = {
   id: true, name: true, prefix: true, scopes: true, createdById: true, expiresAt: true,
-  revokedAt: true, lastUsedAt: true, createdAt: true, cacheEnabled: true,
+  revokedAt: true, lastUsedAt: true, createdAt: true, cacheEnabled: true, workspaceId: true,
 } as const;
 
 /** Inserts a key with a known value (seed's INIT_API_KEY) or a fresh one. No audit: callers audit. */
 export async function insertApiKey(
-  input: { name: string; scopes?: string[]; expiresAt?: Date | null; createdById?: string | null; value?: string },
+  input: { name: string; scopes?: string[]; expiresAt?: Date | null; createdById?: string | null; value?: string; workspaceId?: string },
   client: DbClient = db,
 ) {
   const data = createApiKeyInput.parse({ name: input.name, scopes: input.scopes, expiresAt: input.expiresAt });
@@ -45,6 +45,7 @@ export async function insertApiKey(
       scopes: data.scopes,
       expiresAt: data.expiresAt ?? null,
       createdById: input.createdById ?? null,
+      workspaceId: input.workspaceId ?? DEFAULT_WORKSPACE_ID,
       prefix: prefixOf(key),
       hash: sha256(key),
     },
@@ -60,14 +61,14 @@ export async function createApiKey(actor: Principal, input: unknown, ip?: string
   const data = createApiKeyInput.parse(input);
   const createdById = actor.kind === "user" ? actor.user.id : null;
   return withAudit(actor, { action: "apikey.create", targetType: "apiKey", ip }, async (tx) => {
-    const { key, row } = await insertApiKey({ ...data, createdById }, tx);
+    const { key, row } = await insertApiKey({ ...data, createdById, workspaceId: workspaceOf(actor) }, tx);
     return { result: { key, row }, targetId: row.id, after: row };
   });
 }
 
 export async function revokeApiKey(actor: Principal, id: string, ip?: string | null) {
   const row = await withAudit(actor, { action: "apikey.revoke", targetType: "apiKey", ip }, async (tx) => {
-    const before = await tx.apiKey.findUnique({ where: { id }, select: publicFields });
+    const before = isUuid(id) ? await tx.apiKey.findFirst({ where: { id, workspaceId: workspaceOf(actor) }, select: publicFields }) : null;
     if (!before) throw notFound("API key");
     if (before.revokedAt) return { result: before, targetId: id, before, after: before };
     const after = await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() }, select: publicFields });
@@ -80,13 +81,14 @@ export async function revokeApiKey(actor: Principal, id: string, ip?: string | n
 
 const listedFields = { ...publicFields, createdBy: { select: { email: true } } };
 
-export async function listApiKeys() {
-  return db.apiKey.findMany({ select: listedFields, orderBy: { createdAt: "desc" } });
+/** The keys of one workspace. */
+export async function listApiKeys(workspaceId: string) {
+  return db.apiKey.findMany({ where: { workspaceId }, select: listedFields, orderBy: { createdAt: "desc" } });
 }
 
-/** One key as the console lists it, or null (also for an id that is not a uuid). */
-export async function getApiKey(id: string) {
-  return isUuid(id) ? db.apiKey.findUnique({ where: { id }, select: listedFields }) : null;
+/** One key of the workspace as the console lists it, or null (also for another workspace's key, and an id that is not a uuid). */
+export async function getApiKey(workspaceId: string, id: string) {
+  return isUuid(id) ? db.apiKey.findFirst({ where: { id, workspaceId }, select: listedFields }) : null;
 }
 
 export function keyStatus(k: { revokedAt: Date | null; expiresAt: Date | null }, now = new Date()): "active" | "revoked" | "expired" {
@@ -228,6 +230,8 @@ function watch() {
     state.trusted = false;
     reloadPrefixes();
   });
+  // A workspace's allowed models changed: cached keys carry the old list. The prefix set is unaffected.
+  onInvalidate("workspaces", () => forgetKey());
   onInvalidate("apikeys.created", (prefix) => {
     // "*" also reaches the "apikeys" listener above, which handles it.
     if (prefix && prefix !== "*") notePrefix(prefix);
@@ -288,6 +292,19 @@ function hashesEqual(x: Buffer, y: Buffer): boolean {
 export type KeyCheck = { ok: true; principal: Principal } | { ok: false; reason: "unknown" | "revoked" | "expired" };
 const UNKNOWN: KeyCheck = { ok: false, reason: "unknown" };
 
+type KeyRow = {
+  id: string; name: string; prefix: string; hash: string; scopes: string[]; expiresAt: Date | null; revokedAt: Date | null;
+  cacheEnabled: boolean; workspaceId: string; workspaceAllowedModels: string[];
+};
+
+/** What a verified key carries through the gateway (its workspace included). */
+export function keyIdentity(row: Omit<KeyRow, "hash" | "revokedAt">): KeyIdentity {
+  return {
+    id: row.id, name: row.name, prefix: row.prefix, scopes: row.scopes, expiresAt: row.expiresAt, cacheEnabled: row.cacheEnabled,
+    workspace: { id: row.workspaceId, allowedModels: row.workspaceAllowedModels },
+  };
+}
+
 /** One database read per prefix at a time, however many requests are waiting for it. `miss`: a prefix not in the set. */
 function load(prefix: string, now: number, miss = false): Promise<CacheEntry | null> {
   const inFlight = state.loading.get(prefix);
@@ -296,8 +313,14 @@ function load(prefix: string, now: number, miss = false): Promise<CacheEntry | n
     state.missReads++;
     state.missReadsTotal++;
   }
-  const pending: Promise<CacheEntry | null> = db.apiKey
-    .findUnique({ where: { prefix } })
+  // The key and its workspace's model list in one round trip: the cached entry carries both.
+  const pending: Promise<CacheEntry | null> = db
+    .$queryRaw<KeyRow[]>`
+      SELECT k."id", k."name", k."prefix", k."hash", k."scopes", k."expiresAt", k."revokedAt", k."cacheEnabled", k."workspaceId",
+             w."allowedModels" AS "workspaceAllowedModels"
+        FROM "ApiKey" k JOIN "Workspace" w ON w."id" = k."workspaceId"
+       WHERE k."prefix" = ${prefix}`
+    .then((rows) => rows[0] ?? null)
     .then((row): CacheEntry | null => {
       const current = state.loading.get(prefix) === pending;
       if (!row) {
@@ -310,7 +333,7 @@ function load(prefix: string, now: number, miss = false): Promise<CacheEntry | n
       const entry: CacheEntry = {
         hash: Buffer.from(row.hash, "hex"),
         revoked: row.revokedAt !== null,
-        identity: { id: row.id, name: row.name, prefix: row.prefix, scopes: row.scopes, expiresAt: row.expiresAt, cacheEnabled: row.cacheEnabled },
+        identity: keyIdentity(row),
         at: now,
       };
       state.prefixes.add(prefix);
@@ -383,7 +406,7 @@ function touchLastUsed(id: string, now: number) {
 /** Opts a key's requests into the response cache (or out again). Every instance drops its cached view of the key. */
 export async function setKeyCacheEnabled(actor: Principal, input: { id: string; enabled: boolean }, ip?: string | null) {
   const row = await withAudit(actor, { action: "apikey.cache", targetType: "apiKey", ip }, async (tx) => {
-    const before = await tx.apiKey.findUnique({ where: { id: input.id }, select: publicFields });
+    const before = isUuid(input.id) ? await tx.apiKey.findFirst({ where: { id: input.id, workspaceId: workspaceOf(actor) }, select: publicFields }) : null;
     if (!before) throw notFound("API key");
     const after = await tx.apiKey.update({ where: { id: input.id }, data: { cacheEnabled: input.enabled === true }, select: publicFields });
     return { result: after, targetId: input.id, before: { cacheEnabled: before.cacheEnabled }, after: { cacheEnabled: after.cacheEnabled } };

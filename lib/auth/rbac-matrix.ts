@@ -11,15 +11,22 @@
 // an API key with the `admin` scope. In the console, editors may edit prompts
 // and experiments but not users, keys, accounts, quotas or prices; viewers
 // read. Gateway routes take an API key (or a service access token).
+// Workspaces: roles are per workspace. "admin" here is an instance admin (admin
+// in every workspace, and of what the instance owns: accounts, routing,
+// pricing, users, workspaces); "workspaceAdmin" is the admin of one team
+// workspace only: everything an admin may do inside that workspace, nothing
+// the instance owns. What one workspace's caller may reach of another's is
+// tests/integration/workspaces/idor.test.ts: nothing (404).
 //
 // Plain data and one renderer; the tests read it in-process.
 import "server-only";
 
-export const actors = ["admin", "editor", "viewer", "anonymous", "apiKey", "adminKey"] as const;
+export const actors = ["admin", "workspaceAdmin", "editor", "viewer", "anonymous", "apiKey", "adminKey"] as const;
 export type Actor = (typeof actors)[number];
 
 export const actorLabels: Record<Actor, string> = {
-  admin: "admin",
+  admin: "instance admin",
+  workspaceAdmin: "workspace admin",
   editor: "editor",
   viewer: "viewer",
   anonymous: "anonymous",
@@ -28,11 +35,15 @@ export const actorLabels: Record<Actor, string> = {
 };
 
 type Allow = readonly Actor[];
-const MANAGEMENT: Allow = ["admin", "adminKey"];
-const ADMIN_SESSION: Allow = ["admin"];
-const EDITORS: Allow = ["admin", "editor"];
-const SIGNED_IN: Allow = ["admin", "editor", "viewer"];
-const SIGNED_IN_OR_ADMIN_KEY: Allow = ["admin", "editor", "viewer", "adminKey"];
+/** A workspace's management API: its admins (and the instance's), or an admin key. */
+const MANAGEMENT: Allow = ["admin", "workspaceAdmin", "adminKey"];
+/** What the instance owns: instance admins, or an admin key of Default. */
+const INSTANCE: Allow = ["admin", "adminKey"];
+const ADMIN_SESSION: Allow = ["admin", "workspaceAdmin"];
+const INSTANCE_SESSION: Allow = ["admin"];
+const EDITORS: Allow = ["admin", "workspaceAdmin", "editor"];
+const SIGNED_IN: Allow = ["admin", "workspaceAdmin", "editor", "viewer"];
+const SIGNED_IN_OR_ADMIN_KEY: Allow = ["admin", "workspaceAdmin", "editor", "viewer", "adminKey"];
 const ANY_KEY: Allow = ["apiKey", "adminKey"];
 const COMPLETIONS_KEY: Allow = ["apiKey"];
 const EVERYONE: Allow = actors;
@@ -66,17 +77,24 @@ export const routeRules: RouteRule[] = [
   { method: "POST", path: "/api/admin/keys", what: "Create an API key", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
   { method: "DELETE", path: "/api/admin/keys/[id]", what: "Revoke an API key", allow: MANAGEMENT },
   // Provider accounts
-  { method: "GET", path: "/api/admin/accounts", what: "List provider accounts", allow: MANAGEMENT },
-  { method: "POST", path: "/api/admin/accounts", what: "Create a provider account", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
-  { method: "GET", path: "/api/admin/accounts/[id]", what: "Read a provider account", allow: MANAGEMENT },
-  { method: "PATCH", path: "/api/admin/accounts/[id]", what: "Update a provider account", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
-  { method: "DELETE", path: "/api/admin/accounts/[id]", what: "Delete a provider account", allow: MANAGEMENT },
-  { method: "POST", path: "/api/admin/accounts/[id]/test", what: "Test a provider account's connection", allow: MANAGEMENT },
-  { method: "GET", path: "/api/admin/accounts/[id]/health", what: "Read an account's health", allow: MANAGEMENT },
-  { method: "POST", path: "/api/admin/accounts/[id]/actions", what: "Run a health action on an account", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
-  { method: "GET", path: "/api/admin/accounts/health", what: "Read every account's health", allow: MANAGEMENT },
-  { method: "GET", path: "/api/admin/accounts/routing", what: "Read routing settings", allow: MANAGEMENT },
-  { method: "PUT", path: "/api/admin/accounts/routing", what: "Change routing settings", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
+  { method: "GET", path: "/api/admin/accounts", what: "List provider accounts", allow: INSTANCE },
+  { method: "POST", path: "/api/admin/accounts", what: "Create a provider account", allow: INSTANCE, probe: NOT_AN_OBJECT },
+  { method: "GET", path: "/api/admin/accounts/[id]", what: "Read a provider account", allow: INSTANCE },
+  { method: "PATCH", path: "/api/admin/accounts/[id]", what: "Update a provider account", allow: INSTANCE, probe: NOT_AN_OBJECT },
+  { method: "DELETE", path: "/api/admin/accounts/[id]", what: "Delete a provider account", allow: INSTANCE },
+  { method: "POST", path: "/api/admin/accounts/[id]/test", what: "Test a provider account's connection", allow: INSTANCE },
+  { method: "GET", path: "/api/admin/accounts/[id]/health", what: "Read an account's health", allow: INSTANCE },
+  { method: "POST", path: "/api/admin/accounts/[id]/actions", what: "Run a health action on an account", allow: INSTANCE, probe: NOT_AN_OBJECT },
+  { method: "GET", path: "/api/admin/accounts/health", what: "Read every account's health", allow: INSTANCE },
+  { method: "GET", path: "/api/admin/accounts/routing", what: "Read routing settings", allow: INSTANCE },
+  { method: "PUT", path: "/api/admin/accounts/routing", what: "Change routing settings", allow: INSTANCE, probe: NOT_AN_OBJECT },
+  // Workspaces (instance admins)
+  { method: "GET", path: "/api/admin/workspaces", what: "List workspaces", allow: INSTANCE },
+  { method: "POST", path: "/api/admin/workspaces", what: "Create a workspace", allow: INSTANCE, probe: NOT_AN_OBJECT },
+  { method: "PATCH", path: "/api/admin/workspaces/[id]", what: "Rename a workspace or set its allowed models", allow: INSTANCE, probe: NOT_AN_OBJECT },
+  { method: "GET", path: "/api/admin/workspaces/[id]/members", what: "List a workspace's members", allow: INSTANCE },
+  { method: "PUT", path: "/api/admin/workspaces/[id]/members", what: "Add a member or change their role", allow: INSTANCE, probe: NOT_AN_OBJECT },
+  { method: "DELETE", path: "/api/admin/workspaces/[id]/members", what: "Remove a member", allow: INSTANCE, probe: { query: "email=rbac-probe%40missing.test" } },
   // Quotas
   { method: "GET", path: "/api/admin/quotas", what: "List quota policies", allow: MANAGEMENT },
   { method: "POST", path: "/api/admin/quotas", what: "Create a quota policy", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
@@ -141,26 +159,32 @@ export const actionRules: ActionRule[] = [
   { file: "app/(console)/keys/actions.ts", name: "setKeyLoggingAction", what: "Turn request/response logging for a key on or off", allow: ADMIN_SESSION, args: [{ id: MISSING_ID, enabled: false, retentionDays: 7 }] },
   { file: "app/(console)/keys/actions.ts", name: "setKeyCacheAction", what: "Opt a key into the response cache", allow: ADMIN_SESSION, args: [{ id: MISSING_ID, enabled: true }] },
   // Users
-  { file: "app/(console)/users/actions.ts", name: "createUserAction", what: "Create a user", allow: ADMIN_SESSION },
-  { file: "app/(console)/users/actions.ts", name: "setUserRoleAction", what: "Change a user's role", allow: ADMIN_SESSION },
-  { file: "app/(console)/users/actions.ts", name: "setUserDisabledAction", what: "Disable or enable a user", allow: ADMIN_SESSION },
-  { file: "app/(console)/users/actions.ts", name: "resetUserPasswordAction", what: "Reset a user's password", allow: ADMIN_SESSION, args: [{ id: MISSING_ID }] },
+  { file: "app/(console)/users/actions.ts", name: "createUserAction", what: "Create a user", allow: INSTANCE_SESSION },
+  { file: "app/(console)/users/actions.ts", name: "setUserRoleAction", what: "Change a user's role", allow: INSTANCE_SESSION },
+  { file: "app/(console)/users/actions.ts", name: "setUserDisabledAction", what: "Disable or enable a user", allow: INSTANCE_SESSION },
+  { file: "app/(console)/users/actions.ts", name: "resetUserPasswordAction", what: "Reset a user's password", allow: INSTANCE_SESSION, args: [{ id: MISSING_ID }] },
   { file: "app/(console)/account/actions.ts", name: "changePasswordAction", what: "Change one's own password", allow: SIGNED_IN, args: [{ currentPassword: "not-the-password", newPassword: "short" }] },
   { file: "app/(console)/account/actions.ts", name: "endAllSessionsAction", what: "End all of one's own sessions", allow: SIGNED_IN, args: [{ confirm: false }] },
   // Accounts
-  { file: "app/(console)/accounts/actions.ts", name: "createAccountAction", what: "Create a provider account", allow: ADMIN_SESSION },
-  { file: "app/(console)/accounts/actions.ts", name: "updateAccountAction", what: "Update a provider account", allow: ADMIN_SESSION, args: [{ id: MISSING_ID }] },
-  { file: "app/(console)/accounts/actions.ts", name: "deleteAccountAction", what: "Delete a provider account", allow: ADMIN_SESSION, args: [MISSING_ID] },
-  { file: "app/(console)/accounts/actions.ts", name: "testAccountAction", what: "Test a provider account", allow: ADMIN_SESSION, args: [MISSING_ID] },
-  { file: "app/(console)/accounts/actions.ts", name: "accountHealthActionAction", what: "Run a health action on an account", allow: ADMIN_SESSION },
-  { file: "app/(console)/accounts/actions.ts", name: "updateRoutingAction", what: "Change routing settings", allow: ADMIN_SESSION },
+  { file: "app/(console)/accounts/actions.ts", name: "createAccountAction", what: "Create a provider account", allow: INSTANCE_SESSION },
+  { file: "app/(console)/accounts/actions.ts", name: "updateAccountAction", what: "Update a provider account", allow: INSTANCE_SESSION, args: [{ id: MISSING_ID }] },
+  { file: "app/(console)/accounts/actions.ts", name: "deleteAccountAction", what: "Delete a provider account", allow: INSTANCE_SESSION, args: [MISSING_ID] },
+  { file: "app/(console)/accounts/actions.ts", name: "testAccountAction", what: "Test a provider account", allow: INSTANCE_SESSION, args: [MISSING_ID] },
+  { file: "app/(console)/accounts/actions.ts", name: "accountHealthActionAction", what: "Run a health action on an account", allow: INSTANCE_SESSION },
+  { file: "app/(console)/accounts/actions.ts", name: "updateRoutingAction", what: "Change routing settings", allow: INSTANCE_SESSION },
+  // Workspaces: instance admins manage them; everyone switches between their own
+  { file: "app/(console)/workspaces/actions.ts", name: "createWorkspaceAction", what: "Create a workspace", allow: INSTANCE_SESSION },
+  { file: "app/(console)/workspaces/actions.ts", name: "updateWorkspaceAction", what: "Rename a workspace or set its allowed models", allow: INSTANCE_SESSION, args: [{ id: MISSING_ID }] },
+  { file: "app/(console)/workspaces/actions.ts", name: "setMemberAction", what: "Add a workspace member or change their role", allow: INSTANCE_SESSION, args: [{ workspaceId: MISSING_ID, email: "rbac-probe@missing.test", role: "viewer" }] },
+  { file: "app/(console)/workspaces/actions.ts", name: "removeMemberAction", what: "Remove a workspace member", allow: INSTANCE_SESSION, args: [{ workspaceId: MISSING_ID, email: "rbac-probe@missing.test" }] },
+  { file: "app/(console)/workspaces/actions.ts", name: "switchWorkspaceAction", what: "Switch the console to another of one's workspaces", allow: SIGNED_IN, args: [{ workspaceId: MISSING_ID }] },
   // Quotas
   { file: "app/(console)/quotas/actions.ts", name: "createQuotaPolicyAction", what: "Create a quota policy", allow: ADMIN_SESSION },
   { file: "app/(console)/quotas/actions.ts", name: "updateQuotaPolicyAction", what: "Update a quota policy", allow: ADMIN_SESSION, args: [{ id: MISSING_ID }] },
   { file: "app/(console)/quotas/actions.ts", name: "deleteQuotaPolicyAction", what: "Delete a quota policy", allow: ADMIN_SESSION, args: [MISSING_ID] },
   // Prices
-  { file: "app/(console)/usage/pricing/actions.ts", name: "createPriceAction", what: "Add a model price", allow: ADMIN_SESSION },
-  { file: "app/(console)/usage/pricing/actions.ts", name: "deletePriceAction", what: "Delete a model price", allow: ADMIN_SESSION, args: [MISSING_ID] },
+  { file: "app/(console)/usage/pricing/actions.ts", name: "createPriceAction", what: "Add a model price", allow: INSTANCE_SESSION },
+  { file: "app/(console)/usage/pricing/actions.ts", name: "deletePriceAction", what: "Delete a model price", allow: INSTANCE_SESSION, args: [MISSING_ID] },
   // Prompts: editors edit (viewers read through /api/console/prompts)
   { file: "app/(console)/prompts/actions.ts", name: "createPromptAction", what: "Create a prompt", allow: EDITORS },
   { file: "app/(console)/prompts/actions.ts", name: "saveVersionAction", what: "Save a prompt version", allow: EDITORS },
@@ -243,6 +267,10 @@ export function renderRbacDoc(): string {
     "(for server actions, an `unauthorized` or `forbidden` result) while an allowed caller must get past the check.",
     "",
     "Policy: the management API (`/api/admin`) is for admins, as an admin session or an API key with the `admin` scope.",
+    "Roles are per workspace. An *instance admin* is admin in every workspace and alone manages what the instance owns (provider",
+    "accounts, routing, pricing, users, workspaces); an admin key of the Default workspace counts as one. A *workspace admin* is the",
+    "admin of one team workspace: every admin action inside it, nothing the instance owns. Every row acts in the caller's current",
+    "workspace; another workspace's ids answer 404 (never 403) to every role, checked by `tests/integration/workspaces/idor.test.ts`.",
     "In the console, editors may edit prompts and experiments but not users, API keys, accounts, quotas or prices; viewers read.",
     "Gateway routes take an API key or a service access token (`POST /api/auth/token`); the chat routes need the `completions` scope.",
     "Server actions only ever act for a signed-in console user: API keys cannot call them.",

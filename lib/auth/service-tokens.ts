@@ -5,7 +5,7 @@ import { db, onInvalidate, publishInvalidation } from "@/lib/db";
 import { AppError } from "@/lib/core";
 import { config } from "@/lib/config";
 import { logger } from "@/lib/observability";
-import { verifyApiKey, type KeyCheck } from "./api-keys";
+import { keyIdentity, verifyApiKey, type KeyCheck } from "./api-keys";
 import type { KeyIdentity } from "@/lib/core";
 
 // Service tokens: an API key is exchanged (POST /api/auth/token) for a
@@ -82,13 +82,15 @@ async function family(fid: string, now: number): Promise<FamilyEntry> {
     listening = true;
     onInvalidate("servicetokens", (id) => (id && id !== "*" ? families.delete(id) : families.clear()));
     onInvalidate("apikeys", () => families.clear());
+    onInvalidate("workspaces", () => families.clear());
   }
   let e = families.get(fid);
   if (!e || now - e.at > config().API_KEY_CACHE_TTL_MS) {
     const f = await db.serviceTokenFamily.findUnique({ where: { id: fid } });
     const key = f ? await db.apiKey.findUnique({ where: { id: f.apiKeyId } }) : null;
+    const workspace = key ? await db.workspace.findUnique({ where: { id: key.workspaceId }, select: { allowedModels: true } }) : null;
     e = {
-      identity: key ? { id: key.id, name: key.name, prefix: key.prefix, scopes: key.scopes, expiresAt: key.expiresAt } : null,
+      identity: key ? keyIdentity({ ...key, cacheEnabled: false, workspaceAllowedModels: workspace?.allowedModels ?? [] }) : null,
       revoked: !f || f.revokedAt !== null || !key || key.revokedAt !== null,
       at: now,
     };

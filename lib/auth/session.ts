@@ -21,11 +21,20 @@ export type RoleCheckMode = "page" | "action";
  * The one role check used by pages, server actions and route handlers.
  * Pages redirect (to sign-in, or to /forbidden); actions and routes throw an AppError.
  */
-export async function requireRole(min: Role, mode: RoleCheckMode = "action"): Promise<SessionUser> {
+/**
+ * `min` is a role in the user's current workspace, or "instance": an instance
+ * admin (what the instance owns: accounts, routing, pricing, users, workspaces).
+ */
+export async function requireRole(min: Role | "instance", mode: RoleCheckMode = "action"): Promise<SessionUser> {
   const user = await currentUser();
   if (!user) {
     if (mode === "page") redirect("/login");
     throw new AppError("unauthorized", "Sign in first");
+  }
+  if (min === "instance") {
+    if (user.instanceAdmin) return user;
+    if (mode === "page") redirect("/forbidden?need=admin");
+    throw new AppError("forbidden", "This needs an instance admin");
   }
   if (!hasRole(user.role, min)) {
     if (mode === "page") redirect(`/forbidden?need=${min}`);
@@ -47,7 +56,7 @@ export type { ActionResult };
  * caller without it learns nothing about the input rules.
  */
 export function authedAction<S extends z.ZodType, O>(
-  min: Role,
+  min: Role | "instance",
   schema: S,
   mutate: (principal: Principal, input: z.output<S>, ip: string | null) => Promise<O>,
 ): (input: z.input<S>) => Promise<ActionResult<O>> {

@@ -1,12 +1,12 @@
 import "server-only";
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { db, onInvalidate, pool, publishInvalidation } from "@/lib/db";
+import { db, isUuid, onInvalidate, pool, publishInvalidation } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
 import { decryptSecret, encryptSecret } from "@/lib/accounts";
 import { AppError, notFound } from "@/lib/core";
 import { config } from "@/lib/config";
 import { logger } from "@/lib/observability";
-import type { Principal } from "@/lib/core";
+import { workspaceOf, type Principal } from "@/lib/core";
 
 // Optional per-key HMAC request signing. A key with signing enabled must send
 //   x-promptgate-timestamp: <unix seconds>
@@ -152,7 +152,7 @@ export async function signingEnabled(apiKeyId: string): Promise<boolean> {
 export async function enableSigning(actor: Principal, apiKeyId: string, ip?: string | null): Promise<{ secret: string }> {
   const secret = `pgs_${randomBytes(32).toString("base64url")}`;
   await withAudit(actor, { action: "apikey.signing.enable", targetType: "apiKey", ip }, async (tx) => {
-    const key = await tx.apiKey.findUnique({ where: { id: apiKeyId }, select: { id: true } });
+    const key = isUuid(apiKeyId) ? await tx.apiKey.findFirst({ where: { id: apiKeyId, workspaceId: workspaceOf(actor) }, select: { id: true } }) : null;
     if (!key) throw notFound("API key");
     const secretCiphertext = encryptSecret(secret);
     const before = await tx.apiKeySigning.findUnique({ where: { apiKeyId }, select: { createdAt: true } });
@@ -165,6 +165,8 @@ export async function enableSigning(actor: Principal, apiKeyId: string, ip?: str
 
 export async function disableSigning(actor: Principal, apiKeyId: string, ip?: string | null): Promise<void> {
   await withAudit(actor, { action: "apikey.signing.disable", targetType: "apiKey", ip }, async (tx) => {
+    const key = isUuid(apiKeyId) ? await tx.apiKey.findFirst({ where: { id: apiKeyId, workspaceId: workspaceOf(actor) }, select: { id: true } }) : null;
+    if (!key) throw notFound("API key");
     const deleted = await tx.apiKeySigning.deleteMany({ where: { apiKeyId } });
     return { result: null, targetId: apiKeyId, before: { signing: deleted.count > 0 }, after: { signing: false } };
   });

@@ -1,5 +1,5 @@
 import "server-only";
-import { AppError, type Principal } from "@/lib/core";
+import { AppError, workspaceOf, type Principal } from "@/lib/core";
 import { chat } from "@/lib/gateway";
 import { buildChatRequest, checkTemplates, globalValues, playgroundRequest, promptContent, renderPrompt, resolvePrompt, type PlaygroundRequest, type PromptContent } from "@/lib/prompts";
 
@@ -17,12 +17,12 @@ export async function playgroundCompletion(principal: Principal, input: Playgrou
     checkTemplates(content);
   } else {
     if (!body.prompt || !body.version) throw new AppError("validation_error", "Send a draft, or a prompt and a version", { param: "draft" });
-    const r = await resolvePrompt(body.prompt, { version: body.version });
+    const r = await resolvePrompt(workspaceOf(principal), body.prompt, { version: body.version });
     content = r.version;
     versionId = r.version.id;
     extras = { prompt: r.prompt.name, version: r.version.version };
   }
-  const { messages } = renderPrompt(content, body.variables, await globalValues());
+  const { messages } = renderPrompt(content, body.variables, await globalValues(workspaceOf(principal)));
   const req = buildChatRequest(content.config, messages, {
     overrides: { ...body.overrides, model: body.model },
     stream: true,

@@ -1,5 +1,5 @@
 import "server-only";
-import type { Principal } from "@/lib/core";
+import { workspaceOf, type Principal } from "@/lib/core";
 import { assertMayComplete, responses, type ResponsesRequest } from "@/lib/gateway";
 import type { CompletionRequest } from "@/lib/prompts";
 import { templateCall } from "./template";
@@ -33,6 +33,6 @@ function completionRequestOf(body: ResponsesRequest): CompletionRequest {
 export async function responsesCompletion(principal: Principal, body: ResponsesRequest, headers: Headers, signal: AbortSignal): Promise<Response> {
   if (!body.prompt) return responses(principal, body, signal);
   assertMayComplete(principal);
-  const template = await templateCall(completionRequestOf(body), headers);
+  const template = await templateCall(workspaceOf(principal), completionRequestOf(body), headers);
   return responses(principal, body, signal, template);
 }

@@ -1,5 +1,5 @@
 import "server-only";
-import type { Principal } from "@/lib/core";
+import { workspaceOf, type Principal } from "@/lib/core";
 import { selectVariant, EXPERIMENT_HEADER, VARIANT_HEADER } from "@/lib/experiments";
 import { assertMayComplete, chat, type CallOptions } from "@/lib/gateway";
 import { buildChatRequest, globalValues, renderPrompt, resolvePrompt, DEFAULT_LABEL, type CompletionRequest } from "@/lib/prompts";
@@ -17,11 +17,11 @@ export type TemplateCall = { request: ChatCompletionRequest; options: CallOption
  * its variants. Precedence of model settings: the version's config, then the
  * variant's overrides, then the request's own.
  */
-export async function templateCall(body: CompletionRequest, headers: Headers): Promise<TemplateCall> {
-  const selection = await selectVariant(body, headers);
+export async function templateCall(workspaceId: string, body: CompletionRequest, headers: Headers): Promise<TemplateCall> {
+  const selection = await selectVariant(workspaceId, body, headers);
   const label = body.label ?? (body.version ? null : DEFAULT_LABEL);
-  const r = await resolvePrompt(body.prompt, selection ? { version: selection.variant.promptVersion } : { label: body.label, version: body.version });
-  const { messages } = renderPrompt(r.version, body.variables, await globalValues());
+  const r = await resolvePrompt(workspaceId, body.prompt, selection ? { version: selection.variant.promptVersion } : { label: body.label, version: body.version });
+  const { messages } = renderPrompt(r.version, body.variables, await globalValues(workspaceId));
   // With an experiment the subject travels as the request's `user`, so the usage event's endUser is the
   // assignment unit (and a null endUser marks a non-sticky, per-request pick).
   const request = selection
@@ -55,6 +55,6 @@ export async function templateCall(body: CompletionRequest, headers: Headers): P
 /** POST /api/completion: a stored prompt rendered and completed, in OpenAI's chat shape plus prompt, version and label. */
 export async function templateCompletion(principal: Principal, body: CompletionRequest, headers: Headers, signal: AbortSignal): Promise<Response> {
   assertMayComplete(principal);
-  const { request, options } = await templateCall(body, headers);
+  const { request, options } = await templateCall(workspaceOf(principal), body, headers);
   return chat(principal, request, signal, options);
 }

@@ -1,7 +1,7 @@
 import "server-only";
 import { db, Prisma } from "@/lib/db";
 import { recordAudit } from "@/lib/audit";
-import type { Principal } from "@/lib/core";
+import { workspaceOf, type Principal } from "@/lib/core";
 import { AppError } from "@/lib/core";
 import { flushUsage } from "@/lib/usage";
 import { feedbackInput } from "./schemas";
@@ -10,7 +10,8 @@ import { feedbackInput } from "./schemas";
 // - one value per (completion, name): a repeat overwrites value, comment and
 //   metadata (last write wins) through one upsert on that unique key;
 // - the completion must exist (404) and an API key may rate only completions
-//   it made itself (403); console users (editor+) may rate any completion;
+//   it made itself (403); console users (editor+) may rate any completion of
+//   their workspace; another workspace's completion is not found (404, never 403);
 // - usage events reach the table in batches, so a completion answered a moment
 //   ago may not be stored yet: this instance flushes its own queue, and a miss
 //   is re-checked for about one flush interval of another instance.
@@ -27,8 +28,8 @@ export type FeedbackView = {
 
 const RECHECK_MS = [150, 300, 600];
 
-async function completionOwner(completionId: string): Promise<{ apiKeyId: string | null } | null> {
-  const find = () => db.usageEvent.findUnique({ where: { completionId }, select: { apiKeyId: true } });
+async function completionOwner(completionId: string): Promise<{ apiKeyId: string | null; workspaceId: string } | null> {
+  const find = () => db.usageEvent.findUnique({ where: { completionId }, select: { apiKeyId: true, workspaceId: true } });
   let row = await find();
   if (row) return row;
   await flushUsage(2_000).catch(() => {});
@@ -43,7 +44,7 @@ async function completionOwner(completionId: string): Promise<{ apiKeyId: string
 export async function recordFeedback(principal: Principal, input: unknown, ip?: string | null): Promise<FeedbackView> {
   const data = feedbackInput.parse(input);
   const owner = await completionOwner(data.completion_id);
-  if (!owner) {
+  if (!owner || owner.workspaceId !== workspaceOf(principal)) {
     throw new AppError("not_found", `Completion '${data.completion_id}' not found`, { param: "completion_id", extra: { code: "completion_not_found" } });
   }
   if (principal.kind === "apiKey" && owner.apiKeyId !== principal.key.id) {
@@ -59,7 +60,7 @@ export async function recordFeedback(principal: Principal, input: unknown, ip?: 
   const write = async (client: Prisma.TransactionClient | typeof db) =>
     client.feedback.upsert({
       where: { completionId_name: { completionId: data.completion_id, name: data.name } },
-      create: { completionId: data.completion_id, name: data.name, ...fields },
+      create: { completionId: data.completion_id, name: data.name, workspaceId: owner.workspaceId, ...fields },
       update: fields,
     });
   // Feedback from apps is data, not configuration: only a person's hand-entered value is audited.
@@ -82,8 +83,8 @@ export async function recordFeedback(principal: Principal, input: unknown, ip?: 
   };
 }
 
-export async function feedbackFor(completionId: string): Promise<FeedbackView[]> {
-  const rows = await db.feedback.findMany({ where: { completionId }, orderBy: { name: "asc" } });
+export async function feedbackFor(workspaceId: string, completionId: string): Promise<FeedbackView[]> {
+  const rows = await db.feedback.findMany({ where: { completionId, workspaceId }, orderBy: { name: "asc" } });
   return rows.map((row) => ({
     completionId: row.completionId, name: row.name, value: row.value, comment: row.comment,
     metadata: row.metadata as Record<string, unknown>, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString(),

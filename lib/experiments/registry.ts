@@ -7,7 +7,7 @@ import type { VariantOverrides } from "./schemas";
 // so /api/completion pays no database round trip. The absence of an
 // experiment is cached too: that is the common case. Freshness follows
 // lib/prompts/resolve.ts: every lifecycle change publishes
-// "experiments:<prompt name>" after its commit and every instance drops that
+// "experiments:<workspace id>/<prompt name>" after its commit and every instance drops that
 // prompt's entries; an entry is cached only while a later change is sure to
 // reach this instance (willHearInvalidations) and only if no invalidation
 // overlapped its load; the TTL is a backstop. Past its TTL an entry is served
@@ -73,7 +73,7 @@ type Row = {
   overrides: VariantOverrides;
 };
 
-async function load(prompt: string, label: string): Promise<ActiveExperiment | null> {
+async function load(workspaceId: string, prompt: string, label: string): Promise<ActiveExperiment | null> {
   // One round trip: the running experiment, its current (highest) phase and that phase's variants.
   const rows = await db.$queryRaw<Row[]>`
     SELECT e."id" AS "experimentId", e."name" AS "experimentName", ph."id" AS "phaseId", ph."number" AS "phaseNumber",
@@ -82,7 +82,7 @@ async function load(prompt: string, label: string): Promise<ActiveExperiment | n
     JOIN "Prompt" p ON p."id" = e."promptId"
     JOIN LATERAL (SELECT "id", "number" FROM "ExperimentPhase" WHERE "experimentId" = e."id" ORDER BY "number" DESC LIMIT 1) ph ON true
     JOIN "ExperimentVariant" v ON v."phaseId" = ph."id"
-    WHERE p."name" = ${prompt} AND e."label" = ${label} AND e."status" = 'running'
+    WHERE p."workspaceId" = ${workspaceId}::uuid AND p."name" = ${prompt} AND e."label" = ${label} AND e."status" = 'running'
     ORDER BY v."position"`;
   const first = rows[0];
   if (!first) return null;
@@ -101,14 +101,15 @@ async function load(prompt: string, label: string): Promise<ActiveExperiment | n
 const refreshing = new Set<string>();
 
 /** The running experiment on (prompt, label), or null. Paused, draft and completed experiments never intercept. */
-export async function activeExperiment(prompt: string, label: string): Promise<ActiveExperiment | null> {
+export async function activeExperiment(workspaceId: string, name: string, label: string): Promise<ActiveExperiment | null> {
   subscribe();
+  const prompt = `${workspaceId}/${name}`;
   const key = keyOf(prompt, label);
   const hit = state.entries.get(key);
   if (hit) {
     if (Date.now() - hit.at >= TTL_MS && !refreshing.has(key)) {
       refreshing.add(key);
-      loadAndCache(prompt, label, key)
+      loadAndCache(workspaceId, name, label, key)
         .catch((err: unknown) => {
           if (!isDatabaseUnreachable(err)) return void state.entries.delete(key);
           hit.at = Date.now();
@@ -118,19 +119,21 @@ export async function activeExperiment(prompt: string, label: string): Promise<A
     }
     return hit.value;
   }
-  return loadAndCache(prompt, label, key);
+  return loadAndCache(workspaceId, name, label, key);
 }
 
-async function loadAndCache(prompt: string, label: string, key: string): Promise<ActiveExperiment | null> {
+async function loadAndCache(workspaceId: string, name: string, label: string, key: string): Promise<ActiveExperiment | null> {
+  const prompt = `${workspaceId}/${name}`;
   const canCache = await willHearInvalidations();
   const gen = generation(prompt);
-  const value = await load(prompt, label);
+  const value = await load(workspaceId, name, label);
   if (canCache && gen === generation(prompt)) state.entries.set(key, { value, at: Date.now() });
   return value;
 }
 
 /** After a committed lifecycle change: this instance forgets at once, the others on the notification. */
-export async function invalidateExperiments(prompt: string): Promise<void> {
+export async function invalidateExperiments(workspaceId: string, name: string): Promise<void> {
+  const prompt = `${workspaceId}/${name}`;
   forget(prompt);
   await publishInvalidation(TOPIC, prompt).catch((err: unknown) =>
     logger.warn({ err, prompt }, "could not publish an experiment change; other instances catch up within the cache TTL"),

@@ -51,8 +51,8 @@ function bucketSeconds(spanMs: number): number {
   return 86400;
 }
 
-export async function experimentResults(id: string, phaseNumber?: number): Promise<ExperimentResults> {
-  const experiment = await getExperiment(id);
+export async function experimentResults(workspaceId: string, id: string, phaseNumber?: number): Promise<ExperimentResults> {
+  const experiment = await getExperiment(workspaceId, id);
   const phase: PhaseView | undefined = phaseNumber ? experiment.phases.find((p) => p.number === phaseNumber) : experiment.phases.at(-1);
   if (!phase) throw new AppError("not_found", `Experiment '${experiment.name}' has no phase ${phaseNumber}`, { param: "phase" });
 

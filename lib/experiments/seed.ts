@@ -1,6 +1,6 @@
 import "server-only";
 import { db, pool } from "@/lib/db";
-import type { Principal } from "@/lib/core";
+import { workspaceOf, type Principal } from "@/lib/core";
 // Seed-safe imports only (nothing that reaches next-auth, such as lib/gateway or lib/auth's index;
 // ./store imports lib/prompts' index, which loads the gateway lazily): prisma/seed.ts imports this
 // module directly, and the e2e setup runs that seed under plain Node.
@@ -25,8 +25,9 @@ const DEMO_SALT = "promptgate-demo-experiment";
 
 /** Seeds the demo experiment on `prompt` (the demo prompt, lib/prompts' DEMO_PROMPT); false if there is one already. */
 export async function seedDemoExperiment(actor: Principal, prompt: string, now = new Date()): Promise<boolean> {
-  if (await db.experiment.count({ where: { demo: true } })) return false;
-  if (!(await db.prompt.count({ where: { name: prompt } }))) return false;
+  const workspaceId = workspaceOf(actor);
+  if (await db.experiment.count({ where: { demo: true, workspaceId } })) return false;
+  if (!(await db.prompt.count({ where: { name: prompt, workspaceId } }))) return false;
   const created = await createExperiment(actor, {
     name: DEMO_EXPERIMENT,
     prompt,
@@ -71,7 +72,7 @@ export async function seedDemoExperiment(actor: Principal, prompt: string, now =
       const failed = rng.next() < 0.01;
       const output = Math.round(60 + rng.next() * 80 + (variant.name === "B" ? 12 : 0));
       events.push({
-        completionId, createdAt: at, apiKeyId: null, endUser: subject, source: "completion",
+        completionId, createdAt: at, apiKeyId: null, endUser: subject, source: "completion", workspaceId,
         accountId: null, provider: "simulator", requestedModel: "sim-small", servedModel: "sim-small",
         promptVersionId: null, experimentId: e.id, variantId: variant.id,
         inputTokens: variant.name === "B" ? 58 : 44, outputTokens: failed ? 0 : output, cachedTokens: 0,
@@ -85,13 +86,13 @@ export async function seedDemoExperiment(actor: Principal, prompt: string, now =
     }
   }
   const versionIds = new Map(
-    (await db.promptVersion.findMany({ where: { prompt: { name: prompt } }, select: { id: true, version: true } })).map((v) => [v.version, v.id]),
+    (await db.promptVersion.findMany({ where: { prompt: { name: prompt, workspaceId } }, select: { id: true, version: true } })).map((v) => [v.version, v.id]),
   );
   const versionOf = new Map(e.phases.flatMap((p) => p.variants.map((v) => [v.id, versionIds.get(v.promptVersion) ?? null] as const)));
   for (const ev of events) ev.promptVersionId = versionOf.get(ev.variantId!) ?? null;
   // Exposures are a settlement step the gateway registers at start, which a seed script has not done:
   // record them here from the events each batch stored (idempotent, so a registered step does no harm).
   for (let i = 0; i < events.length; i += 500) await recordExposures(pool(), await writeBatch(events.slice(i, i + 500)));
-  await db.feedback.createMany({ data: feedback.map((f) => ({ ...f, updatedAt: f.createdAt })), skipDuplicates: true });
+  await db.feedback.createMany({ data: feedback.map((f) => ({ ...f, workspaceId, updatedAt: f.createdAt })), skipDuplicates: true });
   return true;
 }

@@ -25,9 +25,11 @@ export function subjectOf(body: Pick<CompletionRequest, "user">, headers: Header
   return fromHeader ? fromHeader.slice(0, 256) : null;
 }
 
-export async function selectVariant(body: Pick<CompletionRequest, "prompt" | "label" | "version" | "user">, headers: Headers): Promise<VariantSelection | null> {
+export async function selectVariant(
+  workspaceId: string, body: Pick<CompletionRequest, "prompt" | "label" | "version" | "user">, headers: Headers,
+): Promise<VariantSelection | null> {
   if (body.version) return null;
-  const experiment = await activeExperiment(body.prompt, body.label ?? DEFAULT_LABEL);
+  const experiment = await activeExperiment(workspaceId, body.prompt, body.label ?? DEFAULT_LABEL);
   if (!experiment) return null;
   const subject = subjectOf(body, headers);
   const { index, sticky } = assign(experiment.id, experiment.phase.number, subject, experiment.variants.map((v) => v.weight));

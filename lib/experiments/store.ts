@@ -2,7 +2,7 @@ import "server-only";
 import type { z } from "zod";
 import { db, Prisma, type DbClient } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
-import { actorOf, type Principal } from "@/lib/core";
+import { actorOf, workspaceOf, type Principal } from "@/lib/core";
 import { AppError } from "@/lib/core";
 import { assertMayChangeWhatLabelServes, moveLabel } from "@/lib/prompts";
 import { invalidateExperiments } from "./registry";
@@ -64,17 +64,18 @@ async function promptNames(ids: string[]): Promise<Map<string, string>> {
 
 // -------------------------------------------------------------------- reads
 
-export async function getExperiment(id: string, client: DbClient = db): Promise<ExperimentView> {
+/** One experiment of the workspace; another workspace's id is not found (404, never 403). */
+export async function getExperiment(workspaceId: string, id: string, client: DbClient = db): Promise<ExperimentView> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound(id);
-  const e = await client.experiment.findUnique({ where: { id }, include: withPhases });
+  const e = await client.experiment.findFirst({ where: { id, workspaceId }, include: withPhases });
   if (!e) throw notFound(id);
   const prompt = await client.prompt.findUnique({ where: { id: e.promptId }, select: { name: true } });
   return toView(e, prompt?.name ?? "(deleted prompt)");
 }
 
-export async function listExperiments(filter: { status?: ExperimentStatus; prompt?: string } = {}): Promise<ExperimentListItem[]> {
+export async function listExperiments(workspaceId: string, filter: { status?: ExperimentStatus; prompt?: string } = {}): Promise<ExperimentListItem[]> {
   const rows = await db.experiment.findMany({
-    where: { ...(filter.status ? { status: filter.status } : {}) },
+    where: { workspaceId, ...(filter.status ? { status: filter.status } : {}) },
     orderBy: [{ createdAt: "desc" }],
     take: 500,
     include: { phases: { orderBy: { number: "desc" }, take: 1, include: { variants: { orderBy: { position: "asc" }, select: { name: true } } } } },
@@ -105,7 +106,8 @@ function activeClash(e: unknown, prompt: string, label: string): unknown {
 
 export async function createExperiment(actor: Principal, input: unknown, ip?: string | null): Promise<ExperimentView> {
   const data = createExperimentInput.parse(input);
-  const prompt = await db.prompt.findUnique({ where: { name: data.prompt }, select: { id: true, name: true } });
+  const workspaceId = workspaceOf(actor);
+  const prompt = await db.prompt.findUnique({ where: { workspaceId_name: { workspaceId, name: data.prompt } }, select: { id: true, name: true } });
   if (!prompt) throw new AppError("not_found", `Prompt '${data.prompt}' not found`, { param: "prompt", extra: { code: "prompt_not_found" } });
   await assertMayChangeWhatLabelServes(actor, { id: prompt.id }, data.label, "create an experiment on it");
   const label = await db.promptLabel.findUnique({ where: { promptId_name: { promptId: prompt.id, name: data.label } }, select: { id: true } });
@@ -126,6 +128,7 @@ export async function createExperiment(actor: Principal, input: unknown, ip?: st
   const id = await withAudit(actor, { action: "experiment.create", targetType: "experiment", ip }, async (tx) => {
     const e = await tx.experiment.create({
       data: {
+        workspaceId,
         name: data.name, promptId: prompt.id, label: data.label, hypothesis: data.hypothesis, primaryMetric: data.primaryMetric,
         higherIsBetter: data.higherIsBetter, minDetectableEffect: data.minDetectableEffect,
         createdById: who.actorId, createdByEmail: who.actorEmail,
@@ -141,7 +144,7 @@ export async function createExperiment(actor: Principal, input: unknown, ip?: st
     });
     return { result: e.id, targetId: e.id, after: { name: data.name, prompt: prompt.name, label: data.label, variants: data.variants } };
   });
-  return getExperiment(id);
+  return getExperiment(workspaceOf(actor), id);
 }
 
 /** `serves`: the step makes the experiment split its label's traffic again (protected labels: admins only). */
@@ -153,11 +156,11 @@ const transitions = {
 } satisfies Record<z.output<typeof lifecycleStep>, Transition>;
 export type LifecycleStep = keyof typeof transitions;
 
-async function lockExperiment(tx: DbClient, id: string) {
+async function lockExperiment(tx: DbClient, actor: Principal, id: string) {
   if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound(id);
   // Serialises lifecycle steps on one experiment: each reads the status it checks under the lock.
   const rows = await tx.$queryRaw<{ id: string; status: ExperimentStatus; promptId: string; label: string }[]>`
-    SELECT "id", "status"::text AS "status", "promptId", "label" FROM "Experiment" WHERE "id" = ${id}::uuid FOR UPDATE`;
+    SELECT "id", "status"::text AS "status", "promptId", "label" FROM "Experiment" WHERE "id" = ${id}::uuid AND "workspaceId" = ${workspaceOf(actor)}::uuid FOR UPDATE`;
   const row = rows[0];
   if (!row) throw notFound(id);
   return row;
@@ -175,7 +178,7 @@ export async function stepExperiment(actor: Principal, id: string, step: Lifecyc
   let label = "";
   try {
     await withAudit(actor, { action: t.action, targetType: "experiment", ip }, async (tx) => {
-      const row = await lockExperiment(tx, id);
+      const row = await lockExperiment(tx, actor, id);
       prompt = await promptNameOf(row.promptId);
       label = row.label;
       if (t.serves) await assertMayChangeWhatLabelServes(actor, { id: row.promptId }, row.label, `${step} an experiment on it`, tx);
@@ -192,8 +195,8 @@ export async function stepExperiment(actor: Principal, id: string, step: Lifecyc
   } catch (e) {
     throw activeClash(e, prompt, label);
   }
-  await invalidateExperiments(prompt);
-  return getExperiment(id);
+  await invalidateExperiments(workspaceOf(actor), prompt);
+  return getExperiment(workspaceOf(actor), id);
 }
 
 /**
@@ -204,7 +207,7 @@ export async function changeWeights(actor: Principal, id: string, input: unknown
   const { weights } = changeWeightsInput.parse(input);
   let prompt = "";
   await withAudit(actor, { action: "experiment.weights", targetType: "experiment", ip }, async (tx) => {
-    const row = await lockExperiment(tx, id);
+    const row = await lockExperiment(tx, actor, id);
     prompt = await promptNameOf(row.promptId);
     await assertMayChangeWhatLabelServes(actor, { id: row.promptId }, row.label, "change the weights of an experiment on it", tx);
     if (row.status === "completed") throw new AppError("conflict", "A completed experiment cannot change", { param: "status" });
@@ -233,15 +236,15 @@ export async function changeWeights(actor: Principal, id: string, input: unknown
     });
     return { result: undefined, targetId: id, before: { phase: phase.number, weights: before }, after: { phase: phase.number + 1, weights: after } };
   });
-  await invalidateExperiments(prompt);
-  return getExperiment(id);
+  await invalidateExperiments(workspaceOf(actor), prompt);
+  return getExperiment(workspaceOf(actor), id);
 }
 
 /** Completes a running or paused experiment, optionally naming a winner and moving the label to its version. */
 export async function completeExperiment(actor: Principal, id: string, input: unknown, ip?: string | null): Promise<ExperimentView> {
   const data = completeExperimentInput.parse(input);
   if (data.promote && !data.winner) throw new AppError("bad_request", "Name the winner to promote", { param: "winner" });
-  const current = await getExperiment(id);
+  const current = await getExperiment(workspaceOf(actor), id);
   if (current.status !== "running" && current.status !== "paused") {
     throw new AppError("conflict", `Cannot complete an experiment that is ${current.status}`, { param: "status" });
   }
@@ -254,7 +257,7 @@ export async function completeExperiment(actor: Principal, id: string, input: un
     await moveLabel(actor, current.promptName, current.label, { version: winner.promptVersion }, ip);
   }
   await withAudit(actor, { action: "experiment.complete", targetType: "experiment", ip }, async (tx) => {
-    const row = await lockExperiment(tx, id);
+    const row = await lockExperiment(tx, actor, id);
     if (row.status !== "running" && row.status !== "paused") {
       throw new AppError("conflict", `Cannot complete an experiment that is ${row.status}`, { param: "status" });
     }
@@ -268,14 +271,14 @@ export async function completeExperiment(actor: Principal, id: string, input: un
       after: { status: "completed", winner: winner?.name ?? null, promoted: data.promote ? { label: current.label, version: winner?.promptVersion } : null },
     };
   });
-  await invalidateExperiments(current.promptName);
-  return getExperiment(id);
+  await invalidateExperiments(workspaceOf(actor), current.promptName);
+  return getExperiment(workspaceOf(actor), id);
 }
 
 /** Deletes a draft (nothing was served from it yet). */
 export async function deleteExperiment(actor: Principal, id: string, ip?: string | null): Promise<void> {
   await withAudit(actor, { action: "experiment.delete", targetType: "experiment", ip }, async (tx) => {
-    const row = await lockExperiment(tx, id);
+    const row = await lockExperiment(tx, actor, id);
     if (row.status !== "draft") throw new AppError("conflict", "Only a draft can be deleted; complete a started experiment instead", { param: "status" });
     const e = await tx.experiment.delete({ where: { id } });
     return { result: undefined, targetId: id, before: { name: e.name, status: e.status } };

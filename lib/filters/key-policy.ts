@@ -1,8 +1,8 @@
 import "server-only";
-import { db, onInvalidate, publishInvalidation } from "@/lib/db";
+import { db, isUuid, onInvalidate, publishInvalidation } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
 import type { Principal } from "@/lib/core";
-import { AppError, notFound } from "@/lib/core";
+import { AppError, notFound, workspaceOf } from "@/lib/core";
 import { config } from "@/lib/config";
 import { logger } from "@/lib/observability";
 import { compileFilter, compileMerged, type CompiledFilter } from "./compile";
@@ -114,7 +114,8 @@ export async function getKeyPolicy(apiKeyId: string) {
 export async function setKeyFilters(actor: Principal, apiKeyId: string, input: unknown, ip?: string | null): Promise<FilterConfig> {
   const filters = filterConfig.parse(input);
   const result = await withAudit(actor, { action: "apikey.filters.update", targetType: "apiKey", ip }, async (tx) => {
-    const key = await tx.apiKey.findUnique({ where: { id: apiKeyId }, select: { id: true } });
+    // Another workspace's key is not found: the id reveals nothing.
+    const key = isUuid(apiKeyId) ? await tx.apiKey.findFirst({ where: { id: apiKeyId, workspaceId: workspaceOf(actor) }, select: { id: true } }) : null;
     if (!key) throw notFound("API key");
     const before = await tx.apiKeyPolicy.findUnique({ where: { apiKeyId } });
     await tx.apiKeyPolicy.upsert({
@@ -138,7 +139,8 @@ export async function setKeyLogging(actor: Principal, apiKeyId: string, input: {
   const days = Math.trunc(input.retentionDays);
   if (!(days >= 1 && days <= 365)) throw new AppError("validation_error", "Retention must be between 1 and 365 days", { param: "retentionDays" });
   await withAudit(actor, { action: "apikey.logging.update", targetType: "apiKey", ip }, async (tx) => {
-    const key = await tx.apiKey.findUnique({ where: { id: apiKeyId }, select: { id: true } });
+    // Another workspace's key is not found: the id reveals nothing.
+    const key = isUuid(apiKeyId) ? await tx.apiKey.findFirst({ where: { id: apiKeyId, workspaceId: workspaceOf(actor) }, select: { id: true } }) : null;
     if (!key) throw notFound("API key");
     const before = await tx.apiKeyPolicy.findUnique({ where: { apiKeyId } });
     await tx.apiKeyPolicy.upsert({

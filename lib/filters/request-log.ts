@@ -1,7 +1,7 @@
 import "server-only";
 import { db, storableDeep } from "@/lib/db";
 import type { BatchHook, UsageEventInput } from "@/lib/usage";
-import type { Principal } from "@/lib/core";
+import { DEFAULT_WORKSPACE_ID, type Principal } from "@/lib/core";
 import type { ChatMessage } from "@/lib/providers";
 import { compileFilter } from "./compile";
 import { filterConfig, piiDetectors } from "./schemas";
@@ -42,8 +42,8 @@ export const writeRequestLogs: BatchHook = async (client, batch) => {
   const rows = batch.filter((e) => e.log);
   if (rows.length) {
     await client.query(
-      `INSERT INTO "RequestLog" ("createdAt", "expiresAt", "apiKeyId", "completionId", model, status, request, response)
-       SELECT * FROM unnest($1::timestamptz[], $2::timestamptz[], $3::uuid[], $4::text[], $5::text[], $6::int[], $7::jsonb[], $8::jsonb[])`,
+      `INSERT INTO "RequestLog" ("createdAt", "expiresAt", "apiKeyId", "completionId", model, status, request, response, "workspaceId")
+       SELECT * FROM unnest($1::timestamptz[], $2::timestamptz[], $3::uuid[], $4::text[], $5::text[], $6::int[], $7::jsonb[], $8::jsonb[], $9::uuid[])`,
       [
         rows.map((e) => e.createdAt),
         rows.map((e) => new Date(e.createdAt.getTime() + e.log!.retentionDays * 86_400_000)),
@@ -53,6 +53,7 @@ export const writeRequestLogs: BatchHook = async (client, batch) => {
         rows.map((e) => e.log!.status),
         rows.map((e) => JSON.stringify(storableDeep(e.log!.request))),
         rows.map((e) => JSON.stringify(storableDeep(e.log!.response))),
+        rows.map((e) => e.workspaceId ?? DEFAULT_WORKSPACE_ID),
       ],
     );
   }
@@ -60,7 +61,7 @@ export const writeRequestLogs: BatchHook = async (client, batch) => {
   if (++batches % 50 === 0) await client.query(`DELETE FROM "RequestLog" WHERE "expiresAt" < now()`);
 };
 
-/** Newest first, for the admin-only viewer. */
-export async function listRequestLogs(apiKeyId: string, limit = 50) {
-  return db.requestLog.findMany({ where: { apiKeyId, expiresAt: { gt: new Date() } }, orderBy: { createdAt: "desc" }, take: Math.min(Math.max(limit, 1), 200) });
+/** Newest first, for the admin-only viewer; only the logs of the workspace's own key. */
+export async function listRequestLogs(workspaceId: string, apiKeyId: string, limit = 50) {
+  return db.requestLog.findMany({ where: { apiKeyId, workspaceId, expiresAt: { gt: new Date() } }, orderBy: { createdAt: "desc" }, take: Math.min(Math.max(limit, 1), 200) });
 }

@@ -188,16 +188,17 @@ export type CacheHitRate = { apiKeyId: string | null; keyName: string | null; mo
  * did not ask for the cache are not recorded as such, so the rate is hits over
  * all successful calls of that key and model; only pairs with a hit are listed.
  */
-export async function cacheHitRates(limit = 10): Promise<CacheHitRate[]> {
+/** The workspace's keys only: another team's key names are not shown. */
+export async function cacheHitRates(workspaceId: string, limit = 10): Promise<CacheHitRate[]> {
   const { rows } = await pool().query<CacheHitRate>(
     `SELECT e."apiKeyId", k.name AS "keyName", e."requestedModel" AS model,
             (count(*) FILTER (WHERE e.cached))::int AS hits, count(*)::int AS calls
      FROM "UsageEvent" e LEFT JOIN "ApiKey" k ON k.id = e."apiKeyId"
-     WHERE e."createdAt" > now() - interval '24 hours' AND e.status = 'ok'
+     WHERE e."createdAt" > now() - interval '24 hours' AND e.status = 'ok' AND e."workspaceId" = $2::uuid
      GROUP BY e."apiKeyId", k.name, e."requestedModel"
      HAVING count(*) FILTER (WHERE e.cached) > 0
      ORDER BY hits DESC LIMIT $1`,
-    [limit],
+    [limit, workspaceId],
   );
   return rows;
 }

@@ -15,4 +15,4 @@ export {
   type ChatCompletionRequestInput, type EmbeddingRequestInput, type ResponsesRequest,
 } from "./schemas";
 export { withFailover, backoffMs, defaultRetryPolicy, type RetryPolicy } from "./retry";
-export { assertMayComplete, assertModelAllowed } from "./scopes";
+export { assertMayComplete, assertModelAllowed, modelAllowed } from "./scopes";

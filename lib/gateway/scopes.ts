@@ -16,8 +16,29 @@ export function assertMayComplete(principal: Principal): void {
   }
 }
 
-/** `model:` scopes limit a key to the models they match. */
+/** Whether the caller may call `model` at all: its workspace's list and, for a key, its `model:` scopes. */
+export function modelAllowed(principal: Principal, model: string): boolean {
+  if (principal.kind === "system") return true;
+  const workspace = principal.kind === "apiKey" ? principal.key.workspace : principal.user.workspace;
+  const allowed = workspace?.allowedModels ?? [];
+  if (allowed.length && !allowed.some((p) => wildcardMatch(p, model))) return false;
+  if (principal.kind !== "apiKey") return true;
+  const patterns = principal.key.scopes.filter((s) => s.startsWith("model:")).map((s) => s.slice(6));
+  return !patterns.length || patterns.some((p) => wildcardMatch(p, model));
+}
+
+/**
+ * The workspace's allowed models (globs; empty = every model) bound every caller
+ * in it; a key's `model:` scopes narrow that further, never widen it: a model
+ * must match both. Both lists travel with the principal, so this reads nothing.
+ */
 export function assertModelAllowed(principal: Principal, model: string): void {
+  if (principal.kind === "system") return;
+  const workspace = principal.kind === "apiKey" ? principal.key.workspace : principal.user.workspace;
+  const allowed = workspace?.allowedModels ?? [];
+  if (allowed.length && !allowed.some((p) => wildcardMatch(p, model))) {
+    throw new AppError("forbidden", `This workspace may not use the model '${model}'`, { param: "model", extra: { code: "model_not_allowed" } });
+  }
   if (principal.kind !== "apiKey") return;
   assertMayComplete(principal);
   const patterns = principal.key.scopes.filter((s) => s.startsWith("model:")).map((s) => s.slice(6));

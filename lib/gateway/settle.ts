@@ -8,6 +8,7 @@ import { countChatTokens, countEmbeddingTokens, countTokens, type ChatMessage, t
 import { settleBatch } from "@/lib/quota";
 import { recordUsage, setSettlementSteps, type UsageEventInput, type UsageMetadata, type UsageReservation, type UsageStatus } from "@/lib/usage";
 import type { GatewayCall } from "./call";
+import { workspaceOf } from "@/lib/core";
 
 // What follows a call, in order. Every call ends in exactly one settle():
 //   1. its usage event is queued (lib/usage), with its metrics and the end of its trace;
@@ -116,6 +117,7 @@ export class Settlement {
       endUser: typeof req.user === "string" ? req.user.slice(0, 256) : null,
       source: call.options.source ?? "api",
       surface: call.options.surface ?? "chat",
+      workspaceId: workspaceOf(call.principal),
       accountId: c?.account.id ?? null,
       provider: c?.account.provider ?? null,
       requestedModel: req.model,

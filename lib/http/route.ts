@@ -4,7 +4,7 @@ import type { z } from "zod";
 import { config } from "@/lib/config";
 import { logger, recordHttpRequest, withRequestTrace, type Logger } from "@/lib/observability";
 import {
-  auth, verifyApiKey, currentUser, hasRole, isAdminPrincipal, isAccessToken, verifyAccessToken, verifyRequestSignature, type Principal, type Role,
+  auth, verifyApiKey, currentUser, hasRole, isAdminPrincipal, isInstanceAdmin, isAccessToken, verifyAccessToken, verifyRequestSignature, type Principal, type Role,
 } from "@/lib/auth";
 import { clientIpFrom } from "@/lib/core";
 import { AppError, errorResponse, json, toAppError, type Envelope } from "@/lib/core";
@@ -17,8 +17,11 @@ import { routePattern } from "./route-patterns";
  * admin: an admin session, or an API key with the `admin` scope.
  * sessionOrAdminKey: with a key, an admin-scoped one; without, a signed-in user
  * with the route's role (console pages that automation may also read).
+ * instanceAdmin: what the instance owns (accounts, routing, pricing, users,
+ * workspaces): an instance admin's session, or an admin-scoped key of Default.
+ * A workspace's own admin is refused.
  */
-export type AuthMode = "none" | "apiKey" | "session" | "admin" | "sessionOrAdminKey";
+export type AuthMode = "none" | "apiKey" | "session" | "admin" | "sessionOrAdminKey" | "instanceAdmin";
 
 type Schema = z.ZodType;
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -52,7 +55,11 @@ type NextCtx = { params: Promise<Record<string, string | string[]>> };
 export type RouteHandler = (req: Request, ctx: NextCtx) => Promise<Response>;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const anonymous: Principal = { kind: "apiKey", key: { id: "", name: "anonymous", prefix: "", scopes: [], expiresAt: null } };
+// The nil workspace: no row exists there, so an unauthenticated route can read nothing team-owned.
+const anonymous: Principal = {
+  kind: "apiKey",
+  key: { id: "", name: "anonymous", prefix: "", scopes: [], expiresAt: null, workspace: { id: "00000000-0000-0000-0000-000000000000", allowedModels: [] } },
+};
 
 export function bearerToken(req: Request): string | null {
   const h = req.headers.get("authorization");
@@ -66,7 +73,7 @@ export function bearerToken(req: Request): string | null {
 async function authenticate(req: Request, mode: AuthMode, role: Role | undefined): Promise<Principal> {
   if (mode === "none") return anonymous;
   const token = bearerToken(req);
-  const adminKey = (mode === "admin" || mode === "sessionOrAdminKey") && token;
+  const adminKey = (mode === "admin" || mode === "sessionOrAdminKey" || mode === "instanceAdmin") && token;
   if (mode === "apiKey" || adminKey) {
     if (!token) throw new AppError("invalid_api_key", "Missing API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key'.");
     // A service access token (POST /api/auth/token) is accepted wherever an API key is.
@@ -78,6 +85,9 @@ async function authenticate(req: Request, mode: AuthMode, role: Role | undefined
     if (mode !== "apiKey" && !isAdminPrincipal(check.principal)) {
       throw new AppError("forbidden", "This API key lacks the 'admin' scope");
     }
+    if (mode === "instanceAdmin" && !isInstanceAdmin(check.principal)) {
+      throw new AppError("forbidden", "This needs an instance admin: an admin key of a team workspace manages that workspace only");
+    }
     // Keys with request signing enabled must send a fresh HMAC signature (lib/auth/signing.ts).
     await verifyRequestSignature(req, check.principal);
     return check.principal;
@@ -87,8 +97,9 @@ async function authenticate(req: Request, mode: AuthMode, role: Role | undefined
   if (!session?.user?.id) throw new AppError("unauthorized", "Sign in first, or send an admin API key");
   const user = await currentUser();
   if (!user) throw new AppError("unauthorized", "Your session is no longer valid; sign in again");
-  const min: Role = mode === "admin" ? "admin" : (role ?? "viewer");
+  const min: Role = mode === "admin" || mode === "instanceAdmin" ? "admin" : (role ?? "viewer");
   if (!hasRole(user.role, min)) throw new AppError("forbidden", `This needs the ${min} role; you are ${user.role}`);
+  if (mode === "instanceAdmin" && !user.instanceAdmin) throw new AppError("forbidden", "This needs an instance admin");
   return { kind: "user", user };
 }
 

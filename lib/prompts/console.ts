@@ -11,12 +11,12 @@ import { diffQuery, promptContent, type PlaygroundRun, type PreviewResult, type 
 // unsaved draft) and the playground's recorded numbers.
 
 /** Renders a draft with sample values: the editor's live preview and its warnings. */
-export async function previewDraft(draft: unknown, values: Record<string, unknown>): Promise<PreviewResult> {
+export async function previewDraft(workspaceId: string, draft: unknown, values: Record<string, unknown>): Promise<PreviewResult> {
   let used: string[] = [];
   let warnings: string[] = [];
   try {
     const content = promptContent.parse(draft);
-    const globals = await globalValues();
+    const globals = await globalValues(workspaceId);
     used = checkTemplates(content);
     warnings = undeclaredVariables(used, content.variables, Object.keys(globals)).map(
       (v) => `'${v}' is used but not declared (and is not a global variable)`,
@@ -29,22 +29,22 @@ export async function previewDraft(draft: unknown, values: Record<string, unknow
   }
 }
 
-export async function diffVersions(name: string, query: unknown): Promise<VersionDiff> {
+export async function diffVersions(workspaceId: string, name: string, query: unknown): Promise<VersionDiff> {
   const { from, to } = diffQuery.parse(query);
-  const [a, b] = await Promise.all([getVersion(name, from), getVersion(name, to)]);
+  const [a, b] = await Promise.all([getVersion(workspaceId, name, from), getVersion(workspaceId, name, to)]);
   return diffContents(a, b, { from, to });
 }
 
 /** A saved version against an unsaved draft: what the user would change by saving. */
-export async function diffDraft(name: string, against: number, draft: unknown): Promise<VersionDiff> {
-  const a = await getVersion(name, against);
+export async function diffDraft(workspaceId: string, name: string, against: number, draft: unknown): Promise<VersionDiff> {
+  const a = await getVersion(workspaceId, name, against);
   return diffContents(a, promptContent.parse(draft), { from: against, to: "draft" });
 }
 
 /** The usage event a playground run recorded, once the batched writer has flushed it. */
-export async function playgroundRun(completionId: string): Promise<PlaygroundRun | null> {
+export async function playgroundRun(workspaceId: string, completionId: string): Promise<PlaygroundRun | null> {
   const e = await db.usageEvent.findUnique({ where: { completionId } });
-  if (!e || e.source !== "playground") return null;
+  if (!e || e.source !== "playground" || e.workspaceId !== workspaceId) return null;
   return {
     status: e.status, inputTokens: e.inputTokens, outputTokens: e.outputTokens, ttftMs: e.ttftMs, latencyMs: e.latencyMs,
     costUsd: Number(e.costUsd), priceKnown: e.priceKnown, servedModel: e.servedModel,

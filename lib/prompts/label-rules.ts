@@ -1,6 +1,6 @@
 import "server-only";
 import { db, type DbClient } from "@/lib/db";
-import { isAdminPrincipal, type Principal } from "@/lib/core";
+import { isAdminPrincipal, workspaceOf, type Principal } from "@/lib/core";
 import { AppError } from "@/lib/core";
 
 // Who may change what a label serves. A protected label (the prompt's
@@ -32,7 +32,8 @@ export async function assertMayChangeWhatLabelServes(
   client: DbClient = db,
 ): Promise<void> {
   if (isAdminPrincipal(actor)) return;
-  const row = await client.prompt.findUnique({ where: prompt, select: { name: true, protectedLabels: true } });
+  const where = "id" in prompt ? { id: prompt.id, workspaceId: workspaceOf(actor) } : { workspaceId: workspaceOf(actor), name: prompt.name };
+  const row = await client.prompt.findFirst({ where, select: { name: true, protectedLabels: true } });
   if (!row) {
     const name = "name" in prompt ? prompt.name : prompt.id;
     throw new AppError("not_found", `Prompt '${name}' not found`, { param: "prompt", extra: { code: "prompt_not_found" } });

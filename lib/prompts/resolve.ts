@@ -8,8 +8,12 @@ import { toVersionView } from "./views";
 // Resolution of (prompt, label | version) to a version, cached per instance so
 // the completion hot path costs no database round trip.
 //
-// Freshness: every save and label move publishes "prompts:<name>" over
-// LISTEN/NOTIFY after its commit, and every instance drops that prompt's
+// Entries are keyed by workspace and name ("<workspace id>/<name>"): the same
+// name in two workspaces is two prompts, and a change in one never serves or
+// evicts the other's.
+//
+// Freshness: every save and label move publishes "prompts:<workspace id>/<name>"
+// over LISTEN/NOTIFY after its commit, and every instance drops that prompt's
 // entries when the notification arrives (milliseconds; the test bounds it
 // under 1 s). Two races are closed explicitly:
 // - an entry is cached only once a change committed after the read is sure to
@@ -39,15 +43,20 @@ export type PromptSelection = { label?: string; version?: number };
 
 type Entry = { value: ResolvedPrompt; at: number };
 type State = {
+  /** By "<workspace id>/<name>", then by selection. */
   entries: Map<string, Map<string, Entry>>;
   gens: Map<string, number>;
   epoch: number;
-  globals?: { values: Record<string, unknown>; at: number };
-  globalsGen: number;
+  /** By workspace id. */
+  globals: Map<string, { values: Record<string, unknown>; at: number }>;
+  globalsGens: Map<string, number>;
   subscribed: boolean;
 };
-const g = globalThis as typeof globalThis & { __pgPrompts?: State };
-const state: State = (g.__pgPrompts ??= { entries: new Map(), gens: new Map(), epoch: 0, globalsGen: 0, subscribed: false });
+const g = globalThis as typeof globalThis & { __pgPromptsWs?: State };
+const state: State = (g.__pgPromptsWs ??= { entries: new Map(), gens: new Map(), epoch: 0, globals: new Map(), globalsGens: new Map(), subscribed: false });
+
+/** The cache and notification key of one workspace's prompt (a uuid and a slug: neither contains "/"). */
+const scoped = (workspaceId: string, name: string) => `${workspaceId}/${name}`;
 
 function forget(name: string | null): void {
   if (!name || name === "*") {
@@ -59,16 +68,21 @@ function forget(name: string | null): void {
   state.entries.delete(name);
 }
 
-function forgetGlobals(): void {
-  state.globalsGen++;
-  state.globals = undefined;
+function forgetGlobals(workspaceId: string | null): void {
+  if (!workspaceId || workspaceId === "*") {
+    state.epoch++;
+    state.globals.clear();
+    return;
+  }
+  state.globalsGens.set(workspaceId, (state.globalsGens.get(workspaceId) ?? 0) + 1);
+  state.globals.delete(workspaceId);
 }
 
 function subscribe(): void {
   if (state.subscribed) return;
   state.subscribed = true;
   onInvalidate(TOPIC, (payload) => forget(payload || "*"));
-  onInvalidate(GLOBALS_TOPIC, () => forgetGlobals());
+  onInvalidate(GLOBALS_TOPIC, (payload) => forgetGlobals(payload || "*"));
 }
 
 const generation = (name: string) => `${state.epoch}:${state.gens.get(name) ?? 0}`;
@@ -92,20 +106,20 @@ function refreshBehind(id: string, entry: { at: number }, reload: () => Promise<
 const promptNotFound = (name: string) =>
   new AppError("not_found", `Prompt '${name}' not found`, { param: "prompt", extra: { code: "prompt_not_found" } });
 
-async function load(name: string, sel: PromptSelection): Promise<ResolvedPrompt> {
+async function load(workspaceId: string, name: string, sel: PromptSelection): Promise<ResolvedPrompt> {
   if (sel.version) {
-    const row = await db.promptVersion.findFirst({ where: { version: sel.version, prompt: { name } }, include: { prompt: { select: { id: true, name: true } } } });
+    const row = await db.promptVersion.findFirst({ where: { version: sel.version, prompt: { workspaceId, name } }, include: { prompt: { select: { id: true, name: true } } } });
     if (row) return { prompt: row.prompt, version: toVersionView(row), label: null };
-    if (!(await db.prompt.count({ where: { name } }))) throw promptNotFound(name);
+    if (!(await db.prompt.count({ where: { workspaceId, name } }))) throw promptNotFound(name);
     throw new AppError("not_found", `Prompt '${name}' has no version ${sel.version}`, { param: "version", extra: { code: "version_not_found" } });
   }
   const label = sel.label ?? DEFAULT_LABEL;
   const row = await db.promptLabel.findFirst({
-    where: { name: label, prompt: { name } },
+    where: { name: label, prompt: { workspaceId, name } },
     include: { version: true, prompt: { select: { id: true, name: true } } },
   });
   if (row) return { prompt: row.prompt, version: toVersionView(row.version), label };
-  if (!(await db.prompt.count({ where: { name } }))) throw promptNotFound(name);
+  if (!(await db.prompt.count({ where: { workspaceId, name } }))) throw promptNotFound(name);
   throw new AppError("not_found", `Prompt '${name}' has no label '${label}'`, { param: "label", extra: { code: "label_not_found" } });
 }
 
@@ -114,48 +128,52 @@ async function load(name: string, sel: PromptSelection): Promise<ResolvedPrompt>
  * `production`). Throws 404 for an unknown prompt, label or version.
  * Experiments hook in above this: a variant may pass its own version.
  */
-export async function resolvePrompt(name: string, sel: PromptSelection = {}): Promise<ResolvedPrompt> {
+export async function resolvePrompt(workspaceId: string, name: string, sel: PromptSelection = {}): Promise<ResolvedPrompt> {
   subscribe();
+  const id = scoped(workspaceId, name);
   const key = sel.version ? `v:${sel.version}` : `l:${sel.label ?? DEFAULT_LABEL}`;
-  const hit = state.entries.get(name)?.get(key);
+  const hit = state.entries.get(id)?.get(key);
   if (hit) {
     if (Date.now() - hit.at >= TTL_MS) {
-      refreshBehind(`${name}\u0000${key}`, hit, () => loadAndCache(name, key, sel), () => state.entries.get(name)?.delete(key));
+      refreshBehind(`${id}\u0000${key}`, hit, () => loadAndCache(workspaceId, name, key, sel), () => state.entries.get(id)?.delete(key));
     }
     return hit.value;
   }
-  return loadAndCache(name, key, sel);
+  return loadAndCache(workspaceId, name, key, sel);
 }
 
-async function loadAndCache(name: string, key: string, sel: PromptSelection): Promise<ResolvedPrompt> {
+async function loadAndCache(workspaceId: string, name: string, key: string, sel: PromptSelection): Promise<ResolvedPrompt> {
+  const id = scoped(workspaceId, name);
   const canCache = await willHearInvalidations();
-  const gen = generation(name);
-  const value = await load(name, sel);
-  if (canCache && gen === generation(name)) {
-    let forName = state.entries.get(name);
-    if (!forName) state.entries.set(name, (forName = new Map()));
+  const gen = generation(id);
+  const value = await load(workspaceId, name, sel);
+  if (canCache && gen === generation(id)) {
+    let forName = state.entries.get(id);
+    if (!forName) state.entries.set(id, (forName = new Map()));
     forName.set(key, { value, at: Date.now() });
   }
   return value;
 }
 
-/** Global variables as a name → value map, cached and invalidated like prompts. */
-export async function globalValues(): Promise<Record<string, unknown>> {
+/** A workspace's global variables as a name → value map, cached and invalidated like prompts. */
+export async function globalValues(workspaceId: string): Promise<Record<string, unknown>> {
   subscribe();
-  const hit = state.globals;
+  const hit = state.globals.get(workspaceId);
   if (hit) {
-    if (Date.now() - hit.at >= TTL_MS) refreshBehind("\u0000globals", hit, loadGlobals, forgetGlobals);
+    if (Date.now() - hit.at >= TTL_MS) refreshBehind(`\u0000globals/${workspaceId}`, hit, () => loadGlobals(workspaceId), () => forgetGlobals(workspaceId));
     return hit.values;
   }
-  return loadGlobals();
+  return loadGlobals(workspaceId);
 }
 
-async function loadGlobals(): Promise<Record<string, unknown>> {
+const globalsGeneration = (workspaceId: string) => `${state.epoch}:${state.globalsGens.get(workspaceId) ?? 0}`;
+
+async function loadGlobals(workspaceId: string): Promise<Record<string, unknown>> {
   const canCache = await willHearInvalidations();
-  const gen = state.globalsGen;
-  const rows = await db.globalVariable.findMany({ select: { name: true, value: true } });
+  const gen = globalsGeneration(workspaceId);
+  const rows = await db.globalVariable.findMany({ where: { workspaceId }, select: { name: true, value: true } });
   const values = Object.fromEntries(rows.map((r) => [r.name, r.value as unknown]));
-  if (canCache && gen === state.globalsGen) state.globals = { values, at: Date.now() };
+  if (canCache && gen === globalsGeneration(workspaceId)) state.globals.set(workspaceId, { values, at: Date.now() });
   return values;
 }
 
@@ -166,12 +184,13 @@ async function publish(topic: string, payload: string): Promise<void> {
 }
 
 /** After a committed change: this instance forgets at once, the others on the notification. */
-export async function invalidatePrompt(name: string): Promise<void> {
-  forget(name);
-  await publish(TOPIC, name);
+export async function invalidatePrompt(workspaceId: string, name: string): Promise<void> {
+  const id = scoped(workspaceId, name);
+  forget(id);
+  await publish(TOPIC, id);
 }
 
-export async function invalidateGlobals(): Promise<void> {
-  forgetGlobals();
-  await publish(GLOBALS_TOPIC, "");
+export async function invalidateGlobals(workspaceId: string): Promise<void> {
+  forgetGlobals(workspaceId);
+  await publish(GLOBALS_TOPIC, workspaceId);
 }

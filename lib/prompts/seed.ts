@@ -1,6 +1,6 @@
 import "server-only";
 import { db } from "@/lib/db";
-import type { Principal } from "@/lib/core";
+import { workspaceOf, type Principal } from "@/lib/core";
 import { createPrompt, createPromptVersion, moveLabel } from "./store";
 import type { PromptContentInput } from "./schemas";
 
@@ -16,7 +16,7 @@ const variables: PromptContentInput["variables"] = [
 ];
 
 export async function seedDemoPrompt(actor: Principal): Promise<boolean> {
-  if (await db.prompt.count({ where: { name: DEMO_PROMPT } })) return false;
+  if (await db.prompt.count({ where: { name: DEMO_PROMPT, workspaceId: workspaceOf(actor) } })) return false;
   await createPrompt(actor, {
     name: DEMO_PROMPT,
     description: "Answers a customer's support question (demo).",

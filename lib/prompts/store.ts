@@ -2,7 +2,7 @@ import "server-only";
 import { cache } from "react";
 import { db, Prisma, type DbClient } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
-import { actorOf, isAdminPrincipal, type Principal } from "@/lib/core";
+import { actorOf, isAdminPrincipal, workspaceOf, type Principal } from "@/lib/core";
 import { AppError, notFound } from "@/lib/core";
 import { checkTemplates } from "./engine";
 import { assertMayChangeLabel } from "./label-rules";
@@ -58,9 +58,10 @@ function duplicateName(e: unknown, name: string): unknown {
 
 // -------------------------------------------------------------------- reads
 
-export async function listPrompts(filter: { q?: string; tag?: string } = {}): Promise<PromptListItem[]> {
+export async function listPrompts(workspaceId: string, filter: { q?: string; tag?: string } = {}): Promise<PromptListItem[]> {
   const q = filter.q?.trim();
   const where: Prisma.PromptWhereInput = {
+    workspaceId,
     ...(q
       ? { OR: [{ name: { contains: q, mode: "insensitive" } }, { description: { contains: q, mode: "insensitive" } }, { tags: { has: q } }] }
       : {}),
@@ -90,8 +91,8 @@ export async function listPrompts(filter: { q?: string; tag?: string } = {}): Pr
   });
 }
 
-export async function listTags(): Promise<string[]> {
-  const rows = await db.prompt.findMany({ select: { tags: true } });
+export async function listTags(workspaceId: string): Promise<string[]> {
+  const rows = await db.prompt.findMany({ where: { workspaceId }, select: { tags: true } });
   return [...new Set(rows.flatMap((r) => r.tags))].sort();
 }
 
@@ -99,18 +100,19 @@ export async function listTags(): Promise<string[]> {
  * The prompt, or null when there is none (console pages answer 404); other
  * errors still throw. Memoised per request, so a page and its layout share one read.
  */
-export const findPrompt = cache(async (name: string): Promise<PromptDetail | null> => {
+export const findPrompt = cache(async (workspaceId: string, name: string): Promise<PromptDetail | null> => {
   try {
-    return await getPrompt(name);
+    return await getPrompt(workspaceId, name);
   } catch (e) {
     if (e instanceof AppError && e.code === "not_found") return null;
     throw e;
   }
 });
 
-export async function getPrompt(name: string): Promise<PromptDetail> {
+/** A prompt of the workspace; another workspace's prompt of the same name is a different prompt (404 here). */
+export async function getPrompt(workspaceId: string, name: string): Promise<PromptDetail> {
   const p = await db.prompt.findUnique({
-    where: { name },
+    where: { workspaceId_name: { workspaceId, name } },
     include: {
       labels: { include: { version: { select: { version: true } } } },
       versions: {
@@ -137,13 +139,13 @@ export async function getPrompt(name: string): Promise<PromptDetail> {
   };
 }
 
-export async function getVersion(name: string, version: number): Promise<VersionView> {
+export async function getVersion(workspaceId: string, name: string, version: number): Promise<VersionView> {
   const row = await db.promptVersion.findFirst({
-    where: { version, prompt: { name } },
+    where: { version, prompt: { workspaceId, name } },
     include: { labels: { select: { name: true } } },
   });
   if (!row) {
-    const exists = await db.prompt.count({ where: { name } });
+    const exists = await db.prompt.count({ where: { workspaceId, name } });
     if (!exists) throw new AppError("not_found", `Prompt '${name}' not found`, { param: "prompt", extra: { code: "prompt_not_found" } });
     throw new AppError("not_found", `Prompt '${name}' has no version ${version}`, { param: "version", extra: { code: "version_not_found" } });
   }
@@ -157,9 +159,10 @@ export async function createPrompt(actor: Principal, input: unknown, ip?: string
   checkTemplates(data);
   for (const l of data.labels) assertMayMove(actor, ["production"], l);
   const author = actorOf(actor);
+  const workspaceId = workspaceOf(actor);
   try {
     const view = await withAudit(actor, { action: "prompt.create", targetType: "prompt", ip }, async (tx) => {
-      const p = await tx.prompt.create({ data: { name: data.name, description: data.description, tags: data.tags } });
+      const p = await tx.prompt.create({ data: { workspaceId, name: data.name, description: data.description, tags: data.tags } });
       const v = await tx.promptVersion.create({
         data: { promptId: p.id, version: 1, ...contentData(data), commitMessage: data.commitMessage, authorId: author.actorId, authorEmail: author.actorEmail },
       });
@@ -167,7 +170,7 @@ export async function createPrompt(actor: Principal, input: unknown, ip?: string
       await setLabels(tx, p.id, v.id, labels);
       return { result: toVersionView(v, [...new Set(labels)].sort()), targetId: p.id, after: { name: p.name, version: 1, labels } };
     });
-    await invalidatePrompt(data.name);
+    await invalidatePrompt(workspaceId, data.name);
     return { ...view, name: data.name };
   } catch (e) {
     throw duplicateName(e, data.name);
@@ -178,11 +181,12 @@ export async function createPromptVersion(actor: Principal, name: string, input:
   const data = createPromptVersionInput.parse(input);
   checkTemplates(data);
   const author = actorOf(actor);
+  const workspaceId = workspaceOf(actor);
   const view = await withAudit(actor, { action: "prompt.version.create", targetType: "prompt", ip }, async (tx) => {
     // The lock serialises saves of one prompt: the next number is read and
     // written by one transaction at a time, so numbers never repeat or skip.
     const locked = await tx.$queryRaw<{ id: string; protectedLabels: string[] }[]>`
-      SELECT "id", "protectedLabels" FROM "Prompt" WHERE "name" = ${name} FOR UPDATE`;
+      SELECT "id", "protectedLabels" FROM "Prompt" WHERE "workspaceId" = ${workspaceId}::uuid AND "name" = ${name} FOR UPDATE`;
     const prompt = locked[0];
     if (!prompt) throw new AppError("not_found", `Prompt '${name}' not found`, { param: "prompt", extra: { code: "prompt_not_found" } });
     for (const l of data.labels) assertMayMove(actor, prompt.protectedLabels, l);
@@ -212,7 +216,7 @@ export async function createPromptVersion(actor: Principal, name: string, input:
       after: { name, version: v.version, commitMessage: data.commitMessage, labels },
     };
   });
-  await invalidatePrompt(name);
+  await invalidatePrompt(workspaceOf(actor), name);
   return view;
 }
 
@@ -221,7 +225,7 @@ export async function moveLabel(actor: Principal, name: string, label: string, i
   const labelValue = labelName.parse(label);
   const { version } = moveLabelInput.parse(input);
   const view = await withAudit(actor, { action: "prompt.label.move", targetType: "prompt", ip }, async (tx) => {
-    const prompt = await tx.prompt.findUnique({ where: { name }, select: { id: true, protectedLabels: true } });
+    const prompt = await tx.prompt.findUnique({ where: { workspaceId_name: { workspaceId: workspaceOf(actor), name } }, select: { id: true, protectedLabels: true } });
     if (!prompt) throw new AppError("not_found", `Prompt '${name}' not found`, { param: "prompt", extra: { code: "prompt_not_found" } });
     assertMayMove(actor, prompt.protectedLabels, labelValue);
     const target = await tx.promptVersion.findUnique({ where: { promptId_version: { promptId: prompt.id, version } }, select: { id: true } });
@@ -242,14 +246,14 @@ export async function moveLabel(actor: Principal, name: string, label: string, i
       after: { prompt: name, label: labelValue, version },
     };
   });
-  await invalidatePrompt(name);
+  await invalidatePrompt(workspaceOf(actor), name);
   return view;
 }
 
 export async function deleteLabel(actor: Principal, name: string, label: string, ip?: string | null): Promise<void> {
   const labelValue = labelName.parse(label);
   await withAudit(actor, { action: "prompt.label.delete", targetType: "prompt", ip }, async (tx) => {
-    const prompt = await tx.prompt.findUnique({ where: { name }, select: { id: true, protectedLabels: true } });
+    const prompt = await tx.prompt.findUnique({ where: { workspaceId_name: { workspaceId: workspaceOf(actor), name } }, select: { id: true, protectedLabels: true } });
     if (!prompt) throw new AppError("not_found", `Prompt '${name}' not found`, { param: "prompt", extra: { code: "prompt_not_found" } });
     assertMayMove(actor, prompt.protectedLabels, labelValue);
     const row = await tx.promptLabel.findUnique({
@@ -260,7 +264,7 @@ export async function deleteLabel(actor: Principal, name: string, label: string,
     await tx.promptLabel.delete({ where: { id: row.id } });
     return { result: undefined, targetId: prompt.id, before: { prompt: name, label: labelValue, version: row.version.version } };
   });
-  await invalidatePrompt(name);
+  await invalidatePrompt(workspaceOf(actor), name);
 }
 
 export async function updatePrompt(actor: Principal, name: string, input: unknown, ip?: string | null): Promise<PromptDetail> {
@@ -272,7 +276,7 @@ export async function updatePrompt(actor: Principal, name: string, input: unknow
     throw new AppError("bad_request", "'latest' moves on every save and cannot be protected", { param: "protectedLabels" });
   }
   await withAudit(actor, { action: "prompt.update", targetType: "prompt", ip }, async (tx) => {
-    const before = await tx.prompt.findUnique({ where: { name }, select: { id: true, description: true, tags: true, protectedLabels: true } });
+    const before = await tx.prompt.findUnique({ where: { workspaceId_name: { workspaceId: workspaceOf(actor), name } }, select: { id: true, description: true, tags: true, protectedLabels: true } });
     if (!before) throw new AppError("not_found", `Prompt '${name}' not found`, { param: "prompt", extra: { code: "prompt_not_found" } });
     const after = await tx.prompt.update({
       where: { id: before.id },
@@ -281,38 +285,40 @@ export async function updatePrompt(actor: Principal, name: string, input: unknow
     });
     return { result: undefined, targetId: before.id, before: { ...before, id: undefined }, after };
   });
-  await invalidatePrompt(name);
-  return getPrompt(name);
+  await invalidatePrompt(workspaceOf(actor), name);
+  return getPrompt(workspaceOf(actor), name);
 }
 
 // ------------------------------------------------------- global variables
 
-export async function listGlobalVariables(): Promise<GlobalVariableView[]> {
-  const rows = await db.globalVariable.findMany({ orderBy: { name: "asc" } });
+export async function listGlobalVariables(workspaceId: string): Promise<GlobalVariableView[]> {
+  const rows = await db.globalVariable.findMany({ where: { workspaceId }, orderBy: { name: "asc" } });
   return rows.map((r) => ({ name: r.name, value: r.value, description: r.description, updatedAt: r.updatedAt.toISOString() }));
 }
 
 export async function setGlobalVariable(actor: Principal, input: unknown, ip?: string | null): Promise<GlobalVariableView> {
   const data = globalVariableInput.parse(input);
   const row = await withAudit(actor, { action: "prompt.global.set", targetType: "globalVariable", ip }, async (tx) => {
-    const before = await tx.globalVariable.findUnique({ where: { name: data.name } });
+    const workspaceId = workspaceOf(actor);
+    const before = await tx.globalVariable.findUnique({ where: { workspaceId_name: { workspaceId, name: data.name } } });
     const r = await tx.globalVariable.upsert({
-      where: { name: data.name },
-      create: { name: data.name, value: json(data.value), description: data.description },
+      where: { workspaceId_name: { workspaceId, name: data.name } },
+      create: { workspaceId, name: data.name, value: json(data.value), description: data.description },
       update: { value: json(data.value), description: data.description },
     });
     return { result: r, targetId: data.name, before: before ? { value: before.value } : null, after: { value: r.value } };
   });
-  await invalidateGlobals();
+  await invalidateGlobals(workspaceOf(actor));
   return { name: row.name, value: row.value, description: row.description, updatedAt: row.updatedAt.toISOString() };
 }
 
 export async function deleteGlobalVariable(actor: Principal, name: string, ip?: string | null): Promise<void> {
   await withAudit(actor, { action: "prompt.global.delete", targetType: "globalVariable", ip }, async (tx) => {
-    const before = await tx.globalVariable.findUnique({ where: { name } });
+    const key = { workspaceId_name: { workspaceId: workspaceOf(actor), name } };
+    const before = await tx.globalVariable.findUnique({ where: key });
     if (!before) throw notFound(`Global variable '${name}'`);
-    await tx.globalVariable.delete({ where: { name } });
+    await tx.globalVariable.delete({ where: key });
     return { result: undefined, targetId: name, before: { value: before.value } };
   });
-  await invalidateGlobals();
+  await invalidateGlobals(workspaceOf(actor));
 }

@@ -8,9 +8,10 @@ import { promptSelector } from "./schemas";
 // is a hash of the body, so it changes exactly when the answer does (a label
 // move, a new version behind `latest`, a changed global variable).
 
-export async function templateResponse(req: Request, name: string, query: unknown): Promise<Response> {
+/** Resolved within the key's workspace: the same name elsewhere is another prompt. */
+export async function templateResponse(req: Request, workspaceId: string, name: string, query: unknown): Promise<Response> {
   const sel = promptSelector.parse(query);
-  const [r, globals] = await Promise.all([resolvePrompt(name, sel), globalValues()]);
+  const [r, globals] = await Promise.all([resolvePrompt(workspaceId, name, sel), globalValues(workspaceId)]);
   const v = r.version;
   const body = {
     name: r.prompt.name,

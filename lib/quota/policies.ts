@@ -1,11 +1,11 @@
 import "server-only";
 import { config } from "@/lib/config";
-import { db, onInvalidate, publishInvalidation, type DbClient } from "@/lib/db";
+import { db, isUuid, onInvalidate, publishInvalidation, type DbClient } from "@/lib/db";
 import type { QuotaPolicy } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
-import { notFound } from "@/lib/core";
+import { AppError, notFound } from "@/lib/core";
 import { logger } from "@/lib/observability";
-import type { Principal } from "@/lib/core";
+import { workspaceOf, type Principal } from "@/lib/core";
 import { createQuotaPolicyInput, mergedPolicyCheck, updateQuotaPolicyInput, type PolicyView } from "./schemas";
 import type { CachedPolicy } from "./windows";
 
@@ -25,7 +25,7 @@ const TOPIC = "quotas";
 
 export function toView(p: QuotaPolicy): PolicyView {
   return {
-    id: p.id, name: p.name, scope: p.scope, apiKeyId: p.apiKeyId, endUser: p.endUser, model: p.model,
+    id: p.id, name: p.name, workspaceId: p.workspaceId, scope: p.scope, apiKeyId: p.apiKeyId, endUser: p.endUser, model: p.model,
     requestsPerMinute: p.requestsPerMinute, tokensPerMinute: p.tokensPerMinute, tokensPerDay: p.tokensPerDay, tokensPerMonth: p.tokensPerMonth,
     spendPerDayUsd: p.spendPerDayUsd === null ? null : Number(p.spendPerDayUsd),
     spendPerMonthUsd: p.spendPerMonthUsd === null ? null : Number(p.spendPerMonthUsd),
@@ -100,21 +100,31 @@ async function invalidatePolicies(): Promise<void> {
 
 // ---- CRUD -------------------------------------------------------------------
 
-export async function listPolicies(client: DbClient = db): Promise<PolicyView[]> {
-  const rows = await client.quotaPolicy.findMany({ orderBy: [{ scope: "asc" }, { name: "asc" }] });
+/** A workspace's policies. */
+export async function listPolicies(workspaceId: string, client: DbClient = db): Promise<PolicyView[]> {
+  const rows = await client.quotaPolicy.findMany({ where: { workspaceId }, orderBy: [{ scope: "asc" }, { name: "asc" }] });
   return rows.map(toView);
 }
 
-export async function getPolicy(id: string): Promise<PolicyView> {
-  const p = await db.quotaPolicy.findUnique({ where: { id } });
+/** One policy of the workspace; another workspace's id is not found. */
+export async function getPolicy(workspaceId: string, id: string): Promise<PolicyView> {
+  const p = isUuid(id) ? await db.quotaPolicy.findFirst({ where: { id, workspaceId } }) : null;
   if (!p) throw notFound("Quota policy");
   return toView(p);
 }
 
+/** A policy may name only a key of its own workspace (another workspace's key id is not found). */
+async function assertKeyInWorkspace(tx: DbClient, workspaceId: string, apiKeyId: string | null | undefined): Promise<void> {
+  if (!apiKeyId) return;
+  if (!(await tx.apiKey.count({ where: { id: apiKeyId, workspaceId } }))) throw new AppError("not_found", "API key not found", { param: "apiKeyId" });
+}
+
 export async function createPolicy(actor: Principal, input: unknown, ip?: string | null): Promise<PolicyView> {
   const data = createQuotaPolicyInput.parse(input);
+  const workspaceId = workspaceOf(actor);
   const view = await withAudit(actor, { action: "quota.create", targetType: "quotaPolicy", ip }, async (tx) => {
-    const row = toView(await tx.quotaPolicy.create({ data }));
+    await assertKeyInWorkspace(tx, workspaceId, data.apiKeyId);
+    const row = toView(await tx.quotaPolicy.create({ data: { ...data, workspaceId } }));
     return { result: row, targetId: row.id, after: row };
   });
   await invalidatePolicies();
@@ -124,8 +134,9 @@ export async function createPolicy(actor: Principal, input: unknown, ip?: string
 export async function updatePolicy(actor: Principal, id: string, input: unknown, ip?: string | null): Promise<PolicyView> {
   const patch = updateQuotaPolicyInput.parse(input);
   const view = await withAudit(actor, { action: "quota.update", targetType: "quotaPolicy", ip }, async (tx) => {
-    const found = await tx.quotaPolicy.findUnique({ where: { id } });
+    const found = isUuid(id) ? await tx.quotaPolicy.findFirst({ where: { id, workspaceId: workspaceOf(actor) } }) : null;
     if (!found) throw notFound("Quota policy");
+    await assertKeyInWorkspace(tx, found.workspaceId, patch.apiKeyId);
     const before = toView(found);
     // Scope rules span fields: check the policy as it will be, not just the patch.
     mergedPolicyCheck.parse({ ...before, ...patch });
@@ -138,7 +149,7 @@ export async function updatePolicy(actor: Principal, id: string, input: unknown,
 
 export async function deletePolicy(actor: Principal, id: string, ip?: string | null): Promise<void> {
   await withAudit(actor, { action: "quota.delete", targetType: "quotaPolicy", ip }, async (tx) => {
-    const found = await tx.quotaPolicy.findUnique({ where: { id } });
+    const found = isUuid(id) ? await tx.quotaPolicy.findFirst({ where: { id, workspaceId: workspaceOf(actor) } }) : null;
     if (!found) throw notFound("Quota policy");
     // Counters go with it (cascade); reservations naming it settle into nothing.
     await tx.quotaPolicy.delete({ where: { id } });

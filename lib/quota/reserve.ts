@@ -5,7 +5,7 @@ import { boundedQuery, isDatabaseUnreachable, withinReach, type Bound } from "@/
 import { countChatTokens, type ChatCompletionRequest } from "@/lib/providers";
 import { costOf, loadPrices, priceFor } from "@/lib/pricing";
 import { AppError, databaseUnavailable } from "@/lib/core";
-import type { Principal } from "@/lib/core";
+import { workspaceOf, type Principal } from "@/lib/core";
 import { config } from "@/lib/config";
 import type { LimitName, QuotaPeriod } from "./schemas";
 import { enabledPolicies, policiesInMemory } from "./policies";
@@ -101,7 +101,10 @@ export async function admit(principal: Principal, req: AdmissionRequest, ctx: { 
     model: req.model,
   };
   const matching: { policy: CachedPolicy; subject: string }[] = [];
+  // A policy binds the calls of its own workspace only.
+  const workspaceId = workspaceOf(principal);
   for (const policy of policies) {
+    if (policy.workspaceId !== workspaceId) continue;
     const subject = subjectFor(policy, call);
     if (subject !== null) matching.push({ policy, subject });
   }

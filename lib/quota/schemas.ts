@@ -115,6 +115,8 @@ export type LimitStatus = {
 export type PolicyView = {
   id: string;
   name: string;
+  /** The workspace it belongs to: it applies to that workspace's keys only. */
+  workspaceId: string;
   scope: QuotaScope;
   apiKeyId: string | null;
   endUser: string | null;

@@ -1,6 +1,6 @@
 import "server-only";
-import { db, pool } from "@/lib/db";
-import { isAdminPrincipal, type Principal } from "@/lib/core";
+import { db, isUuid, pool } from "@/lib/db";
+import { isAdminPrincipal, workspaceOf, type Principal } from "@/lib/core";
 import { AppError, notFound } from "@/lib/core";
 import { limitFields, type LimitStatus, type PolicyView } from "./schemas";
 import { listPolicies, toView } from "./policies";
@@ -71,12 +71,12 @@ export async function quotaStatus(principal: Principal, q: { user?: string; api_
   let apiKeyId = own;
   if (q.api_key_id && q.api_key_id !== own) {
     if (!isAdminPrincipal(principal)) throw new AppError("forbidden", "Only admin keys may ask about another key", { param: "api_key_id" });
-    const key = await db.apiKey.findUnique({ where: { id: q.api_key_id }, select: { id: true } });
+    const key = isUuid(q.api_key_id) ? await db.apiKey.findFirst({ where: { id: q.api_key_id, workspaceId: workspaceOf(principal) }, select: { id: true } }) : null;
     if (!key) throw notFound("API key");
     apiKeyId = key.id;
   }
   if (!apiKeyId) throw new AppError("bad_request", "Name the key with api_key_id", { param: "api_key_id" });
-  const policies = (await db.quotaPolicy.findMany({ where: { enabled: true }, orderBy: { name: "asc" } })).map(toView);
+  const policies = (await db.quotaPolicy.findMany({ where: { enabled: true, workspaceId: workspaceOf(principal) }, orderBy: { name: "asc" } })).map(toView);
   const pairs = policies.flatMap((policy) => {
     const subject = subjectForKey(policy, apiKeyId, q.user);
     return subject === null ? [] : [{ policy, subject }];
@@ -104,15 +104,16 @@ export type KeyQuotaOverview = {
 };
 
 // Keys are read, never written, here (lib/auth owns them); a plain read keeps the CLI free of next-auth.
-const keyList = () => db.apiKey.findMany({ select: { id: true, name: true, prefix: true, revokedAt: true }, orderBy: { createdAt: "desc" } });
+const keyList = (workspaceId: string) =>
+  db.apiKey.findMany({ where: { workspaceId }, select: { id: true, name: true, prefix: true, revokedAt: true }, orderBy: { createdAt: "desc" } });
 
 const share = (l: LimitStatus) => (l.max > 0 ? (l.used + l.reserved) / l.max : l.used + l.reserved > 0 ? Infinity : 0);
 
 /** The console's view: per key, each applicable policy's current windows; plus the model-wide policies. */
-export async function quotaOverview(): Promise<{
+export async function quotaOverview(workspaceId: string): Promise<{
   keys: KeyQuotaOverview[]; models: PolicyStatus[]; policies: PolicyView[]; keyOptions: { id: string; name: string; prefix: string }[];
 }> {
-  const [policies, keys] = await Promise.all([listPolicies(), keyList()]);
+  const [policies, keys] = await Promise.all([listPolicies(workspaceId), keyList(workspaceId)]);
   const enabled = policies.filter((p) => p.enabled);
   const pairs: { policy: PolicyView; subject: string; keyId: string | null }[] = [];
   for (const policy of enabled) {
@@ -148,8 +149,8 @@ export async function quotaOverview(): Promise<{
 }
 
 /** The policies that apply to one key (the keys page). */
-export async function policiesForKeys(): Promise<Map<string, PolicyView[]>> {
-  const [policies, keys] = await Promise.all([listPolicies(), keyList()]);
+export async function policiesForKeys(workspaceId: string): Promise<Map<string, PolicyView[]>> {
+  const [policies, keys] = await Promise.all([listPolicies(workspaceId), keyList(workspaceId)]);
   const out = new Map<string, PolicyView[]>();
   for (const k of keys) {
     out.set(k.id, policies.filter((p) => p.scope !== "model" && (!p.apiKeyId || p.apiKeyId === k.id)));

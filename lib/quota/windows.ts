@@ -53,7 +53,7 @@ export function formatDuration(ms: number): string {
 
 export type CachedPolicy = Pick<
   PolicyView,
-  | "id" | "name" | "scope" | "apiKeyId" | "endUser" | "model" | "requestsPerMinute" | "tokensPerMinute" | "tokensPerDay"
+  | "id" | "name" | "workspaceId" | "scope" | "apiKeyId" | "endUser" | "model" | "requestsPerMinute" | "tokensPerMinute" | "tokensPerDay"
   | "tokensPerMonth" | "spendPerDayUsd" | "spendPerMonthUsd" | "defaultMaxTokens" | "requireMaxTokens"
 >;
 

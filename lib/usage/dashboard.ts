@@ -11,7 +11,8 @@ import type { SeriesKey, StackedPoint, TopRow, UsageDashboard, UsagePoint, Usage
 // hourly rollup rows and raw events at the edges, all projected to one shape
 // and aggregated once. The four queries of a view run in parallel.
 
-export type Filters = Partial<Record<FilterName, string>>;
+/** `workspaceId` is set by the server from the caller, never from the query: every read is one workspace's. */
+export type Filters = Partial<Record<FilterName, string>> & { workspaceId?: string };
 
 class Sql {
   readonly params: unknown[] = [];
@@ -29,6 +30,7 @@ const DIM_COLUMN: Record<Dimension, string> = {
 function filterSql(q: Sql, f: Filters, raw: boolean): string {
   const c: string[] = [];
   const col = (rollup: string, event: string) => (raw ? event : rollup);
+  if (f.workspaceId) c.push(`"workspaceId" = ${q.p(f.workspaceId)}::uuid`);
   if (f.model) c.push(`${col("model", `COALESCE("servedModel", "requestedModel")`)} = ${q.p(f.model)}`);
   if (f.key) c.push(`${col(`"apiKeyId"`, `COALESCE("apiKeyId", '${NIL_UUID}')`)} = ${q.p(f.key)}::uuid`);
   if (f.account) c.push(`${col(`"accountId"`, `COALESCE("accountId", '${NIL_UUID}')`)} = ${q.p(f.account)}::uuid`);
@@ -288,10 +290,10 @@ const TOP_N = 10;
 export const OTHER_KEY = "__other";
 
 /** Everything the Usage page shows for one view, in one round trip from the browser. */
-export async function usageDashboard(view: UsageView, now: number = Date.now()): Promise<UsageDashboard> {
+export async function usageDashboard(workspaceId: string, view: UsageView, now: number = Date.now()): Promise<UsageDashboard> {
   const w = resolveWindow(view, now);
   const prev = previousWindow(w);
-  const f = view.filters;
+  const f: Filters = { ...view.filters, workspaceId };
   // Minute buckets read raw events only, so both periods' percentiles are exact.
   const exact = w.bucket === "minute";
   const [series, latency, top, previous] = await Promise.all([
@@ -408,15 +410,16 @@ export async function accountTotals(w: Window): Promise<Map<string, { requests: 
 }
 
 /** Choices for the page's filters: models seen in the last 90 days, and the keys, prompts and accounts that exist. */
-export async function usageFilterOptions(now = Date.now()) {
+export async function usageFilterOptions(workspaceId: string, now = Date.now()) {
   const since = new Date(Math.floor((now - 90 * 86_400_000) / 86_400_000) * 86_400_000);
   const [models, named] = await Promise.all([
-    pool().query<{ model: string }>(`SELECT DISTINCT model FROM "${ROLLUP_TABLE.day}" WHERE bucket >= $1 ORDER BY 1`, [since]),
+    pool().query<{ model: string }>(`SELECT DISTINCT model FROM "${ROLLUP_TABLE.day}" WHERE bucket >= $1 AND "workspaceId" = $2::uuid ORDER BY 1`, [since, workspaceId]),
     pool().query<{ kind: string; id: string; label: string }>(
-      `SELECT 'key' AS kind, id::text, name || ' (' || prefix || '…)' AS label FROM "ApiKey"
+      `SELECT 'key' AS kind, id::text, name || ' (' || prefix || '…)' AS label FROM "ApiKey" WHERE "workspaceId" = $1::uuid
        UNION ALL SELECT 'account', id::text, name FROM "ProviderAccount"
-       UNION ALL SELECT 'prompt', id::text, name FROM "Prompt"
+       UNION ALL SELECT 'prompt', id::text, name FROM "Prompt" WHERE "workspaceId" = $1::uuid
        ORDER BY 1, 3`,
+      [workspaceId],
     ),
   ]);
   const of = (kind: string) => named.rows.filter((r) => r.kind === kind).map((r) => ({ value: r.id, label: r.label }));

@@ -1,6 +1,6 @@
 import "server-only";
 import pg from "pg";
-import type { Principal } from "@/lib/core";
+import { workspaceOf, type Principal } from "@/lib/core";
 import { config } from "@/lib/config";
 import { AppError } from "@/lib/core";
 import { logger } from "@/lib/observability";
@@ -189,9 +189,10 @@ export async function exportEvents(
 ): Promise<{ stream: ReadableStream<Uint8Array>; filename: string }> {
   const w = resolveWindow(view, now);
   const f = view.filters;
-  const params: unknown[] = [w.from, w.to];
+  const params: unknown[] = [w.from, w.to, workspaceOf(by)];
   const p = (v: unknown) => (params.push(v), `$${params.length}`);
-  const where = [`e."createdAt" >= $1`, `e."createdAt" < $2`];
+  // The caller's workspace only: filter ids from another workspace match nothing.
+  const where = [`e."createdAt" >= $1`, `e."createdAt" < $2`, `e."workspaceId" = $3::uuid`];
   if (f.model) where.push(`COALESCE(e."servedModel", e."requestedModel") = ${p(f.model)}`);
   if (f.key) where.push(`COALESCE(e."apiKeyId", '${NIL_UUID}') = ${p(f.key)}::uuid`);
   if (f.account) where.push(`COALESCE(e."accountId", '${NIL_UUID}') = ${p(f.account)}::uuid`);
@@ -233,7 +234,7 @@ const AGG_HEADER = [
 /** The view's window aggregated per bucket and every dimension (the rollup's grain), filtered like the page. */
 export async function exportAggregate(by: Principal, view: UsageView, now = Date.now()): Promise<{ stream: ReadableStream<Uint8Array>; filename: string }> {
   const w = resolveWindow(view, now);
-  const { sql, params } = exportAggregateSql(segments(w.from.getTime(), w.to.getTime(), w.bucket), w.bucket, view.filters);
+  const { sql, params } = exportAggregateSql(segments(w.from.getTime(), w.to.getTime(), w.bucket), w.bucket, { ...view.filters, workspaceId: workspaceOf(by) });
   const stream = await streamCsv<AggregateRow>(by, {
     sql, params, header: AGG_HEADER,
     row: (r) => {

@@ -1,5 +1,6 @@
 import "server-only";
 import type { PoolClient } from "pg";
+import { DEFAULT_WORKSPACE_ID } from "@/lib/core";
 import { bucketIndex, emptyHistogram, LATENCY_BUCKETS, LATENCY_THRESHOLDS_SQL } from "./histogram";
 import type { PricedUsageEvent } from "./writer";
 
@@ -25,6 +26,7 @@ export type RollupRow = {
   status: string;
   /** The API surface (chat when the event did not say). */
   surface: string;
+  workspaceId: string;
   requests: number;
   errors: number;
   inputTokens: number;
@@ -42,7 +44,7 @@ export type RollupRow = {
 
 type RollupSource = Pick<
   PricedUsageEvent,
-  "createdAt" | "servedModel" | "requestedModel" | "accountId" | "apiKeyId" | "promptVersionId" | "variantId" | "status" | "surface" |
+  "createdAt" | "servedModel" | "requestedModel" | "accountId" | "apiKeyId" | "promptVersionId" | "variantId" | "status" | "surface" | "workspaceId" |
   "inputTokens" | "outputTokens" | "cachedTokens" | "costUsd" | "latencyMs" | "ttftMs"
 >;
 
@@ -58,11 +60,12 @@ export function rollupRows(events: readonly RollupSource[], grain: Grain): Rollu
     const promptVersionId = e.promptVersionId ?? NIL_UUID;
     const variantId = e.variantId ?? NIL_UUID;
     const surface = e.surface ?? "chat";
-    const key = `${bucket}\u0000${model}\u0000${accountId}\u0000${apiKeyId}\u0000${promptVersionId}\u0000${variantId}\u0000${e.status}\u0000${surface}`;
+    const workspaceId = e.workspaceId ?? DEFAULT_WORKSPACE_ID;
+    const key = `${bucket}\u0000${model}\u0000${accountId}\u0000${apiKeyId}\u0000${promptVersionId}\u0000${variantId}\u0000${e.status}\u0000${surface}\u0000${workspaceId}`;
     let r = rows.get(key);
     if (!r) {
       r = {
-        bucket, model, accountId, apiKeyId, promptVersionId, variantId, status: e.status, surface,
+        bucket, model, accountId, apiKeyId, promptVersionId, variantId, status: e.status, surface, workspaceId,
         requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cachedTokens: 0, costE8: 0,
         latencySumMs: 0, latencyCount: 0, ttftSumMs: 0, ttftCount: 0, latencyBuckets: [],
       };
@@ -94,7 +97,7 @@ export function coarsen(rows: readonly RollupRow[], grain: Grain): RollupRow[] {
   const out = new Map<string, RollupRow>();
   for (const h of rows) {
     const bucket = Math.floor(h.bucket / width) * width;
-    const key = `${bucket}\u0000${h.model}\u0000${h.accountId}\u0000${h.apiKeyId}\u0000${h.promptVersionId}\u0000${h.variantId}\u0000${h.status}\u0000${h.surface}`;
+    const key = `${bucket}\u0000${h.model}\u0000${h.accountId}\u0000${h.apiKeyId}\u0000${h.promptVersionId}\u0000${h.variantId}\u0000${h.status}\u0000${h.surface}\u0000${h.workspaceId}`;
     const r = out.get(key);
     if (!r) {
       out.set(key, { ...h, bucket, latencyBuckets: [...h.latencyBuckets] });
@@ -125,16 +128,16 @@ export function e8ToDecimal(units: number): string {
   return `${neg ? "-" : ""}${s.slice(0, -8)}.${s.slice(-8)}`;
 }
 
-const KEY = `"bucket", "model", "accountId", "apiKeyId", "promptVersionId", "variantId", "status", "surface"`;
+const KEY = `"bucket", "model", "accountId", "apiKeyId", "promptVersionId", "variantId", "status", "surface", "workspaceId"`;
 const SUMMED = ["requests", "errors", "inputTokens", "outputTokens", "cachedTokens", "costUsd", "latencySumMs", "latencyCount", "ttftSumMs", "ttftCount"];
 
 function upsertSql(table: string): string {
   return `INSERT INTO "${table}" AS t (${KEY}, ${SUMMED.map((c) => `"${c}"`).join(", ")}, "latencyBuckets")
-SELECT b, m, a, k, p, v, s, sf, r, e, i, o, c, cost, ls, lc, ts, tc, h::int4[]
-  FROM unnest($1::timestamptz[], $2::text[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[], $7::text[], $8::text[],
+SELECT b, m, a, k, p, v, s, sf, w, r, e, i, o, c, cost, ls, lc, ts, tc, h::int4[]
+  FROM unnest($1::timestamptz[], $2::text[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[], $7::text[], $8::text[], $20::uuid[],
               $9::int4[], $10::int4[], $11::int8[], $12::int8[], $13::int8[], $14::numeric[], $15::int8[], $16::int4[],
-              $17::int8[], $18::int4[], $19::text[]) AS u(b, m, a, k, p, v, s, sf, r, e, i, o, c, cost, ls, lc, ts, tc, h)
- ORDER BY b, m, a, k, p, v, s, sf
+              $17::int8[], $18::int4[], $19::text[]) AS u(b, m, a, k, p, v, s, sf, w, r, e, i, o, c, cost, ls, lc, ts, tc, h)
+ ORDER BY b, m, a, k, p, v, s, sf, w
 ON CONFLICT (${KEY}) DO UPDATE SET
 ${SUMMED.map((c) => `  "${c}" = t."${c}" + EXCLUDED."${c}"`).join(",\n")},
   "latencyBuckets" = CASE
@@ -151,12 +154,12 @@ const UPSERT: Record<Grain, string> = { hour: upsertSql(ROLLUP_TABLE.hour), day:
 
 async function upsert(client: Pick<PoolClient, "query">, grain: Grain, rows: readonly RollupRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const cols: unknown[][] = Array.from({ length: 19 }, () => []);
+  const cols: unknown[][] = Array.from({ length: 20 }, () => []);
   for (const r of rows) {
     const v = [
       new Date(r.bucket), r.model, r.accountId, r.apiKeyId, r.promptVersionId, r.variantId, r.status, r.surface,
       r.requests, r.errors, r.inputTokens, r.outputTokens, r.cachedTokens, e8ToDecimal(r.costE8),
-      r.latencySumMs, r.latencyCount, r.ttftSumMs, r.ttftCount, `{${r.latencyBuckets.join(",")}}`,
+      r.latencySumMs, r.latencyCount, r.ttftSumMs, r.ttftCount, `{${r.latencyBuckets.join(",")}}`, r.workspaceId,
     ];
     for (let i = 0; i < v.length; i++) cols[i]!.push(v[i]);
   }
@@ -188,12 +191,12 @@ export function rollupHook(client: Pick<PoolClient, "query">, batch: readonly Pr
  * same form, by the migration's backfill; `from`/`to` must be grain-aligned.
  */
 export function rollupFromEventsSql(grain: Grain): string {
-  const dims = `bucket, model, "accountId", "apiKeyId", "promptVersionId", "variantId", status, surface`;
+  const dims = `bucket, model, "accountId", "apiKeyId", "promptVersionId", "variantId", status, surface, "workspaceId"`;
   return `WITH e AS (
   SELECT date_trunc('${grain}', "createdAt", 'UTC') AS bucket, COALESCE("servedModel", "requestedModel") AS model,
          COALESCE("accountId", '${NIL_UUID}') AS "accountId", COALESCE("apiKeyId", '${NIL_UUID}') AS "apiKeyId",
          COALESCE("promptVersionId", '${NIL_UUID}') AS "promptVersionId", COALESCE("variantId", '${NIL_UUID}') AS "variantId",
-         status, surface, "inputTokens", "outputTokens", "cachedTokens", "costUsd", "latencyMs", "ttftMs"
+         status, surface, "workspaceId", "inputTokens", "outputTokens", "cachedTokens", "costUsd", "latencyMs", "ttftMs"
     FROM "UsageEvent" WHERE "createdAt" >= $1 AND "createdAt" < $2
 ), g AS (
   SELECT ${dims}, count(*)::int4 AS requests, (count(*) FILTER (WHERE status <> 'ok'))::int4 AS errors,

@@ -1,5 +1,6 @@
 import "server-only";
 import { config } from "@/lib/config";
+import { DEFAULT_WORKSPACE_ID } from "@/lib/core";
 import type { PoolClient } from "pg";
 import { isDatabaseUnreachable, noteUnreachable, onDatabaseBack, pool, storableDeep, storableText } from "@/lib/db";
 import { logger, recordUsageFlush, recordUsageRefused } from "@/lib/observability";
@@ -33,6 +34,8 @@ export type UsageEventInput = {
   source?: string;
   /** The API surface: chat (default), messages, responses, embeddings or completion. */
   surface?: UsageSurface;
+  /** The key's workspace (the console user's for the playground); Default when absent. */
+  workspaceId?: string;
   accountId: string | null;
   provider: string | null;
   requestedModel: string;
@@ -214,7 +217,7 @@ const COLUMNS = [
   ["promptVersionId", "uuid"], ["experimentId", "uuid"], ["variantId", "uuid"],
   ["inputTokens", "int4"], ["outputTokens", "int4"], ["cachedTokens", "int4"], ["costUsd", "numeric"], ["priceKnown", "bool"],
   ["latencyMs", "int4"], ["ttftMs", "int4"], ["status", "text"], ["errorCode", "text"], ["stream", "bool"], ["attempts", "int4"],
-  ["cached", "bool"], ["metadata", "jsonb"],
+  ["cached", "bool"], ["metadata", "jsonb"], ["workspaceId", "uuid"],
 ] as const;
 
 // What each column of the unnest() arrays holds, chosen once per column rather than per event.
@@ -223,6 +226,7 @@ const COLUMN_VALUES: ((p: PricedUsageEvent) => unknown)[] = COLUMNS.map(([c]) =>
   if (c === "source") return (p) => p.source ?? "api";
   if (c === "surface") return (p) => p.surface ?? "chat";
   if (c === "cached") return (p) => p.cached ?? false;
+  if (c === "workspaceId") return (p) => p.workspaceId ?? DEFAULT_WORKSPACE_ID;
   if (c === "metadata") return (p) => (p.metadata ? JSON.stringify(p.metadata) : null);
   return (p) => (p as unknown as Record<string, unknown>)[c] ?? null;
 });

@@ -1,6 +1,6 @@
 import "server-only";
-import { db, type DbClient } from "@/lib/db";
-import { AppError, notFound } from "@/lib/core";
+import { db, isUuid, type DbClient } from "@/lib/db";
+import { AppError, DEFAULT_WORKSPACE_ID, notFound, workspaceOf } from "@/lib/core";
 import { generatePassword, hashPassword, verifyPassword, dummyHash, PasswordHasherBusy } from "./passwords";
 import type { Role } from "@/lib/core";
 import type { Principal, SessionUser } from "@/lib/core";
@@ -25,10 +25,15 @@ export async function countAdmins(client: DbClient = db): Promise<number> {
 }
 
 /** Creates a user without an audit entry: for the seed and the admin CLI's first user. */
-export async function insertUser(input: CreateUserInput, client: DbClient = db) {
+export async function insertUser(input: CreateUserInput & { workspaceId?: string; instanceAdmin?: boolean }, client: DbClient = db) {
   const data = createUserInput.parse(input);
+  // A new user belongs to Default with their role (instance admins: admin everywhere); lib/workspaces adds them elsewhere.
   return client.user.create({
-    data: { email: data.email, name: data.name, role: data.role, passwordHash: await hashPassword(data.password) },
+    data: {
+      email: data.email, name: data.name, role: data.role, passwordHash: await hashPassword(data.password),
+      instanceAdmin: data.role === "admin" && (input.instanceAdmin ?? true),
+      memberships: { create: { workspaceId: input.workspaceId ?? DEFAULT_WORKSPACE_ID, role: data.role } },
+    },
     select: publicFields,
   });
 }
@@ -36,14 +41,15 @@ export async function insertUser(input: CreateUserInput, client: DbClient = db) 
 export async function createUser(actor: Principal, input: unknown, ip?: string | null) {
   const data = createUserInput.parse(input);
   return withAudit(actor, { action: "user.create", targetType: "user", ip }, async (tx) => {
-    const user = await insertUser(data, tx);
+    // A new user joins the workspace the instance admin is working in, with the chosen role.
+    const user = await insertUser({ ...data, workspaceId: workspaceOf(actor) }, tx);
     return { result: user, targetId: user.id, after: user };
   });
 }
 
 // Removing the last active admin would lock everyone out of user management.
 async function assertAdminRemains(tx: DbClient, id: string) {
-  const remaining = await tx.user.count({ where: { role: "admin", disabled: false, id: { not: id } } });
+  const remaining = await tx.user.count({ where: { instanceAdmin: true, disabled: false, id: { not: id } } });
   if (remaining === 0) throw new AppError("conflict", "At least one active admin must remain");
 }
 
@@ -53,7 +59,13 @@ export async function setUserRole(actor: Principal, input: unknown, ip?: string 
     const before = await tx.user.findUnique({ where: { id }, select: publicFields });
     if (!before) throw notFound("User");
     if (before.role === "admin" && role !== "admin") await assertAdminRemains(tx, id);
-    const after = await tx.user.update({ where: { id }, data: { role }, select: publicFields });
+    // The users page is the instance's: admin there means instance admin; the role is also the user's role in the actor's workspace.
+    const workspaceId = workspaceOf(actor);
+    const after = await tx.user.update({
+      where: { id },
+      data: { role, instanceAdmin: role === "admin", memberships: { upsert: { where: { userId_workspaceId: { userId: id, workspaceId } }, create: { workspaceId, role }, update: { role } } } },
+      select: publicFields,
+    });
     return { result: after, targetId: id, before: { role: before.role }, after: { role } };
   });
 }
@@ -149,7 +161,7 @@ export async function resetUserPassword(actor: Principal, input: unknown, ip?: s
  * Checks credentials; null for unknown, wrong or disabled, in constant-ish time. The session version is read with the hash.
  * Throws PasswordHasherBusy, having checked nothing, when the password hasher is full.
  */
-export async function authenticate(email: string, password: string): Promise<(SessionUser & { sessionVersion: number }) | null> {
+export async function authenticate(email: string, password: string): Promise<(Pick<SessionUser, "id" | "email" | "name" | "role"> & { sessionVersion: number }) | null> {
   const user = await db.user.findUnique({ where: { email: email.trim().toLowerCase() } });
   // A user created by single sign-on has no password: the dummy compare keeps the timing of an unknown email.
   const hash = user && user.passwordHash !== NO_PASSWORD_HASH ? user.passwordHash : await dummyHash();
@@ -165,11 +177,38 @@ export async function authenticate(email: string, password: string): Promise<(Se
  * (or "sign out everywhere") carries an older one and is refused.
  */
 export async function activeUser(id: string, sessionVersion?: number): Promise<SessionUser | null> {
-  const user = await db.user.findUnique({ where: { id }, select: { ...publicFields, sessionVersion: true } });
+  if (!isUuid(id)) return null;
+  // One round trip: the user, and the workspace the console shows them (the one they
+  // last switched to if they may still see it, else Default, else their oldest) with their role there.
+  const rows = await db.$queryRaw<ActiveRow[]>`
+    SELECT u."id", u."email", u."name", u."disabled", u."sessionVersion", u."instanceAdmin",
+           w."id" AS "wsId", w."slug" AS "wsSlug", w."name" AS "wsName", w."allowedModels" AS "wsAllowedModels", w."role" AS "wsRole"
+      FROM "User" u
+      LEFT JOIN LATERAL (
+        SELECT ws."id", ws."slug", ws."name", ws."allowedModels", m."role"
+          FROM "Workspace" ws LEFT JOIN "Membership" m ON m."workspaceId" = ws."id" AND m."userId" = u."id"
+         WHERE m."userId" IS NOT NULL OR u."instanceAdmin"
+         ORDER BY (ws."id" = u."currentWorkspaceId") IS TRUE DESC, (ws."id" = ${DEFAULT_WORKSPACE_ID}::uuid) DESC, ws."createdAt"
+         LIMIT 1
+      ) w ON true
+     WHERE u."id" = ${id}::uuid`;
+  const user = rows[0];
   if (!user || user.disabled) return null;
   if ((sessionVersion ?? 0) !== user.sessionVersion) return null;
-  return { id: user.id, email: user.email, name: user.name, role: user.role as Role };
+  // A user who belongs to no workspace (and is no instance admin) may see nothing.
+  if (!user.wsId) return null;
+  return {
+    id: user.id, email: user.email, name: user.name,
+    role: user.instanceAdmin ? "admin" : (user.wsRole ?? "viewer"),
+    instanceAdmin: user.instanceAdmin,
+    workspace: { id: user.wsId, slug: user.wsSlug!, name: user.wsName!, allowedModels: user.wsAllowedModels ?? [] },
+  };
 }
 export { signInWithSso, recordSsoRefusal, NO_PASSWORD_HASH, type SsoIdentity, type SsoSignInResult } from "./sso-users";
+
+type ActiveRow = {
+  id: string; email: string; name: string; disabled: boolean; sessionVersion: number; instanceAdmin: boolean;
+  wsId: string | null; wsSlug: string | null; wsName: string | null; wsAllowedModels: string[] | null; wsRole: Role | null;
+};
 export { generatePassword, hashPassword, verifyPassword, PasswordHasherBusy, passwordHasherFull } from "./passwords";
 export { consoleSummary } from "./summary";

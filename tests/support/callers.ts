@@ -6,6 +6,7 @@ import http from "node:http";
 import { randomBytes } from "node:crypto";
 import { createApiKey } from "@/lib/auth/api-keys";
 import { insertUser } from "@/lib/users";
+import { createWorkspace } from "@/lib/workspaces";
 
 /** A signed-in browser also sends its page's Origin (lib/http/route.ts refuses cookie mutations without it). */
 export type Caller = { cookie?: string; bearer?: string; origin?: string };
@@ -25,7 +26,8 @@ export async function signInOverHttp(baseUrl: string, email: string, password: s
   return session.split(";")[0]!;
 }
 
-export type Callers = Record<"admin" | "editor" | "viewer" | "anonymous" | "apiKey" | "adminKey", Caller>;
+/** admin: an instance admin; workspaceAdmin: the admin of one team workspace only (not an instance admin). */
+export type Callers = Record<"admin" | "workspaceAdmin" | "editor" | "viewer" | "anonymous" | "apiKey" | "adminKey", Caller>;
 
 /** One user per role (created directly in the database) signed in over HTTP, and one key of each kind. */
 export async function makeCallers(baseUrl: string, tag: string): Promise<Callers & { secrets: string[] }> {
@@ -38,6 +40,14 @@ export async function makeCallers(baseUrl: string, tag: string): Promise<Callers
     await insertUser({ email, name: `${role} ${run}`, role, password });
     secrets.push(password);
     out[role] = { cookie: await signInOverHttp(baseUrl, email, password), origin: baseUrl };
+  }
+  {
+    const team = await createWorkspace({ kind: "system", name: "test" }, { name: `Team ${run}`, slug: `team-${run}` });
+    const email = `workspace-admin-${run}@security.test`;
+    const password = `pw-wsadmin-${randomBytes(9).toString("base64url")}`;
+    await insertUser({ email, name: `workspace admin ${run}`, role: "admin", password, workspaceId: team.id, instanceAdmin: false });
+    secrets.push(password);
+    out.workspaceAdmin = { cookie: await signInOverHttp(baseUrl, email, password), origin: baseUrl };
   }
   const system = { kind: "system", name: "test" } as const;
   const key = await createApiKey(system, { name: `${run}-completions`, scopes: ["completions"] });

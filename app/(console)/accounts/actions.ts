@@ -15,26 +15,26 @@ const refresh = <T,>(r: T) => {
   return r;
 };
 
-export const createAccountAction = authedAction("admin", createAccountInput, async (actor, input, ip) => {
+export const createAccountAction = authedAction("instance", createAccountInput, async (actor, input, ip) => {
   const a = await createAccount(actor, input, ip);
   return refresh({ id: a.id, name: a.name });
 });
 
-export const updateAccountAction = authedAction("admin", updateAccountInput.extend({ id: accountId }), async (actor, { id, ...patch }, ip) => {
+export const updateAccountAction = authedAction("instance", updateAccountInput.extend({ id: accountId }), async (actor, { id, ...patch }, ip) => {
   const a = await updateAccount(actor, id, patch, ip);
   return refresh({ id: a.id, name: a.name, enabled: a.enabled });
 });
 
-export const deleteAccountAction = authedAction("admin", accountId, async (actor, id, ip) => {
+export const deleteAccountAction = authedAction("instance", accountId, async (actor, id, ip) => {
   await deleteAccount(actor, id, ip);
   return refresh({ id });
 });
 
-export const testAccountAction = authedAction("admin", accountId, (actor, id, ip) => testConnection(actor, id, ip));
+export const testAccountAction = authedAction("instance", accountId, (actor, id, ip) => testConnection(actor, id, ip));
 
 /** Disable, enable, drain, undrain, reset circuit or probe now: admin only, audited. */
-export const accountHealthActionAction = authedAction("admin", accountHealthAction.extend({ id: accountId }), async (actor, { id, ...action }, ip) =>
+export const accountHealthActionAction = authedAction("instance", accountHealthAction.extend({ id: accountId }), async (actor, { id, ...action }, ip) =>
   refresh(await runHealthAction(actor, id, action, ip)),
 );
 
-export const updateRoutingAction = authedAction("admin", updateRoutingSettingsInput, async (actor, input, ip) => refresh(await updateRoutingSettings(actor, input, ip)));
+export const updateRoutingAction = authedAction("instance", updateRoutingSettingsInput, async (actor, input, ip) => refresh(await updateRoutingSettings(actor, input, ip)));

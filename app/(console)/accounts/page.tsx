@@ -6,13 +6,13 @@ import type { AccountView } from "@/components/accounts/account-values";
 import { AccountHealthTable } from "@/components/accounts/health-table";
 import { RoutingSettingsForm } from "@/components/accounts/routing-form";
 import { accountHealthReport, getRoutingSettings, listAccounts } from "@/lib/accounts";
-import { hasRole, requireRole } from "@/lib/auth";
+import { requireRole } from "@/lib/auth";
 
 export const metadata = { title: "Accounts" };
 
 export default async function AccountsPage() {
   const me = await requireRole("viewer", "page");
-  const canEdit = hasRole(me.role, "admin");
+  const canEdit = me.instanceAdmin === true;
   const [rows, health, routing] = await Promise.all([listAccounts(), accountHealthReport(), getRoutingSettings()]);
   const accounts: AccountView[] = rows.map((a) => ({
     id: a.id, name: a.name, provider: a.provider, baseUrl: a.baseUrl, secretLast4: a.secretLast4, secretCleared: a.secretCleared, models: a.models,

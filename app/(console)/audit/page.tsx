@@ -5,7 +5,7 @@ import { Card, EmptyState, PageHeader } from "@/components/ui/card";
 import { formatDateTime } from "@/components/ui/format";
 import { Table, Td, Th } from "@/components/ui/table";
 import { listAudit, listAuditActions } from "@/lib/audit";
-import { requireRole } from "@/lib/auth";
+import { requireRole, userWorkspace } from "@/lib/auth";
 
 export const metadata = { title: "Audit log" };
 
@@ -20,12 +20,13 @@ const filters = z.object({
 const input = "rounded-md border border-slate-300 bg-white px-2.5 py-1.5 text-sm dark:border-slate-600 dark:bg-slate-900";
 
 export default async function AuditPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
-  await requireRole("admin", "page");
+  const me = await requireRole("admin", "page");
+  const scope = { workspaceId: userWorkspace(me), instance: me.instanceAdmin === true };
   const f = filters.parse(await searchParams);
   const toExclusive = f.to ? new Date(new Date(`${f.to}T00:00:00Z`).getTime() + 86_400_000) : undefined;
   const [result, actions] = await Promise.all([
-    listAudit({ actor: f.actor || undefined, action: f.action || undefined, from: f.from ? new Date(`${f.from}T00:00:00Z`) : undefined, to: toExclusive, page: f.page }),
-    listAuditActions(),
+    listAudit({ ...scope, actor: f.actor || undefined, action: f.action || undefined, from: f.from ? new Date(`${f.from}T00:00:00Z`) : undefined, to: toExclusive, page: f.page }),
+    listAuditActions(scope),
   ]);
   const pageHref = (page: number) => {
     const q = new URLSearchParams(Object.entries({ ...f, page: String(page) }).filter(([, v]) => v) as [string, string][]);

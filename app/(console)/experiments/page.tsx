@@ -4,14 +4,14 @@ import { EmptyState, PageHeader } from "@/components/ui/card";
 import { formatDateTime } from "@/components/ui/format";
 import { Table, Td, Th } from "@/components/ui/table";
 import { StatusBadge } from "@/components/experiments/status-badge";
-import { hasRole, requireRole } from "@/lib/auth";
+import { hasRole, requireRole, userWorkspace } from "@/lib/auth";
 import { listExperiments } from "@/lib/experiments";
 
 export const metadata = { title: "Experiments" };
 
 export default async function ExperimentsPage() {
   const user = await requireRole("viewer", "page");
-  const experiments = await listExperiments();
+  const experiments = await listExperiments(userWorkspace(user));
   const canEdit = hasRole(user.role, "editor");
   return (
     <>

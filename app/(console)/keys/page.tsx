@@ -6,7 +6,7 @@ import { Table, Td, Th } from "@/components/ui/table";
 import { CreateKeyForm } from "@/components/keys/create-key-form";
 import { RevokeKeyButton } from "@/components/keys/revoke-key-button";
 import { KeyPolicies } from "@/components/quotas/key-policies";
-import { keyStatus, listApiKeys, requireRole } from "@/lib/auth";
+import { keyStatus, listApiKeys, requireRole, userWorkspace } from "@/lib/auth";
 import { policiesForKeys } from "@/lib/quota";
 
 export const metadata = { title: "API keys" };
@@ -14,8 +14,8 @@ export const metadata = { title: "API keys" };
 const tone = { active: "green", revoked: "red", expired: "amber" } as const;
 
 export default async function KeysPage() {
-  await requireRole("admin", "page");
-  const [keys, quotas] = await Promise.all([listApiKeys(), policiesForKeys()]);
+  const me = await requireRole("admin", "page");
+  const [keys, quotas] = await Promise.all([listApiKeys(userWorkspace(me)), policiesForKeys(userWorkspace(me))]);
   return (
     <>
       <PageHeader title="API keys" description="Keys that apps use to call the gateway. A key is shown once, when it is created." />

@@ -4,7 +4,7 @@ import { EmptyState, PageHeader } from "@/components/ui/card";
 import { formatDateTime } from "@/components/ui/format";
 import { Table, Td, Th } from "@/components/ui/table";
 import { LabelBadge } from "@/components/prompts/label-badge";
-import { hasRole, requireRole } from "@/lib/auth";
+import { hasRole, requireRole, userWorkspace } from "@/lib/auth";
 import { listPrompts, listPromptsQuery, listTags } from "@/lib/prompts";
 
 export const metadata = { title: "Prompts" };
@@ -17,7 +17,7 @@ export default async function PromptsPage({ searchParams }: { searchParams: Prom
   const raw = await searchParams;
   const parsed = listPromptsQuery.safeParse({ q: raw.q, tag: raw.tag || undefined });
   const filter = parsed.success ? parsed.data : {};
-  const [prompts, tags] = await Promise.all([listPrompts(filter), listTags()]);
+  const [prompts, tags] = await Promise.all([listPrompts(userWorkspace(me), filter), listTags(userWorkspace(me))]);
   const canEdit = hasRole(me.role, "editor");
   return (
     <>

@@ -6,7 +6,7 @@ import { PolicyForm } from "@/components/quotas/policy-form";
 import { PolicyRow } from "@/components/quotas/policy-row";
 import { LimitBar } from "@/components/quotas/usage-bars";
 import { level, type KeyOption } from "@/components/quotas/quota-values";
-import { hasRole, requireRole } from "@/lib/auth";
+import { hasRole, requireRole, userWorkspace } from "@/lib/auth";
 import { quotaOverview, type PolicyStatus } from "@/lib/quota";
 
 export const metadata = { title: "Quotas" };
@@ -30,7 +30,7 @@ export default async function QuotasPage({ searchParams }: { searchParams: Promi
   const me = await requireRole("viewer", "page");
   const canEdit = hasRole(me.role, "admin");
   const { key: focus } = await searchParams;
-  const data = await quotaOverview();
+  const data = await quotaOverview(userWorkspace(me));
   const keyOptions: KeyOption[] = data.keyOptions;
   const shown = focus ? data.keys.filter((k) => k.key.id === focus) : data.keys;
 

@@ -9,8 +9,8 @@ const refresh = <T,>(r: T) => {
   return r;
 };
 
-export const createUserAction = authedAction("admin", createUserInput, async (actor, input, ip) => refresh(await createUser(actor, input, ip)));
-export const setUserRoleAction = authedAction("admin", setRoleInput, async (actor, input, ip) => refresh(await setUserRole(actor, input, ip)));
-export const setUserDisabledAction = authedAction("admin", setDisabledInput, async (actor, input, ip) => refresh(await setUserDisabled(actor, input, ip)));
+export const createUserAction = authedAction("instance", createUserInput, async (actor, input, ip) => refresh(await createUser(actor, input, ip)));
+export const setUserRoleAction = authedAction("instance", setRoleInput, async (actor, input, ip) => refresh(await setUserRole(actor, input, ip)));
+export const setUserDisabledAction = authedAction("instance", setDisabledInput, async (actor, input, ip) => refresh(await setUserDisabled(actor, input, ip)));
 /** Returns the generated password once; the user's sessions end. */
-export const resetUserPasswordAction = authedAction("admin", resetPasswordInput, async (actor, input, ip) => refresh(await resetUserPassword(actor, input, ip)));
+export const resetUserPasswordAction = authedAction("instance", resetPasswordInput, async (actor, input, ip) => refresh(await resetUserPassword(actor, input, ip)));

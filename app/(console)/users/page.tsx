@@ -10,7 +10,7 @@ import { listUsers } from "@/lib/users";
 export const metadata = { title: "Users" };
 
 export default async function UsersPage() {
-  const me = await requireRole("admin", "page");
+  const me = await requireRole("instance", "page");
   const users = await listUsers();
   return (
     <>

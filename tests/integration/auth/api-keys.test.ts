@@ -102,11 +102,11 @@ describe("API keys", () => {
 
   it("finds one key for the console by id, and nothing for a missing or malformed id", async () => {
     const { row } = await createApiKey(system, { name: "look-me-up" });
-    const found = await getApiKey(row.id);
+    const found = await getApiKey("00000000-0000-0000-0000-000000000001", row.id);
     expect(found).toMatchObject({ id: row.id, name: "look-me-up", prefix: row.prefix });
     expect(JSON.stringify(found)).not.toMatch(/"hash"/);
-    expect(await getApiKey("00000000-0000-4000-8000-000000000000")).toBeNull();
-    expect(await getApiKey("../not-a-uuid")).toBeNull(); // no query: Postgres would reject it with an error
+    expect(await getApiKey("00000000-0000-0000-0000-000000000001", "00000000-0000-4000-8000-000000000000")).toBeNull();
+    expect(await getApiKey("00000000-0000-0000-0000-000000000001", "../not-a-uuid")).toBeNull(); // no query: Postgres would reject it with an error
   });
 
   it("audits creation and revocation", async () => {

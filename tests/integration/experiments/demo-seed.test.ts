@@ -19,10 +19,10 @@ describe("demo experiment seed", () => {
     const demo = demos[0]!;
     expect(demo.status).toBe("paused");
 
-    const phase2 = await experimentResults(demo.id);
+    const phase2 = await experimentResults("00000000-0000-0000-0000-000000000001", demo.id);
     expect(phase2.phase.number).toBe(2);
     expect(phase2.variants.map((v) => [v.name, v.weight])).toEqual([["A", 30], ["B", 70]]);
-    const phase1 = await experimentResults(demo.id, 1);
+    const phase1 = await experimentResults("00000000-0000-0000-0000-000000000001", demo.id, 1);
     const requests = phase1.variants.reduce((a, v) => a + v.requests, 0) + phase2.variants.reduce((a, v) => a + v.requests, 0);
     expect(requests).toBe(1600);
     // Every simulated call is a real usage event with its exposure.

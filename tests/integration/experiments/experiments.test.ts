@@ -231,7 +231,7 @@ describe("experiments", () => {
       }),
     );
     await flushUsage();
-    const res = await experimentResults(experiment.id);
+    const res = await experimentResults("00000000-0000-0000-0000-000000000001", experiment.id);
     expect(res.phase.number).toBe(1);
     const [cmp] = res.primary.comparisons;
     expect(cmp).toMatchObject({ variant: "B", test: "two-proportion z-test" });
@@ -264,13 +264,13 @@ describe("experiments", () => {
     await flushUsage();
     const phase2 = e.phases[1]!;
     expect(await db.experimentExposure.count({ where: { phaseId: phase2.id } })).toBe(200);
-    const res = await experimentResults(experiment.id);
+    const res = await experimentResults("00000000-0000-0000-0000-000000000001", experiment.id);
     expect(res.phase.number).toBe(2);
     expect(res.variants.find((v) => v.name === "A")!.requests).toBe(a);
     expect(res.srm.mismatch).toBe(false);
     expect(res.chart.phaseStarts.map((p) => p.number)).toEqual([1, 2]);
     // Phase 1's numbers are unchanged and still available.
-    expect((await experimentResults(experiment.id, 1)).primary.comparisons[0]!.verdict).toBe("significant");
+    expect((await experimentResults("00000000-0000-0000-0000-000000000001", experiment.id, 1)).primary.comparisons[0]!.verdict).toBe("significant");
   });
 
   it("stops intercepting when paused and resumes the same phase", async () => {
@@ -283,14 +283,14 @@ describe("experiments", () => {
 
   it("refuses an editor's promotion onto the protected production label and leaves the experiment running", async () => {
     await expect(completeExperiment(editor, experiment.id, { winner: "B", promote: true })).rejects.toMatchObject({ status: 403 });
-    expect((await getExperiment(experiment.id)).status).toBe("running");
-    expect((await resolvePrompt(prompt)).version.version).toBe(1);
+    expect((await getExperiment("00000000-0000-0000-0000-000000000001", experiment.id)).status).toBe("running");
+    expect((await resolvePrompt("00000000-0000-0000-0000-000000000001", prompt)).version.version).toBe(1);
   });
 
   it("completes with the winner promoted: production moves to B's version, audited", async () => {
     const done = await completeExperiment(admin, experiment.id, { winner: "B", promote: true });
     expect(done).toMatchObject({ status: "completed", winnerVariantName: "B" });
-    expect((await resolvePrompt(prompt)).version.version).toBe(2);
+    expect((await resolvePrompt("00000000-0000-0000-0000-000000000001", prompt)).version.version).toBe(2);
     const r = await complete({ user: "after" });
     expect(r.headers.get("x-promptgate-variant")).toBeNull();
     expect(r.json.version).toBe(2);

@@ -96,11 +96,11 @@ describe("security #13.1: experiments on a protected label are an admin action",
     const id = (created as { data: { id: string } }).data.id;
     refused(await asEditor("changeWeightsAction", { id, weights: { control: 1, mine: 10_000 } }));
     refused(await asEditor("stepExperimentAction", { id, step: "start" }));
-    expect((await getExperiment(id)).status).toBe("draft");
+    expect((await getExperiment("00000000-0000-0000-0000-000000000001", id)).status).toBe("draft");
 
     allowed(await asAdmin("changeWeightsAction", { id, weights: { control: 50, mine: 50 } }));
     allowed(await asAdmin("stepExperimentAction", { id, step: "start" }));
-    const e = await getExperiment(id);
+    const e = await getExperiment("00000000-0000-0000-0000-000000000001", id);
     expect(e.status).toBe("running");
     expect(e.phases.at(-1)!.variants.map((v) => v.weight)).toEqual([50, 50]);
   });
@@ -109,22 +109,22 @@ describe("security #13.1: experiments on a protected label are an admin action",
     const [live] = await db.experiment.findMany({ where: { name: `admin-draft-${run}` }, select: { id: true } });
     const id = live!.id;
     refused(await asEditor("changeWeightsAction", { id, weights: { control: 1, mine: 10_000 } }));
-    expect((await getExperiment(id)).phases).toHaveLength(1);
+    expect((await getExperiment("00000000-0000-0000-0000-000000000001", id)).phases).toHaveLength(1);
 
     // Pausing stops the split, so it is no takeover: editors keep it.
     allowed(await asEditor("stepExperimentAction", { id, step: "pause" }));
     refused(await asEditor("stepExperimentAction", { id, step: "resume" }));
-    expect((await getExperiment(id)).status).toBe("paused");
+    expect((await getExperiment("00000000-0000-0000-0000-000000000001", id)).status).toBe("paused");
 
     allowed(await asAdmin("stepExperimentAction", { id, step: "resume" }));
     allowed(await asAdmin("changeWeightsAction", { id, weights: { control: 80, mine: 20 } }));
-    const e = await getExperiment(id);
+    const e = await getExperiment("00000000-0000-0000-0000-000000000001", id);
     expect(e.status).toBe("running");
     expect(e.phases).toHaveLength(2);
 
     // Completing without promoting also only stops the split.
     allowed(await asEditor("completeExperimentAction", { id }));
-    expect((await getExperiment(id)).status).toBe("completed");
+    expect((await getExperiment("00000000-0000-0000-0000-000000000001", id)).status).toBe("completed");
   });
 
   it("security #13.1: audits only what was done: the editor's pause and completion, none of the refusals", async () => {
@@ -148,6 +148,6 @@ describe("security #13.1: experiments on a protected label are an admin action",
     refused(await asEditor("changeWeightsAction", { id, weights: { control: 1, mine: 10_000 } }));
     allowed(await asEditor("stepExperimentAction", { id, step: "pause" }));
     refused(await asEditor("stepExperimentAction", { id, step: "resume" }));
-    expect((await getExperiment(id)).status).toBe("paused");
+    expect((await getExperiment("00000000-0000-0000-0000-000000000001", id)).status).toBe("paused");
   });
 });

@@ -49,7 +49,7 @@ describe("request/response logging (opt-in per key)", () => {
     const p = await principalFor(logged.key);
     const plain = await call(p, `Mail me at jane.doe@example.com from 10.1.2.3, run ${run}`, false);
     const streamed = await call(p, `Card 4111 1111 1111 1111 please, run ${run}`, true);
-    const rows = await listRequestLogs(logged.id);
+    const rows = await listRequestLogs("00000000-0000-0000-0000-000000000001", logged.id);
     const byId = new Map(rows.map((r) => [r.completionId, r]));
     for (const id of [plain, streamed]) {
       const row = byId.get(id)!;
@@ -80,7 +80,7 @@ describe("request/response logging (opt-in per key)", () => {
     const unknown = await attempt({ model: `no-such-model-${run}` });
     const rejected = await attempt({ n: 2 }); // the simulator, like a real upstream, refuses n > 1 with a 400
     expect([unknown.status, rejected.status]).toEqual([404, 400]);
-    const byId = new Map((await listRequestLogs(logged.id)).map((r) => [r.completionId, r.status]));
+    const byId = new Map((await listRequestLogs("00000000-0000-0000-0000-000000000001", logged.id)).map((r) => [r.completionId, r.status]));
     expect([byId.get(unknown.id!), byId.get(rejected.id!)]).toEqual([404, 400]);
   });
 
@@ -101,8 +101,8 @@ describe("request/response logging (opt-in per key)", () => {
   });
 
   it("hides expired entries from the viewer", async () => {
-    expect((await listRequestLogs(logged.id)).length).toBeGreaterThan(0);
+    expect((await listRequestLogs("00000000-0000-0000-0000-000000000001", logged.id)).length).toBeGreaterThan(0);
     await db.requestLog.updateMany({ where: { apiKeyId: logged.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
-    expect(await listRequestLogs(logged.id)).toHaveLength(0);
+    expect(await listRequestLogs("00000000-0000-0000-0000-000000000001", logged.id)).toHaveLength(0);
   });
 });

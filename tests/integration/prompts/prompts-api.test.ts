@@ -200,7 +200,7 @@ describe("prompt templates", () => {
       expect(await moveLabel(admin, name, "production", { version: 2 })).toMatchObject({ name: "production", version: 2, protected: true });
       // An admin-scoped API key is an admin too.
       expect((await move(name, "production", 3)).status).toBe(200);
-      expect((await resolvePrompt(name)).version.version).toBe(3);
+      expect((await resolvePrompt("00000000-0000-0000-0000-000000000001", name)).version.version).toBe(3);
     });
 
     it("lets editors move and delete unprotected labels, and admins protect more labels", async () => {
@@ -211,7 +211,7 @@ describe("prompt templates", () => {
       await expect(deleteLabel(editor, name, "staging")).rejects.toMatchObject({ status: 403 });
       await moveLabel(editor, name, "canary", { version: 2 });
       await deleteLabel(editor, name, "canary");
-      await expect(resolvePrompt(name, { label: "canary" })).rejects.toMatchObject({ status: 404 });
+      await expect(resolvePrompt("00000000-0000-0000-0000-000000000001", name, { label: "canary" })).rejects.toMatchObject({ status: 404 });
     });
 
     it("audits every label move with the version before and after", async () => {

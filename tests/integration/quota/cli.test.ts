@@ -16,16 +16,16 @@ describe("admin CLI: quotas", () => {
     const created = admin("quotas", "create", "--name", name, "--scope", "key", "--key", prefix, "--tpd", "50000", "--rpm", "60", "--spend-month", "12.5");
     expect(created.err).toBe("");
     expect(created.code).toBe(0);
-    const row = await db.quotaPolicy.findUniqueOrThrow({ where: { name } });
+    const row = await db.quotaPolicy.findUniqueOrThrow({ where: { workspaceId_name: { workspaceId: "00000000-0000-0000-0000-000000000001", name } } });
     expect(row).toMatchObject({ scope: "key", apiKeyId: k.id, tokensPerDay: 50_000, requestsPerMinute: 60 });
     expect(Number(row.spendPerMonthUsd)).toBe(12.5);
 
     expect(admin("quotas", "set", name, "--rpm", "none", "--tpm", "9000").code).toBe(0);
-    expect(await db.quotaPolicy.findUniqueOrThrow({ where: { name } })).toMatchObject({ requestsPerMinute: null, tokensPerMinute: 9000 });
+    expect(await db.quotaPolicy.findUniqueOrThrow({ where: { workspaceId_name: { workspaceId: "00000000-0000-0000-0000-000000000001", name } } })).toMatchObject({ requestsPerMinute: null, tokensPerMinute: 9000 });
 
     expect(admin("quotas", "list").out).toContain(name);
     expect(admin("quotas", "disable", name).code).toBe(0);
-    expect((await db.quotaPolicy.findUniqueOrThrow({ where: { name } })).enabled).toBe(false);
+    expect((await db.quotaPolicy.findUniqueOrThrow({ where: { workspaceId_name: { workspaceId: "00000000-0000-0000-0000-000000000001", name } } })).enabled).toBe(false);
 
     const bad = admin("quotas", "create", "--name", unique("cli-bad"), "--scope", "model", "--tpd", "5");
     expect(bad.code).toBe(1);

@@ -46,7 +46,7 @@ describe("Quotas page", () => {
     await form.getByLabel("Tokens / day").fill("1000");
     await form.getByRole("button", { name: "Create policy" }).click();
     await page.getByRole("status").filter({ hasText: `Created ${name}` }).waitFor({ timeout: 10_000 });
-    const policy = await db.quotaPolicy.findUniqueOrThrow({ where: { name } });
+    const policy = await db.quotaPolicy.findUniqueOrThrow({ where: { workspaceId_name: { workspaceId: "00000000-0000-0000-0000-000000000001", name } } });
     expect(policy).toMatchObject({ scope: "key", apiKeyId: k.id, requestsPerMinute: 5, tokensPerDay: 1000 });
     expect(await db.auditLog.count({ where: { targetId: policy.id, action: "quota.create" } })).toBe(1);
 
@@ -64,7 +64,7 @@ describe("Quotas page", () => {
     const edit = page.getByRole("form", { name: `Edit quota policy ${name}` });
     await edit.getByLabel("Tokens / day").fill("2000");
     await edit.getByRole("button", { name: "Save policy" }).click();
-    await expect.poll(async () => (await db.quotaPolicy.findUniqueOrThrow({ where: { name } })).tokensPerDay, { timeout: 10_000 }).toBe(2000);
+    await expect.poll(async () => (await db.quotaPolicy.findUniqueOrThrow({ where: { workspaceId_name: { workspaceId: "00000000-0000-0000-0000-000000000001", name } } })).tokensPerDay, { timeout: 10_000 }).toBe(2000);
 
     await page.goto("/keys");
     await page.getByTestId(`key-row-${keyRow.name}`).getByRole("link", { name }).waitFor();

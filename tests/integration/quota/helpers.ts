@@ -14,7 +14,7 @@ export const unique = (prefix: string) => `${prefix}-${process.pid}-${Date.now()
 
 export async function newKey(scopes: string[] = ["completions"]) {
   const { key, row } = await createApiKey(system, { name: unique("quota-key"), scopes });
-  const principal: Principal = { kind: "apiKey", key: { id: row.id, name: row.name, prefix: row.prefix, scopes: row.scopes, expiresAt: null } };
+  const principal: Principal = { kind: "apiKey", key: { id: row.id, name: row.name, prefix: row.prefix, scopes: row.scopes, expiresAt: null, workspace: { id: "00000000-0000-0000-0000-000000000001", allowedModels: [] } } };
   return { key, id: row.id, principal };
 }
 

@@ -73,7 +73,7 @@ describe("usage dashboard", () => {
   for (const c of ragged) {
     it(`has exactly the raw totals for ${c.name}`, async () => {
       const view = { range: "custom" as const, from: new Date(c.from).toISOString(), to: new Date(c.to).toISOString(), bucket: c.bucket, by: "model" as const, filters: {} };
-      const d = await usageDashboard(view);
+      const d = await usageDashboard("00000000-0000-0000-0000-000000000001", view);
       const want = await raw(new Date(c.from), new Date(c.to));
       expect(want.requests).toBeGreaterThan(0);
       expect(d.current).toMatchObject({ requests: want.requests, errors: want.errors, inputTokens: want.inputTokens, outputTokens: want.outputTokens });
@@ -96,12 +96,12 @@ describe("usage dashboard", () => {
     const from = Date.UTC(2032, 4, 2, 10, 17);
     const to = Date.UTC(2032, 4, 12, 1, 2);
     const view = { range: "custom" as const, from: new Date(from).toISOString(), to: new Date(to).toISOString(), by: "key" as const, filters: { key: KEY_A, model: "gpt-4o" } };
-    const d = await usageDashboard(view);
+    const d = await usageDashboard("00000000-0000-0000-0000-000000000001", view);
     const want = await raw(new Date(from), new Date(to), `AND "apiKeyId" = $3 AND "requestedModel" = $4`, [KEY_A, "gpt-4o"]);
     expect(d.current.requests).toBe(want.requests);
     expect(d.stacked.keys.map((k) => k.id)).toEqual([KEY_A]);
     expect(d.top.models.map((m) => m.label)).toEqual(["gpt-4o"]);
-    const byStatus = await usageDashboard({ ...view, by: "status", filters: { status: "upstream_error" } });
+    const byStatus = await usageDashboard("00000000-0000-0000-0000-000000000001", { ...view, by: "status", filters: { status: "upstream_error" } });
     expect(byStatus.stacked.keys.map((k) => k.label)).toEqual(["Upstream error"]);
     expect(byStatus.current.errors).toBe(byStatus.current.requests);
   });

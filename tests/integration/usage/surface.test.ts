@@ -96,13 +96,13 @@ describe("usage by surface (issue 17 #4)", () => {
     it(`usage #17.4: filters by surface and stacks by it, exactly as the raw events, for ${c.name}`, async () => {
       const want = await rawBySurface(c.from, c.to);
       const base = { range: "custom" as const, from: new Date(c.from).toISOString(), to: new Date(c.to).toISOString(), bucket: c.bucket };
-      const only = await usageDashboard({ ...base, by: "model", filters: { surface: "embeddings" } });
+      const only = await usageDashboard("00000000-0000-0000-0000-000000000001", { ...base, by: "model", filters: { surface: "embeddings" } });
       expect(want.get("embeddings")!.requests).toBeGreaterThan(0);
       expect(only.current.requests).toBe(want.get("embeddings")!.requests);
       expect(only.current.inputTokens + only.current.outputTokens).toBe(want.get("embeddings")!.tokens);
       expect(only.stacked.keys.map((k) => k.id)).toEqual(["text-embedding-3-small"]);
 
-      const stacked = await usageDashboard({ ...base, by: "surface", filters: {} });
+      const stacked = await usageDashboard("00000000-0000-0000-0000-000000000001", { ...base, by: "surface", filters: {} });
       const perKey = new Map(stacked.stacked.keys.map((k) => [k.id, stacked.stacked.points.reduce((a, p) => a + (p[k.id] ?? 0), 0)]));
       expect(Object.fromEntries(perKey)).toEqual(Object.fromEntries([...want].map(([s, v]) => [s, v.tokens])));
       expect(stacked.stacked.keys.find((k) => k.id === "embeddings")?.label).toBe("Embeddings");

@@ -53,8 +53,8 @@ describe("values Postgres cannot store", () => {
   it("stores console input with U+FFFD instead of failing, and looks such a value up without an error", async () => {
     const g = await setGlobalVariable(system, { name: `nul_${run}`, value: { text: "a\u0000b", odd: "\uD800" }, description: "with a NUL\u0000" });
     expect(g.value).toEqual({ text: "a\uFFFDb", odd: "\uFFFD" });
-    const row = await db.globalVariable.findUniqueOrThrow({ where: { name: `nul_${run}` } });
+    const row = await db.globalVariable.findUniqueOrThrow({ where: { workspaceId_name: { workspaceId: "00000000-0000-0000-0000-000000000001", name: `nul_${run}` } } });
     expect(row.description).toBe("with a NUL\uFFFD");
-    expect(await db.globalVariable.findUnique({ where: { name: `nul_${run}\u0000` } })).toBeNull();
+    expect(await db.globalVariable.findUnique({ where: { workspaceId_name: { workspaceId: "00000000-0000-0000-0000-000000000001", name: `nul_${run}\u0000` } } })).toBeNull();
   });
 });

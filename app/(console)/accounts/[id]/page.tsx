@@ -2,7 +2,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { AccountHealthDetailView } from "@/components/accounts/health-detail";
 import { accountHealthDetail } from "@/lib/accounts";
-import { hasRole, requireRole } from "@/lib/auth";
+import { requireRole } from "@/lib/auth";
 
 export const metadata = { title: "Account health" };
 
@@ -22,7 +22,7 @@ export default async function AccountHealthPage({ params }: { params: Promise<{ 
         <span aria-hidden> / </span>
         <span>{detail.account.name}</span>
       </nav>
-      <AccountHealthDetailView initial={detail} canEdit={hasRole(me.role, "admin")} />
+      <AccountHealthDetailView initial={detail} canEdit={me.instanceAdmin === true} />
     </>
   );
 }

@@ -1,13 +1,13 @@
 import { Card, PageHeader } from "@/components/ui/card";
 import { CreateExperimentForm } from "@/components/experiments/create-experiment-form";
-import { requireRole } from "@/lib/auth";
+import { requireRole, userWorkspace } from "@/lib/auth";
 import { listPrompts } from "@/lib/prompts";
 
 export const metadata = { title: "New experiment" };
 
 export default async function NewExperimentPage() {
-  await requireRole("editor", "page");
-  const prompts = (await listPrompts()).map((p) => ({
+  const me = await requireRole("editor", "page");
+  const prompts = (await listPrompts(userWorkspace(me))).map((p) => ({
     name: p.name,
     latestVersion: p.latestVersion ?? 0,
     labels: p.labels.map((l) => ({ name: l.name, version: l.version })),

@@ -6,15 +6,15 @@ import { KeyFilterForm } from "@/components/keys/key-filter-form";
 import { KeySigningPanel } from "@/components/keys/key-signing-panel";
 import { KeyCacheToggle } from "@/components/keys/key-cache-toggle";
 import { KeyLoggingForm } from "@/components/keys/key-logging-form";
-import { keyStatus, getApiKey, requireRole, signingEnabled } from "@/lib/auth";
+import { keyStatus, getApiKey, requireRole, signingEnabled, userWorkspace } from "@/lib/auth";
 import { getKeyPolicy } from "@/lib/filters";
 
 export const metadata = { title: "API key security" };
 
 export default async function KeySecurityPage({ params }: { params: Promise<{ id: string }> }) {
-  await requireRole("admin", "page");
+  const me = await requireRole("admin", "page");
   const { id } = await params;
-  const key = await getApiKey(id);
+  const key = await getApiKey(userWorkspace(me), id);
   if (!key) notFound();
   const [policy, signing] = await Promise.all([getKeyPolicy(id), signingEnabled(id)]);
   return (

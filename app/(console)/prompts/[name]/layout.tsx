@@ -3,7 +3,7 @@ import { notFound } from "next/navigation";
 import { PageHeader } from "@/components/ui/card";
 import { LabelBadge } from "@/components/prompts/label-badge";
 import { PromptTabs } from "@/components/prompts/prompt-tabs";
-import { requireRole } from "@/lib/auth";
+import { requireRole, userWorkspace } from "@/lib/auth";
 import { findPrompt } from "@/lib/prompts";
 
 export async function generateMetadata({ params }: { params: Promise<{ name: string }> }) {
@@ -11,9 +11,9 @@ export async function generateMetadata({ params }: { params: Promise<{ name: str
 }
 
 export default async function PromptLayout({ children, params }: { children: React.ReactNode; params: Promise<{ name: string }> }) {
-  await requireRole("viewer", "page");
+  const me = await requireRole("viewer", "page");
   const { name } = await params;
-  const detail = await findPrompt(name);
+  const detail = await findPrompt(userWorkspace(me), name);
   if (!detail) notFound();
   return (
     <>

@@ -1,23 +1,23 @@
 import { notFound } from "next/navigation";
 import { PromptEditor } from "@/components/prompts/prompt-editor";
 import { listAccounts, servedModels } from "@/lib/accounts";
-import { hasRole, requireRole } from "@/lib/auth";
+import { hasRole, requireRole, userWorkspace } from "@/lib/auth";
 import { findPrompt, getVersion, listGlobalVariables } from "@/lib/prompts";
 
 export default async function PromptEditorPage({ params, searchParams }: { params: Promise<{ name: string }>; searchParams: Promise<{ from?: string }> }) {
   const me = await requireRole("viewer", "page");
   const { name } = await params;
-  const detail = await findPrompt(name);
+  const detail = await findPrompt(userWorkspace(me), name);
   if (!detail) notFound();
   const latest = detail.versions[0]?.version ?? null;
   const from = Number((await searchParams).from);
   const start = Number.isInteger(from) && detail.versions.some((v) => v.version === from) ? from : latest;
   const canEdit = hasRole(me.role, "editor");
   const [version, accounts, models, globals] = await Promise.all([
-    start ? getVersion(name, start) : null,
+    start ? getVersion(userWorkspace(me), name, start) : null,
     canEdit ? listAccounts() : [],
     servedModels().catch(() => []),
-    listGlobalVariables(),
+    listGlobalVariables(userWorkspace(me)),
   ]);
   return (
     <PromptEditor

@@ -3,7 +3,7 @@ import { Card, EmptyState, PageHeader } from "@/components/ui/card";
 import { formatDateTime } from "@/components/ui/format";
 import { Table, Td, Th } from "@/components/ui/table";
 import { DeleteGlobalButton, GlobalVariableForm } from "@/components/prompts/globals-editor";
-import { hasRole, requireRole } from "@/lib/auth";
+import { hasRole, requireRole, userWorkspace } from "@/lib/auth";
 import { listGlobalVariables } from "@/lib/prompts";
 
 export const metadata = { title: "Global variables · Prompts" };
@@ -11,7 +11,7 @@ export const metadata = { title: "Global variables · Prompts" };
 export default async function GlobalVariablesPage() {
   const me = await requireRole("viewer", "page");
   const isAdmin = hasRole(me.role, "admin");
-  const globals = await listGlobalVariables();
+  const globals = await listGlobalVariables(userWorkspace(me));
   return (
     <>
       <p className="mb-2 text-sm">

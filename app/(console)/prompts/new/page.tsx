@@ -2,14 +2,14 @@ import Link from "next/link";
 import { PageHeader } from "@/components/ui/card";
 import { PromptEditor } from "@/components/prompts/prompt-editor";
 import { listAccounts, servedModels } from "@/lib/accounts";
-import { hasRole, requireRole } from "@/lib/auth";
+import { hasRole, requireRole, userWorkspace } from "@/lib/auth";
 import { listGlobalVariables } from "@/lib/prompts";
 
 export const metadata = { title: "New prompt" };
 
 export default async function NewPromptPage() {
   const me = await requireRole("editor", "page");
-  const [accounts, models, globals] = await Promise.all([listAccounts(), servedModels().catch(() => []), listGlobalVariables()]);
+  const [accounts, models, globals] = await Promise.all([listAccounts(), servedModels().catch(() => []), listGlobalVariables(userWorkspace(me))]);
   return (
     <>
       <p className="mb-2 text-sm">

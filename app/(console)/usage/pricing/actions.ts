@@ -5,13 +5,13 @@ import { authedAction } from "@/lib/auth";
 import { createPrice, deleteScheduledPrice } from "@/lib/pricing";
 import { createPriceInput } from "@/lib/pricing/schemas";
 
-export const createPriceAction = authedAction("admin", createPriceInput, async (actor, input, ip) => {
+export const createPriceAction = authedAction("instance", createPriceInput, async (actor, input, ip) => {
   const row = await createPrice(actor, input, ip);
   revalidatePath("/usage/pricing");
   return { id: row.id, model: row.model };
 });
 
-export const deletePriceAction = authedAction("admin", z.uuid("must be a price id"), async (actor, id, ip) => {
+export const deletePriceAction = authedAction("instance", z.uuid("must be a price id"), async (actor, id, ip) => {
   await deleteScheduledPrice(actor, id, ip);
   revalidatePath("/usage/pricing");
   return { id };

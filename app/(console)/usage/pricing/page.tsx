@@ -13,7 +13,7 @@ const tone = { current: "green", scheduled: "indigo", superseded: "gray" } as co
 const usd = (n: number | null) => (n === null ? "—" : `$${n.toFixed(n < 0.1 ? 4 : 2)}`);
 
 export default async function PricingPage() {
-  await requireRole("admin", "page");
+  await requireRole("instance", "page");
   const prices = await listPrices();
   return (
     <>

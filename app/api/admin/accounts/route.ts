@@ -5,8 +5,8 @@ import { json } from "@/lib/core";
 import { createAccount, createAccountInput, listAccounts } from "@/lib/accounts";
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({
-  GET: apiRoute({ auth: "admin" }, async () => ({ data: await listAccounts() })),
-  POST: apiRoute({ auth: "admin", body: createAccountInput }, async ({ body, principal, ip }) =>
+  GET: apiRoute({ auth: "instanceAdmin" }, async () => ({ data: await listAccounts() })),
+  POST: apiRoute({ auth: "instanceAdmin", body: createAccountInput }, async ({ body, principal, ip }) =>
     json(await createAccount(principal, body, ip), { status: 201 }),
   ),
 });

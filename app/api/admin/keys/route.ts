@@ -2,11 +2,11 @@
 // full key is in this response only.
 import { apiRoute, methods } from "@/lib/http";
 import { json } from "@/lib/core";
-import { createApiKey, createApiKeyInput, keyStatus, listApiKeys } from "@/lib/auth";
+import { createApiKey, createApiKeyInput, keyStatus, listApiKeys, workspaceOf } from "@/lib/auth";
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({
-  GET: apiRoute({ auth: "admin" }, async () => ({
-    data: (await listApiKeys()).map((k) => ({ ...k, createdBy: k.createdBy?.email ?? null, status: keyStatus(k) })),
+  GET: apiRoute({ auth: "admin" }, async ({ principal }) => ({
+    data: (await listApiKeys(workspaceOf(principal))).map((k) => ({ ...k, createdBy: k.createdBy?.email ?? null, status: keyStatus(k) })),
   })),
   POST: apiRoute({ auth: "admin", body: createApiKeyInput }, async ({ body, principal, ip }) => {
     const { key, row } = await createApiKey(principal, body, ip);

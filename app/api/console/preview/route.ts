@@ -5,9 +5,10 @@
 import { z } from "zod";
 import { apiRoute, methods } from "@/lib/http";
 import { previewDraft } from "@/lib/prompts";
+import { workspaceOf } from "@/lib/auth";
 
 const previewRequest = z.object({ draft: z.unknown(), values: z.record(z.string(), z.unknown()) });
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({
-  POST: apiRoute({ auth: "session", role: "viewer", body: previewRequest }, ({ body }) => previewDraft(body.draft, body.values)),
+  POST: apiRoute({ auth: "session", role: "viewer", body: previewRequest }, ({ body, principal }) => previewDraft(workspaceOf(principal), body.draft, body.values)),
 });

@@ -4,7 +4,7 @@ import { apiRoute, methods } from "@/lib/http";
 import { AppError } from "@/lib/core";
 import { usageQuery } from "@/lib/gateway";
 import { usageSummary } from "@/lib/usage";
-import { isAdminPrincipal } from "@/lib/auth";
+import { isAdminPrincipal, workspaceOf } from "@/lib/auth";
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({
   GET: apiRoute({ auth: "apiKey", query: usageQuery }, ({ query, principal }) => {
@@ -15,6 +15,6 @@ export const { GET, POST, PUT, PATCH, DELETE } = methods({
     const to = query.to ?? new Date();
     const from = query.from ?? new Date(to.getTime() - 30 * 86_400_000);
     if (from >= to) throw new AppError("validation_error", "'from' must be before 'to'", { param: "from" });
-    return usageSummary(query.api_key_id ?? own, from, to);
+    return usageSummary(workspaceOf(principal), query.api_key_id ?? own, from, to);
   }),
 });

@@ -3,18 +3,18 @@ import { notFound } from "next/navigation";
 import { EmptyState, PageHeader } from "@/components/ui/card";
 import { formatDateTime } from "@/components/ui/format";
 import { Table, Td, Th } from "@/components/ui/table";
-import { getApiKey, requireRole } from "@/lib/auth";
+import { getApiKey, requireRole, userWorkspace } from "@/lib/auth";
 import { listRequestLogs } from "@/lib/filters";
 
 export const metadata = { title: "Request logs" };
 
 // Admins only: even redacted, a prompt can say more than its author meant to share.
 export default async function KeyLogsPage({ params }: { params: Promise<{ id: string }> }) {
-  await requireRole("admin", "page");
+  const me = await requireRole("admin", "page");
   const { id } = await params;
-  const key = await getApiKey(id);
+  const key = await getApiKey(userWorkspace(me), id);
   if (!key) notFound();
-  const logs = await listRequestLogs(id, 100);
+  const logs = await listRequestLogs(userWorkspace(me), id, 100);
   return (
     <>
       <p className="mb-2 text-sm">

@@ -1,12 +1,12 @@
 import { notFound } from "next/navigation";
 import { EmptyState } from "@/components/ui/card";
 import { DiffView } from "@/components/prompts/diff-view";
-import { requireRole } from "@/lib/auth";
+import { requireRole, userWorkspace } from "@/lib/auth";
 import { diffVersions, findPrompt } from "@/lib/prompts";
 
 export default async function PromptDiffPage({ params, searchParams }: { params: Promise<{ name: string }>; searchParams: Promise<{ from?: string; to?: string }> }) {
-  await requireRole("viewer", "page");
-  const detail = await findPrompt((await params).name);
+  const me = await requireRole("viewer", "page");
+  const detail = await findPrompt(userWorkspace(me), (await params).name);
   if (!detail) notFound();
   const versions = detail.versions.map((v) => v.version);
   if (versions.length < 2) return <EmptyState title="Only one version">Save another version to compare.</EmptyState>;
@@ -14,7 +14,7 @@ export default async function PromptDiffPage({ params, searchParams }: { params:
   const pick = (s: string | undefined, fallback: number) => (versions.includes(Number(s)) ? Number(s) : fallback);
   const to = pick(q.to, versions[0]!);
   const from = pick(q.from, versions.find((v) => v < to) ?? versions[1]!);
-  const initial = await diffVersions(detail.name, { from, to });
+  const initial = await diffVersions(userWorkspace(me), detail.name, { from, to });
   // A version asked for in the URL that does not exist is said, not silently replaced.
   const missing = [q.from, q.to].filter((v): v is string => v !== undefined && !versions.includes(Number(v)));
   return (

@@ -1,12 +1,12 @@
 import { notFound } from "next/navigation";
 import { Card } from "@/components/ui/card";
 import { PromptSettingsForm } from "@/components/prompts/prompt-settings-form";
-import { hasRole, requireRole } from "@/lib/auth";
+import { hasRole, requireRole, userWorkspace } from "@/lib/auth";
 import { findPrompt } from "@/lib/prompts";
 
 export default async function PromptSettingsPage({ params }: { params: Promise<{ name: string }> }) {
   const me = await requireRole("viewer", "page");
-  const detail = await findPrompt((await params).name);
+  const detail = await findPrompt(userWorkspace(me), (await params).name);
   if (!detail) notFound();
   return (
     <Card title="Settings">

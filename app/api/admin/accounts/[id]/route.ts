@@ -6,11 +6,11 @@ import { deleteAccount, getAccount, updateAccount, updateAccountInput } from "@/
 const params = idParams("an account id");
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({
-  GET: apiRoute({ auth: "admin", params }, async ({ params }) => getAccount(params.id)),
-  PATCH: apiRoute({ auth: "admin", params, body: updateAccountInput }, async ({ params, body, principal, ip }) =>
+  GET: apiRoute({ auth: "instanceAdmin", params }, async ({ params }) => getAccount(params.id)),
+  PATCH: apiRoute({ auth: "instanceAdmin", params, body: updateAccountInput }, async ({ params, body, principal, ip }) =>
     updateAccount(principal, params.id, body, ip),
   ),
-  DELETE: apiRoute({ auth: "admin", params }, async ({ params, principal, ip }) => {
+  DELETE: apiRoute({ auth: "instanceAdmin", params }, async ({ params, principal, ip }) => {
     await deleteAccount(principal, params.id, ip);
   }),
 });

@@ -4,5 +4,5 @@ import { apiRoute, methods } from "@/lib/http";
 import { accountHealthReport } from "@/lib/accounts";
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({
-  GET: apiRoute({ auth: "admin" }, () => accountHealthReport()),
+  GET: apiRoute({ auth: "instanceAdmin" }, () => accountHealthReport()),
 });

@@ -5,6 +5,6 @@ import { getRoutingSettings, updateRoutingSettings } from "@/lib/accounts";
 import { updateRoutingSettingsInput } from "@/lib/accounts/schemas";
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({
-  GET: apiRoute({ auth: "admin" }, () => getRoutingSettings()),
-  PUT: apiRoute({ auth: "admin", body: updateRoutingSettingsInput }, ({ body, principal, ip }) => updateRoutingSettings(principal, body, ip)),
+  GET: apiRoute({ auth: "instanceAdmin" }, () => getRoutingSettings()),
+  PUT: apiRoute({ auth: "instanceAdmin", body: updateRoutingSettingsInput }, ({ body, principal, ip }) => updateRoutingSettings(principal, body, ip)),
 });

@@ -8,7 +8,7 @@ import { accountHealthAction } from "@/lib/accounts/schemas";
 const params = idParams("an account id");
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({
-  POST: apiRoute({ auth: "admin", params, body: accountHealthAction }, ({ params, body, principal, ip }) =>
+  POST: apiRoute({ auth: "instanceAdmin", params, body: accountHealthAction }, ({ params, body, principal, ip }) =>
     runHealthAction(principal, params.id, body, ip),
   ),
 });

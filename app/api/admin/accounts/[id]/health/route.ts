@@ -6,5 +6,5 @@ import { accountHealthDetail } from "@/lib/accounts";
 const params = idParams("an account id");
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({
-  GET: apiRoute({ auth: "admin", params }, ({ params }) => accountHealthDetail(params.id)),
+  GET: apiRoute({ auth: "instanceAdmin", params }, ({ params }) => accountHealthDetail(params.id)),
 });

@@ -7,5 +7,5 @@ import { testConnection } from "@/lib/accounts";
 const params = idParams("an account id");
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({
-  POST: apiRoute({ auth: "admin", params }, async ({ params, principal, ip }) => testConnection(principal, params.id, ip)),
+  POST: apiRoute({ auth: "instanceAdmin", params }, async ({ params, principal, ip }) => testConnection(principal, params.id, ip)),
 });
