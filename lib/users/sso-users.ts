@@ -1,7 +1,7 @@
 import "server-only";
 import { db, type DbClient } from "@/lib/db";
 import { recordAudit } from "@/lib/audit";
-import type { Principal, Role, SessionUser } from "@/lib/core";
+import { DEFAULT_WORKSPACE_ID, type Principal, type Role, type SessionUser } from "@/lib/core";
 
 /**
  * The password hash of a user created by single sign-on: not a bcrypt hash, so no
@@ -57,11 +57,24 @@ async function signInOnce(identity: SsoIdentity, ip: string | null, inTransactio
     }
     if (!user) {
       const role = identity.mappedRole ?? identity.defaultRole;
-      user = await tx.user.create({ data: { email, name: identity.name, role, passwordHash: NO_PASSWORD_HASH } });
+      // Like a user created in the console: a member of Default with the role; an admin is an instance admin.
+      user = await tx.user.create({
+        data: {
+          email, name: identity.name, role, passwordHash: NO_PASSWORD_HASH, instanceAdmin: role === "admin",
+          memberships: { create: { workspaceId: DEFAULT_WORKSPACE_ID, role } },
+        },
+      });
       await recordAudit(SSO, { action: "user.sso.create", targetType: "user", targetId: user.id, after: { email, name: identity.name, role, provider: identity.provider }, ip }, tx);
     } else if (identity.mappedRole !== null && identity.mappedRole !== user.role) {
       const before = user.role;
-      user = await tx.user.update({ where: { id: user.id }, data: { role: identity.mappedRole, sessionVersion: { increment: 1 } } });
+      const role = identity.mappedRole;
+      user = await tx.user.update({
+        where: { id: user.id },
+        data: {
+          role, instanceAdmin: role === "admin", sessionVersion: { increment: 1 },
+          memberships: { upsert: { where: { userId_workspaceId: { userId: user.id, workspaceId: DEFAULT_WORKSPACE_ID } }, create: { workspaceId: DEFAULT_WORKSPACE_ID, role }, update: { role } } },
+        },
+      });
       await recordAudit(SSO, { action: "user.sso.role", targetType: "user", targetId: user.id, before: { role: before }, after: { role: user.role, sessionsEnded: true }, ip }, tx);
     }
     await inTransaction?.(tx, user.id);

@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, db } from "@/lib/db";
+import { DEFAULT_WORKSPACE_ID } from "@/lib/core";
 import { authenticate, changeOwnPassword, insertUser, setUserDisabled, signInWithSso } from "@/lib/users";
 import { freePort, startApp, type AppServer } from "../../support/app-server";
 import { startTestIdp, type TestIdp } from "../../support/oidc-provider";
@@ -128,6 +129,9 @@ describe("single sign-on (OIDC)", () => {
     const user = await db.user.findUniqueOrThrow({ where: { email } });
     expect(user.role).toBe("editor");
     expect(user.name).toBe("Jit User");
+    // A member of the Default workspace with that role (workspaces), not an instance admin.
+    expect(user.instanceAdmin).toBe(false);
+    expect(await db.membership.findMany({ where: { userId: user.id }, select: { workspaceId: true, role: true } })).toEqual([{ workspaceId: DEFAULT_WORKSPACE_ID, role: "editor" }]);
     const audit = await db.auditLog.findMany({ where: { targetId: user.id }, orderBy: { createdAt: "asc" } });
     expect(audit.map((a) => a.action)).toEqual(["user.sso.create", "auth.sso.sign_in"]);
   });
@@ -153,6 +157,7 @@ describe("single sign-on (OIDC)", () => {
     const first = new Browser();
     await ssoSignIn(first, `mover-${run}`);
     expect((await db.user.findUniqueOrThrow({ where: { email } })).role).toBe("admin");
+    expect((await db.user.findUniqueOrThrow({ where: { email } })).instanceAdmin).toBe(true);
     expect(await signedInAs(first)).toBe(404);
 
     idp.setAccount(`mover-${run}`, { email, groups: ["pg-editors"] });
@@ -160,6 +165,8 @@ describe("single sign-on (OIDC)", () => {
     await ssoSignIn(second, `mover-${run}`);
     const user = await db.user.findUniqueOrThrow({ where: { email } });
     expect(user.role).toBe("editor");
+    expect(user.instanceAdmin).toBe(false);
+    expect((await db.membership.findFirstOrThrow({ where: { userId: user.id, workspaceId: DEFAULT_WORKSPACE_ID } })).role).toBe("editor");
     expect(await signedInAs(second)).toBe(404);
     expect(await signedInAs(first), "the admin session from before the change").toBe(401);
     const change = await db.auditLog.findFirst({ where: { targetId: user.id, action: "user.sso.role" } });
