@@ -36,7 +36,8 @@ describe("users", () => {
   it("keeps at least one active admin", async () => {
     // Demote every other admin so the one we create is the last.
     const admin = await insertUser({ email: `last-${uniq()}@x.test`, name: "Last", role: "admin", password: "password1234" });
-    await db.user.updateMany({ where: { role: "admin", id: { not: admin.id } }, data: { role: "editor" } });
+    // Admin of the instance is the flag since workspaces (role "admin" alone no longer makes one).
+    await db.user.updateMany({ where: { OR: [{ role: "admin" }, { instanceAdmin: true }], id: { not: admin.id } }, data: { role: "editor", instanceAdmin: false } });
     await expect(setUserRole(system, { id: admin.id, role: "viewer" })).rejects.toMatchObject({ code: "conflict" });
     await expect(setUserDisabled(system, { id: admin.id, disabled: true })).rejects.toMatchObject({ code: "conflict" });
     expect((await db.user.findUniqueOrThrow({ where: { id: admin.id } })).role).toBe("admin");
