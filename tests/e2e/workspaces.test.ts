@@ -54,6 +54,9 @@ describe("workspaces", () => {
   });
 
   afterAll(async () => {
+    // The shared instance admin's workspace is remembered on the user: leave it in Default, where the
+    // other browser tests (run after this file) expect that admin's data.
+    if (page) await switchTo(page, /^Default/);
     await browser?.close();
   });
 
