@@ -56,7 +56,17 @@ describe("workspaces", () => {
   afterAll(async () => {
     // The shared instance admin's workspace is remembered on the user: leave it in Default, where the
     // other browser tests (run after this file) expect that admin's data.
-    if (page) await switchTo(page, /^Default/);
+    // (expect.poll is for tests, not hooks: the same switch, waited for by hand.)
+    if (page) {
+      const select = page.getByTestId("workspace-switcher");
+      const value = (await select.locator("option", { hasText: /^Default/ }).getAttribute("value"))!;
+      await select.selectOption(value);
+      for (let i = 0; i < 30; i++) {
+        await page.reload();
+        if ((await page.getByTestId("workspace-switcher").inputValue()) === value) break;
+        await page.waitForTimeout(500);
+      }
+    }
     await browser?.close();
   });
 
