@@ -7,12 +7,16 @@ import { randomBytes } from "node:crypto";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { launchBrowser, newContext, screenshot, signIn, createKeyInConsole } from "../support/browser";
+import { adminCliOn } from "../support/cli";
 
 const baseUrl = inject("baseUrl");
-const adminEmail = inject("adminEmail");
-const adminPassword = inject("adminPassword");
+const databaseUrl = inject("databaseUrl");
 
 const run = randomBytes(3).toString("hex");
+// An instance admin of its own: the current workspace is remembered per user, and the browser
+// tests that run after this file expect the seeded admin to still be in Default.
+const adminEmail = `instance-admin-${run}@e2e.test`;
+const adminPassword = `pw-${randomBytes(12).toString("hex")}`;
 const SHARED = `support-bot-${run}`;
 const teams = (["a", "b"] as const).map((t) => ({
   t,
@@ -48,25 +52,14 @@ async function createPromptWithKey(key: string, name: string, system: string): P
 
 describe("workspaces", () => {
   beforeAll(async () => {
+    const made = adminCliOn(databaseUrl, adminPassword, "users", "create", "--email", adminEmail, "--role", "admin", "--password", "-");
+    if (made.code !== 0) throw new Error(`admin CLI failed: ${made.err}`);
     browser = await launchBrowser();
     page = await (await newContext(browser, baseUrl)).newPage();
     await signIn(page, adminEmail, adminPassword);
   });
 
   afterAll(async () => {
-    // The shared instance admin's workspace is remembered on the user: leave it in Default, where the
-    // other browser tests (run after this file) expect that admin's data.
-    // (expect.poll is for tests, not hooks: the same switch, waited for by hand.)
-    if (page) {
-      const select = page.getByTestId("workspace-switcher");
-      const value = (await select.locator("option", { hasText: /^Default/ }).getAttribute("value"))!;
-      await select.selectOption(value);
-      for (let i = 0; i < 30; i++) {
-        await page.reload();
-        if ((await page.getByTestId("workspace-switcher").inputValue()) === value) break;
-        await page.waitForTimeout(500);
-      }
-    }
     await browser?.close();
   });
 
