@@ -1,6 +1,8 @@
 import "server-only";
 import { z } from "zod";
 import { circuitSettings, routingStrategies } from "@/lib/accounts/schemas";
+import { roles } from "@/lib/core/types";
+import { invalidDomains, parseRoleMap } from "@/lib/auth/schemas";
 
 // The environment, parsed once. A bad or missing variable fails start-up with
 // one message listing every problem, not the first one found. Every variable
@@ -65,6 +67,32 @@ export const configSchema = z.object({
   // self-hosted models on private networks, cloud metadata blocked) or
   // "public-only" (also blocks private, loopback, link-local and CGNAT literals).
   PROVIDER_URL_POLICY: z.enum(["allow-private", "public-only"]).default("allow-private"),
+
+  // ---- single sign-on, OpenID Connect (lib/auth/sso.ts) ----
+  // The issuer exactly as its discovery document names it; unset, there is no SSO.
+  OIDC_ISSUER: z.string().url("must be the issuer URL, such as https://idp.example.com/realms/acme").optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  OIDC_DISPLAY_NAME: z.string().min(1).max(60, "must be at most 60 characters").default("Single sign-on"),
+  OIDC_SCOPES: z.string().regex(/(^|\s)openid(\s|$)/, "must include openid").default("openid email profile"),
+  // Comma list of email domains allowed to sign in with SSO; unset, any.
+  OIDC_ALLOWED_DOMAINS: z.string().optional().superRefine((v, ctx) => {
+    for (const d of invalidDomains(v)) ctx.addIssue({ code: "custom", message: `"${d}" is not a domain such as acme.com` });
+  }),
+  // The role of a user created at first sign-in, and of one no OIDC_ROLE_MAP entry matches.
+  OIDC_DEFAULT_ROLE: z.enum(roles).default("viewer"),
+  // The claim (dotted path allowed) whose values OIDC_ROLE_MAP maps, re-applied at every sign-in.
+  OIDC_ROLE_CLAIM: z.string().min(1).optional(),
+  OIDC_ROLE_MAP: z.string().optional().superRefine((v, ctx) => {
+    try {
+      if (parseRoleMap(v).some((g) => g.workspace !== null)) ctx.addIssue({ code: "custom", message: "value=role@workspace needs workspaces, which this version does not have" });
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message });
+    }
+  }),
+  // false: no password form, and the server refuses password sign-ins, except ADMIN_EMAIL's (break glass).
+  PASSWORD_LOGIN: bool.default(true),
+  PASSWORD_LOGIN_BREAK_GLASS: bool.default(true),
 
   // ---- requests and API keys ----
   MAX_BODY_BYTES: int(1024, 1024 * 1024 * 1024).default(1_048_576),
@@ -152,7 +180,7 @@ export const configSchema = z.object({
 });
 
 /** Never echoed back in an error message. */
-const SECRETS = new Set(["DATABASE_URL", "AUTH_SECRET", "ENCRYPTION_KEY", "ENCRYPTION_KEY_PREVIOUS", "ADMIN_PASSWORD", "INIT_API_KEY", "METRICS_TOKEN"]);
+const SECRETS = new Set(["DATABASE_URL", "AUTH_SECRET", "ENCRYPTION_KEY", "ENCRYPTION_KEY_PREVIOUS", "ADMIN_PASSWORD", "INIT_API_KEY", "METRICS_TOKEN", "OIDC_CLIENT_SECRET"]);
 
 export type Config = z.infer<typeof configSchema>;
 
@@ -164,7 +192,22 @@ export class ConfigError extends Error {
 }
 
 export function parseConfig(env: Record<string, string | undefined>): Config {
-  return parseWith(configSchema, env) as Config;
+  const c = parseWith(configSchema, env) as Config;
+  const issues = crossChecks(c);
+  if (issues.length) throw new ConfigError(issues);
+  return c;
+}
+
+/** Rules across variables (kept out of the schema, whose fields parseSettings picks one by one). */
+function crossChecks(c: Config): string[] {
+  const issues: string[] = [];
+  const oidc = { OIDC_ISSUER: c.OIDC_ISSUER, OIDC_CLIENT_ID: c.OIDC_CLIENT_ID, OIDC_CLIENT_SECRET: c.OIDC_CLIENT_SECRET };
+  const set = Object.entries(oidc).filter(([, v]) => v !== undefined);
+  if (set.length > 0 && set.length < 3) {
+    for (const [k, v] of Object.entries(oidc)) if (v === undefined) issues.push(`${k}: is required with ${set.map(([n]) => n).join(" and ")}`);
+  }
+  if (!c.PASSWORD_LOGIN && !c.OIDC_ISSUER) issues.push("PASSWORD_LOGIN: false needs single sign-on (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET)");
+  return issues;
 }
 
 /**

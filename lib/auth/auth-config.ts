@@ -8,7 +8,8 @@ import type { Role } from "@/lib/core";
 const secureCookies = process.env.AUTH_URL?.startsWith("https://") ?? false;
 
 export const authConfig = {
-  pages: { signIn: "/login" },
+  // Errors too: a failed or refused single sign-on lands on the sign-in page, which explains known codes.
+  pages: { signIn: "/login", error: "/login" },
   session: { strategy: "jwt", maxAge: 12 * 60 * 60 },
   trustHost: !["false", "0", "no"].includes(process.env.AUTH_TRUST_HOST || "true"),
   useSecureCookies: secureCookies,

@@ -1,5 +1,6 @@
 import "server-only";
 export { auth, signIn, signOut, handlers, clientIp } from "./next-auth";
+export { signInOptions, ssoSettings, SSO_PROVIDER_ID, type SsoSettings } from "./sso";
 export { currentUser, requireRole, authedAction, type ActionResult } from "./session";
 export { hasRole, roles, type Role } from "@/lib/core";
 export { actorOf, isAdminPrincipal, type Principal, type SessionUser, type KeyIdentity } from "@/lib/core";

@@ -8,6 +8,9 @@ import { logger } from "@/lib/observability";
 import { authConfig } from "./auth-config";
 import { admitLoginAttempt, releaseLoginAttempt, settleSuccessfulSignIn } from "@/lib/users";
 import { clientIpFrom } from "@/lib/core";
+import { config } from "@/lib/config";
+import { recordAudit } from "@/lib/audit";
+import { completeSsoSignIn, oidcProvider, ssoSettings, SSO_PROVIDER_ID } from "./sso";
 
 class RateLimited extends CredentialsSignin {
   code = "rate_limited";
@@ -18,6 +21,23 @@ class HasherBusy extends CredentialsSignin {
   code = "busy";
 }
 
+/** PASSWORD_LOGIN=false, and this is not the break-glass account. */
+class PasswordLoginDisabled extends CredentialsSignin {
+  code = "password_login_disabled";
+}
+
+/**
+ * With PASSWORD_LOGIN=false, only the first-start admin (ADMIN_EMAIL, the account prisma/seed.ts
+ * creates) may still sign in with a password, unless PASSWORD_LOGIN_BREAK_GLASS=false: the way back
+ * in when the identity provider is down or misconfigured. Decided by the email before any password
+ * is checked, on the server, whatever form or endpoint the attempt came through.
+ */
+function passwordLoginFor(email: string): "allowed" | "break_glass" | "refused" {
+  const c = config();
+  if (c.PASSWORD_LOGIN) return "allowed";
+  return c.PASSWORD_LOGIN_BREAK_GLASS && email === c.ADMIN_EMAIL.trim().toLowerCase() ? "break_glass" : "refused";
+}
+
 const credentials = z.object({ email: z.string().trim().toLowerCase().max(254), password: z.string().max(200) });
 
 /** The client IP when a trusted proxy reports it, else null (see client-ip.ts). */
@@ -25,7 +45,9 @@ export async function clientIp(): Promise<string | null> {
   return clientIpFrom(await headers());
 }
 
-export const { handlers, auth, signIn, signOut } = NextAuth({
+// A function, not an object: the providers depend on lib/config, which is read at the first request,
+// never at import (`next build` imports this module without the production environment).
+export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   ...authConfig,
   // Failed sign-ins are expected traffic, not server errors: keep them out of the error log.
   logger: {
@@ -52,6 +74,12 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
           logger.warn({ ip }, "sign-in rate limited");
           throw new RateLimited();
         }
+        const mode = passwordLoginFor(email);
+        if (mode === "refused") {
+          // After the rate limit, so a flood of refused attempts costs no more audit rows than the limit allows.
+          await recordAudit({ kind: "system", name: "sign-in" }, { action: "auth.password.refused", targetType: "user", after: { email, reason: "password_login_disabled" }, ip });
+          throw new PasswordLoginDisabled();
+        }
         let user: Awaited<ReturnType<typeof authenticate>>;
         try {
           user = await authenticate(email, password);
@@ -63,8 +91,25 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
         }
         if (!user) return null;
         await settleSuccessfulSignIn(email, ip, gate);
+        if (mode === "break_glass") {
+          logger.warn({ ip }, "break-glass password sign-in (PASSWORD_LOGIN=false)");
+          await recordAudit({ kind: "user", user }, { action: "auth.break_glass.sign_in", targetType: "user", targetId: user.id, ip });
+        }
         return user;
       },
     }),
+    ...sso(),
   ],
-});
+  callbacks: {
+    ...authConfig.callbacks,
+    async signIn({ user, account, profile }) {
+      if (account?.provider !== SSO_PROVIDER_ID) return true;
+      return completeSsoSignIn(user, profile, await clientIp());
+    },
+  },
+}));
+
+function sso() {
+  const settings = ssoSettings();
+  return settings ? [oidcProvider(settings)] : [];
+}

@@ -221,6 +221,7 @@ export const protectedLabelRules: ProtectedLabelRule[] = [
  */
 export const publicActions = [
   { file: "app/(auth)/login/actions.ts", name: "loginAction", why: "Signing in: public by nature, rate limited per email and IP" },
+  { file: "app/(auth)/login/actions.ts", name: "ssoSignInAction", why: "Single sign-on: public by nature, it only sends the browser to the identity provider" },
   { file: "app/(console)/layout.tsx", name: "*", why: "The sign-out form's inline action" },
 ];
 

@@ -6,6 +6,7 @@ import type { Role } from "@/lib/core";
 import type { Principal, SessionUser } from "@/lib/core";
 import { withAudit } from "@/lib/audit";
 import { admitLoginAttempt, releaseLoginAttempt } from "./login-attempts";
+import { NO_PASSWORD_HASH } from "./sso-users";
 import { changePasswordInput, createUserInput, endSessionsInput, resetPasswordInput, setDisabledInput, setRoleInput, type CreateUserInput } from "./schemas";
 
 export * from "./schemas";
@@ -90,6 +91,9 @@ export async function changeOwnPassword(actor: Principal, input: unknown, ip?: s
   const email = actor.user.email;
   const user = await db.user.findUnique({ where: { id: actor.user.id }, select: { passwordHash: true } });
   if (!user) throw notFound("User");
+  if (user.passwordHash === NO_PASSWORD_HASH) {
+    throw new AppError("validation_error", "This account signs in with single sign-on and has no password here", { param: "currentPassword" });
+  }
   const gate = await admitLoginAttempt(email, ip ?? null);
   if (!gate.allowed) {
     throw new AppError("rate_limit_exceeded", `Too many wrong passwords; try again in ${gate.retryAfterSeconds} s`, { param: "currentPassword" });
@@ -147,7 +151,9 @@ export async function resetUserPassword(actor: Principal, input: unknown, ip?: s
  */
 export async function authenticate(email: string, password: string): Promise<(SessionUser & { sessionVersion: number }) | null> {
   const user = await db.user.findUnique({ where: { email: email.trim().toLowerCase() } });
-  const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyHash()));
+  // A user created by single sign-on has no password: the dummy compare keeps the timing of an unknown email.
+  const hash = user && user.passwordHash !== NO_PASSWORD_HASH ? user.passwordHash : await dummyHash();
+  const ok = (await verifyPassword(password, hash)) && hash === user?.passwordHash;
   if (!user || !ok || user.disabled) return null;
   return { id: user.id, email: user.email, name: user.name, role: user.role as Role, sessionVersion: user.sessionVersion };
 }
@@ -164,5 +170,6 @@ export async function activeUser(id: string, sessionVersion?: number): Promise<S
   if ((sessionVersion ?? 0) !== user.sessionVersion) return null;
   return { id: user.id, email: user.email, name: user.name, role: user.role as Role };
 }
+export { signInWithSso, recordSsoRefusal, NO_PASSWORD_HASH, type SsoIdentity, type SsoSignInResult } from "./sso-users";
 export { generatePassword, hashPassword, verifyPassword, PasswordHasherBusy, passwordHasherFull } from "./passwords";
 export { consoleSummary } from "./summary";

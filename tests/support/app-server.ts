@@ -26,10 +26,13 @@ export function ensureBuild(): void {
   if (seconds) process.stdout.write(`next build took ${seconds.toFixed(1)} s\n`);
 }
 
-/** `host` is the address to listen on (default loopback only); `url` always reaches it over loopback. */
-export async function startApp(env: Record<string, string> = {}, { host = "127.0.0.1" }: { host?: string } = {}): Promise<AppServer> {
+/**
+ * `host` is the address to listen on (default loopback only); `url` always reaches it over loopback.
+ * `port` when the URL must be known before the start (an OIDC client's redirect URI, AUTH_URL).
+ */
+export async function startApp(env: Record<string, string> = {}, { host = "127.0.0.1", port: fixedPort }: { host?: string; port?: number } = {}): Promise<AppServer> {
   ensureBuild();
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   let out = "";
   const child: ChildProcess = spawn(process.execPath, serverCommand(port, host), {
     env: {
