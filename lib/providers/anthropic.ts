@@ -13,6 +13,7 @@ import {
   transportError,
   type StreamState,
   type UpstreamCall,
+  type UpstreamResponse,
   type UpstreamErrorDetails,
 } from "./http.ts";
 import { parseEventJson, readSse, type SseEvent } from "./sse.ts";
@@ -528,12 +529,9 @@ async function complete(req: ChatCompletionRequest, ctx: CallContext): Promise<C
   return { completion, usage, usageCounted: !reported, rateLimit: res.rateLimit };
 }
 
-async function stream(req: ChatCompletionRequest, ctx: CallContext): Promise<UpstreamStream> {
-  const call = buildCall(req, ctx, true);
-  const res = await sendUpstream(call);
-  if (!isSuccess(res.status)) throw await httpError(res, call, extractAnthropicError);
-  const state: StreamState = { finished: false, usageCounted: false };
-  const events = readSse(res.body, {
+/** The events of an Anthropic Messages stream, translated or relayed alike: the terminal event, idle timeout and transport errors. */
+function messageEvents(res: UpstreamResponse, call: UpstreamCall, ctx: CallContext, state: StreamState) {
+  return readSse(res.body, {
     provider: "anthropic",
     isTerminal: (e) => e.event === "message_stop" || (e.event === undefined && e.data.includes('"message_stop"')),
     idleMs: ctx.account.timeouts.idleMs,
@@ -541,6 +539,14 @@ async function stream(req: ChatCompletionRequest, ctx: CallContext): Promise<Ups
     mapError: (err) => transportError(err, call),
     onTerminal: () => (state.finished = true),
   });
+}
+
+async function stream(req: ChatCompletionRequest, ctx: CallContext): Promise<UpstreamStream> {
+  const call = buildCall(req, ctx, true);
+  const res = await sendUpstream(call);
+  if (!isSuccess(res.status)) throw await httpError(res, call, extractAnthropicError);
+  const state: StreamState = { finished: false, usageCounted: false };
+  const events = messageEvents(res, call, ctx, state);
   return toUpstreamStream(res, anthropicChunks(events, req, ctx, state), state);
 }
 
@@ -631,14 +637,7 @@ async function nativeStream(dialect: NativeDialect, req: NativeRequest, ctx: Cal
   const res = await sendUpstream(call);
   if (!isSuccess(res.status)) throw await httpError(res, call, extractAnthropicError);
   const state: StreamState = { finished: false, usageCounted: false };
-  const sse = readSse(res.body, {
-    provider: "anthropic",
-    isTerminal: (e) => e.event === "message_stop" || (e.event === undefined && e.data.includes('"message_stop"')),
-    idleMs: ctx.account.timeouts.idleMs,
-    idleError: () => idleTimeout(call),
-    mapError: (err) => transportError(err, call),
-    onTerminal: () => (state.finished = true),
-  });
+  const sse = messageEvents(res, call, ctx, state);
   // The translator is only read for what it learns (usage, produced text) and throws on an upstream error event.
   const seen = new AnthropicStreamTranslator(ctx.upstreamModel);
   async function* relay(): AsyncGenerator<NativeEvent, void, undefined> {
