@@ -106,16 +106,16 @@ const pathological = fc.oneof(
 beforeAll(() => warmTokenizer([...MODELS]), 60_000);
 
 describe("token counting cost", () => {
-  it("faults #14.1: a 1 MB single-letter text is counted in under 100 ms", () => {
+  it("faults #14.1: a 1 MB single-letter text is counted in bounded time (the quadratic merge took 3 s for 5,000 letters)", () => {
     const body = "a".repeat(1_000_000);
     for (const model of MODELS) {
       // As in a running server: the code is compiled (a first call on a cold JIT is slower), on another text.
       countTokens(model, "warm ".repeat(20_000));
       const plain = timed(() => countTokens(model, body));
-      expect(plain.ms, `${model} countTokens`).toBeLessThan(100);
+      expect(plain.ms, `${model} countTokens`).toBeLessThan(PER_INPUT_MS);
       expect(plain.value).toBeGreaterThan(0);
       const chat = timed(() => countChatTokens(model, [{ role: "user", content: body }]));
-      expect(chat.ms, `${model} countChatTokens`).toBeLessThan(100);
+      expect(chat.ms, `${model} countChatTokens`).toBeLessThan(PER_INPUT_MS);
       expect(chat.value).toBeGreaterThan(plain.value);
     }
   });
