@@ -53,7 +53,9 @@ export async function applySsoMemberships(
   }
   for (const m of held.values()) {
     if (m.source !== "sso" || granted.has(m.workspaceId) || m.workspaceId === landing) continue;
-    await tx.membership.delete({ where: { userId_workspaceId: { userId: user.id, workspaceId: m.workspaceId } } });
+    // Only while still SSO's: a concurrent sign-in may have removed it, or an admin made it theirs meanwhile.
+    const { count } = await tx.membership.deleteMany({ where: { userId: user.id, workspaceId: m.workspaceId, source: "sso" } });
+    if (count === 0) continue;
     await recordAudit(actor, {
       action: "workspace.member.sso.remove", targetType: "workspace", targetId: m.workspaceId, ip,
       before: { email: user.email, role: m.role, source: m.source },
