@@ -2,7 +2,7 @@ import "server-only";
 import { z } from "zod";
 import { circuitSettings, routingStrategies } from "@/lib/accounts/schemas";
 import { roles } from "@/lib/core/types";
-import { invalidDomains, parseRoleMap } from "@/lib/auth/schemas";
+import { invalidDomains, parseRoleMap, WORKSPACE_SLUG } from "@/lib/auth/schemas";
 
 // The environment, parsed once. A bad or missing variable fails start-up with
 // one message listing every problem, not the first one found. Every variable
@@ -81,11 +81,14 @@ export const configSchema = z.object({
   }),
   // The role of a user created at first sign-in, and of one no OIDC_ROLE_MAP entry matches.
   OIDC_DEFAULT_ROLE: z.enum(roles).default("viewer"),
+  // The slug of the workspace a user created at first sign-in joins (with OIDC_DEFAULT_ROLE or the mapped role); unset: Default.
+  OIDC_DEFAULT_WORKSPACE: z.string().regex(WORKSPACE_SLUG, "must be a workspace slug (lowercase letters, digits and dashes)").optional(),
   // The claim (dotted path allowed) whose values OIDC_ROLE_MAP maps, re-applied at every sign-in.
   OIDC_ROLE_CLAIM: z.string().min(1).optional(),
+  // "value=role" (admin: instance admin) or "value=role@workspace-slug"; a slug no workspace has is skipped at sign-in, with a warning.
   OIDC_ROLE_MAP: z.string().optional().superRefine((v, ctx) => {
     try {
-      if (parseRoleMap(v).some((g) => g.workspace !== null)) ctx.addIssue({ code: "custom", message: "value=role@workspace needs workspaces, which this version does not have" });
+      parseRoleMap(v);
     } catch (err) {
       ctx.addIssue({ code: "custom", message: (err as Error).message });
     }

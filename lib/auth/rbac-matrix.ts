@@ -249,6 +249,30 @@ export const publicActions = [
   { file: "app/(console)/layout.tsx", name: "*", why: "The sign-out form's inline action" },
 ];
 
+/** Routes no caller column describes: the coverage test skips them (no /api/admin prefix). */
+export const unlistedRoutes = [
+  { path: "GET /api/metrics", why: "Prometheus scrape: `Authorization: Bearer <METRICS_TOKEN>`, or loopback clients only when no token is set" },
+  { path: "/api/auth/[...nextauth]", why: "Auth.js: sign-in, callbacks, CSRF and sign-out, public by nature" },
+  { path: "/api/bench/*", why: "benchmark routes, a 404 unless the server runs with PROMPTGATE_BENCH=1" },
+  { path: "/api/[...path]", why: "any other /api path: a JSON 404" },
+];
+
+/**
+ * The workspace dimension of the matrix: how each caller's rows apply to the records of its
+ * current workspace, of other workspaces, and to what the instance owns. Enforced by the domains
+ * (workspaceOf(principal) in every query) and checked by tests/integration/workspaces/idor.test.ts.
+ */
+const workspaceColumns = ["Records of its current workspace", "Ids of any other workspace", "Switching the console to another workspace", "What the instance owns"];
+const workspaceRows: { caller: string; cells: string[] }[] = [
+  { caller: "instance admin", cells: ["admin", "404", "any workspace, as admin", "allow"] },
+  { caller: "workspace admin", cells: ["admin (the rows' *workspace admin* column)", "404", "the workspaces they are a member of, with their role there; others 404", "deny"] },
+  { caller: "editor", cells: ["editor", "404", "the workspaces they are a member of, with their role there; others 404", "deny"] },
+  { caller: "viewer", cells: ["viewer", "404", "the workspaces they are a member of, with their role there; others 404", "deny"] },
+  { caller: "API key (no admin scope)", cells: ["its scopes, in its one workspace", "404", "none: a key belongs to one workspace", "deny"] },
+  { caller: "API key (admin scope) of Default", cells: ["admin of Default", "404", "none", "allow (counts as an instance admin)"] },
+  { caller: "API key (admin scope) of a team workspace", cells: ["admin of that workspace", "404", "none", "deny"] },
+];
+
 const mark = (allowed: boolean) => (allowed ? "allow" : "deny");
 
 /** docs/rbac.md, rendered from the tables above. */
@@ -298,6 +322,22 @@ export function renderRbacDoc(): string {
     ...protectedLabelRules.map(actionRow),
     "",
     "Not listed, on purpose: " + publicActions.map((p) => `\`${p.name === "*" ? p.file : p.name}\` (${p.why})`).join("; ") + ".",
+    "Routes outside the matrix: " + unlistedRoutes.map((r) => `\`${r.path}\` (${r.why})`).join("; ") + ".",
+    "",
+    "## Across workspaces",
+    "",
+    "A role belongs to a membership: one user, one workspace, one role. Each row above is decided by the caller's role in the",
+    "workspace the call acts in: the console's current workspace (the header's switcher, remembered per user) or the API key's",
+    "workspace. The full matrix is the tables above crossed with this one:",
+    "",
+    `| Caller | ${workspaceColumns.join(" | ")} |`,
+    `|---|${workspaceColumns.map(() => "---").join("|")}|`,
+    ...workspaceRows.map((r) => `| ${r.caller} | ${r.cells.join(" | ")} |`),
+    "",
+    "Memberships are set by instance admins (console *Workspaces*, *Users*, the admin API and CLI: source `manual`) or granted",
+    "at sign-in by single sign-on claims (`OIDC_ROLE_MAP=value=role@workspace-slug`: source `sso`). A sign-in re-applies and",
+    "removes only the `sso` ones. A role or membership change takes effect on the caller's next request (the role is read with",
+    "the user on every request); one made by a single sign-on also ends the user's older sessions.",
     "",
   ].join("\n");
 }

@@ -3,12 +3,16 @@
 import { roles, type Role } from "@/lib/core/types";
 
 /**
- * One OIDC_ROLE_MAP entry. `workspace: null` grants an instance role. The form
- * `value=role@workspace-slug` (a role in one named workspace) is parsed already
- * so the syntax is fixed, but it is refused at start until workspaces exist:
- * see `applyWorkspaceRoleGrants` in lib/auth/sso.ts, the hook that will apply it.
+ * One OIDC_ROLE_MAP entry. `workspace: null` grants an instance role (admin: instance admin; otherwise the
+ * role in OIDC_DEFAULT_WORKSPACE); `value=role@workspace-slug` grants a role in that one workspace.
  */
 export type RoleGrant = { claimValue: string; role: Role; workspace: string | null };
+
+/**
+ * A workspace slug's syntax, as lib/workspaces' `workspaceSlug` checks it (kept here so lib/config
+ * needs nothing server-side). Whether the workspace exists is known only at sign-in.
+ */
+export const WORKSPACE_SLUG = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
 
 /**
  * "promptgate-admins=admin,promptgate-editors=editor" → grants. The last "=" splits an entry, so a
@@ -21,9 +25,9 @@ export function parseRoleMap(raw: string | undefined): RoleGrant[] {
     const eq = entry.lastIndexOf("=");
     const claimValue = eq > 0 ? entry.slice(0, eq).trim() : "";
     const target = eq > 0 ? entry.slice(eq + 1).trim() : "";
-    const [role = "", workspace] = target.split("@");
-    if (!claimValue || !(roles as readonly string[]).includes(role) || workspace === "") {
-      throw new Error(`"${entry}" is not value=role (role: ${roles.join(", ")}; or value=role@workspace-slug)`);
+    const [role = "", workspace, ...rest] = target.split("@");
+    if (!claimValue || !(roles as readonly string[]).includes(role) || rest.length > 0 || (workspace !== undefined && !WORKSPACE_SLUG.test(workspace))) {
+      throw new Error(`"${entry}" is not value=role (role: ${roles.join(", ")}; or value=role@workspace-slug, a slug of lowercase letters, digits and dashes)`);
     }
     grants.push({ claimValue, role: role as Role, workspace: workspace ?? null });
   }

@@ -3,7 +3,7 @@
 // environment with the same parser the sign-in uses.
 import { hasRole, type Role } from "@/lib/core/types";
 import type { RoleGrant } from "./schemas";
-export { parseRoleMap, parseList, type RoleGrant } from "./schemas";
+export { parseRoleMap, parseList, WORKSPACE_SLUG, type RoleGrant } from "./schemas";
 
 /** True when any domain is allowed (empty list) or the email's domain is one of them, exactly (no subdomains). */
 export function emailDomainAllowed(email: string, allowedDomains: readonly string[]): boolean {
@@ -36,7 +36,17 @@ export function mappedInstanceRole(values: readonly string[], grants: readonly R
   return best ?? fallback;
 }
 
-/** The workspace grants the claim values carry (for the workspaces hook). */
+/** The workspace grants the claim values carry. */
 export function workspaceGrants(values: readonly string[], grants: readonly RoleGrant[]): RoleGrant[] {
   return grants.filter((g) => g.workspace !== null && values.includes(g.claimValue));
+}
+
+/** Workspace slug → the strongest role the claim values grant there (several groups may name one workspace). */
+export function workspaceRoles(values: readonly string[], grants: readonly RoleGrant[]): Map<string, Role> {
+  const bySlug = new Map<string, Role>();
+  for (const g of workspaceGrants(values, grants)) {
+    const held = bySlug.get(g.workspace!);
+    if (held === undefined || hasRole(g.role, held)) bySlug.set(g.workspace!, g.role);
+  }
+  return bySlug;
 }

@@ -2,11 +2,11 @@ import "server-only";
 import type { Profile, User } from "next-auth";
 import type { OIDCConfig } from "next-auth/providers";
 import { config, type Config } from "@/lib/config";
-import type { DbClient } from "@/lib/db";
 import { logger } from "@/lib/observability";
 import { recordSsoRefusal, signInWithSso } from "@/lib/users";
-import type { Role } from "@/lib/core";
-import { claimValues, emailDomainAllowed, mappedInstanceRole, parseList, parseRoleMap, workspaceGrants, type RoleGrant } from "./sso-claims";
+import { workspaceIdsBySlug } from "@/lib/workspaces";
+import { DEFAULT_WORKSPACE_ID, type Role } from "@/lib/core";
+import { claimValues, emailDomainAllowed, mappedInstanceRole, parseList, parseRoleMap, workspaceRoles, type RoleGrant } from "./sso-claims";
 
 /** Auth.js's provider id: the IdP's redirect URI is `<AUTH_URL>/api/auth/callback/oidc`. */
 export const SSO_PROVIDER_ID = "oidc";
@@ -19,6 +19,8 @@ export type SsoSettings = {
   scopes: string;
   allowedDomains: string[];
   defaultRole: Role;
+  /** The slug of the workspace new users join; null: Default. */
+  defaultWorkspace: string | null;
   roleClaim: string | null;
   roleMap: RoleGrant[];
 };
@@ -34,6 +36,7 @@ export function ssoSettings(c: Config = config()): SsoSettings | null {
     scopes: c.OIDC_SCOPES,
     allowedDomains: parseList(c.OIDC_ALLOWED_DOMAINS),
     defaultRole: c.OIDC_DEFAULT_ROLE,
+    defaultWorkspace: c.OIDC_DEFAULT_WORKSPACE ?? null,
     roleClaim: c.OIDC_ROLE_CLAIM ?? null,
     roleMap: parseRoleMap(c.OIDC_ROLE_MAP),
   };
@@ -61,13 +64,26 @@ export function oidcProvider(s: SsoSettings): OIDCConfig<Profile> {
 }
 
 /**
- * WORKSPACES HOOK. OIDC_ROLE_MAP entries of the form `value=role@workspace-slug` grant a role in
- * one workspace; this is where the workspaces domain applies them (a membership upsert in the
- * sign-in's transaction, the same re-application and session cut-off as the instance role).
- * Until workspaces exist lib/config refuses such entries at start, so `grants` is always empty.
+ * Where a new user lands, and the workspace roles the claim values grant, by workspace id. A slug
+ * no workspace has (OIDC_ROLE_MAP's `@slug`, OIDC_DEFAULT_WORKSPACE) is a configuration mistake the
+ * IdP's users should not pay for: it is logged (the slug only) and skipped, and the sign-in goes on.
  */
-async function applyWorkspaceRoleGrants(_tx: DbClient, _userId: string, grants: RoleGrant[]): Promise<void> {
-  if (grants.length > 0) throw new Error("OIDC_ROLE_MAP grants a workspace role, but this build has no workspaces");
+async function resolveWorkspaces(s: SsoSettings, values: readonly string[]): Promise<{ landing: string; roles: Map<string, Role> }> {
+  const bySlug = workspaceRoles(values, s.roleMap);
+  const ids = await workspaceIdsBySlug([...bySlug.keys(), ...(s.defaultWorkspace ? [s.defaultWorkspace] : [])]);
+  let landing = DEFAULT_WORKSPACE_ID;
+  if (s.defaultWorkspace) {
+    const id = ids.get(s.defaultWorkspace);
+    if (id) landing = id;
+    else logger.warn({ slug: s.defaultWorkspace }, "OIDC_DEFAULT_WORKSPACE: no workspace has this slug; single sign-on uses Default");
+  }
+  const roles = new Map<string, Role>();
+  for (const [slug, role] of bySlug) {
+    const id = ids.get(slug);
+    if (id) roles.set(id, role);
+    else logger.warn({ slug }, "OIDC_ROLE_MAP: no workspace has this slug; its grant is skipped");
+  }
+  return { landing, roles };
 }
 
 export type SsoRefusal = "sso_email" | "sso_domain" | "sso_disabled";
@@ -93,6 +109,7 @@ export async function completeSsoSignIn(user: User, profile: Profile | undefined
   const values = s.roleClaim ? claimValues(profile as Record<string, unknown>, s.roleClaim) : [];
   // The break-glass account keeps the role it has: a wrong mapping at the IdP must not demote the one way back in.
   const remap = s.roleClaim !== null && email !== config().ADMIN_EMAIL.trim().toLowerCase();
+  const { landing, roles } = await resolveWorkspaces(s, remap ? values : []);
   const result = await signInWithSso(
     {
       email,
@@ -100,9 +117,10 @@ export async function completeSsoSignIn(user: User, profile: Profile | undefined
       mappedRole: remap ? mappedInstanceRole(values, s.roleMap, s.defaultRole) : null,
       defaultRole: s.defaultRole,
       provider: SSO_PROVIDER_ID,
+      landingWorkspaceId: landing,
+      workspaceRoles: roles,
     },
     ip,
-    (tx, userId) => applyWorkspaceRoleGrants(tx, userId, workspaceGrants(values, s.roleMap)),
   );
   if (!result.ok) return refuse("sso_disabled");
   Object.assign(user, { id: result.user.id, email: result.user.email, name: result.user.name, role: result.user.role, sessionVersion: result.user.sessionVersion });

@@ -59,11 +59,12 @@ export async function setUserRole(actor: Principal, input: unknown, ip?: string 
     const before = await tx.user.findUnique({ where: { id }, select: publicFields });
     if (!before) throw notFound("User");
     if (before.role === "admin" && role !== "admin") await assertAdminRemains(tx, id);
-    // The users page is the instance's: admin there means instance admin; the role is also the user's role in the actor's workspace.
+    // The users page is the instance's: admin there means instance admin; the role is also the user's role in the actor's workspace
+    // (set by hand, so single sign-on's claims leave that membership alone from now on).
     const workspaceId = workspaceOf(actor);
     const after = await tx.user.update({
       where: { id },
-      data: { role, instanceAdmin: role === "admin", memberships: { upsert: { where: { userId_workspaceId: { userId: id, workspaceId } }, create: { workspaceId, role }, update: { role } } } },
+      data: { role, instanceAdmin: role === "admin", memberships: { upsert: { where: { userId_workspaceId: { userId: id, workspaceId } }, create: { workspaceId, role }, update: { role, source: "manual" } } } },
       select: publicFields,
     });
     return { result: after, targetId: id, before: { role: before.role }, after: { role } };

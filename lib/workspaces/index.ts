@@ -4,4 +4,5 @@ import "server-only";
 export {
   listWorkspaces, workspacesOf, findWorkspace, createWorkspace, updateWorkspace, listMembers, setMember, removeMember, switchWorkspace,
 } from "./store";
+export { applySsoMemberships, workspaceIdsBySlug, strongerRole } from "./sso-memberships";
 export * from "./schemas";

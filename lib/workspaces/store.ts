@@ -78,7 +78,10 @@ export async function listMembers(workspaceId: string): Promise<MemberView[]> {
   return rows.map((m) => ({ userId: m.userId, email: m.user.email, name: m.user.name, role: m.role, instanceAdmin: m.user.instanceAdmin }));
 }
 
-/** Adds a user to a workspace, or changes their role there. Takes effect on their next request. */
+/**
+ * Adds a user to a workspace, or changes their role there. Takes effect on their next request.
+ * The membership is the admins' from now on (source "manual"): single sign-on leaves it alone.
+ */
 export async function setMember(actor: Principal, input: unknown, ip?: string | null): Promise<MemberView> {
   assertInstanceAdmin(actor);
   const data = memberInput.parse(input);
@@ -88,7 +91,7 @@ export async function setMember(actor: Principal, input: unknown, ip?: string | 
     if (!(await tx.workspace.findUnique({ where: { id: data.workspaceId }, select: { id: true } }))) throw notFound("Workspace");
     const key = { userId_workspaceId: { userId: user.id, workspaceId: data.workspaceId } };
     const before = await tx.membership.findUnique({ where: key });
-    const m = await tx.membership.upsert({ where: key, create: { userId: user.id, workspaceId: data.workspaceId, role: data.role }, update: { role: data.role } });
+    const m = await tx.membership.upsert({ where: key, create: { userId: user.id, workspaceId: data.workspaceId, role: data.role }, update: { role: data.role, source: "manual" } });
     return {
       result: { userId: user.id, email: user.email, name: user.name, role: m.role, instanceAdmin: user.instanceAdmin },
       targetId: data.workspaceId,

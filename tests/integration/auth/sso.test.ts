@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, db } from "@/lib/db";
 import { DEFAULT_WORKSPACE_ID } from "@/lib/core";
 import { authenticate, changeOwnPassword, insertUser, setUserDisabled, signInWithSso } from "@/lib/users";
+import { createWorkspace, setMember } from "@/lib/workspaces";
 import { freePort, startApp, type AppServer } from "../../support/app-server";
 import { startTestIdp, type TestIdp } from "../../support/oidc-provider";
 
@@ -53,6 +54,37 @@ class Browser {
 
 const SESSION = "authjs.session-token";
 
+afterAll(async () => {
+  await closeDb();
+});
+
+/** The whole code flow: the app's sign-in, the IdP's login form, the callback. Returns where the browser lands. */
+async function ssoSignInAt(appUrl: string, idp: TestIdp, browser: Browser, username: string): Promise<URL> {
+  const csrf = await browser.request(`${appUrl}/api/auth/csrf`);
+  const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+  const start = await browser.follow(`${appUrl}/api/auth/signin/oidc`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ csrfToken, callbackUrl: `${appUrl}/` }),
+  });
+  expect(start.url.startsWith(`${idp.issuer}/interaction/`), `expected the IdP's login form, got ${start.url}`).toBe(true);
+  await start.res.arrayBuffer();
+  const done = await browser.follow(`${start.url}/login`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ login: username }),
+  });
+  await done.res.arrayBuffer();
+  return new URL(done.url);
+}
+
+/** A session route: 404 (no such prompt) when the session is good, 401 when it is not. */
+async function sessionStatusAt(appUrl: string, browser: Browser): Promise<number> {
+  const res = await browser.request(`${appUrl}/api/console/prompts/sso-probe-missing`);
+  await res.arrayBuffer();
+  return res.status;
+}
+
 describe("single sign-on (OIDC)", () => {
   let app: AppServer;
   let idp: TestIdp;
@@ -88,35 +120,10 @@ describe("single sign-on (OIDC)", () => {
   afterAll(async () => {
     await app?.stop();
     await idp?.stop();
-    await closeDb();
   });
 
-  /** The whole code flow: the app's sign-in, the IdP's login form, the callback. Returns where the browser lands. */
-  async function ssoSignIn(browser: Browser, username: string): Promise<URL> {
-    const csrf = await browser.request(`${appUrl}/api/auth/csrf`);
-    const { csrfToken } = (await csrf.json()) as { csrfToken: string };
-    const start = await browser.follow(`${appUrl}/api/auth/signin/oidc`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ csrfToken, callbackUrl: `${appUrl}/` }),
-    });
-    expect(start.url.startsWith(`${idp.issuer}/interaction/`), `expected the IdP's login form, got ${start.url}`).toBe(true);
-    await start.res.arrayBuffer();
-    const done = await browser.follow(`${start.url}/login`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ login: username }),
-    });
-    await done.res.arrayBuffer();
-    return new URL(done.url);
-  }
-
-  async function signedInAs(browser: Browser): Promise<number> {
-    // A session route: 404 (no such prompt) when the session is good, 401 when it is not.
-    const res = await browser.request(`${appUrl}/api/console/prompts/sso-probe-missing`);
-    await res.arrayBuffer();
-    return res.status;
-  }
+  const ssoSignIn = (browser: Browser, username: string) => ssoSignInAt(appUrl, idp, browser, username);
+  const signedInAs = (browser: Browser) => sessionStatusAt(appUrl, browser);
 
   it("sso #18.2: the first SSO sign-in creates the user (JIT) with the role mapped from the groups claim, and audits it", async () => {
     const email = `jit-${run}@acme.test`;
@@ -281,5 +288,146 @@ describe("single sign-on (OIDC)", () => {
     expect(new URL(url).pathname).toBe("/login");
     expect(res.status).toBe(200);
     expect(await res.text()).toContain("Single sign-on did not complete");
+  });
+});
+
+// OIDC_ROLE_MAP's `value=role@workspace-slug` and OIDC_DEFAULT_WORKSPACE (issue 18: "→ editor in a named
+// workspace"; JIT users get "the configured default workspace and role"; the session cut-off on a
+// membership change works as for a role change). A second app, configured with workspaces.
+describe("single sign-on (OIDC) into named workspaces", () => {
+  let app: AppServer;
+  let idp: TestIdp;
+  let appUrl: string;
+  const run = randomBytes(3).toString("hex");
+  const root = { kind: "system", name: "test" } as const;
+  const slug = { home: `home-${run}`, a: `team-a-${run}`, b: `team-b-${run}`, ghost: `ghost-${run}` };
+  const ids: Record<"home" | "a" | "b", string> = { home: "", a: "", b: "" };
+
+  beforeAll(async () => {
+    ids.home = (await createWorkspace(root, { name: "Home", slug: slug.home })).id;
+    ids.a = (await createWorkspace(root, { name: "Team A", slug: slug.a })).id;
+    ids.b = (await createWorkspace(root, { name: "Team B", slug: slug.b })).id;
+    const port = await freePort();
+    appUrl = `http://localhost:${port}`;
+    idp = await startTestIdp(appUrl);
+    app = await startApp(
+      idp.appEnv({
+        OIDC_SCOPES: "openid email profile groups",
+        OIDC_ROLE_CLAIM: "groups",
+        OIDC_ROLE_MAP: [
+          "pg-admins=admin",
+          `team-a-viewers=viewer@${slug.a}`, `team-a-editors=editor@${slug.a}`,
+          `team-b-viewers=viewer@${slug.b}`, `team-b-admins=admin@${slug.b}`,
+          `ghost-editors=editor@${slug.ghost}`,
+        ].join(","),
+        OIDC_DEFAULT_WORKSPACE: slug.home,
+      }),
+      { port },
+    );
+  }, 600_000);
+
+  afterAll(async () => {
+    await app?.stop();
+    await idp?.stop();
+  });
+
+  const signIn = (browser: Browser, username: string) => ssoSignInAt(appUrl, idp, browser, username);
+  const sessionStatus = (browser: Browser) => sessionStatusAt(appUrl, browser);
+
+  async function membershipsOf(email: string) {
+    const user = await db.user.findUniqueOrThrow({ where: { email } });
+    const rows = await db.membership.findMany({ where: { userId: user.id }, select: { workspaceId: true, role: true, source: true } });
+    const name = Object.fromEntries(Object.entries(ids).map(([k, v]) => [v, k]));
+    return Object.fromEntries(rows.map((m) => [name[m.workspaceId] ?? (m.workspaceId === DEFAULT_WORKSPACE_ID ? "default" : m.workspaceId), `${m.role}/${m.source}`]));
+  }
+
+  it("sso #18.2 gap: JIT sign-in lands the new user in OIDC_DEFAULT_WORKSPACE with OIDC_DEFAULT_ROLE, not in Default", async () => {
+    const email = `jit-home-${run}@acme.test`;
+    idp.setAccount(`jit-home-${run}`, { email, groups: [] });
+    const browser = new Browser();
+    expect((await signIn(browser, `jit-home-${run}`)).pathname).toBe("/");
+    expect(await sessionStatus(browser)).toBe(404);
+    expect(await membershipsOf(email)).toEqual({ home: "viewer/sso" });
+  });
+
+  it("sso #18.2 gap: a groups claim value mapped to editor@team-a makes the user an editor in team-a (highest role wins), audited", async () => {
+    const email = `team-a-${run}@acme.test`;
+    idp.setAccount(`team-a-${run}`, { email, groups: ["team-a-viewers", "team-a-editors", "unrelated"] });
+    const browser = new Browser();
+    expect((await signIn(browser, `team-a-${run}`)).pathname).toBe("/");
+    expect(await sessionStatus(browser)).toBe(404);
+    expect(await membershipsOf(email)).toEqual({ home: "viewer/sso", a: "editor/sso" });
+    const user = await db.user.findUniqueOrThrow({ where: { email } });
+    expect(user.instanceAdmin).toBe(false);
+    const granted = await db.auditLog.findFirst({ where: { action: "workspace.member.sso.set", targetId: ids.a, actorEmail: "system:sso" }, orderBy: { createdAt: "desc" } });
+    expect(granted).toMatchObject({ workspaceId: null, before: null, after: { email, role: "editor", source: "sso" } });
+    // The console's switcher lists the granted workspace.
+    await db.user.update({ where: { id: user.id }, data: { currentWorkspaceId: ids.a } });
+    expect(await sessionStatus(browser)).toBe(404);
+  });
+
+  it("sso #18.2 gap: a changed claim on the next sign-in moves the membership (team-a removed, team-b granted) and ends the older session", async () => {
+    const email = `mover-ws-${run}@acme.test`;
+    idp.setAccount(`mover-ws-${run}`, { email, groups: ["team-a-editors"] });
+    const first = new Browser();
+    await signIn(first, `mover-ws-${run}`);
+    expect(await membershipsOf(email)).toEqual({ home: "viewer/sso", a: "editor/sso" });
+    expect(await sessionStatus(first)).toBe(404);
+
+    // The same claims again change nothing, and end no session.
+    await signIn(new Browser(), `mover-ws-${run}`);
+    expect(await sessionStatus(first), "a sign-in that changed nothing").toBe(404);
+
+    idp.setAccount(`mover-ws-${run}`, { email, groups: ["team-b-viewers"] });
+    const second = new Browser();
+    await signIn(second, `mover-ws-${run}`);
+    expect(await membershipsOf(email)).toEqual({ home: "viewer/sso", b: "viewer/sso" });
+    expect(await sessionStatus(second)).toBe(404);
+    expect(await sessionStatus(first), "the session from before the membership change").toBe(401);
+    const user = await db.user.findUniqueOrThrow({ where: { email } });
+    const removed = await db.auditLog.findFirst({ where: { action: "workspace.member.sso.remove", targetId: ids.a } , orderBy: { createdAt: "desc" } });
+    expect(removed).toMatchObject({ workspaceId: null, before: { email, role: "editor", source: "sso" }, after: { email, sessionsEnded: true } });
+
+    // A role change within a workspace ends the sessions too.
+    idp.setAccount(`mover-ws-${run}`, { email, groups: ["team-b-admins"] });
+    const third = new Browser();
+    await signIn(third, `mover-ws-${run}`);
+    expect(await membershipsOf(email)).toEqual({ home: "viewer/sso", b: "admin/sso" });
+    expect(await sessionStatus(second)).toBe(401);
+    expect(await sessionStatus(third)).toBe(404);
+    const changed = await db.auditLog.findFirst({ where: { action: "workspace.member.sso.set", targetId: ids.b, after: { path: ["role"], equals: "admin" } } });
+    expect(changed).toMatchObject({ before: { email, role: "viewer", source: "sso" }, after: { email, role: "admin", source: "sso", sessionsEnded: true } });
+    expect((await db.user.findUniqueOrThrow({ where: { email } })).sessionVersion).toBe(user.sessionVersion + 1);
+  });
+
+  it("sso #18.2 gap: a mapped workspace slug that does not exist is skipped with a warning (no secret logged), and the sign-in completes", async () => {
+    const email = `ghost-${run}@acme.test`;
+    idp.setAccount(`ghost-${run}`, { email, groups: ["ghost-editors", "team-a-viewers"] });
+    const browser = new Browser();
+    expect((await signIn(browser, `ghost-${run}`)).pathname).toBe("/");
+    expect(await sessionStatus(browser)).toBe(404);
+    expect(await membershipsOf(email)).toEqual({ home: "viewer/sso", a: "viewer/sso" });
+    const logged = app.output().split("\n").filter((l) => l.includes(slug.ghost));
+    expect(logged.length).toBeGreaterThan(0);
+    expect(logged.join("\n")).toMatch(/no workspace has this slug/);
+    expect(logged.join("\n")).not.toContain(idp.clientSecret);
+    expect(logged.join("\n")).not.toContain(email);
+  });
+
+  it("sso #18.2 gap: memberships added by hand are left alone by SSO sign-ins (not removed, not re-mapped)", async () => {
+    const email = `manual-${run}@acme.test`;
+    idp.setAccount(`manual-${run}`, { email, groups: ["team-a-viewers"] });
+    const first = new Browser();
+    await signIn(first, `manual-${run}`);
+    expect(await membershipsOf(email)).toEqual({ home: "viewer/sso", a: "viewer/sso" });
+    // An instance admin adds the user to team-b by hand, and raises their team-a role by hand (the admin's from now on).
+    await setMember(root, { workspaceId: ids.b, email, role: "editor" });
+    await setMember(root, { workspaceId: ids.a, email, role: "admin" });
+    expect(await membershipsOf(email)).toEqual({ home: "viewer/sso", a: "admin/manual", b: "editor/manual" });
+
+    idp.setAccount(`manual-${run}`, { email, groups: ["team-b-admins"] });
+    await signIn(new Browser(), `manual-${run}`);
+    expect(await membershipsOf(email)).toEqual({ home: "viewer/sso", a: "admin/manual", b: "editor/manual" });
+    expect(await sessionStatus(first), "nothing SSO manages changed").toBe(404);
   });
 });

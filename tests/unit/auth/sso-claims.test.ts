@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { claimValues, emailDomainAllowed, mappedInstanceRole, parseList, parseRoleMap, workspaceGrants } from "@/lib/auth/sso-claims";
+import { claimValues, emailDomainAllowed, mappedInstanceRole, parseList, parseRoleMap, workspaceGrants, workspaceRoles } from "@/lib/auth/sso-claims";
 import { ConfigError, parseConfig } from "@/lib/config";
 
 const valid = { DATABASE_URL: "postgresql://u:p@localhost:5432/db", AUTH_SECRET: "x".repeat(32), ENCRYPTION_KEY: "ab".repeat(32) };
@@ -39,7 +39,32 @@ describe("sso #18.2 claims", () => {
     expect(() => parseRoleMap("admins=owner")).toThrow(/"admins=owner"/);
     expect(() => parseRoleMap("admins")).toThrow(/"admins"/);
     expect(issues({ ...oidc, OIDC_ROLE_MAP: "admins=root" }).join()).toMatch(/^OIDC_ROLE_MAP: .*"admins=root"/);
-    expect(issues({ ...oidc, OIDC_ROLE_MAP: "team-a=editor@team-a" }).join()).toMatch(/OIDC_ROLE_MAP: value=role@workspace needs workspaces/);
+  });
+
+  it("sso #18.2 gap: OIDC_ROLE_MAP accepts value=role@workspace-slug at start; the role and the slug's syntax are checked", () => {
+    expect(issues({ ...oidc, OIDC_ROLE_MAP: "team-a-editors=editor@team-a, admins=admin, cn=ops=viewer@ops-2" })).toEqual([]);
+    expect(parseRoleMap("team-a-editors=editor@team-a,cn=ops=viewer@ops-2")).toEqual([
+      { claimValue: "team-a-editors", role: "editor", workspace: "team-a" },
+      { claimValue: "cn=ops", role: "viewer", workspace: "ops-2" },
+    ]);
+    expect(issues({ ...oidc, OIDC_ROLE_MAP: "x=owner@team-a" }).join()).toMatch(/^OIDC_ROLE_MAP: .*"x=owner@team-a"/);
+    expect(issues({ ...oidc, OIDC_ROLE_MAP: "x=editor@Team A" }).join()).toMatch(/^OIDC_ROLE_MAP: .*"x=editor@Team A"/);
+    expect(issues({ ...oidc, OIDC_ROLE_MAP: "x=editor@team_a" }).join()).toMatch(/^OIDC_ROLE_MAP: .*"x=editor@team_a"/);
+    expect(issues({ ...oidc, OIDC_ROLE_MAP: "x=editor@" }).join()).toMatch(/^OIDC_ROLE_MAP: .*"x=editor@"/);
+    expect(issues({ ...oidc, OIDC_ROLE_MAP: "x=editor@a@b" }).join()).toMatch(/^OIDC_ROLE_MAP: .*"x=editor@a@b"/);
+  });
+
+  it("sso #18.2 gap: several claim values granting one workspace give the highest role there; instance entries are not workspace grants", () => {
+    const grants = parseRoleMap("a-viewers=viewer@team-a,a-admins=admin@team-a,a-editors=editor@team-a,b=viewer@team-b,admins=admin");
+    expect(workspaceRoles(["a-editors", "a-viewers", "b", "admins"], grants)).toEqual(new Map([["team-a", "editor"], ["team-b", "viewer"]]));
+    expect(workspaceRoles(["a-viewers", "a-admins"], grants)).toEqual(new Map([["team-a", "admin"]]));
+    expect(workspaceRoles(["nothing"], grants)).toEqual(new Map());
+  });
+
+  it("sso #18.2 gap: OIDC_DEFAULT_WORKSPACE is a workspace slug (unset: Default), checked at start", () => {
+    expect(parseConfig({ ...valid, ...oidc }).OIDC_DEFAULT_WORKSPACE).toBeUndefined();
+    expect(parseConfig({ ...valid, ...oidc, OIDC_DEFAULT_WORKSPACE: "team-a" }).OIDC_DEFAULT_WORKSPACE).toBe("team-a");
+    expect(issues({ ...oidc, OIDC_DEFAULT_WORKSPACE: "Team A!" })).toEqual([expect.stringMatching(/^OIDC_DEFAULT_WORKSPACE: .*got "Team A!"/)]);
   });
 
   it("sso #18.2: claim values come from a string, an array, or a dotted path (Keycloak's realm_access.roles)", () => {
