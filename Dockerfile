@@ -20,6 +20,7 @@ COPY package.json package-lock.json ./
 COPY prisma/schema prisma/schema
 COPY prisma.config.ts prisma.config.ts
 COPY scripts/prisma-generate.mjs scripts/prisma-generate.mjs
+COPY scripts/lib/schema-digest.mjs scripts/lib/schema-digest.mjs
 # postinstall generates the Prisma client into lib/db/generated. `npm install`
 # rather than `npm ci`: the lockfile lists optional platform packages that some
 # registries do not carry (README, Troubleshooting).
