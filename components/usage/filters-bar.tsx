@@ -101,7 +101,7 @@ export function FiltersBar({ view, options, workspaces, onChange }: { view: Usag
         </SelectField>
         {workspaces && (
           <SelectField
-            label="Workspace"
+            label="Usage of"
             value={view.workspace ?? ""}
             // Another workspace's ids mean nothing here: a new scope starts with no key or prompt filter.
             onChange={(e) => {
