@@ -54,12 +54,12 @@ async function scopeOf(user: Awaited<ReturnType<typeof requireRole>>, asked: str
 }
 
 /** Instance admins only: whether the KPI cards and the account counts cover this workspace or all of them. */
-function ScopeToggle({ all, workspaceName }: { all: boolean; workspaceName: string }) {
+function ScopeToggle({ all, here, workspaceName }: { all: boolean; here: boolean; workspaceName: string }) {
   const item = (active: boolean) =>
     `px-3 py-1.5 text-sm font-medium ${active ? "bg-indigo-600 text-white" : "bg-white text-slate-800 hover:bg-slate-100 dark:bg-slate-800 dark:text-slate-100 dark:hover:bg-slate-700"}`;
   return (
     <nav aria-label="Usage shown" className="inline-flex overflow-hidden rounded-md border border-slate-300 dark:border-slate-600" data-testid="overview-scope">
-      <Link href="/" aria-current={all ? undefined : "page"} className={item(!all)}>This workspace ({workspaceName})</Link>
+      <Link href="/" aria-current={here ? "page" : undefined} className={item(here)}>This workspace ({workspaceName})</Link>
       <Link href={`/?workspace=${ALL_WORKSPACES}`} aria-current={all ? "page" : undefined} className={item(all)}>All workspaces</Link>
     </nav>
   );
@@ -79,7 +79,7 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
       <PageHeader
         title="Overview"
         description={`Welcome back, ${user.name}. The last 24 hours${all ? " across all workspaces" : ""}, compared with the 24 hours before.`}
-        actions={user.instanceAdmin ? <ScopeToggle all={all} workspaceName={user.workspace?.name ?? "Default"} /> : undefined}
+        actions={user.instanceAdmin ? <ScopeToggle all={all} here={scope === userWorkspace(user)} workspaceName={user.workspace?.name ?? "Default"} /> : undefined}
       />
       {t.current.requests === 0 && t.previous.requests === 0 ? (
         <Card>

@@ -170,7 +170,12 @@ describe("usage across workspaces", () => {
       expect(requestsKpi(own.text)).toBe(ws.a.recent);
       // The selector is for instance admins only.
       expect(own.text).not.toContain("All workspaces");
+      // The Usage page itself, asked for all or for B: the same 404.
+      expect({ role, status: (await get(`/usage?workspace=all`, cookies[role])).status }).toEqual({ role, status: 404 });
+      expect({ role, status: (await get(`/usage?workspace=${ws.b.id}`, cookies[role])).status }).toEqual({ role, status: 404 });
+      expect((await get(`/usage`, cookies[role])).status).toBe(200);
     }
+    expect((await get(`/usage?workspace=all`, cookies.instance)).status).toBe(200);
   });
 
   it("issue 18 usage: all-workspaces ranges read the rollups (raw events gone from whole days still count), and filter options span workspaces", async () => {
