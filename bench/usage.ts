@@ -296,10 +296,10 @@ type Case = { name: string; run: (u: Usage) => Promise<unknown> };
 function cases(endMs: number, topKey: string): Case[] {
   const view = (over: Partial<import("@/lib/usage/schemas").UsageView> = {}) => ({ range: "30d" as const, by: "model" as const, filters: {}, ...over });
   return [
-    { name: "30d tokens by model (chart, day buckets)", run: (u) => u.seriesByDimension(u.resolveWindow(view(), endMs), {}, "model") },
-    { name: "30d latency p50/p95 (histograms)", run: (u) => u.latencyByBucket(u.resolveWindow(view(), endMs), {}) },
-    { name: "30d top-N (models, keys, prompts, accounts)", run: (u) => u.topByDimension(u.resolveWindow(view(), endMs), {}) },
-    { name: "30d previous-period KPIs", run: (u) => u.windowTotals(u.previousWindow(u.resolveWindow(view(), endMs)), {}, false) },
+    { name: "30d tokens by model (chart, day buckets)", run: (u) => u.seriesByDimension(u.resolveWindow(view(), endMs), { workspaceId: null }, "model") },
+    { name: "30d latency p50/p95 (histograms)", run: (u) => u.latencyByBucket(u.resolveWindow(view(), endMs), { workspaceId: null }) },
+    { name: "30d top-N (models, keys, prompts, accounts)", run: (u) => u.topByDimension(u.resolveWindow(view(), endMs), { workspaceId: null }) },
+    { name: "30d previous-period KPIs", run: (u) => u.windowTotals(u.previousWindow(u.resolveWindow(view(), endMs)), { workspaceId: null }, false) },
     { name: "30d whole page (4 queries in parallel + labels)", run: (u) => u.usageDashboard("00000000-0000-0000-0000-000000000001", view(), endMs) },
     { name: "30d whole page, by key, filtered to one key", run: (u) => u.usageDashboard("00000000-0000-0000-0000-000000000001", view({ by: "key", filters: { key: topKey } }), endMs) },
     { name: "30d whole page, by prompt", run: (u) => u.usageDashboard("00000000-0000-0000-0000-000000000001", view({ by: "prompt" }), endMs) },

@@ -1,4 +1,5 @@
 import Link from "next/link";
+import { notFound } from "next/navigation";
 import { Badge } from "@/components/ui/badge";
 import { Card, PageHeader } from "@/components/ui/card";
 import { formatDateTime } from "@/components/ui/format";
@@ -9,6 +10,8 @@ import { SloCard } from "@/components/observability/slo-card";
 import { hasRole, requireRole, userWorkspace } from "@/lib/auth";
 import { experimentResults, listExperiments } from "@/lib/experiments";
 import { quotaOverview } from "@/lib/quota";
+import { ALL_WORKSPACES, usageScope, type UsageScope } from "@/lib/usage";
+import { parseView } from "@/lib/usage/schemas";
 import { overview } from "./overview-data";
 
 export const metadata = { title: "Overview" };
@@ -40,14 +43,44 @@ async function runningExperiments(workspaceId: string) {
   }
 }
 
-export default async function OverviewPage() {
+/** The usage the page shows: the current workspace, or another or all of them when an instance admin asks (`?workspace=`); 404 for anyone else. */
+async function scopeOf(user: Awaited<ReturnType<typeof requireRole>>, asked: string | undefined): Promise<UsageScope> {
+  try {
+    return await usageScope({ kind: "user", user }, asked);
+  } catch (err) {
+    if ((err as { status?: number }).status === 404) notFound();
+    throw err;
+  }
+}
+
+/** Instance admins only: whether the KPI cards and the account counts cover this workspace or all of them. */
+function ScopeToggle({ all, here, workspaceName }: { all: boolean; here: boolean; workspaceName: string }) {
+  const item = (active: boolean) =>
+    `px-3 py-1.5 text-sm font-medium ${active ? "bg-indigo-600 text-white" : "bg-white text-slate-800 hover:bg-slate-100 dark:bg-slate-800 dark:text-slate-100 dark:hover:bg-slate-700"}`;
+  return (
+    <nav aria-label="Usage shown" className="inline-flex overflow-hidden rounded-md border border-slate-300 dark:border-slate-600" data-testid="overview-scope">
+      <Link href="/" aria-current={here ? "page" : undefined} className={item(here)}>This workspace ({workspaceName})</Link>
+      <Link href={`/?workspace=${ALL_WORKSPACES}`} aria-current={all ? "page" : undefined} className={item(all)}>All workspaces</Link>
+    </nav>
+  );
+}
+
+export default async function OverviewPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await requireRole("viewer", "page");
   const isAdmin = hasRole(user.role, "admin");
-  const [o, quotas, experiments] = await Promise.all([overview({ workspaceId: userWorkspace(user), instance: user.instanceAdmin === true }), quotaAlerts(userWorkspace(user)), runningExperiments(userWorkspace(user))]);
+  const scope = await scopeOf(user, parseView(await searchParams).workspace);
+  const all = scope === ALL_WORKSPACES;
+  const [o, quotas, experiments] = await Promise.all([
+    overview({ workspaceId: userWorkspace(user), instance: user.instanceAdmin === true, usage: scope }), quotaAlerts(userWorkspace(user)), runningExperiments(userWorkspace(user)),
+  ]);
   const t = o.traffic;
   return (
     <>
-      <PageHeader title="Overview" description={`Welcome back, ${user.name}. The last 24 hours, compared with the 24 hours before.`} />
+      <PageHeader
+        title="Overview"
+        description={`Welcome back, ${user.name}. The last 24 hours${all ? " across all workspaces" : ""}, compared with the 24 hours before.`}
+        actions={user.instanceAdmin ? <ScopeToggle all={all} here={scope === userWorkspace(user)} workspaceName={user.workspace?.name ?? "Default"} /> : undefined}
+      />
       {t.current.requests === 0 && t.previous.requests === 0 ? (
         <Card>
           <p className="text-sm text-slate-600 dark:text-slate-400">
@@ -61,7 +94,7 @@ export default async function OverviewPage() {
         <SloCard />
       </div>
       <div className="mt-6 grid gap-4 lg:grid-cols-2">
-        <Card title="Accounts, last 24 h" actions={<Link href="/accounts" className={link}>All accounts</Link>}>
+        <Card title={all ? "Accounts, last 24 h, all workspaces" : "Accounts, last 24 h"} actions={<Link href="/accounts" className={link}>All accounts</Link>}>
           {o.accounts.length === 0 ? (
             <p className="text-sm text-slate-600 dark:text-slate-400">No provider accounts yet.</p>
           ) : (
@@ -150,7 +183,7 @@ export default async function OverviewPage() {
           </Card>
         )}
       </div>
-      <p className="mt-6 text-sm"><Link href="/usage" className={link}>Open usage analytics</Link></p>
+      <p className="mt-6 text-sm"><Link href={all ? `/usage?range=24h&workspace=${ALL_WORKSPACES}` : "/usage"} className={link}>Open usage analytics</Link></p>
     </>
   );
 }

@@ -3,18 +3,22 @@ import { useEffect, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { SelectField, TextField } from "@/components/ui/field";
 import {
-  allowedBuckets, defaultBucket, DIMENSIONS, PRESET_MS, RANGE_PRESETS, STATUSES, SURFACE_LABEL, SURFACES, type Bucket, type Dimension, type FilterName, type UsageView,
+  ALL_WORKSPACES, allowedBuckets, defaultBucket, DIMENSIONS, PRESET_MS, RANGE_PRESETS, STATUSES, SURFACE_LABEL, SURFACES, type Bucket, type Dimension, type FilterName,
+  type UsageView,
 } from "@/lib/usage/schemas";
-import type { UsageFilterOptions } from "@/lib/usage/types";
+import type { UsageFilterOptions, WorkspaceOptions } from "@/lib/usage/types";
 
-const DIM_LABEL: Record<Dimension, string> = { model: "Model", account: "Account", key: "API key", prompt: "Prompt", version: "Prompt version", variant: "Variant", status: "Status", surface: "API surface" };
+const DIM_LABEL: Record<Dimension, string> = {
+  model: "Model", account: "Account", key: "API key", prompt: "Prompt", version: "Prompt version", variant: "Variant", status: "Status", surface: "API surface",
+  workspace: "Workspace",
+};
 const RANGE_LABEL: Record<string, string> = { "1h": "1 h", "24h": "24 h", "7d": "7 d", "30d": "30 d", "90d": "90 d", custom: "Custom" };
 
 // datetime-local values are shown and read as UTC, like every time in the console.
 const toLocalInput = (iso: string | undefined) => (iso ? iso.slice(0, 16) : "");
 const fromLocalInput = (v: string) => (v ? new Date(`${v}:00Z`).toISOString() : undefined);
 
-export function FiltersBar({ view, options, onChange }: { view: UsageView; options: UsageFilterOptions; onChange: (v: UsageView) => void }) {
+export function FiltersBar({ view, options, workspaces, onChange }: { view: UsageView; options: UsageFilterOptions; workspaces?: WorkspaceOptions; onChange: (v: UsageView) => void }) {
   const [from, setFrom] = useState(toLocalInput(view.from));
   const [to, setTo] = useState(toLocalInput(view.to));
   useEffect(() => {
@@ -91,10 +95,28 @@ export function FiltersBar({ view, options, onChange }: { view: UsageView; optio
           ))}
         </SelectField>
         <SelectField label="Stack tokens by" value={view.by} onChange={(e) => onChange({ ...view, by: e.target.value as Dimension })}>
-          {DIMENSIONS.map((d) => (
+          {DIMENSIONS.filter((d) => d !== "workspace" || workspaces || view.by === d).map((d) => (
             <option key={d} value={d}>{DIM_LABEL[d]}</option>
           ))}
         </SelectField>
+        {workspaces && (
+          <SelectField
+            label="Usage of"
+            value={view.workspace ?? ""}
+            // Another workspace's ids mean nothing here: a new scope starts with no key or prompt filter.
+            onChange={(e) => {
+              const { key: _key, prompt: _prompt, ...rest } = view.filters;
+              onChange({ ...view, workspace: e.target.value || undefined, filters: rest });
+            }}
+            className="min-w-44"
+          >
+            <option value="">This workspace ({workspaces.choices.find((c) => c.value === workspaces.current)?.label ?? "current"})</option>
+            <option value={ALL_WORKSPACES}>All workspaces</option>
+            {workspaces.choices.filter((c) => c.value !== workspaces.current).map((c) => (
+              <option key={c.value} value={c.value}>{c.label}</option>
+            ))}
+          </SelectField>
+        )}
       </div>
       <div className="flex flex-wrap items-end gap-3">
         {filterSelect("model", "Model", options.models)}

@@ -5,9 +5,11 @@ import type { FilterName } from "@/lib/usage/schemas";
 import type { TopRow } from "@/lib/usage/types";
 import { formatCount, formatUsd } from "./format";
 
-type Section = { title: string; rows: TopRow[]; filter?: FilterName };
+/** "workspace" narrows an all-workspaces view to the row's workspace. */
+export type TopFilter = FilterName | "workspace";
+type Section = { title: string; rows: TopRow[]; filter?: TopFilter };
 
-export function TopTables({ sections, onFilter }: { sections: Section[]; onFilter: (name: FilterName, value: string) => void }) {
+export function TopTables({ sections, onFilter }: { sections: Section[]; onFilter: (name: TopFilter, value: string) => void }) {
   const [sort, setSort] = useState<"cost" | "tokens">("cost");
   return (
     <section aria-labelledby="top-title" className="mt-6">

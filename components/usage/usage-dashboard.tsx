@@ -1,12 +1,12 @@
 "use client";
 import { EmptyState } from "@/components/ui/card";
-import type { FilterName } from "@/lib/usage/schemas";
-import type { UsageFilterOptions } from "@/lib/usage/types";
+import { ALL_WORKSPACES } from "@/lib/usage/schemas";
+import type { UsageFilterOptions, WorkspaceOptions } from "@/lib/usage/types";
 import { CostChart, LatencyChart, RequestsChart, TokensChart } from "./charts";
 import { FiltersBar } from "./filters-bar";
 import { formatBucket } from "./format";
 import { KpiCards, kpisOf } from "./kpi-cards";
-import { TopTables } from "./top-tables";
+import { TopTables, type TopFilter } from "./top-tables";
 import { useUsageDashboard } from "./use-usage-dashboard";
 import { useUsageView } from "./use-usage-view";
 
@@ -23,15 +23,17 @@ function Skeleton() {
   );
 }
 
-export function UsageDashboard({ options }: { options: UsageFilterOptions }) {
+/** `workspaces` is set for instance admins only: the picker of one workspace or all of them. */
+export function UsageDashboard({ options, workspaces }: { options: UsageFilterOptions; workspaces?: WorkspaceOptions }) {
   const { view, search, setView } = useUsageView();
   const { data, error, isPending, isFetching } = useUsageDashboard(search);
-  const onFilter = (name: FilterName, value: string) => setView({ ...view, filters: { ...view.filters, [name]: value } });
+  const onFilter = (name: TopFilter, value: string) =>
+    setView(name === "workspace" ? { ...view, workspace: value } : { ...view, filters: { ...view.filters, [name]: value } });
   const exportQuery = search ? `?${search}` : "";
 
   return (
     <div aria-busy={isFetching} data-testid="usage-dashboard" data-state={isPending ? "loading" : error ? "error" : data && data.current.requests === 0 ? "empty" : "ready"}>
-      <FiltersBar view={view} options={options} onChange={setView} />
+      <FiltersBar view={view} options={options} workspaces={workspaces} onChange={setView} />
       <div className="mb-4 flex flex-wrap items-center justify-between gap-2 text-sm">
         <p className="text-slate-600 dark:text-slate-400" aria-live="polite">
           {data
@@ -74,6 +76,7 @@ export function UsageDashboard({ options }: { options: UsageFilterOptions }) {
               { title: "API keys", rows: data.top.keys, filter: "key" },
               { title: "Prompts", rows: data.top.prompts },
               { title: "Accounts", rows: data.top.accounts, filter: "account" },
+              ...(view.workspace === ALL_WORKSPACES ? [{ title: "Workspaces", rows: data.top.workspaces, filter: "workspace" as const }] : []),
             ]}
           />
         </>

@@ -295,6 +295,8 @@ export function renderRbacDoc(): string {
     "accounts, routing, pricing, users, workspaces); an admin key of the Default workspace counts as one. A *workspace admin* is the",
     "admin of one team workspace: every admin action inside it, nothing the instance owns. Every row acts in the caller's current",
     "workspace; another workspace's ids answer 404 (never 403) to every role, checked by `tests/integration/workspaces/idor.test.ts`.",
+    "The usage rows (dashboard, both exports) and the Overview take `workspace=all` or another workspace's id from instance admins",
+    "only; anyone else gets the 404 a made-up id gets (`tests/integration/usage/all-workspaces.test.ts`).",
     "In the console, editors may edit prompts and experiments but not users, API keys, accounts, quotas or prices; viewers read.",
     "Gateway routes take an API key or a service access token (`POST /api/auth/token`); the chat routes need the `completions` scope.",
     "Server actions only ever act for a signed-in console user: API keys cannot call them.",

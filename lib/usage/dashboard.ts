@@ -3,7 +3,8 @@ import { pool } from "@/lib/db";
 import { histogramPercentile, LATENCY_BUCKETS, LATENCY_THRESHOLDS_SQL, mergeHistogram } from "./histogram";
 import { bucketStarts, previousWindow, resolveWindow, segments, type Segment, type Window } from "./range";
 import { NIL_UUID, ROLLUP_TABLE } from "./rollups";
-import { SURFACE_LABEL, type Bucket, type Dimension, type FilterName, type UsageView } from "./schemas";
+import { ALL_WORKSPACES, SURFACE_LABEL, type Bucket, type Dimension, type FilterName, type UsageView } from "./schemas";
+import type { UsageScope } from "./scope";
 import type { SeriesKey, StackedPoint, TopRow, UsageDashboard, UsagePoint, UsageTotals } from "./types";
 
 // The Usage page's queries. Each one is a single statement over the UNION ALL
@@ -11,8 +12,14 @@ import type { SeriesKey, StackedPoint, TopRow, UsageDashboard, UsagePoint, Usage
 // hourly rollup rows and raw events at the edges, all projected to one shape
 // and aggregated once. The four queries of a view run in parallel.
 
-/** `workspaceId` is set by the server from the caller, never from the query: every read is one workspace's. */
-export type Filters = Partial<Record<FilterName, string>> & { workspaceId?: string };
+/**
+ * `workspaceId` is set by the server from the caller (usageScope()), never from the query: one
+ * workspace's, or null for every workspace (an instance admin's choice). It is required, so
+ * "all workspaces" is never what a forgotten field means.
+ */
+export type Filters = Partial<Record<FilterName, string>> & { workspaceId: string | null };
+
+const workspaceFilter = (scope: UsageScope): string | null => (scope === ALL_WORKSPACES ? null : scope);
 
 class Sql {
   readonly params: unknown[] = [];
@@ -24,13 +31,13 @@ class Sql {
 
 const DIM_COLUMN: Record<Dimension, string> = {
   model: "model", account: `"accountId"`, key: `"apiKeyId"`, prompt: `"promptVersionId"`, version: `"promptVersionId"`,
-  variant: `"variantId"`, status: "status", surface: "surface",
+  variant: `"variantId"`, status: "status", surface: "surface", workspace: `"workspaceId"`,
 };
 
 function filterSql(q: Sql, f: Filters, raw: boolean): string {
   const c: string[] = [];
   const col = (rollup: string, event: string) => (raw ? event : rollup);
-  if (f.workspaceId) c.push(`"workspaceId" = ${q.p(f.workspaceId)}::uuid`);
+  if (f.workspaceId !== null) c.push(`"workspaceId" = ${q.p(f.workspaceId)}::uuid`);
   if (f.model) c.push(`${col("model", `COALESCE("servedModel", "requestedModel")`)} = ${q.p(f.model)}`);
   if (f.key) c.push(`${col(`"apiKeyId"`, `COALESCE("apiKeyId", '${NIL_UUID}')`)} = ${q.p(f.key)}::uuid`);
   if (f.account) c.push(`${col(`"accountId"`, `COALESCE("accountId", '${NIL_UUID}')`)} = ${q.p(f.account)}::uuid`);
@@ -51,8 +58,9 @@ const RAW_MEASURE: Record<Measure, string> = {
 const RAW_DIM: Record<string, string> = {
   model: `COALESCE("servedModel", "requestedModel")`, accountId: `COALESCE("accountId", '${NIL_UUID}')`, apiKeyId: `COALESCE("apiKeyId", '${NIL_UUID}')`,
   promptVersionId: `COALESCE("promptVersionId", '${NIL_UUID}')`, variantId: `COALESCE("variantId", '${NIL_UUID}')`, status: "status", surface: "surface",
+  workspaceId: `"workspaceId"`,
 };
-const ALL_DIMS = ["model", "accountId", "apiKeyId", "promptVersionId", "variantId", "status", "surface"];
+const ALL_DIMS = ["model", "accountId", "apiKeyId", "promptVersionId", "variantId", "status", "surface", "workspaceId"];
 const ident = (c: string) => (c === "model" || c === "status" || c === "surface" ? c : `"${c}"`);
 
 type Shape = { dims: string[]; measures: Measure[]; hist: boolean };
@@ -229,15 +237,15 @@ export async function windowTotals(w: Window, f: Filters, exact: boolean): Promi
   return totals(toSums(r), histogramPercentile(h, 50), histogramPercentile(h, 95));
 }
 
-type TopSqlRow = SumRow & { model: string | null; key: string | null; version: string | null; account: string | null };
+type TopSqlRow = SumRow & { model: string | null; key: string | null; version: string | null; account: string | null; workspace: string | null };
 
-/** Requests, tokens and cost per model, key, prompt version and account, in one scan. */
+/** Requests, tokens and cost per model, key, prompt version, account and workspace, in one scan. */
 export async function topByDimension(w: Window, f: Filters): Promise<TopSqlRow[]> {
   const q = new Sql();
   const measures: Measure[] = ["requests", "inputTokens", "outputTokens", "costUsd"];
-  const sql = `SELECT model, "apiKeyId"::text AS key, "promptVersionId"::text AS version, "accountId"::text AS account, ${sums(measures)}
-  FROM (${unionSql(q, segments(w.from.getTime(), w.to.getTime(), "day"), null, f, { dims: ["model", "apiKeyId", "promptVersionId", "accountId"], measures, hist: false })}) u
-  GROUP BY GROUPING SETS ((model), ("apiKeyId"), ("promptVersionId"), ("accountId"))`;
+  const sql = `SELECT model, "apiKeyId"::text AS key, "promptVersionId"::text AS version, "accountId"::text AS account, "workspaceId"::text AS workspace, ${sums(measures)}
+  FROM (${unionSql(q, segments(w.from.getTime(), w.to.getTime(), "day"), null, f, { dims: ["model", "apiKeyId", "promptVersionId", "accountId", "workspaceId"], measures, hist: false })}) u
+  GROUP BY GROUPING SETS ((model), ("apiKeyId"), ("promptVersionId"), ("accountId"), ("workspaceId"))`;
   return (await pool().query<TopSqlRow>(sql, q.params)).rows;
 }
 
@@ -245,24 +253,27 @@ export async function topByDimension(w: Window, f: Filters): Promise<TopSqlRow[]
 
 export type Labels = {
   keys: Map<string, string>; accounts: Map<string, string>; versions: Map<string, { label: string; promptId: string }>; prompts: Map<string, string>; variants: Map<string, string>;
+  workspaces: Map<string, string>;
 };
 
-export async function labelsFor(ids: { keys?: string[]; accounts?: string[]; versions?: string[]; prompts?: string[]; variants?: string[] }): Promise<Labels> {
+export async function labelsFor(ids: { keys?: string[]; accounts?: string[]; versions?: string[]; prompts?: string[]; variants?: string[]; workspaces?: string[] }): Promise<Labels> {
   const real = (a?: string[]) => [...new Set((a ?? []).filter((id) => id && id !== NIL_UUID))];
   const { rows } = await pool().query<{ kind: string; id: string; label: string; extra: string | null }>(
     `SELECT 'key' AS kind, id::text, name AS label, NULL AS extra FROM "ApiKey" WHERE id = ANY($1::uuid[])
      UNION ALL SELECT 'account', id::text, name, NULL FROM "ProviderAccount" WHERE id = ANY($2::uuid[])
      UNION ALL SELECT 'version', v.id::text, p.name || ' v' || v.version, v."promptId"::text FROM "PromptVersion" v JOIN "Prompt" p ON p.id = v."promptId" WHERE v.id = ANY($3::uuid[])
      UNION ALL SELECT 'prompt', id::text, name, NULL FROM "Prompt" WHERE id = ANY($4::uuid[])
-     UNION ALL SELECT 'variant', v.id::text, e.name || ' / ' || v.name, NULL FROM "ExperimentVariant" v JOIN "Experiment" e ON e.id = v."experimentId" WHERE v.id = ANY($5::uuid[])`,
-    [real(ids.keys), real(ids.accounts), real(ids.versions), real(ids.prompts), real(ids.variants)],
+     UNION ALL SELECT 'variant', v.id::text, e.name || ' / ' || v.name, NULL FROM "ExperimentVariant" v JOIN "Experiment" e ON e.id = v."experimentId" WHERE v.id = ANY($5::uuid[])
+     UNION ALL SELECT 'workspace', id::text, name, NULL FROM "Workspace" WHERE id = ANY($6::uuid[])`,
+    [real(ids.keys), real(ids.accounts), real(ids.versions), real(ids.prompts), real(ids.variants), real(ids.workspaces)],
   );
-  const out: Labels = { keys: new Map(), accounts: new Map(), versions: new Map(), prompts: new Map(), variants: new Map() };
+  const out: Labels = { keys: new Map(), accounts: new Map(), versions: new Map(), prompts: new Map(), variants: new Map(), workspaces: new Map() };
   for (const r of rows) {
     if (r.kind === "key") out.keys.set(r.id, r.label);
     else if (r.kind === "account") out.accounts.set(r.id, r.label);
     else if (r.kind === "prompt") out.prompts.set(r.id, r.label);
     else if (r.kind === "variant") out.variants.set(r.id, r.label);
+    else if (r.kind === "workspace") out.workspaces.set(r.id, r.label);
     else out.versions.set(r.id, { label: r.label, promptId: r.extra ?? r.id });
   }
   return out;
@@ -275,6 +286,7 @@ function labelOf(dim: Dimension, id: string, l: Labels): string {
   if (dim === "model") return id;
   if (dim === "status") return STATUS_LABEL[id] ?? id;
   if (dim === "surface") return SURFACE_LABEL[id as keyof typeof SURFACE_LABEL] ?? id;
+  if (dim === "workspace") return l.workspaces.get(id) ?? `Workspace ${short(id)}`;
   if (id === NIL_UUID) return { account: "No account", key: "No key", prompt: "No prompt", version: "No prompt", variant: "No variant" }[dim];
   if (dim === "key") return l.keys.get(id) ?? `Deleted key ${short(id)}`;
   if (dim === "account") return l.accounts.get(id) ?? `Deleted account ${short(id)}`;
@@ -289,11 +301,14 @@ const STACK_TOP = 8;
 const TOP_N = 10;
 export const OTHER_KEY = "__other";
 
-/** Everything the Usage page shows for one view, in one round trip from the browser. */
-export async function usageDashboard(workspaceId: string, view: UsageView, now: number = Date.now()): Promise<UsageDashboard> {
+/**
+ * Everything the Usage page shows for one view, in one round trip from the browser.
+ * `scope` comes from usageScope() (the caller's workspace, or all for an instance admin), never from the view.
+ */
+export async function usageDashboard(scope: UsageScope, view: UsageView, now: number = Date.now()): Promise<UsageDashboard> {
   const w = resolveWindow(view, now);
   const prev = previousWindow(w);
-  const f: Filters = { ...view.filters, workspaceId };
+  const f: Filters = { ...view.filters, workspaceId: workspaceFilter(scope) };
   // Minute buckets read raw events only, so both periods' percentiles are exact.
   const exact = w.bucket === "minute";
   const [series, latency, top, previous] = await Promise.all([
@@ -301,13 +316,14 @@ export async function usageDashboard(workspaceId: string, view: UsageView, now: 
   ]);
 
   // Labels for every id that will be shown.
-  const ids = { keys: [] as string[], accounts: [] as string[], versions: [] as string[], prompts: [] as string[], variants: [] as string[] };
-  const dimIds = { key: ids.keys, account: ids.accounts, prompt: ids.versions, version: ids.versions, variant: ids.variants, model: null, status: null, surface: null }[view.by];
+  const ids = { keys: [] as string[], accounts: [] as string[], versions: [] as string[], prompts: [] as string[], variants: [] as string[], workspaces: [] as string[] };
+  const dimIds = { key: ids.keys, account: ids.accounts, prompt: ids.versions, version: ids.versions, variant: ids.variants, workspace: ids.workspaces, model: null, status: null, surface: null }[view.by];
   if (dimIds) for (const r of series) dimIds.push(r.dim);
   for (const r of top) {
     if (r.key) ids.keys.push(r.key);
     if (r.account) ids.accounts.push(r.account);
     if (r.version) ids.versions.push(r.version);
+    if (r.workspace) ids.workspaces.push(r.workspace);
   }
   const labels = await labelsFor(ids);
 
@@ -362,7 +378,7 @@ export async function usageDashboard(workspaceId: string, view: UsageView, now: 
     }
   }
 
-  const topOf = (dim: "model" | "key" | "version" | "account", labelDim: Dimension): TopRow[] => {
+  const topOf = (dim: "model" | "key" | "version" | "account" | "workspace", labelDim: Dimension): TopRow[] => {
     const rows = top.filter((r) => r[dim] !== null).map((r) => {
       const s = toSums(r);
       const id = r[dim]!;
@@ -381,7 +397,10 @@ export async function usageDashboard(workspaceId: string, view: UsageView, now: 
     previous,
     points,
     stacked: { keys, points: stackedPoints },
-    top: { models: topOf("model", "model"), keys: topOf("key", "key"), prompts: topOf("version", "version"), accounts: topOf("account", "account") },
+    top: {
+      models: topOf("model", "model"), keys: topOf("key", "key"), prompts: topOf("version", "version"), accounts: topOf("account", "account"),
+      workspaces: topOf("workspace", "workspace"),
+    },
   };
 }
 
@@ -391,37 +410,45 @@ export function exportAggregateSql(segs: Segment[], bucket: Bucket, f: Filters):
   const sql = `SELECT u.t, u.model, u."accountId"::text AS "accountId", a.name AS "accountName", u."apiKeyId"::text AS "apiKeyId", k.name AS "keyName",
     u."promptVersionId"::text AS "promptVersionId", p.name || ' v' || v.version AS "promptLabel", u."variantId"::text AS "variantId", u.status, u.surface,
     u.requests, u.errors, u."inputTokens", u."outputTokens", u."cachedTokens", u."costUsd"::text AS "costUsd", u."latencySumMs", u."latencyCount",
-    u."ttftSumMs", u."ttftCount", u.hist
-  FROM (SELECT t, model, "accountId", "apiKeyId", "promptVersionId", "variantId", status, surface, ${SUMS}, ${HIST_SELECT}
-          FROM (${unionSql(q, segs, bucket, f, { dims: ALL_DIMS, measures: ALL, hist: true })}) s GROUP BY 1, 2, 3, 4, 5, 6, 7, 8) u
+    u."ttftSumMs", u."ttftCount", u.hist, u."workspaceId"::text AS "workspaceId", ws.name AS "workspaceName"
+  FROM (SELECT t, model, "accountId", "apiKeyId", "promptVersionId", "variantId", status, surface, "workspaceId", ${SUMS}, ${HIST_SELECT}
+          FROM (${unionSql(q, segs, bucket, f, { dims: ALL_DIMS, measures: ALL, hist: true })}) s GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9) u
   LEFT JOIN "ProviderAccount" a ON a.id = u."accountId" LEFT JOIN "ApiKey" k ON k.id = u."apiKeyId"
   LEFT JOIN "PromptVersion" v ON v.id = u."promptVersionId" LEFT JOIN "Prompt" p ON p.id = v."promptId"
-  ORDER BY u.t, u.model, u."accountId", u."apiKeyId", u."promptVersionId", u."variantId", u.status, u.surface`;
+  LEFT JOIN "Workspace" ws ON ws.id = u."workspaceId"
+  ORDER BY u.t, u."workspaceId", u.model, u."accountId", u."apiKeyId", u."promptVersionId", u."variantId", u.status, u.surface`;
   return { sql, params: q.params };
 }
 
-/** Requests and errors per account over a window (the Overview's account card). */
-export async function accountTotals(w: Window): Promise<Map<string, { requests: number; errors: number }>> {
+/** Requests and errors per account over a window, in a workspace or all of them (the Overview's account card). */
+export async function accountTotals(w: Window, scope: UsageScope = ALL_WORKSPACES): Promise<Map<string, { requests: number; errors: number }>> {
   const q = new Sql();
   const sql = `SELECT "accountId"::text AS id, ${sums(["requests", "errors"])}
-  FROM (${unionSql(q, segments(w.from.getTime(), w.to.getTime(), "day"), null, {}, { dims: ["accountId"], measures: ["requests", "errors"], hist: false })}) u GROUP BY 1`;
+  FROM (${unionSql(q, segments(w.from.getTime(), w.to.getTime(), "day"), null, { workspaceId: workspaceFilter(scope) }, { dims: ["accountId"], measures: ["requests", "errors"], hist: false })}) u GROUP BY 1`;
   const { rows } = await pool().query<{ id: string; requests: string; errors: string }>(sql, q.params);
   return new Map(rows.map((r) => [r.id, { requests: Number(r.requests), errors: Number(r.errors) }]));
 }
 
-/** Choices for the page's filters: models seen in the last 90 days, and the keys, prompts and accounts that exist. */
-export async function usageFilterOptions(workspaceId: string, now = Date.now()) {
+/**
+ * Choices for the page's filters: models seen in the last 90 days, and the keys, prompts and accounts
+ * that exist, in one workspace or (named after theirs) in all of them.
+ */
+export async function usageFilterOptions(scope: UsageScope, now = Date.now()) {
   const since = new Date(Math.floor((now - 90 * 86_400_000) / 86_400_000) * 86_400_000);
-  const [models, named] = await Promise.all([
-    pool().query<{ model: string }>(`SELECT DISTINCT model FROM "${ROLLUP_TABLE.day}" WHERE bucket >= $1 AND "workspaceId" = $2::uuid ORDER BY 1`, [since, workspaceId]),
+  const workspaceId = workspaceFilter(scope);
+  const named = workspaceId === null;
+  const [models, owned] = await Promise.all([
+    pool().query<{ model: string }>(`SELECT DISTINCT model FROM "${ROLLUP_TABLE.day}" WHERE bucket >= $1 AND ($2::uuid IS NULL OR "workspaceId" = $2::uuid) ORDER BY 1`, [since, workspaceId]),
     pool().query<{ kind: string; id: string; label: string }>(
-      `SELECT 'key' AS kind, id::text, name || ' (' || prefix || '…)' AS label FROM "ApiKey" WHERE "workspaceId" = $1::uuid
+      `SELECT 'key' AS kind, k.id::text, k.name || ' (' || k.prefix || '…)'${named ? ` || ' · ' || w.name` : ""} AS label FROM "ApiKey" k JOIN "Workspace" w ON w.id = k."workspaceId"
+        WHERE $1::uuid IS NULL OR k."workspaceId" = $1::uuid
        UNION ALL SELECT 'account', id::text, name FROM "ProviderAccount"
-       UNION ALL SELECT 'prompt', id::text, name FROM "Prompt" WHERE "workspaceId" = $1::uuid
+       UNION ALL SELECT 'prompt', p.id::text, p.name${named ? ` || ' · ' || w.name` : ""} FROM "Prompt" p JOIN "Workspace" w ON w.id = p."workspaceId"
+        WHERE $1::uuid IS NULL OR p."workspaceId" = $1::uuid
        ORDER BY 1, 3`,
       [workspaceId],
     ),
   ]);
-  const of = (kind: string) => named.rows.filter((r) => r.kind === kind).map((r) => ({ value: r.id, label: r.label }));
+  const of = (kind: string) => owned.rows.filter((r) => r.kind === kind).map((r) => ({ value: r.id, label: r.label }));
   return { models: models.rows.map((r) => ({ value: r.model, label: r.model })), keys: of("key"), prompts: of("prompt"), accounts: of("account") };
 }

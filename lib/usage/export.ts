@@ -1,13 +1,14 @@
 import "server-only";
 import pg from "pg";
-import { workspaceOf, type Principal } from "@/lib/core";
+import type { Principal } from "@/lib/core";
 import { config } from "@/lib/config";
 import { AppError } from "@/lib/core";
 import { logger } from "@/lib/observability";
 import { histogramPercentile, LATENCY_BUCKETS } from "./histogram";
 import { resolveWindow, segments } from "./range";
 import { NIL_UUID } from "./rollups";
-import type { UsageView } from "./schemas";
+import { ALL_WORKSPACES, type UsageView } from "./schemas";
+import { usageScope } from "./scope";
 import { exportAggregateSql } from "./dashboard";
 
 // CSV exports streamed straight from a server-side cursor: a pull-based
@@ -170,13 +171,15 @@ type EventRow = {
   accountId: string | null; accountName: string | null; provider: string | null; requestedModel: string; servedModel: string | null;
   promptVersionId: string | null; experimentId: string | null; variantId: string | null; inputTokens: number; outputTokens: number;
   cachedTokens: number; costUsd: string; priceKnown: boolean; latencyMs: number; ttftMs: number | null; status: string;
-  errorCode: string | null; stream: boolean; attempts: number; metadata: unknown; requestLog?: unknown; responseLog?: unknown;
+  errorCode: string | null; stream: boolean; attempts: number; metadata: unknown; workspaceId: string; workspaceName: string | null;
+  requestLog?: unknown; responseLog?: unknown;
 };
 
 const EVENT_HEADER = [
   "created_at", "completion_id", "api_key_id", "api_key_name", "end_user", "source", "surface", "account_id", "account_name", "provider",
   "requested_model", "served_model", "prompt_version_id", "experiment_id", "variant_id", "input_tokens", "output_tokens",
   "cached_tokens", "cost_usd", "price_known", "latency_ms", "ttft_ms", "status", "error_code", "stream", "attempts", "metadata",
+  "workspace_id", "workspace_name",
 ];
 
 /**
@@ -187,12 +190,14 @@ const EVENT_HEADER = [
 export async function exportEvents(
   by: Principal, view: UsageView, { now = Date.now(), includeLogs = false } = {},
 ): Promise<{ stream: ReadableStream<Uint8Array>; filename: string }> {
+  const scope = await usageScope(by, view.workspace);
   const w = resolveWindow(view, now);
   const f = view.filters;
-  const params: unknown[] = [w.from, w.to, workspaceOf(by)];
+  const params: unknown[] = [w.from, w.to];
   const p = (v: unknown) => (params.push(v), `$${params.length}`);
-  // The caller's workspace only: filter ids from another workspace match nothing.
-  const where = [`e."createdAt" >= $1`, `e."createdAt" < $2`, `e."workspaceId" = $3::uuid`];
+  // One workspace (filter ids from another workspace match nothing), or all for an instance admin.
+  const where = [`e."createdAt" >= $1`, `e."createdAt" < $2`];
+  if (scope !== ALL_WORKSPACES) where.push(`e."workspaceId" = ${p(scope)}::uuid`);
   if (f.model) where.push(`COALESCE(e."servedModel", e."requestedModel") = ${p(f.model)}`);
   if (f.key) where.push(`COALESCE(e."apiKeyId", '${NIL_UUID}') = ${p(f.key)}::uuid`);
   if (f.account) where.push(`COALESCE(e."accountId", '${NIL_UUID}') = ${p(f.account)}::uuid`);
@@ -201,9 +206,11 @@ export async function exportEvents(
   if (f.prompt) where.push(`e."promptVersionId" IN (SELECT id FROM "PromptVersion" WHERE "promptId" = ${p(f.prompt)}::uuid)`);
   const sql = `SELECT e."createdAt", e."completionId", e."apiKeyId", k.name AS "keyName", e."endUser", e.source, e.surface, e."accountId", a.name AS "accountName",
     e.provider, e."requestedModel", e."servedModel", e."promptVersionId", e."experimentId", e."variantId", e."inputTokens", e."outputTokens",
-    e."cachedTokens", e."costUsd"::text AS "costUsd", e."priceKnown", e."latencyMs", e."ttftMs", e.status, e."errorCode", e.stream, e.attempts, e.metadata
+    e."cachedTokens", e."costUsd"::text AS "costUsd", e."priceKnown", e."latencyMs", e."ttftMs", e.status, e."errorCode", e.stream, e.attempts, e.metadata,
+    e."workspaceId"::text AS "workspaceId", ws.name AS "workspaceName"
     ${includeLogs ? `, l.request AS "requestLog", l.response AS "responseLog"` : ""}
   FROM "UsageEvent" e LEFT JOIN "ApiKey" k ON k.id = e."apiKeyId" LEFT JOIN "ProviderAccount" a ON a.id = e."accountId"
+  LEFT JOIN "Workspace" ws ON ws.id = e."workspaceId"
   ${includeLogs ? `LEFT JOIN "RequestLog" l ON l."completionId" = e."completionId" AND l."expiresAt" > now()` : ""}
   WHERE ${where.join(" AND ")} ORDER BY e."createdAt", e.id`;
   const stream = await streamCsv<EventRow>(by, {
@@ -211,7 +218,7 @@ export async function exportEvents(
     row: (r) => [
       r.createdAt, r.completionId, r.apiKeyId, r.keyName, r.endUser, r.source, r.surface, r.accountId, r.accountName, r.provider, r.requestedModel,
       r.servedModel, r.promptVersionId, r.experimentId, r.variantId, r.inputTokens, r.outputTokens, r.cachedTokens, csvNumber(r.costUsd), r.priceKnown,
-      r.latencyMs, r.ttftMs, r.status, r.errorCode, r.stream, r.attempts, r.metadata == null ? null : JSON.stringify(r.metadata),
+      r.latencyMs, r.ttftMs, r.status, r.errorCode, r.stream, r.attempts, r.metadata == null ? null : JSON.stringify(r.metadata), r.workspaceId, r.workspaceName,
       ...(includeLogs ? [r.requestLog == null ? null : JSON.stringify(r.requestLog), r.responseLog == null ? null : JSON.stringify(r.responseLog)] : []),
     ],
   });
@@ -222,19 +229,20 @@ type AggregateRow = {
   t: Date; model: string; accountId: string; accountName: string | null; apiKeyId: string; keyName: string | null;
   promptVersionId: string; promptLabel: string | null; variantId: string; status: string; surface: string; requests: string; errors: string;
   inputTokens: string; outputTokens: string; cachedTokens: string; costUsd: string; latencySumMs: string; latencyCount: string;
-  ttftSumMs: string; ttftCount: string; hist: string[];
+  ttftSumMs: string; ttftCount: string; hist: string[]; workspaceId: string; workspaceName: string | null;
 };
 
 const AGG_HEADER = [
   "bucket_start", "model", "account_id", "account_name", "api_key_id", "api_key_name", "prompt_version_id", "prompt_version",
   "variant_id", "status", "surface", "requests", "errors", "input_tokens", "output_tokens", "cached_tokens", "cost_usd", "avg_latency_ms",
-  "p50_latency_ms", "p95_latency_ms", "avg_ttft_ms",
+  "p50_latency_ms", "p95_latency_ms", "avg_ttft_ms", "workspace_id", "workspace_name",
 ];
 
 /** The view's window aggregated per bucket and every dimension (the rollup's grain), filtered like the page. */
 export async function exportAggregate(by: Principal, view: UsageView, now = Date.now()): Promise<{ stream: ReadableStream<Uint8Array>; filename: string }> {
+  const scope = await usageScope(by, view.workspace);
   const w = resolveWindow(view, now);
-  const { sql, params } = exportAggregateSql(segments(w.from.getTime(), w.to.getTime(), w.bucket), w.bucket, { ...view.filters, workspaceId: workspaceOf(by) });
+  const { sql, params } = exportAggregateSql(segments(w.from.getTime(), w.to.getTime(), w.bucket), w.bucket, { ...view.filters, workspaceId: scope === ALL_WORKSPACES ? null : scope });
   const stream = await streamCsv<AggregateRow>(by, {
     sql, params, header: AGG_HEADER,
     row: (r) => {
@@ -246,7 +254,7 @@ export async function exportAggregate(by: Principal, view: UsageView, now = Date
         nilToNull(r.variantId), r.status, r.surface, Number(r.requests), Number(r.errors), Number(r.inputTokens), Number(r.outputTokens),
         Number(r.cachedTokens), csvNumber(r.costUsd), lc ? Math.round(Number(r.latencySumMs) / lc) : null,
         h.length === LATENCY_BUCKETS ? histogramPercentile(h, 50) : null, h.length === LATENCY_BUCKETS ? histogramPercentile(h, 95) : null,
-        tc ? Math.round(Number(r.ttftSumMs) / tc) : null,
+        tc ? Math.round(Number(r.ttftSumMs) / tc) : null, r.workspaceId, r.workspaceName,
       ];
     },
   });

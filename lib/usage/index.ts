@@ -7,4 +7,5 @@ export { usageDashboard, usageFilterOptions, seriesByDimension, latencyByBucket,
 export { resolveWindow, previousWindow, segments } from "./range";
 export { exportEvents, exportAggregate } from "./export";
 export { accountTotals } from "./dashboard";
-export { usageMetadata, usageViewQuery, viewFromQuery, type UsageMetadata } from "./schemas";
+export { usageMetadata, usageViewQuery, viewFromQuery, ALL_WORKSPACES, type UsageMetadata, type WorkspaceChoice } from "./schemas";
+export { usageScope, type UsageScope } from "./scope";

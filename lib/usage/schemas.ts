@@ -6,8 +6,8 @@ export const RANGE_PRESETS = ["1h", "24h", "7d", "30d", "90d"] as const;
 export type RangePreset = (typeof RANGE_PRESETS)[number];
 export const BUCKETS = ["minute", "hour", "day"] as const;
 export type Bucket = (typeof BUCKETS)[number];
-/** What the token chart can be stacked by. "prompt" groups all versions of a prompt. */
-export const DIMENSIONS = ["model", "account", "key", "prompt", "version", "variant", "status", "surface"] as const;
+/** What the token chart can be stacked by. "prompt" groups all versions of a prompt; "workspace" is for instance admins reading all workspaces. */
+export const DIMENSIONS = ["model", "account", "key", "prompt", "version", "variant", "status", "surface", "workspace"] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 export const FILTERS = ["model", "key", "prompt", "account", "status", "surface"] as const;
 export type FilterName = (typeof FILTERS)[number];
@@ -42,7 +42,16 @@ export type UsageView = {
   bucket?: Bucket;
   by: Dimension;
   filters: Partial<Record<FilterName, string>>;
+  /**
+   * Whose usage: absent = the caller's current workspace; "all" or another
+   * workspace's id only for instance admins (checked on the server, usageScope()).
+   */
+  workspace?: WorkspaceChoice;
 };
+
+export const ALL_WORKSPACES = "all";
+export type WorkspaceChoice = typeof ALL_WORKSPACES | (string & {});
+const workspaceChoice = z.union([z.literal(ALL_WORKSPACES), z.uuid()]);
 
 export const DEFAULT_VIEW: UsageView = { range: "7d", by: "model", filters: {} };
 
@@ -63,6 +72,7 @@ export const usageViewQuery = z
     account: z.uuid().optional(),
     status: z.enum(STATUSES).optional(),
     surface: z.enum(SURFACES).optional(),
+    workspace: workspaceChoice.optional(),
   })
   .superRefine((q, ctx) => {
     if (q.range !== "custom") return;
@@ -81,6 +91,7 @@ export function viewFromQuery(q: UsageViewQuery): UsageView {
     ...(q.bucket ? { bucket: q.bucket } : {}),
     by: q.by,
     filters,
+    ...(q.workspace ? { workspace: q.workspace } : {}),
   };
 }
 
@@ -94,7 +105,7 @@ export function parseView(params: URLSearchParams | Record<string, string | stri
     const v = params[k];
     return Array.isArray(v) ? v[0] : v;
   };
-  const raw = Object.fromEntries(["range", "from", "to", "bucket", "by", ...FILTERS].map((k) => [k, get(k)]).filter(([, v]) => v !== undefined && v !== ""));
+  const raw = Object.fromEntries(["range", "from", "to", "bucket", "by", "workspace", ...FILTERS].map((k) => [k, get(k)]).filter(([, v]) => v !== undefined && v !== ""));
   const full = usageViewQuery.safeParse(raw);
   if (full.success) return viewFromQuery(full.data);
   // Keep what is valid, piece by piece.
@@ -110,7 +121,8 @@ export function parseView(params: URLSearchParams | Record<string, string | stri
     if (v) filters[f] = v;
   }
   const bucket = pick(z.enum(BUCKETS), raw.bucket);
-  return { range, ...(bucket ? { bucket } : {}), by: pick(z.enum(DIMENSIONS), raw.by) ?? DEFAULT_VIEW.by, filters };
+  const workspace = pick(workspaceChoice, raw.workspace);
+  return { range, ...(bucket ? { bucket } : {}), by: pick(z.enum(DIMENSIONS), raw.by) ?? DEFAULT_VIEW.by, filters, ...(workspace ? { workspace } : {}) };
 }
 
 /** The URL query for a view; defaults are left out so links stay short. */
@@ -123,6 +135,7 @@ export function viewToSearch(v: UsageView): string {
   }
   if (v.bucket) p.set("bucket", v.bucket);
   if (v.by !== DEFAULT_VIEW.by) p.set("by", v.by);
+  if (v.workspace) p.set("workspace", v.workspace);
   for (const f of FILTERS) {
     const val = v.filters[f];
     if (val) p.set(f, val);

@@ -44,8 +44,11 @@ export type UsageDashboard = {
   previous: UsageTotals;
   points: UsagePoint[];
   stacked: { keys: SeriesKey[]; points: StackedPoint[] };
-  top: { models: TopRow[]; keys: TopRow[]; prompts: TopRow[]; accounts: TopRow[] };
+  /** `workspaces` has more than one row only when an instance admin reads all workspaces. */
+  top: { models: TopRow[]; keys: TopRow[]; prompts: TopRow[]; accounts: TopRow[]; workspaces: TopRow[] };
 };
 
 export type FilterOption = { value: string; label: string };
 export type UsageFilterOptions = { models: FilterOption[]; keys: FilterOption[]; prompts: FilterOption[]; accounts: FilterOption[] };
+/** The workspace picker's choices: set for instance admins only (the page leaves the picker out otherwise). */
+export type WorkspaceOptions = { current: string; choices: FilterOption[] };

@@ -18,12 +18,13 @@ const viewArb: fc.Arbitrary<UsageView> = fc
     account: fc.option(uuid, { nil: undefined }),
     status: fc.option(fc.constantFrom(...STATUSES), { nil: undefined }),
     surface: fc.option(fc.constantFrom(...SURFACES), { nil: undefined }),
+    workspace: fc.option(fc.oneof(fc.constant("all"), uuid), { nil: undefined }),
   })
   .map((r) => {
     const filters: UsageView["filters"] = {};
     for (const f of ["model", "key", "prompt", "account", "status", "surface"] as const) if (r[f]) filters[f] = r[f];
     const custom = r.range === "custom" ? { from: r.from, to: new Date(Date.parse(r.from) + r.span).toISOString() } : {};
-    return { range: r.range, ...custom, ...(r.bucket ? { bucket: r.bucket } : {}), by: r.by, filters };
+    return { range: r.range, ...custom, ...(r.bucket ? { bucket: r.bucket } : {}), by: r.by, filters, ...(r.workspace ? { workspace: r.workspace } : {}) };
   });
 
 describe("the Usage page's URL", () => {
@@ -49,6 +50,11 @@ describe("the Usage page's URL", () => {
     expect(v).toEqual({ range: "30d", by: "model", filters: { model: "gpt-4o", status: "ok" } });
     // A custom range without its dates is not a range: the default applies.
     expect(parseView(new URLSearchParams("range=custom&from=2030-01-01T00:00:00Z")).range).toBe(DEFAULT_VIEW.range);
+  });
+
+  it("issue 18: keeps workspace=all or a workspace id in the URL, and drops anything else", () => {
+    expect(parseView(new URLSearchParams("by=workspace&workspace=all"))).toEqual({ ...DEFAULT_VIEW, by: "workspace", workspace: "all" });
+    expect(parseView(new URLSearchParams("workspace=not-a-workspace&model=gpt-4o"))).toEqual({ ...DEFAULT_VIEW, filters: { model: "gpt-4o" } });
   });
 
   it("reads Next's searchParams object form as well", () => {
