@@ -100,7 +100,7 @@ export async function enabledPolicies(): Promise<CachedPolicy[]> {
 }
 
 /** After a committed change: this instance forgets now, the others when the notification arrives. */
-async function invalidatePolicies(): Promise<void> {
+export async function invalidatePolicies(): Promise<void> {
   dropCache();
   await publishInvalidation(TOPIC).catch((err: unknown) => logger.warn({ err }, "could not publish quota policy change"));
 }
