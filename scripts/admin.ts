@@ -40,9 +40,10 @@ const usage = `Usage: npm run admin -- <command> [options]
   accounts disable <name>  |  accounts enable <name>
   accounts delete <name>
   quotas list
-  quotas create --name <n> --scope <key|user|model|key_model> [--key <id or prefix>] [--user <end user>]
+  quotas create --name <n> --scope <key|user|model|key_model|workspace> [--key <id or prefix>] [--user <end user>]
                 [--model <name or prefix*>] [--rpm <n>] [--tpm <n>] [--tpd <n>] [--tpmonth <n>]
                 [--spend-day <usd>] [--spend-month <usd>] [--default-max-tokens <n>] [--require-max-tokens]
+                [--time-zone <IANA zone, default UTC>] [--thresholds <50,80,100 | none>]
   quotas set <name or id> [any limit flag above; "none" removes that limit]
   quotas disable <name or id>  |  quotas enable <name or id>
   quotas delete <name or id>
@@ -77,6 +78,7 @@ async function main(argv: string[]): Promise<number> {
       rpm: { type: "string" }, tpm: { type: "string" }, tpd: { type: "string" }, tpmonth: { type: "string" },
       "spend-day": { type: "string" }, "spend-month": { type: "string" }, "default-max-tokens": { type: "string" },
       "require-max-tokens": { type: "boolean" }, "new-key": { type: "string" },
+      "time-zone": { type: "string" }, thresholds: { type: "string" },
       workspace: { type: "string" }, slug: { type: "string" },
     },
   });
@@ -268,6 +270,8 @@ async function main(argv: string[]): Promise<number> {
           ...(values.user !== undefined ? { endUser: values.user === "none" ? null : values.user } : {}),
           ...(values.model !== undefined ? { model: values.model === "none" ? null : values.model } : {}),
           ...(values["require-max-tokens"] ? { requireMaxTokens: true } : {}),
+          ...(values["time-zone"] !== undefined ? { timeZone: values["time-zone"] } : {}),
+          ...(values.thresholds !== undefined ? { thresholds: values.thresholds === "none" ? [] : values.thresholds.split(",").map(Number) } : {}),
         };
         for (const [flag, field] of quotaFlags) {
           const v = values[flag];
@@ -359,7 +363,7 @@ const quotaFlags = [
 
 const flags: Record<string, string> = {
   baseUrl: "base-url", apiKey: "api-key", expiresAt: "expires",
-  ...Object.fromEntries(quotaFlags.map(([flag, field]) => [field, flag])), apiKeyId: "key", endUser: "user", requireMaxTokens: "require-max-tokens",
+  ...Object.fromEntries(quotaFlags.map(([flag, field]) => [field, flag])), apiKeyId: "key", endUser: "user", requireMaxTokens: "require-max-tokens", timeZone: "time-zone",
 };
 const flagFor = (field: PropertyKey) => flags[String(field)] ?? String(field);
 

@@ -9,7 +9,7 @@ import { OverviewKpis } from "@/components/usage/overview-kpis";
 import { SloCard } from "@/components/observability/slo-card";
 import { hasRole, requireRole, userWorkspace } from "@/lib/auth";
 import { experimentResults, listExperiments } from "@/lib/experiments";
-import { quotaOverview } from "@/lib/quota";
+import { listQuotaAlerts, quotaOverview } from "@/lib/quota";
 import { ALL_WORKSPACES, usageScope, type UsageScope } from "@/lib/usage";
 import { parseView } from "@/lib/usage/schemas";
 import { overview } from "./overview-data";
@@ -18,10 +18,11 @@ export const metadata = { title: "Overview" };
 
 const link = "text-sm text-indigo-700 underline dark:text-indigo-300";
 
-async function quotaAlerts(workspaceId: string) {
+// Crossed thresholds (budget alerts, recorded once per window) and the keys near a limit right now.
+async function quotaAlerts(workspaceId: string, all: boolean) {
   try {
-    const q = await quotaOverview(workspaceId);
-    return { configured: q.policies.length > 0, hot: q.keys.filter((k) => !k.key.revoked && k.worst >= 0.8).sort((a, b) => b.worst - a.worst) };
+    const [q, crossed] = await Promise.all([quotaOverview(workspaceId), listQuotaAlerts({ workspaceId, all }, 8)]);
+    return { configured: q.policies.length > 0 || crossed.length > 0, crossed, hot: q.keys.filter((k) => !k.key.revoked && k.worst >= 0.8).sort((a, b) => b.worst - a.worst) };
   } catch {
     return null;
   }
@@ -71,7 +72,9 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
   const scope = await scopeOf(user, parseView(await searchParams).workspace);
   const all = scope === ALL_WORKSPACES;
   const [o, quotas, experiments] = await Promise.all([
-    overview({ workspaceId: userWorkspace(user), instance: user.instanceAdmin === true, usage: scope }), quotaAlerts(userWorkspace(user)), runningExperiments(userWorkspace(user)),
+    overview({ workspaceId: userWorkspace(user), instance: user.instanceAdmin === true, usage: scope }),
+    quotaAlerts(userWorkspace(user), user.instanceAdmin === true),
+    runningExperiments(userWorkspace(user)),
   ]);
   const t = o.traffic;
   return (
@@ -134,9 +137,26 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
             <p className="text-sm text-slate-600 dark:text-slate-400">Quota status is unavailable right now.</p>
           ) : !quotas.configured ? (
             <p className="text-sm text-slate-600 dark:text-slate-400">Quotas not configured.</p>
-          ) : quotas.hot.length === 0 ? (
-            <p className="text-sm text-slate-600 dark:text-slate-400">No key is above 80% of a limit.</p>
           ) : (
+            <>
+              {quotas.crossed.length > 0 && (
+                <ul className="mb-3 space-y-1 text-sm" data-testid="quota-crossings">
+                  {quotas.crossed.map((a) => (
+                    <li key={a.id} className="flex items-center justify-between gap-2">
+                      <span>
+                        {user.instanceAdmin === true && a.workspace.slug ? <code className="mr-1 font-mono text-xs">{a.workspace.slug}</code> : null}
+                        {a.policy.name}: {a.metric === "spend_usd" ? "spend" : "tokens"} per {a.period}{" "}
+                        {a.kind === "exhausted" ? "exhausted" : `crossed ${a.threshold}%`}
+                        <span className="ml-1 text-xs text-slate-600 dark:text-slate-400">{formatDateTime(a.crossedAt)}</span>
+                      </span>
+                      <Badge tone={a.kind === "exhausted" || a.threshold >= 100 ? "red" : "amber"}>{a.kind === "exhausted" ? "exhausted" : `${a.threshold}%`}</Badge>
+                    </li>
+                  ))}
+                </ul>
+              )}
+              {quotas.hot.length === 0 ? (
+                <p className="text-sm text-slate-600 dark:text-slate-400">No key is above 80% of a limit.</p>
+              ) : (
             <ul className="space-y-1 text-sm" data-testid="quota-alerts">
               {quotas.hot.slice(0, 8).map((k) => (
                 <li key={k.key.id} className="flex items-center justify-between gap-2">
@@ -145,6 +165,8 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
                 </li>
               ))}
             </ul>
+              )}
+            </>
           )}
         </Card>
         <Card title="Running experiments" actions={<Link href="/experiments" className={link}>Experiments</Link>}>

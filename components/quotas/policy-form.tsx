@@ -3,7 +3,7 @@ import { useState, useTransition } from "react";
 import { createQuotaPolicyAction, updateQuotaPolicyAction } from "@/app/(console)/quotas/actions";
 import { Button } from "@/components/ui/button";
 import { SelectField, TextField } from "@/components/ui/field";
-import { limitFields, quotaScopes, scopeLabels, type CreateQuotaPolicyInput, type PolicyView, type QuotaScope } from "@/lib/quota/schemas";
+import { DEFAULT_THRESHOLDS, limitFields, quotaScopes, scopeLabels, type CreateQuotaPolicyInput, type PolicyView, type QuotaScope } from "@/lib/quota/schemas";
 import type { KeyOption } from "./quota-values";
 
 type Errors = Record<string, string>;
@@ -20,7 +20,12 @@ function readForm(fd: FormData): { input?: CreateQuotaPolicyInput; errors: Error
     model: text("model") || null,
     requireMaxTokens: fd.get("requireMaxTokens") === "on",
     enabled: fd.get("enabled") === "on",
+    timeZone: text("timeZone") || "UTC",
   };
+  const thresholds = text("thresholds");
+  const parsed = thresholds ? thresholds.split(/[\s,]+/).filter(Boolean).map(Number) : [];
+  if (parsed.some((n) => !Number.isInteger(n) || n < 1 || n > 100)) errors.thresholds = "must be whole percentages from 1 to 100, separated by commas";
+  else input.thresholds = parsed;
   for (const [field, isMoney] of [...limitFields.map((l) => [l.field, l.metric === "spend"] as const), ["defaultMaxTokens", false] as const]) {
     const raw = text(field).replace(/[_,\s]/g, "");
     if (!raw) {
@@ -80,7 +85,7 @@ export function PolicyForm({ policy, keys, onDone, onCancel }: { policy?: Policy
             </option>
           ))}
         </SelectField>
-        {scope !== "model" && (
+        {scope !== "model" && scope !== "workspace" && (
           <SelectField label="API key" name="apiKeyId" defaultValue={policy?.apiKeyId ?? ""} error={errors.apiKeyId}>
             <option value="">Each key separately</option>
             {keys.map((k) => (
@@ -110,6 +115,22 @@ export function PolicyForm({ policy, keys, onDone, onCancel }: { policy?: Policy
           />
         ))}
       </fieldset>
+      <div className="grid gap-3 sm:grid-cols-2 lg:grid-cols-4">
+        <TextField
+          label="Time zone"
+          name="timeZone"
+          defaultValue={policy?.timeZone ?? "UTC"}
+          hint="Day and month windows start at local midnight and on the local 1st (IANA name, e.g. Europe/Berlin)"
+          error={errors.timeZone}
+        />
+        <TextField
+          label="Alert thresholds (%)"
+          name="thresholds"
+          defaultValue={(policy?.thresholds ?? DEFAULT_THRESHOLDS).join(", ")}
+          hint="Alerted once per window when day or month use crosses them; empty for none"
+          error={errors.thresholds}
+        />
+      </div>
       <div className="grid gap-3 sm:grid-cols-2 lg:grid-cols-4 lg:items-end">
         <TextField
           label="Default max_tokens"

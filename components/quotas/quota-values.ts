@@ -27,6 +27,7 @@ export function level(l: Pick<LimitStatus, "max" | "used" | "reserved">): "ok" |
 
 export function appliesTo(p: PolicyView, keys: KeyOption[]): string {
   const key = p.apiKeyId ? (keys.find((k) => k.id === p.apiKeyId)?.name ?? `key ${p.apiKeyId.slice(0, 8)}`) : "each key";
+  if (p.scope === "workspace") return "the whole workspace (all keys together)";
   if (p.scope === "model") return `model ${p.model} (all keys together)`;
   if (p.scope === "key_model") return `${key}, model ${p.model}`;
   if (p.scope === "user") return `${key}, ${p.endUser ? `end user ${p.endUser}` : "each end user"}`;

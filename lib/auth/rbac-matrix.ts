@@ -101,6 +101,9 @@ export const routeRules: RouteRule[] = [
   { method: "GET", path: "/api/admin/quotas/[id]", what: "Read a quota policy", allow: MANAGEMENT },
   { method: "PATCH", path: "/api/admin/quotas/[id]", what: "Update a quota policy", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
   { method: "DELETE", path: "/api/admin/quotas/[id]", what: "Delete a quota policy", allow: MANAGEMENT },
+  { method: "POST", path: "/api/admin/quotas/[id]/raise", what: "Raise a budget temporarily", allow: INSTANCE, probe: NOT_AN_OBJECT },
+  { method: "DELETE", path: "/api/admin/quotas/[id]/raise", what: "End a budget raise", allow: INSTANCE },
+  { method: "POST", path: "/api/admin/quotas/[id]/reset", what: "Reset a budget's current window", allow: INSTANCE, probe: NOT_AN_OBJECT },
   // Prompts (the management API is admin-only; editors edit prompts in the console)
   { method: "GET", path: "/api/admin/prompts", what: "List prompts", allow: MANAGEMENT },
   { method: "POST", path: "/api/admin/prompts", what: "Create a prompt", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
@@ -182,6 +185,9 @@ export const actionRules: ActionRule[] = [
   { file: "app/(console)/quotas/actions.ts", name: "createQuotaPolicyAction", what: "Create a quota policy", allow: ADMIN_SESSION },
   { file: "app/(console)/quotas/actions.ts", name: "updateQuotaPolicyAction", what: "Update a quota policy", allow: ADMIN_SESSION, args: [{ id: MISSING_ID }] },
   { file: "app/(console)/quotas/actions.ts", name: "deleteQuotaPolicyAction", what: "Delete a quota policy", allow: ADMIN_SESSION, args: [MISSING_ID] },
+  { file: "app/(console)/quotas/actions.ts", name: "raiseQuotaAction", what: "Raise a budget temporarily", allow: INSTANCE_SESSION, args: [{ id: MISSING_ID }] },
+  { file: "app/(console)/quotas/actions.ts", name: "endRaiseAction", what: "End a budget raise", allow: INSTANCE_SESSION, args: [MISSING_ID] },
+  { file: "app/(console)/quotas/actions.ts", name: "resetQuotaWindowAction", what: "Reset a budget's current window", allow: INSTANCE_SESSION, args: [{ id: MISSING_ID }] },
   // Prices
   { file: "app/(console)/usage/pricing/actions.ts", name: "createPriceAction", what: "Add a model price", allow: INSTANCE_SESSION },
   { file: "app/(console)/usage/pricing/actions.ts", name: "deletePriceAction", what: "Delete a model price", allow: INSTANCE_SESSION, args: [MISSING_ID] },

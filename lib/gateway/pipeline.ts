@@ -195,7 +195,8 @@ function refused(err: unknown): { outcome: Outcome; error: AppError } {
   // The database was needed (admission) and could not be reached: not the caller's doing, so not "rejected".
   // The event waits in the usage writer until the database is back (faults #14.3).
   const status = isDatabaseUnavailable(e) ? "unavailable" : "rejected";
-  return { outcome: { status, errorCode: (e.details.extra?.code as string | undefined) ?? e.code, httpStatus: e.status }, error: e };
+  // An exhausted budget answers OpenAI's `insufficient_quota`; usage keeps the limit it hit (`extra.limit`).
+  return { outcome: { status, errorCode: ((e.details.extra?.limit ?? e.details.extra?.code) as string | undefined) ?? e.code, httpStatus: e.status }, error: e };
 }
 
 /** A call whose upstream failed before any byte reached the client (it could still be retried or failed over). */

@@ -30,6 +30,13 @@ export function toView(p: QuotaPolicy): PolicyView {
     spendPerDayUsd: p.spendPerDayUsd === null ? null : Number(p.spendPerDayUsd),
     spendPerMonthUsd: p.spendPerMonthUsd === null ? null : Number(p.spendPerMonthUsd),
     defaultMaxTokens: p.defaultMaxTokens, requireMaxTokens: p.requireMaxTokens, enabled: p.enabled,
+    timeZone: p.timeZone, thresholds: p.thresholds,
+    raise: p.raiseUntil === null ? null : {
+      tokensPerDay: p.raiseTokensPerDay, tokensPerMonth: p.raiseTokensPerMonth,
+      spendPerDayUsd: p.raiseSpendPerDayUsd === null ? null : Number(p.raiseSpendPerDayUsd),
+      spendPerMonthUsd: p.raiseSpendPerMonthUsd === null ? null : Number(p.raiseSpendPerMonthUsd),
+      until: p.raiseUntil.toISOString(), reason: p.raiseReason ?? "",
+    },
     createdAt: p.createdAt.toISOString(), updatedAt: p.updatedAt.toISOString(),
   };
 }
@@ -93,7 +100,7 @@ export async function enabledPolicies(): Promise<CachedPolicy[]> {
 }
 
 /** After a committed change: this instance forgets now, the others when the notification arrives. */
-async function invalidatePolicies(): Promise<void> {
+export async function invalidatePolicies(): Promise<void> {
   dropCache();
   await publishInvalidation(TOPIC).catch((err: unknown) => logger.warn({ err }, "could not publish quota policy change"));
 }

@@ -10,7 +10,7 @@ import { config } from "@/lib/config";
 import type { LimitName, QuotaPeriod } from "./schemas";
 import { enabledPolicies, policiesInMemory } from "./policies";
 import {
-  completionBudget, errorKind, formatDuration, metricOf, now, periodsOf, rateLimitHeaders, refusingLimits, subjectFor, windowEnd, windowStart,
+  completionBudget, errorKind, formatDuration, metricOf, now, periodsOf, rateLimitHeaders, refusingLimits, subjectFor, windowStart,
   type CachedPolicy, type CounterState, type LimitCheck,
 } from "./windows";
 import { ensureSweeper, heldForMs, releaseAbandoned, reservationTtlMs, trackReservation } from "./sweeper";
@@ -58,12 +58,13 @@ const isSized = (req: AdmissionRequest): req is SizedCall => typeof (req as Size
 type Wanted = { policy: CachedPolicy; subject: string; period: QuotaPeriod; tokens: number; spend: number };
 
 type ReserveRow = {
-  ok: boolean; failed: LimitName | null; policy_id: string; subject: string; period: QuotaPeriod; window_start: Date;
+  ok: boolean; failed: LimitName | null; policy_id: string; subject: string; period: QuotaPeriod; window_start: Date; window_end: Date;
   est_tokens: string; est_spend: string; limit_requests: number | null; limit_tokens: string | null; limit_spend: string | null;
   used_requests: number; reserved_requests: number; used_tokens: string; reserved_tokens: string; used_spend: string; reserved_spend: string;
 };
 
-const RESERVE_SQL = `SELECT * FROM quota_reserve($1::uuid, $2::text, $3::timestamptz, $4::uuid[], $5::text[], $6::text[], $7::timestamptz[], $8::bigint[], $9::numeric[])`;
+// The windows are taken in the database, each in its policy's time zone, from the admission time ($4).
+const RESERVE_SQL = `SELECT * FROM quota_reserve($1::uuid, $2::text, $3::timestamptz, $4::timestamptz, $5::uuid[], $6::text[], $7::text[], $8::bigint[], $9::numeric[])`;
 
 let pricesLoaded = false;
 
@@ -81,7 +82,7 @@ const num = (v: string | number | null): number | null => (v === null ? null : N
 
 function stateOf(r: ReserveRow): CounterState {
   return {
-    policyId: r.policy_id, period: r.period, windowStart: r.window_start.getTime(),
+    policyId: r.policy_id, period: r.period, windowStart: r.window_start.getTime(), windowEnd: r.window_end.getTime(),
     limitRequests: r.limit_requests, limitTokens: num(r.limit_tokens), limitSpend: num(r.limit_spend),
     usedRequests: r.used_requests, reservedRequests: r.reserved_requests,
     usedTokens: Number(r.used_tokens), reservedTokens: Number(r.reserved_tokens),
@@ -99,10 +100,11 @@ export async function admit(principal: Principal, req: AdmissionRequest, ctx: { 
     apiKeyId: principal.kind === "apiKey" && principal.key.id ? principal.key.id : null,
     endUser: typeof req.user === "string" && req.user ? req.user.slice(0, 256) : null,
     model: req.model,
+    workspaceId: workspaceOf(principal),
   };
   const matching: { policy: CachedPolicy; subject: string }[] = [];
   // A policy binds the calls of its own workspace only.
-  const workspaceId = workspaceOf(principal);
+  const workspaceId = call.workspaceId;
   for (const policy of policies) {
     if (policy.workspaceId !== workspaceId) continue;
     const subject = subjectFor(policy, call);
@@ -152,10 +154,10 @@ async function reserve(req: AdmissionRequest, ctx: { completionId: string }, mat
   for (;;) {
     const at = now();
     const { rows } = await boundedQuery<ReserveRow>(RESERVE_SQL, [
-      id, ctx.completionId, new Date(at + reservationTtlMs()),
-      wanted.map((w) => w.policy.id), wanted.map((w) => w.subject), wanted.map((w) => w.period),
       // Windows are taken at each attempt: a call that waited into the next minute counts there.
-      wanted.map((w) => new Date(windowStart(w.period, at))), wanted.map((w) => w.tokens), wanted.map((w) => w.spend.toFixed(8)),
+      id, ctx.completionId, new Date(at + reservationTtlMs()), new Date(at),
+      wanted.map((w) => w.policy.id), wanted.map((w) => w.subject), wanted.map((w) => w.period),
+      wanted.map((w) => w.tokens), wanted.map((w) => w.spend.toFixed(8)),
     ], bound, releaseIfReserved);
     // Every matching policy was disabled or deleted since the cache was filled.
     if (rows.length === 0) return { headers: {}, reservation: null };
@@ -234,7 +236,7 @@ type Refusal = { row: ReserveRow; check: LimitCheck };
 function refusalOf(rows: ReserveRow[]): Refusal {
   const rank = { minute: 0, day: 1, month: 2 } as const;
   const severity = { never: 2, used_up: 1, reserved: 0 } as const;
-  const resets = (r: ReserveRow) => windowEnd(r.period, r.window_start.getTime());
+  const resets = (r: ReserveRow) => r.window_end.getTime();
   const short = (c: LimitCheck) => (c.used + c.reserved + c.need - c.max) / Math.max(c.max, 1e-9);
   const all = rows.flatMap((row) => refusingLimits(stateOf(row), { tokens: Number(row.est_tokens), spend: Number(row.est_spend) }).map((check) => ({ row, check })));
   if (all.length === 0) {
@@ -255,22 +257,42 @@ function refusalOf(rows: ReserveRow[]): Refusal {
     resets(b.row) - resets(a.row) || rank[b.row.period] - rank[a.row.period])[0]!;
 }
 
+/** How a refusal names the budget a policy is: whose it is, by scope. */
+const budgetOwner: Record<CachedPolicy["scope"], string> = {
+  workspace: "workspace budget", key: "API key budget", user: "end-user budget", model: "model budget", key_model: "API key budget for a model",
+};
+
 function rejection({ row, check }: Refusal, wanted: Wanted[], headers: Record<string, string>, at: number): AppError {
   const policy = wanted.find((w) => w.policy.id === row.policy_id)!.policy;
   const { limit, metric, max, used, reserved, need, verdict } = check;
-  const resetAt = windowEnd(row.period, row.window_start.getTime());
+  const resetAt = row.window_end.getTime();
   const unit = metric === "spend" ? " USD" : metric === "tokens" ? " tokens" : " requests";
   const fmt = (n: number) => (metric === "spend" ? n.toFixed(6) : String(n));
   const head = `Quota policy '${policy.name}' (${policy.id}): ${limit} limit of ${fmt(max)}${unit}`;
   const h: Record<string, string> = { ...headers, "x-promptgate-quota-policy": policy.id, "x-promptgate-quota-limit": limit };
   if (verdict === "never") {
-    // A call larger than the whole limit will never fit: say so instead of inviting a retry.
+    // A call larger than the whole limit will never fit: say so instead of inviting a retry (the
+    // official SDKs honour x-should-retry over the status).
+    h["x-should-retry"] = "false";
     const message = `${head} is smaller than this request's estimate of ${fmt(need)}${unit}; lower max_tokens or raise the limit.`;
     return new AppError(errorKind(limit), message, { headers: h, extra: { code: limit } });
   }
   h["x-promptgate-quota-reset"] = formatDuration(resetAt - at);
   if (verdict === "used_up") {
     h["retry-after"] = String(Math.max(1, Math.ceil((resetAt - at) / 1000)));
+    if (errorKind(limit) === "quota_exceeded") {
+      // An exhausted day or month budget: retrying before the reset cannot succeed, and the openai SDK
+      // retries every 429 unless told not to. OpenAI's own code for a spent quota, so clients that
+      // branch on it stop; the message says it is ours, which one, and when it comes back.
+      // `limit` keeps the limit's name for the usage event (the gateway records it as the error code).
+      h["x-should-retry"] = "false";
+      const message =
+        `Promptgate budget exhausted: the ${budgetOwner[policy.scope]} '${policy.name}' (${policy.id}) allows ${fmt(max)}${unit} per ${row.period}` +
+        ` (${limit}) and is used up: used ${fmt(used)}${reserved > 0 ? `, with ${fmt(reserved)} held by calls in flight` : ""}; this request needs ${fmt(need)}. ` +
+        `This is a budget set in the Promptgate gateway, not your model provider's quota. It resets at ${new Date(resetAt).toISOString()} ` +
+        `(in ${formatDuration(resetAt - at)}${policy.timeZone && policy.timeZone !== "UTC" ? `, ${policy.timeZone} calendar` : ""}).`;
+      return new AppError("quota_exceeded", message, { headers: h, type: "insufficient_quota", extra: { code: "insufficient_quota", limit } });
+    }
     const message =
       `${head} used up (used ${fmt(used)}, reserved by calls in flight ${fmt(reserved)}, this request needs ${fmt(need)}). ` +
       `The window resets at ${new Date(resetAt).toISOString()}.`;

@@ -3,7 +3,7 @@ import { z } from "zod";
 // Client-safe: the policy input schemas and the vocabulary of limits, shared by
 // the admin API, the CLI and the console forms.
 
-export const quotaScopes = ["key", "user", "model", "key_model"] as const;
+export const quotaScopes = ["key", "user", "model", "key_model", "workspace"] as const;
 export type QuotaScope = (typeof quotaScopes)[number];
 
 export const scopeLabels: Record<QuotaScope, string> = {
@@ -11,7 +11,21 @@ export const scopeLabels: Record<QuotaScope, string> = {
   user: "End user under a key",
   model: "Model (all keys)",
   key_model: "API key and model",
+  workspace: "Workspace (all its keys)",
 };
+
+/** Percent of a day or month limit alerted when used amounts cross it, unless a policy sets its own. */
+export const DEFAULT_THRESHOLDS = [50, 80, 100] as const;
+
+/** An IANA time zone name this runtime knows (Postgres ships the same database). */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type QuotaPeriod = "minute" | "day" | "month";
 
@@ -35,7 +49,7 @@ const modelPattern = z.string().trim().min(1).max(200).regex(/^[A-Za-z0-9._:/@-]
 
 const fields = {
   name: z.string().trim().min(1, "is required").max(100),
-  scope: z.enum(quotaScopes, { message: "must be key, user, model or key_model" }),
+  scope: z.enum(quotaScopes, { message: "must be key, user, model, key_model or workspace" }),
   apiKeyId: z.string().uuid("must be an API key id").nullable(),
   endUser: z.string().trim().min(1).max(256).nullable(),
   model: modelPattern.nullable(),
@@ -48,6 +62,9 @@ const fields = {
   defaultMaxTokens: z.number().int().min(1).max(1_000_000).nullable(),
   requireMaxTokens: z.boolean(),
   enabled: z.boolean(),
+  // Only day and month windows are calendar windows; minutes are UTC minutes everywhere.
+  timeZone: z.string().trim().min(1).max(64).refine(isTimeZone, "must be an IANA time zone such as UTC or Europe/Berlin"),
+  thresholds: z.array(z.number().int().min(1).max(100)).max(10).transform((t) => [...new Set(t)].sort((a, b) => a - b)),
 };
 
 type PolicyShape = {
@@ -62,7 +79,8 @@ function checkPolicy(p: PolicyShape, ctx: z.RefinementCtx, partial: boolean) {
   if (p.scope !== undefined) {
     if (p.scope === "model" || p.scope === "key_model") needs(!!p.model || (partial && p.model === undefined), "model", "is required for this scope");
     if (p.scope === "model") needs(!p.apiKeyId, "apiKeyId", "must be empty for a model-wide policy");
-    if (p.scope === "key" || p.scope === "user") needs(!p.model, "model", "only applies to model scopes (model, key_model)");
+    if (p.scope === "key" || p.scope === "user" || p.scope === "workspace") needs(!p.model, "model", "only applies to model scopes (model, key_model)");
+    if (p.scope === "workspace") needs(!p.apiKeyId, "apiKeyId", "must be empty for a workspace budget (it counts every key of the workspace)");
     if (p.scope !== "user") needs(!p.endUser, "endUser", "only applies to the user scope");
   }
   if (!partial) needs(limitFields.some((l) => p[l.field] != null), "requestsPerMinute", "set at least one limit");
@@ -83,6 +101,8 @@ export const createQuotaPolicyInput = z
     defaultMaxTokens: fields.defaultMaxTokens.default(null),
     requireMaxTokens: fields.requireMaxTokens.default(false),
     enabled: fields.enabled.default(true),
+    timeZone: fields.timeZone.default("UTC"),
+    thresholds: fields.thresholds.default([...DEFAULT_THRESHOLDS]),
   })
   .superRefine((p, ctx) => checkPolicy(p, ctx, false));
 export type CreateQuotaPolicyInput = z.input<typeof createQuotaPolicyInput>;
@@ -110,7 +130,43 @@ export type LimitStatus = {
   remaining: number;
   windowStart: string;
   resetsAt: string;
+  /** Used amount at the window's end if calls keep coming at the rate seen so far in it. */
+  projected: number;
 };
+
+/** A temporary raise of a policy's day and month limits by an instance admin, until `until`. */
+export type PolicyRaise = {
+  tokensPerDay: number | null;
+  tokensPerMonth: number | null;
+  spendPerDayUsd: number | null;
+  spendPerMonthUsd: number | null;
+  until: string;
+  reason: string;
+};
+
+/** POST /api/admin/quotas/:id/raise: extra headroom on some day/month limits until a time (at most 90 days ahead). */
+export const raisePolicyInput = z
+  .object({
+    tokensPerDay: z.number().int().min(1).max(2_000_000_000).nullable().default(null),
+    tokensPerMonth: z.number().int().min(1).max(2_000_000_000).nullable().default(null),
+    spendPerDayUsd: z.number().positive().max(100_000_000).nullable().default(null),
+    spendPerMonthUsd: z.number().positive().max(100_000_000).nullable().default(null),
+    until: z.coerce.date().refine((d) => d.getTime() > Date.now(), "must be in the future").refine((d) => d.getTime() < Date.now() + 90 * 86_400_000, "must be within 90 days"),
+    reason: z.string().trim().min(1, "is required").max(500),
+  })
+  .refine((r) => r.tokensPerDay != null || r.tokensPerMonth != null || r.spendPerDayUsd != null || r.spendPerMonthUsd != null, {
+    message: "raise at least one day or month limit", path: ["tokensPerDay"],
+  });
+export type RaisePolicyInput = z.input<typeof raisePolicyInput>;
+
+/** POST /api/admin/quotas/:id/reset: forget what the current day or month window has used (reservations stay). */
+export const resetWindowInput = z.object({
+  period: z.enum(["day", "month"], { message: "must be day or month" }),
+  /** One counter (a key id, "<key id>:<user>", the workspace id); omitted: every counter of the policy. */
+  subject: z.string().trim().min(1).max(300).optional(),
+  reason: z.string().trim().min(1, "is required").max(500),
+});
+export type ResetWindowInput = z.input<typeof resetWindowInput>;
 
 export type PolicyView = {
   id: string;
@@ -130,6 +186,11 @@ export type PolicyView = {
   defaultMaxTokens: number | null;
   requireMaxTokens: boolean;
   enabled: boolean;
+  /** The zone day and month windows follow. */
+  timeZone: string;
+  thresholds: number[];
+  /** A raise in force or expired (ignored once `until` has passed); null when none was ever set. */
+  raise: PolicyRaise | null;
   createdAt: string;
   updatedAt: string;
 };

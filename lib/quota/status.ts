@@ -16,36 +16,61 @@ export type PolicyStatus = Pick<PolicyView, "id" | "name" | "scope" | "apiKeyId"
 };
 
 type CounterRow = {
-  policyId: string; subject: string; period: string; windowStart: Date;
-  usedRequests: number; reservedRequests: number; usedTokens: string; reservedTokens: string; usedSpendUsd: string; reservedSpendUsd: string;
+  policyId: string; subject: string; period: "minute" | "day" | "month"; windowStart: Date; windowEnd: Date;
+  usedRequests: number | null; reservedRequests: number | null; usedTokens: string | null; reservedTokens: string | null;
+  usedSpendUsd: string | null; reservedSpendUsd: string | null;
 };
+
+// Each pair's current windows, taken in the policy's time zone like admission takes them (quota_window_start).
+const STATUS_SQL = `
+SELECT c.p AS "policyId", c.s AS "subject", w.period, w.start AS "windowStart", quota_window_end(w.period, w.start, c.tz) AS "windowEnd",
+       k."usedRequests", k."reservedRequests", k."usedTokens", k."reservedTokens", k."usedSpendUsd", k."reservedSpendUsd"
+FROM unnest($1::uuid[], $2::text[], $3::text[]) AS c(p, s, tz)
+CROSS JOIN LATERAL (SELECT x, quota_window_start(x, $4::timestamptz, c.tz) FROM unnest(ARRAY['minute', 'day', 'month']) AS x) AS w(period, start)
+LEFT JOIN "QuotaCounter" k ON k."policyId" = c.p AND k."subject" = c.s AND k."period" = w.period::"QuotaPeriod" AND k."windowStart" = w.start`;
+
+/** A limit as it stands at `at`: the policy's own plus a temporary raise still in force. */
+export function effectiveLimit(policy: PolicyView, field: (typeof limitFields)[number]["field"], at: number): number | null {
+  const base = policy[field];
+  if (base == null) return null;
+  const r = policy.raise;
+  if (!r || Date.parse(r.until) <= at) return base;
+  const extra = field === "tokensPerDay" || field === "tokensPerMonth" || field === "spendPerDayUsd" || field === "spendPerMonthUsd" ? r[field] : null;
+  return base + (extra ?? 0);
+}
+
+/** What a window will have used at its end if calls keep coming at the rate seen so far in it. */
+function projection(used: number, start: number, end: number, at: number): number {
+  const elapsed = Math.max(at - start, 1);
+  return used * Math.max(1, (end - start) / elapsed);
+}
 
 /** Current-window status of each (policy, subject) pair, in one query. */
 export async function statusOf(pairs: { policy: PolicyView; subject: string }[], at: number = now()): Promise<PolicyStatus[]> {
   if (pairs.length === 0) return [];
-  const periods = ["minute", "day", "month"] as const;
-  const keys = pairs.flatMap(({ policy, subject }) => periods.map((p) => [policy.id, subject, p, new Date(windowStart(p, at))] as const));
-  const { rows } = await pool().query<CounterRow>(
-    `SELECT k.* FROM "QuotaCounter" k
-     JOIN unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) AS c(p, s, w, t)
-       ON k."policyId" = c.p AND k."subject" = c.s AND k."period" = c.w::"QuotaPeriod" AND k."windowStart" = c.t`,
-    [keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2]), keys.map((k) => k[3])],
-  );
+  const { rows } = await pool().query<CounterRow>(STATUS_SQL, [
+    pairs.map((p) => p.policy.id), pairs.map((p) => p.subject), pairs.map((p) => p.policy.timeZone), new Date(at),
+  ]);
   const byKey = new Map(rows.map((r) => [`${r.policyId}|${r.subject}|${r.period}`, r]));
   return pairs.map(({ policy, subject }) => ({
     id: policy.id, name: policy.name, scope: policy.scope, apiKeyId: policy.apiKeyId, endUser: policy.endUser, model: policy.model, enabled: policy.enabled,
     subject,
     limits: limitFields.flatMap((l) => {
-      const max = policy[l.field];
+      const max = effectiveLimit(policy, l.field, at);
       if (max == null) return [];
       const r = byKey.get(`${policy.id}|${subject}|${l.period}`);
-      const used = !r ? 0 : l.metric === "requests" ? r.usedRequests : l.metric === "tokens" ? Number(r.usedTokens) : Number(r.usedSpendUsd);
-      const reserved = !r ? 0 : l.metric === "requests" ? r.reservedRequests : l.metric === "tokens" ? Number(r.reservedTokens) : Number(r.reservedSpendUsd);
-      const start = windowStart(l.period, at);
+      const pick = (req: number | null | undefined, tok: string | null | undefined, usd: string | null | undefined) =>
+        Number((l.metric === "requests" ? req : l.metric === "tokens" ? tok : usd) ?? 0);
+      const used = pick(r?.usedRequests, r?.usedTokens, r?.usedSpendUsd);
+      const reserved = pick(r?.reservedRequests, r?.reservedTokens, r?.reservedSpendUsd);
+      const start = r ? r.windowStart.getTime() : windowStart(l.period, at);
+      const end = r ? r.windowEnd.getTime() : windowEnd(l.period, at);
+      const round = (n: number) => (l.metric === "spend" ? Math.round(n * 1e8) / 1e8 : Math.round(n));
       const status: LimitStatus = {
         limit: l.name, period: l.period, metric: l.metric, max, used, reserved,
         remaining: Math.max(0, l.metric === "spend" ? Math.round((max - used - reserved) * 1e8) / 1e8 : max - used - reserved),
-        windowStart: new Date(start).toISOString(), resetsAt: new Date(windowEnd(l.period, at)).toISOString(),
+        windowStart: new Date(start).toISOString(), resetsAt: new Date(end).toISOString(),
+        projected: round(projection(used, start, end, at)),
       };
       return [status];
     }),
@@ -54,6 +79,7 @@ export async function statusOf(pairs: { policy: PolicyView; subject: string }[],
 
 /** Which counter of a policy a key (and optionally an end user) uses, ignoring the model: model policies apply to the key's calls of that model. */
 function subjectForKey(p: PolicyView, apiKeyId: string, user: string | undefined): string | null {
+  if (p.scope === "workspace") return p.workspaceId;
   if (p.scope === "model") return "";
   if (p.apiKeyId && p.apiKeyId !== apiKeyId) return null;
   if (p.scope === "key" || p.scope === "key_model") return apiKeyId;
@@ -111,13 +137,14 @@ const share = (l: LimitStatus) => (l.max > 0 ? (l.used + l.reserved) / l.max : l
 
 /** The console's view: per key, each applicable policy's current windows; plus the model-wide policies. */
 export async function quotaOverview(workspaceId: string): Promise<{
-  keys: KeyQuotaOverview[]; models: PolicyStatus[]; policies: PolicyView[]; keyOptions: { id: string; name: string; prefix: string }[];
+  keys: KeyQuotaOverview[]; models: PolicyStatus[]; workspace: PolicyStatus[]; policies: PolicyView[]; keyOptions: { id: string; name: string; prefix: string }[];
 }> {
   const [policies, keys] = await Promise.all([listPolicies(workspaceId), keyList(workspaceId)]);
   const enabled = policies.filter((p) => p.enabled);
   const pairs: { policy: PolicyView; subject: string; keyId: string | null }[] = [];
   for (const policy of enabled) {
-    if (policy.scope === "model") pairs.push({ policy, subject: "", keyId: null });
+    if (policy.scope === "workspace") pairs.push({ policy, subject: policy.workspaceId, keyId: "workspace" });
+    else if (policy.scope === "model") pairs.push({ policy, subject: "", keyId: null });
     else if (policy.scope === "user") {
       // "Each end user" has one counter per user; only a policy for one named user has a single bar to show.
       if (policy.apiKeyId && policy.endUser) pairs.push({ policy, subject: `${policy.apiKeyId}:${policy.endUser}`, keyId: policy.apiKeyId });
@@ -128,9 +155,11 @@ export async function quotaOverview(workspaceId: string): Promise<{
   const statuses = await statusOf(pairs);
   const byKey = new Map<string, PolicyStatus[]>();
   const models: PolicyStatus[] = [];
+  const workspace: PolicyStatus[] = [];
   statuses.forEach((s, i) => {
     const keyId = pairs[i]!.keyId;
     if (keyId === null) return void models.push(s);
+    if (keyId === "workspace") return void workspace.push(s);
     byKey.set(keyId, [...(byKey.get(keyId) ?? []), s]);
   });
   const out: KeyQuotaOverview[] = keys
@@ -145,7 +174,7 @@ export async function quotaOverview(workspaceId: string): Promise<{
     })
     .sort((a, b) => b.worst - a.worst || a.key.name.localeCompare(b.key.name));
   const keyOptions = keys.filter((k) => !k.revokedAt).map((k) => ({ id: k.id, name: k.name, prefix: k.prefix }));
-  return { keys: out, models, policies, keyOptions };
+  return { keys: out, models, workspace, policies, keyOptions };
 }
 
 /** The policies that apply to one key (the keys page). */

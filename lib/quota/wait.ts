@@ -3,7 +3,7 @@ import { pool } from "@/lib/db";
 import { logger } from "@/lib/observability";
 import { flushUsageNow, pendingUsage } from "@/lib/usage";
 import type { QuotaPeriod } from "./schemas";
-import { now, refusingLimits, windowEnd, type CounterState } from "./windows";
+import { endOf, now, refusingLimits, type CounterState } from "./windows";
 
 // The bounded wait of a call refused only because of reservations (see README.md): instead of refusing
 // at once, admit() parks the call here until the counter that refused it has room again, or its wait
@@ -115,7 +115,7 @@ export function settledHere(entries: readonly Settled[]): void {
 function wakeWhoFits(w: Watch): void {
   const s = w.state;
   if (!s) return;
-  if (windowEnd(s.period, s.windowStart) <= now()) {
+  if (endOf(s) <= now()) {
     // The window ended: the next attempt counts in a new one.
     for (const waiter of [...w.waiters]) waiter.wake();
     return;
@@ -148,7 +148,7 @@ function schedulePoll(delay: number): void {
 type PollRow = {
   policyId: string; subject: string; period: QuotaPeriod; windowStart: Date;
   usedRequests: number; reservedRequests: number; usedTokens: number; reservedTokens: number; usedSpend: number; reservedSpend: number;
-  limitRequests: number | null; limitTokens: number | null; limitSpend: number | null;
+  limitRequests: number | null; limitTokens: number | null; limitSpend: number | null; windowEnd: Date;
 };
 
 // A plain read, no locks: a stale answer only wakes a call too early (it is refused again and waits on) or too late.
@@ -156,12 +156,12 @@ const POLL_SQL = `
 SELECT k."policyId", k."subject", k."period"::TEXT AS "period", k."windowStart",
        k."usedRequests", k."reservedRequests", k."usedTokens"::FLOAT8 AS "usedTokens", k."reservedTokens"::FLOAT8 AS "reservedTokens",
        k."usedSpendUsd"::FLOAT8 AS "usedSpend", k."reservedSpendUsd"::FLOAT8 AS "reservedSpend",
-       CASE k."period" WHEN 'minute' THEN q."requestsPerMinute" END AS "limitRequests",
-       CASE k."period" WHEN 'minute' THEN q."tokensPerMinute" WHEN 'day' THEN q."tokensPerDay" ELSE q."tokensPerMonth" END AS "limitTokens",
-       (CASE k."period" WHEN 'day' THEN q."spendPerDayUsd" WHEN 'month' THEN q."spendPerMonthUsd" END)::FLOAT8 AS "limitSpend"
+       l.lim_req AS "limitRequests", l.lim_tok::FLOAT8 AS "limitTokens", l.lim_usd::FLOAT8 AS "limitSpend",
+       quota_window_end(c.w, k."windowStart", q."timeZone") AS "windowEnd"
 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) AS c(p, s, w, t)
 JOIN "QuotaCounter" k ON k."policyId" = c.p AND k."subject" = c.s AND k."period" = c.w::"QuotaPeriod" AND k."windowStart" = c.t
-JOIN "QuotaPolicy" q ON q."id" = c.p AND q."enabled"`;
+JOIN "QuotaPolicy" q ON q."id" = c.p AND q."enabled"
+CROSS JOIN LATERAL quota_limits(q, c.w, now()) l`;
 
 async function poll(): Promise<void> {
   ws.timer = undefined;
@@ -190,7 +190,7 @@ async function poll(): Promise<void> {
         for (const waiter of [...w.waiters]) waiter.wake();
         continue;
       }
-      w.state = { ...r, windowStart: r.windowStart.getTime() };
+      w.state = { ...r, windowStart: r.windowStart.getTime(), windowEnd: r.windowEnd.getTime() };
       w.promised = nothing();
       wakeWhoFits(w);
     }

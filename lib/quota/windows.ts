@@ -20,7 +20,11 @@ export const now = (): number => clock();
 
 // ---- windows ----------------------------------------------------------------
 
-/** Windows are fixed and aligned to UTC: minutes at :00, days at 00:00 UTC, months on the 1st at 00:00 UTC. */
+/**
+ * UTC windows: minutes at :00, days at 00:00 UTC, months on the 1st at 00:00 UTC. Admission takes a
+ * policy's day and month windows in its own time zone in the database (quota_window_start); this is
+ * the UTC case, and the minute windows of every policy.
+ */
 export function windowStart(period: QuotaPeriod, at: number): number {
   const d = new Date(at);
   if (period === "minute") return Math.floor(at / 60_000) * 60_000;
@@ -54,20 +58,22 @@ export function formatDuration(ms: number): string {
 export type CachedPolicy = Pick<
   PolicyView,
   | "id" | "name" | "workspaceId" | "scope" | "apiKeyId" | "endUser" | "model" | "requestsPerMinute" | "tokensPerMinute" | "tokensPerDay"
-  | "tokensPerMonth" | "spendPerDayUsd" | "spendPerMonthUsd" | "defaultMaxTokens" | "requireMaxTokens"
+  | "tokensPerMonth" | "spendPerDayUsd" | "spendPerMonthUsd" | "defaultMaxTokens" | "requireMaxTokens" | "timeZone"
 >;
 
-export type CallIdentity = { apiKeyId: string | null; endUser: string | null; model: string };
+export type CallIdentity = { apiKeyId: string | null; endUser: string | null; model: string; workspaceId?: string };
 
 /**
  * Whose counter a call uses under a policy, or null when the policy does not
  * apply. Scopes: key (every call of the key), user (calls of the key that name
  * an end user in `user`; calls without one are not counted here), model (every
- * call of that model, whatever the key), key_model (the key's calls of that model).
+ * call of that model, whatever the key), key_model (the key's calls of that model),
+ * workspace (every call of the workspace, one counter: the workspace id).
  * apiKeyId null on a key-bound scope means "each key separately".
  */
 export function subjectFor(p: Pick<CachedPolicy, "scope" | "apiKeyId" | "endUser" | "model">, call: CallIdentity): string | null {
   const scope: QuotaScope = p.scope;
+  if (scope === "workspace") return call.workspaceId ?? null;
   if (scope === "model") return p.model && wildcardMatch(p.model, call.model) ? "" : null;
   if (!call.apiKeyId) return null;
   if (p.apiKeyId && p.apiKeyId !== call.apiKeyId) return null;
@@ -100,6 +106,8 @@ export type CounterState = {
   policyId: string;
   period: QuotaPeriod;
   windowStart: number;
+  /** The window's reset, from the database (in the policy's time zone); a UTC window's when absent. */
+  windowEnd?: number;
   limitRequests: number | null;
   limitTokens: number | null;
   limitSpend: number | null;
@@ -111,6 +119,9 @@ export type CounterState = {
   reservedSpend: number;
 };
 
+/** When a counter's window resets. */
+export const endOf = (s: Pick<CounterState, "period" | "windowStart" | "windowEnd">): number => s.windowEnd ?? windowEnd(s.period, s.windowStart);
+
 type Tightest = { limit: number; used: number; reserved: number; remaining: number; resetMs: number };
 
 function tightest(states: CounterState[], metric: "requests" | "tokens", at: number): Tightest | null {
@@ -121,7 +132,7 @@ function tightest(states: CounterState[], metric: "requests" | "tokens", at: num
     const used = metric === "requests" ? s.usedRequests : s.usedTokens;
     const reserved = metric === "requests" ? s.reservedRequests : s.reservedTokens;
     const remaining = Math.max(0, limit - used - reserved);
-    const resetMs = windowEnd(s.period, s.windowStart) - at;
+    const resetMs = endOf(s) - at;
     // Fewest left wins; on a tie the window that resets last is the binding one.
     if (!best || remaining < best.remaining || (remaining === best.remaining && resetMs > best.resetMs)) best = { limit, used, reserved, remaining, resetMs };
   }
@@ -147,7 +158,7 @@ export function rateLimitHeaders(states: CounterState[], at: number): Record<str
   return h;
 }
 
-/** Per-minute limits are rate limits; day, month and spend limits are quotas. */
+/** Per-minute limits are rate limits; day, month and spend limits are quotas (budgets). */
 export function errorKind(limit: LimitName): "rate_limit_exceeded" | "quota_exceeded" {
   return limit === "requests_per_minute" || limit === "tokens_per_minute" ? "rate_limit_exceeded" : "quota_exceeded";
 }

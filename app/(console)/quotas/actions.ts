@@ -2,7 +2,7 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { authedAction } from "@/lib/auth";
-import { createPolicy, deletePolicy, updatePolicy } from "@/lib/quota";
+import { createPolicy, deletePolicy, endRaise, raisePolicy, resetWindow, updatePolicy } from "@/lib/quota";
 import { createQuotaPolicyInput, updateQuotaPolicyInput } from "@/lib/quota/schemas";
 
 // An update sends the policy's id beside the changed fields, so a bad field is named as the form names it.
@@ -29,3 +29,19 @@ export const deleteQuotaPolicyAction = authedAction("admin", policyId, async (ac
   await deletePolicy(actor, id, ip);
   return refresh({ id });
 });
+
+// Instance admins only: a temporary raise, its early end, and a window reset. The domain checks the
+// input (with its reason) and writes the audit entry in the policy's workspace.
+const withId = z.object({ id: policyId }).passthrough();
+
+export const raiseQuotaAction = authedAction("instance", withId, async (actor, { id, ...input }, ip) => {
+  const p = await raisePolicy(actor, id, input, ip);
+  return refresh({ id: p.id, raise: p.raise });
+});
+
+export const endRaiseAction = authedAction("instance", policyId, async (actor, id, ip) => {
+  const p = await endRaise(actor, id, ip);
+  return refresh({ id: p.id });
+});
+
+export const resetQuotaWindowAction = authedAction("instance", withId, async (actor, { id, ...input }, ip) => refresh(await resetWindow(actor, id, input, ip)));

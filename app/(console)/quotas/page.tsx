@@ -4,6 +4,7 @@ import { Card, EmptyState, PageHeader } from "@/components/ui/card";
 import { Table, Th } from "@/components/ui/table";
 import { PolicyForm } from "@/components/quotas/policy-form";
 import { PolicyRow } from "@/components/quotas/policy-row";
+import { BudgetAdmin } from "@/components/quotas/budget-admin";
 import { LimitBar } from "@/components/quotas/usage-bars";
 import { level, type KeyOption } from "@/components/quotas/quota-values";
 import { hasRole, requireRole, userWorkspace } from "@/lib/auth";
@@ -38,8 +39,21 @@ export default async function QuotasPage({ searchParams }: { searchParams: Promi
     <>
       <PageHeader
         title="Quotas"
-        description="Rate limits and token or spend budgets per key, end user and model. Windows are fixed and reset on UTC boundaries: each minute, at 00:00 UTC, and on the 1st of the month."
+        description="Rate limits and token or spend budgets per workspace, key, end user and model. Minute windows reset each UTC minute; day and month windows at local midnight and on the local 1st in each policy's time zone (UTC unless set). The dashed mark is where a window ends at the rate seen so far."
       />
+
+      {data.workspace.length > 0 && !focus && (
+        <section aria-labelledby="workspace-heading" className="mb-8">
+          <h2 id="workspace-heading" className="mb-3 text-lg font-semibold">
+            Workspace budgets
+          </h2>
+          <div data-testid="quota-workspace">
+            <Card>
+              <PolicyBars statuses={data.workspace} />
+            </Card>
+          </div>
+        </section>
+      )}
 
       <section aria-labelledby="usage-heading" className="mb-8">
         <h2 id="usage-heading" className="mb-3 text-lg font-semibold">
@@ -106,6 +120,18 @@ export default async function QuotasPage({ searchParams }: { searchParams: Promi
               ))}
             </tbody>
           </Table>
+        )}
+        {me.instanceAdmin === true && data.policies.some((p) => p.tokensPerDay ?? p.tokensPerMonth ?? p.spendPerDayUsd ?? p.spendPerMonthUsd) && (
+          <Card title="Raise or reset a budget (instance admins)" className="mt-6">
+            <div className="space-y-6">
+              {data.policies.map((p) => (
+                <div key={p.id}>
+                  <h3 className="mb-2 text-sm font-semibold">{p.name}</h3>
+                  <BudgetAdmin policy={p} />
+                </div>
+              ))}
+            </div>
+          </Card>
         )}
         {canEdit && (
           <Card title="Create a policy" className="mt-6">

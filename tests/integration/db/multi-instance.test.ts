@@ -151,7 +151,7 @@ describe("two instances on one database", () => {
     }));
     const admitted = outcomes.filter((o) => o.status === 200).length;
     expect(admitted).toBe(K);
-    for (const o of outcomes.filter((x) => x.status !== 200)) expect(o).toMatchObject({ status: 429, code: "tokens_per_day" });
+    for (const o of outcomes.filter((x) => x.status !== 200)) expect(o).toMatchObject({ status: 429, code: "insufficient_quota" });
     // Which instance wins the race varies (a warm one may admit all K); the total is what must hold.
     const on = (inst: string) => outcomes.filter((o) => o.instance === inst && o.status === 200).length;
     process.stdout.write(`quota across two instances: admitted ${on("a")} on A + ${on("b")} on B = ${admitted} of ${3 * K}\n`);

@@ -125,7 +125,7 @@ describe("two workers behind one port", () => {
     expect(outcomes.filter((o) => o.status === 200)).toHaveLength(K);
     for (const o of outcomes.filter((x) => x.status !== 200)) {
       expect(o.status).toBe(429);
-      expect(JSON.parse(o.body).error.code).toBe("tokens_per_day");
+      expect(JSON.parse(o.body).error.code).toBe("insufficient_quota");
     }
     const counter = await eventually(async () => {
       const { rows } = await sql.query(`SELECT COALESCE(SUM("usedTokens"), 0)::int AS used, COALESCE(SUM("reservedTokens"), 0)::int AS reserved FROM "QuotaCounter" WHERE "policyId" = $1`, [policy.id]);

@@ -35,4 +35,16 @@ describe("admin CLI: quotas", () => {
     const audit = await db.auditLog.findMany({ where: { targetId: row.id, actorEmail: "system:cli" }, orderBy: { createdAt: "asc" } });
     expect(audit.map((a) => a.action)).toEqual(["quota.create", "quota.update", "quota.update", "quota.delete"]);
   });
+
+  it("issue 19 §1: creates a workspace budget with a time zone and thresholds", async () => {
+    const name = unique("cli-team");
+    const created = admin("quotas", "create", "--name", name, "--scope", "workspace", "--spend-month", "500", "--time-zone", "Europe/Berlin", "--thresholds", "50,90");
+    expect(created.err).toBe("");
+    const row = await db.quotaPolicy.findUniqueOrThrow({ where: { workspaceId_name: { workspaceId: "00000000-0000-0000-0000-000000000001", name } } });
+    expect(row).toMatchObject({ scope: "workspace", apiKeyId: null, timeZone: "Europe/Berlin", thresholds: [50, 90] });
+    const bad = admin("quotas", "create", "--name", unique("cli-tz"), "--scope", "workspace", "--tpd", "5", "--time-zone", "Mars/Olympus");
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain("--time-zone");
+    expect(admin("quotas", "delete", name).code).toBe(0);
+  });
 });

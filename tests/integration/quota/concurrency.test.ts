@@ -89,7 +89,7 @@ describe("quotas under concurrency", () => {
     const rejected = outcomes.filter((o) => o.status !== 200);
     expect(admitted.length).toBe(Math.floor(L / COST));
     expect(rejected.length).toBe(300 - Math.floor(L / COST));
-    for (const r of rejected) expect(r).toMatchObject({ status: 429, type: "quota_exceeded", code: "tokens_per_day" });
+    for (const r of rejected) expect(r).toMatchObject({ status: 429, type: "insufficient_quota", code: "insufficient_quota" });
     for (const r of rejected) expect(Number(r.retryAfter)).toBeGreaterThan(0);
     for (const a of admitted) if (a.tokens !== undefined) expect(a.tokens).toBe(COST);
 
@@ -119,7 +119,7 @@ describe("quotas under concurrency", () => {
     const p = await createPolicy(system, { name: unique("two-instances"), scope: "key", apiKeyId: k.id, tokensPerDay: limit });
     const outcomes = await Promise.all(Array.from({ length: 300 }, (_, i) => callOnce(i % 2 ? app.url : app2.url, k.key, i)));
     expect(outcomes.filter((o) => o.status === 200).length).toBe(61);
-    for (const r of outcomes.filter((o) => o.status !== 200)) expect(r).toMatchObject({ status: 429, type: "quota_exceeded" });
+    for (const r of outcomes.filter((o) => o.status !== 200)) expect(r).toMatchObject({ status: 429, type: expect.stringMatching(/^(insufficient_quota|quota_exceeded)$/) });
     const c = await eventually(async () => {
       const [row] = await counters(sql, p.id);
       return row && row.reservedTokens === 0 && row.usedRequests === 61 ? row : null;
@@ -137,6 +137,6 @@ describe("quotas under concurrency", () => {
     expect(limitOf(before)).toMatchObject({ used: 97 * COST, reserved: 0 });
     expect(limitOf(after)).toEqual(limitOf(before));
     const again = await callOnce(app.url, dailyKey.key, 1);
-    expect(again).toMatchObject({ status: 429, type: "quota_exceeded" });
+    expect(again).toMatchObject({ status: 429, type: "insufficient_quota" });
   }, 900_000);
 });

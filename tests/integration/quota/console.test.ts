@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { closeDb, db } from "@/lib/db";
 import { createUser } from "@/lib/users";
-import { admit, stopSweeper } from "@/lib/quota";
+import { admit, createPolicy, stopSweeper } from "@/lib/quota";
 import { startApp, type AppServer } from "../../support/app-server";
 import { checkA11y, launchBrowser, newContext, screenshot, signIn } from "../../support/browser";
-import { newKey, system, unique } from "./helpers";
+import { newKey, settle, system, unique } from "./helpers";
 
 describe("Quotas page", () => {
   let app: AppServer;
@@ -77,5 +77,44 @@ describe("Quotas page", () => {
     expect((await db.auditLog.findMany({ where: { targetId: policy.id }, orderBy: { createdAt: "asc" } })).map((a) => a.action)).toEqual([
       "quota.create", "quota.update", "quota.delete",
     ]);
+  });
+
+  it("issue 19 §4: the workspace budget shows as bars with a projected end-of-window figure, the Overview lists the crossed threshold, and an instance admin raises it from the console", async () => {
+    const k = await newKey();
+    const name = unique("team-budget");
+    const p = await createPolicy(system, { name, scope: "workspace", tokensPerMonth: 1_000_000 });
+    try {
+      const req = { model: "m", messages: [{ role: "user" as const, content: "hi" }], max_tokens: 1 };
+      const r = await admit(k.principal, req, { completionId: unique("c") });
+      // Settled well past half of the month's budget: the 50% line is crossed (once).
+      await settle(unique("s"), r.reservation, { inputTokens: 600_000, outputTokens: 1 });
+
+      await page.goto("/quotas");
+      const team = page.getByTestId("quota-workspace");
+      await team.getByRole("progressbar", { name: /Tokens \/ month: 600K of 1M/ }).waitFor({ timeout: 10_000 });
+      await team.getByTestId("projected").first().waitFor();
+      expect(await team.getByTestId("projected").first().textContent()).toMatch(/^Projected by .+: [\d.]+[KMB]?/);
+      await checkA11y(page, "quotas-workspace-budget");
+      await screenshot(page, "quotas-workspace-budget");
+
+      // The console raise (instance admins): audited, and on the policy at once.
+      const raise = page.getByRole("form", { name: `Raise ${name} temporarily` });
+      await raise.getByLabel("Extra tokens / month").fill("500000");
+      const until = new Date(Date.now() + 86_400_000);
+      const local = new Date(until.getTime() - until.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+      await raise.getByLabel("Until").fill(local);
+      await raise.getByLabel("Reason").fill("quarter-end push");
+      await raise.getByRole("button", { name: "Raise" }).click();
+      await page.getByRole("status").filter({ hasText: "Raised." }).waitFor({ timeout: 10_000 });
+      expect(await db.quotaPolicy.findUniqueOrThrow({ where: { id: p.id } })).toMatchObject({ raiseTokensPerMonth: 500_000, raiseReason: "quarter-end push" });
+      expect(await db.auditLog.count({ where: { targetId: p.id, action: "quota.raise" } })).toBe(1);
+
+      await page.goto("/");
+      const crossings = page.getByTestId("quota-crossings");
+      await crossings.getByText(`${name}: tokens per month crossed 50%`).waitFor({ timeout: 10_000 });
+      await checkA11y(page, "overview-quota-alerts");
+    } finally {
+      await db.quotaPolicy.delete({ where: { id: p.id } });
+    }
   });
 });

@@ -89,11 +89,11 @@ describe("quota domain", () => {
     await call();
     // The minute and the day are both full and both reset at midnight: the day is what binds.
     const dayErr = await rejectionOf(call());
-    expect(dayErr.details.extra?.code).toBe("tokens_per_day");
+    expect(dayErr.details.extra?.limit).toBe("tokens_per_day");
     expect(dayErr.code).toBe("quota_exceeded");
     expect(dayErr.details.headers?.["retry-after"]).toBe("60");
     t = Date.parse("2032-01-31T23:59:59.999Z");
-    expect((await rejectionOf(call())).details.extra?.code).toBe("tokens_per_day");
+    expect((await rejectionOf(call())).details.extra?.limit).toBe("tokens_per_day");
     t = Date.parse("2032-02-01T00:00:00.000Z"); // new day and new month
     await call();
     await expect(counters(sql, day.id)).resolves.toHaveLength(2);

@@ -118,7 +118,7 @@ describe("faults #14.5: refusals caused by reservations", () => {
     // used 22 + 64 ≤ 86 (however late the first call settles), but not once a second call has settled too.
     expect((await call(k.key, 3)).status).toBe(200);
     const r = await call(k.key, 5);
-    expect(r).toMatchObject({ status: 429, type: "quota_exceeded", code: "tokens_per_day" });
+    expect(r).toMatchObject({ status: 429, type: "insufficient_quota", code: "insufficient_quota" });
     expect(r.message).toMatch(/used up/);
     const toMidnight = (86_400_000 - (Date.now() % 86_400_000)) / 1000;
     expect(Number(r.retryAfter)).toBeGreaterThan(toMidnight - 60);

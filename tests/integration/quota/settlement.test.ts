@@ -138,7 +138,9 @@ describe("quota settlement of gateway calls", () => {
     const res = await post(k.key, { max_tokens: 3 });
     expect(res.status).toBe(429);
     const body = await res.json();
-    expect(body.error).toMatchObject({ type: "quota_exceeded", code: "tokens_per_month", param: null });
+    // issue 19 §2: a used-up budget is OpenAI's insufficient_quota; the limit is named in a header.
+    expect(body.error).toMatchObject({ type: "insufficient_quota", code: "insufficient_quota", param: null });
+    expect(res.headers.get("x-promptgate-quota-limit")).toBe("tokens_per_month");
     expect(body.error.message).toContain(p.name);
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(res.headers.get("x-promptgate-quota-policy")).toBe(p.id);
