@@ -101,6 +101,16 @@ export const routeRules: RouteRule[] = [
   { method: "GET", path: "/api/admin/quotas/[id]", what: "Read a quota policy", allow: MANAGEMENT },
   { method: "PATCH", path: "/api/admin/quotas/[id]", what: "Update a quota policy", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
   { method: "DELETE", path: "/api/admin/quotas/[id]", what: "Delete a quota policy", allow: MANAGEMENT },
+  // Webhooks: a workspace's admins manage its endpoints; instance-wide endpoints are instance admins' (lib/webhooks)
+  { method: "GET", path: "/api/admin/webhooks", what: "List webhook endpoints", allow: MANAGEMENT },
+  { method: "POST", path: "/api/admin/webhooks", what: "Create a webhook endpoint", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
+  { method: "GET", path: "/api/admin/webhooks/[id]", what: "Read a webhook endpoint", allow: MANAGEMENT },
+  { method: "PATCH", path: "/api/admin/webhooks/[id]", what: "Update, enable or disable a webhook endpoint", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
+  { method: "DELETE", path: "/api/admin/webhooks/[id]", what: "Delete a webhook endpoint", allow: MANAGEMENT },
+  { method: "POST", path: "/api/admin/webhooks/[id]/test", what: "Send a webhook endpoint a test event", allow: MANAGEMENT },
+  { method: "POST", path: "/api/admin/webhooks/[id]/rotate-secret", what: "Rotate a webhook endpoint's signing secret", allow: MANAGEMENT },
+  { method: "GET", path: "/api/admin/webhooks/[id]/deliveries", what: "Read a webhook endpoint's delivery log", allow: MANAGEMENT },
+  { method: "POST", path: "/api/admin/webhooks/deliveries/[id]/redeliver", what: "Redeliver a webhook delivery", allow: MANAGEMENT },
   // Prompts (the management API is admin-only; editors edit prompts in the console)
   { method: "GET", path: "/api/admin/prompts", what: "List prompts", allow: MANAGEMENT },
   { method: "POST", path: "/api/admin/prompts", what: "Create a prompt", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
@@ -182,6 +192,13 @@ export const actionRules: ActionRule[] = [
   { file: "app/(console)/quotas/actions.ts", name: "createQuotaPolicyAction", what: "Create a quota policy", allow: ADMIN_SESSION },
   { file: "app/(console)/quotas/actions.ts", name: "updateQuotaPolicyAction", what: "Update a quota policy", allow: ADMIN_SESSION, args: [{ id: MISSING_ID }] },
   { file: "app/(console)/quotas/actions.ts", name: "deleteQuotaPolicyAction", what: "Delete a quota policy", allow: ADMIN_SESSION, args: [MISSING_ID] },
+  // Webhooks
+  { file: "app/(console)/webhooks/actions.ts", name: "createWebhookAction", what: "Create a webhook endpoint", allow: ADMIN_SESSION },
+  { file: "app/(console)/webhooks/actions.ts", name: "updateWebhookAction", what: "Update, enable or disable a webhook endpoint", allow: ADMIN_SESSION, args: [{ id: MISSING_ID }] },
+  { file: "app/(console)/webhooks/actions.ts", name: "deleteWebhookAction", what: "Delete a webhook endpoint", allow: ADMIN_SESSION, args: [MISSING_ID] },
+  { file: "app/(console)/webhooks/actions.ts", name: "rotateWebhookSecretAction", what: "Rotate a webhook endpoint's signing secret", allow: ADMIN_SESSION, args: [MISSING_ID] },
+  { file: "app/(console)/webhooks/actions.ts", name: "testWebhookAction", what: "Send a webhook endpoint a test event", allow: ADMIN_SESSION, args: [MISSING_ID] },
+  { file: "app/(console)/webhooks/actions.ts", name: "redeliverAction", what: "Redeliver a webhook delivery", allow: ADMIN_SESSION, args: [MISSING_ID] },
   // Prices
   { file: "app/(console)/usage/pricing/actions.ts", name: "createPriceAction", what: "Add a model price", allow: INSTANCE_SESSION },
   { file: "app/(console)/usage/pricing/actions.ts", name: "deletePriceAction", what: "Delete a model price", allow: INSTANCE_SESSION, args: [MISSING_ID] },
