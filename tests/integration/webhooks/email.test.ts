@@ -61,8 +61,11 @@ describe("budget alert email", () => {
     const mail = mails[0]!;
     expect(mail.from).toBe("alerts@promptgate.test");
     expect(mail.to.sort()).toEqual(["finance@example.test", "ops@example.test"]);
-    expect(mail.raw).toMatch(/^Subject: \[Promptgate\] Budget spend per month of workspace Default crossed 80%/m);
-    expect(mail.raw).toContain(`Message-ID: <${eventId}@promptgate>`);
+    // Long headers are folded onto continuation lines (RFC 5322); unfold before reading them.
+    const headers = mail.raw.split(/\r?\n\r?\n/)[0]!.replace(/\r?\n[ \t]+/g, " ");
+    expect(headers).toMatch(/^Subject: \[Promptgate\] Budget spend per month of workspace Default crossed 80%$/m);
+    expect(headers).toContain(`Message-ID: <${eventId}@promptgate>`);
+    expect(mail.raw).toContain("threshold: 80");
   });
 
   it("sends no email for events that are not budget alerts", async () => {
