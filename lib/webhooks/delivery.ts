@@ -7,6 +7,7 @@ import { logger, onShutdown } from "@/lib/observability";
 import { guardedLookup } from "@/lib/providers";
 import { activeProviderUrlPolicy, addressProblem, providerUrlProblem } from "@/lib/providers/schemas";
 import { decryptSecret } from "@/lib/secrets";
+import { retryDelayMs } from "./backoff";
 import { emailEnabled, EMAIL_EVENT_TYPES, sendAlertEmail } from "./email";
 import { slackBody, standardBody, type OutboxRow } from "./payload";
 import { webhookHeaders } from "./signing";
@@ -40,15 +41,6 @@ const ms = (n: number) => `${n} milliseconds`;
 
 /** The lease of one attempt: longer than the attempt can take (connect + send + answer are each bounded by the timeout). */
 export const leaseMs = (): number => 2 * config().WEBHOOK_TIMEOUT_MS + 1_000;
-
-/**
- * The wait before the next attempt: base × 2^(attempts−1), at most max, scaled by a random factor in
- * [0.8, 1.2) so that endpoints that failed together do not retry together.
- */
-export function retryDelayMs(attempts: number, base: number, max: number, random: number = Math.random()): number {
-  const exp = Math.min(max, base * 2 ** Math.min(Math.max(attempts - 1, 0), 40));
-  return Math.max(1, Math.round(exp * (0.8 + 0.4 * random)));
-}
 
 /** Fans out up to FANOUT_BATCH undispatched events; returns how many events were dispatched. */
 export async function fanOut(): Promise<number> {

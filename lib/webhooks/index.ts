@@ -5,7 +5,8 @@ export {
   listWebhooks, getWebhook, createWebhook, updateWebhook, deleteWebhook, rotateWebhookSecret, sendTestEvent, listDeliveries, redeliver,
   type WebhookEndpointView, type WebhookDeliveryView,
 } from "./store";
-export { startWebhookWorker, stopWebhookWorker, wakeWebhookWorker, deliverDue, fanOut, retryDelayMs, leaseMs } from "./delivery";
+export { startWebhookWorker, stopWebhookWorker, wakeWebhookWorker, deliverDue, fanOut, leaseMs } from "./delivery";
+export { retryDelayMs } from "./backoff";
 export { emailEnabled } from "./email";
 export { signatureFor, webhookHeaders, newWebhookSecret } from "./signing";
 export * from "./schemas";
