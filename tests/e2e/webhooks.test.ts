@@ -47,9 +47,11 @@ describe("webhooks page", () => {
     const secret = (await page.getByTestId("webhook-secret").textContent())!.trim();
     expect(secret).toMatch(/^whsec_/);
     rx.secret = secret;
+    const open = page.getByRole("link", { name: `Open ${url}` });
+    await open.waitFor();
     await screenshot(page, "webhooks-created");
 
-    await page.getByRole("link", { name: `Open ${url}` }).click();
+    await open.click();
     await page.getByRole("heading", { name: `e2e ${run}` }).waitFor();
     await page.getByRole("button", { name: "Send test event" }).click();
     await expect.poll(() => rx.received.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
