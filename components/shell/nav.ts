@@ -12,6 +12,7 @@ export const navItems: NavItem[] = [
   { href: "/usage", label: "Usage", minRole: "viewer" },
   { href: "/keys", label: "API keys", minRole: "admin" },
   { href: "/quotas", label: "Quotas", minRole: "viewer" },
+  { href: "/webhooks", label: "Webhooks", minRole: "admin" },
   { href: "/users", label: "Users", minRole: "admin", instance: true },
   { href: "/workspaces", label: "Workspaces", minRole: "admin", instance: true },
   { href: "/audit", label: "Audit log", minRole: "admin" },

@@ -104,6 +104,16 @@ export const routeRules: RouteRule[] = [
   { method: "POST", path: "/api/admin/quotas/[id]/raise", what: "Raise a budget temporarily", allow: INSTANCE, probe: NOT_AN_OBJECT },
   { method: "DELETE", path: "/api/admin/quotas/[id]/raise", what: "End a budget raise", allow: INSTANCE },
   { method: "POST", path: "/api/admin/quotas/[id]/reset", what: "Reset a budget's current window", allow: INSTANCE, probe: NOT_AN_OBJECT },
+  // Webhooks: a workspace's admins manage its endpoints; instance-wide endpoints are instance admins' (lib/webhooks)
+  { method: "GET", path: "/api/admin/webhooks", what: "List webhook endpoints", allow: MANAGEMENT },
+  { method: "POST", path: "/api/admin/webhooks", what: "Create a webhook endpoint", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
+  { method: "GET", path: "/api/admin/webhooks/[id]", what: "Read a webhook endpoint", allow: MANAGEMENT },
+  { method: "PATCH", path: "/api/admin/webhooks/[id]", what: "Update, enable or disable a webhook endpoint", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
+  { method: "DELETE", path: "/api/admin/webhooks/[id]", what: "Delete a webhook endpoint", allow: MANAGEMENT },
+  { method: "POST", path: "/api/admin/webhooks/[id]/test", what: "Send a webhook endpoint a test event", allow: MANAGEMENT },
+  { method: "POST", path: "/api/admin/webhooks/[id]/rotate-secret", what: "Rotate a webhook endpoint's signing secret", allow: MANAGEMENT },
+  { method: "GET", path: "/api/admin/webhooks/[id]/deliveries", what: "Read a webhook endpoint's delivery log", allow: MANAGEMENT },
+  { method: "POST", path: "/api/admin/webhooks/deliveries/[id]/redeliver", what: "Redeliver a webhook delivery", allow: MANAGEMENT },
   // Prompts (the management API is admin-only; editors edit prompts in the console)
   { method: "GET", path: "/api/admin/prompts", what: "List prompts", allow: MANAGEMENT },
   { method: "POST", path: "/api/admin/prompts", what: "Create a prompt", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
@@ -188,6 +198,13 @@ export const actionRules: ActionRule[] = [
   { file: "app/(console)/quotas/actions.ts", name: "raiseQuotaAction", what: "Raise a budget temporarily", allow: INSTANCE_SESSION, args: [{ id: MISSING_ID }] },
   { file: "app/(console)/quotas/actions.ts", name: "endRaiseAction", what: "End a budget raise", allow: INSTANCE_SESSION, args: [MISSING_ID] },
   { file: "app/(console)/quotas/actions.ts", name: "resetQuotaWindowAction", what: "Reset a budget's current window", allow: INSTANCE_SESSION, args: [{ id: MISSING_ID }] },
+  // Webhooks
+  { file: "app/(console)/webhooks/actions.ts", name: "createWebhookAction", what: "Create a webhook endpoint", allow: ADMIN_SESSION },
+  { file: "app/(console)/webhooks/actions.ts", name: "updateWebhookAction", what: "Update, enable or disable a webhook endpoint", allow: ADMIN_SESSION, args: [{ id: MISSING_ID }] },
+  { file: "app/(console)/webhooks/actions.ts", name: "deleteWebhookAction", what: "Delete a webhook endpoint", allow: ADMIN_SESSION, args: [MISSING_ID] },
+  { file: "app/(console)/webhooks/actions.ts", name: "rotateWebhookSecretAction", what: "Rotate a webhook endpoint's signing secret", allow: ADMIN_SESSION, args: [MISSING_ID] },
+  { file: "app/(console)/webhooks/actions.ts", name: "testWebhookAction", what: "Send a webhook endpoint a test event", allow: ADMIN_SESSION, args: [MISSING_ID] },
+  { file: "app/(console)/webhooks/actions.ts", name: "redeliverAction", what: "Redeliver a webhook delivery", allow: ADMIN_SESSION, args: [MISSING_ID] },
   // Prices
   { file: "app/(console)/usage/pricing/actions.ts", name: "createPriceAction", what: "Add a model price", allow: INSTANCE_SESSION },
   { file: "app/(console)/usage/pricing/actions.ts", name: "deletePriceAction", what: "Delete a model price", allow: INSTANCE_SESSION, args: [MISSING_ID] },

@@ -1,21 +1,12 @@
 import "server-only";
 import { db, Prisma, type DbClient } from "@/lib/db";
+import { TEST_EVENT, type EventType } from "./types";
 
-/** Every event type the outbox carries; webhook endpoints subscribe to a subset. */
-export const EVENT_TYPES = [
-  "budget.threshold",
-  "budget.exhausted",
-  "account.circuit_opened",
-  "account.circuit_closed",
-  "experiment.started",
-  "experiment.completed",
-  "prompt.version_created",
-  "prompt.label_moved",
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+export { EVENT_TYPES, TEST_EVENT, eventDescriptions, type EventType } from "./types";
 
 export type DomainEvent = {
-  type: EventType;
+  /** An EVENT_TYPES entry; TEST_EVENT only from lib/webhooks' test send. */
+  type: EventType | typeof TEST_EVENT;
   /** null for what the instance owns (accounts). */
   workspaceId: string | null;
   /** The event's own fields; the delivered body wraps them with id, type and timestamp. */
@@ -24,7 +15,8 @@ export type DomainEvent = {
 
 /**
  * Appends an event to the outbox. Pass the transaction of the change the event describes: both
- * commit or neither does, so an event is never told without its change, nor lost after it.
+ * commit or neither does, so an event is never told without its change, nor lost after it. The
+ * insert wakes the delivery workers when it commits (trigger OutboxEvent_notify).
  */
 export async function recordEvent(event: DomainEvent, client: DbClient = db): Promise<string> {
   const row = await client.outboxEvent.create({

@@ -4,6 +4,7 @@ import { db, Prisma, type DbClient } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
 import { actorOf, workspaceOf, type Principal } from "@/lib/core";
 import { AppError } from "@/lib/core";
+import { recordEvent } from "@/lib/events";
 import { assertMayChangeWhatLabelServes, moveLabel } from "@/lib/prompts";
 import { invalidateExperiments } from "./registry";
 import {
@@ -186,9 +187,11 @@ export async function stepExperiment(actor: Principal, id: string, step: Lifecyc
         throw new AppError("conflict", `Cannot ${step} an experiment that is ${row.status}`, { param: "status" });
       }
       const now = new Date();
-      await tx.experiment.update({ where: { id }, data: { status: t.to, ...(step === "start" ? { startedAt: now } : {}) } });
+      const e = await tx.experiment.update({ where: { id }, data: { status: t.to, ...(step === "start" ? { startedAt: now } : {}) }, select: { name: true } });
       if (step === "start") {
         await tx.experimentPhase.updateMany({ where: { experimentId: id, number: 1 }, data: { startedAt: now } });
+        // In the step's transaction: the event is told if and only if the experiment started (lib/events).
+        await recordEvent({ type: "experiment.started", workspaceId: workspaceOf(actor), data: { experimentId: id, name: e.name, prompt, label: row.label, startedAt: now.toISOString() } }, tx);
       }
       return { result: undefined, targetId: id, before: { status: row.status }, after: { status: t.to } };
     });
@@ -264,6 +267,13 @@ export async function completeExperiment(actor: Principal, id: string, input: un
     const now = new Date();
     await tx.experiment.update({ where: { id }, data: { status: "completed", completedAt: now, winnerVariantName: winner?.name ?? null } });
     await tx.experimentPhase.updateMany({ where: { experimentId: id, endedAt: null }, data: { endedAt: now } });
+    await recordEvent({
+      type: "experiment.completed", workspaceId: workspaceOf(actor),
+      data: {
+        experimentId: id, name: current.name, prompt: current.promptName, label: current.label, winner: winner?.name ?? null,
+        promoted: data.promote && winner ? { label: current.label, version: winner.promptVersion } : null, completedAt: now.toISOString(),
+      },
+    }, tx);
     return {
       result: undefined,
       targetId: id,

@@ -2,6 +2,7 @@ import "server-only";
 import { cache } from "react";
 import { db, Prisma, type DbClient } from "@/lib/db";
 import { withAudit } from "@/lib/audit";
+import { recordEvent } from "@/lib/events";
 import { actorOf, isAdminPrincipal, workspaceOf, type Principal } from "@/lib/core";
 import { AppError, notFound } from "@/lib/core";
 import { checkTemplates } from "./engine";
@@ -154,6 +155,11 @@ export async function getVersion(workspaceId: string, name: string, version: num
 
 // ---------------------------------------------------------------- mutations
 
+/** The data of a prompt.version_created event (lib/events), written in the save's transaction. */
+const versionEvent = (prompt: string, version: number, commitMessage: string | null | undefined, author: string | null, labels: string[]) => ({
+  prompt, version, commitMessage: commitMessage ?? null, author, labels: [...new Set(labels)].sort(),
+});
+
 export async function createPrompt(actor: Principal, input: unknown, ip?: string | null): Promise<VersionView & { name: string }> {
   const data = createPromptInput.parse(input);
   checkTemplates(data);
@@ -168,6 +174,7 @@ export async function createPrompt(actor: Principal, input: unknown, ip?: string
       });
       const labels = [LATEST_LABEL, ...data.labels];
       await setLabels(tx, p.id, v.id, labels);
+      await recordEvent({ type: "prompt.version_created", workspaceId, data: versionEvent(p.name, 1, data.commitMessage, author.actorEmail, labels) }, tx);
       return { result: toVersionView(v, [...new Set(labels)].sort()), targetId: p.id, after: { name: p.name, version: 1, labels } };
     });
     await invalidatePrompt(workspaceId, data.name);
@@ -210,6 +217,7 @@ export async function createPromptVersion(actor: Principal, name: string, input:
     const labels = [LATEST_LABEL, ...data.labels];
     await setLabels(tx, prompt.id, v.id, labels);
     await tx.prompt.update({ where: { id: prompt.id }, data: { updatedAt: new Date() } });
+    await recordEvent({ type: "prompt.version_created", workspaceId, data: versionEvent(name, v.version, data.commitMessage, author.actorEmail, labels) }, tx);
     return {
       result: toVersionView(v, [...new Set(labels)].sort()),
       targetId: prompt.id,
@@ -239,6 +247,10 @@ export async function moveLabel(actor: Principal, name: string, label: string, i
       create: { promptId: prompt.id, name: labelValue, versionId: target.id },
       update: { versionId: target.id },
     });
+    await recordEvent({
+      type: "prompt.label_moved", workspaceId: workspaceOf(actor),
+      data: { prompt: name, label: labelValue, fromVersion: before?.version.version ?? null, toVersion: version, movedBy: actorOf(actor).actorEmail },
+    }, tx);
     return {
       result: { name: labelValue, version, protected: prompt.protectedLabels.includes(labelValue), updatedAt: row.updatedAt.toISOString() },
       targetId: prompt.id,

@@ -26,7 +26,7 @@ export type { ProviderErrorCode } from "./errors.ts";
 export { countTokens, countChatTokens, countEmbeddingTokens, encodingForModel, warmTokenizer } from "./tokenizer.ts";
 export type { EncodingName } from "./tokenizer.ts";
 export { isUsageChunk } from "./usage.ts";
-export { closeUpstreamPools, upstreamStatus } from "./http.ts";
+export { closeUpstreamPools, guardedLookup, upstreamStatus } from "./http.ts";
 export { SIMULATOR_LABEL, providerKind, providerKinds, providerLabels } from "./schemas.ts";
 export {
   fromAnthropicRequest, toAnthropicMessage, toAnthropicUsage, anthropicStopReason, AnthropicEventEncoder, type AnthropicEvent, type TranslatedMessages,

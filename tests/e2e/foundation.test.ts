@@ -29,11 +29,12 @@ const consolePages = [
   { label: "Usage", path: "/usage", heading: "Usage", shot: "usage" },
   { label: "API keys", path: "/keys", heading: "API keys", shot: "keys" },
   { label: "Quotas", path: "/quotas", heading: "Quotas", shot: "quotas" },
+  { label: "Webhooks", path: "/webhooks", heading: "Webhooks", shot: "webhooks" },
   { label: "Users", path: "/users", heading: "Users", shot: "users" },
   { label: "Workspaces", path: "/workspaces", heading: "Workspaces", shot: "workspaces-admin" },
   { label: "Audit log", path: "/audit", heading: "Audit log", shot: "audit" },
 ] as const;
-const adminOnly = ["API keys", "Users", "Workspaces", "Audit log"];
+const adminOnly = ["API keys", "Webhooks", "Users", "Workspaces", "Audit log"];
 
 type CapturedAction = { url: string; headers: Record<string, string>; body: string };
 

@@ -85,10 +85,22 @@ async function write(): Promise<void> {
       );
     }
     if (events.length) {
+      // Circuit transitions are also domain events (lib/events): the outbox rows are written by the same
+      // statement as the health events, so both are stored or neither is. Each instance keeps its own
+      // circuits, so each instance that sees an account's circuit open tells it once.
       await pool().query(
-        `INSERT INTO "AccountHealthEvent" ("accountId", "instanceId", at, kind, model, detail)
-         SELECT "accountId", "instanceId", at, kind, model, detail
-           FROM json_to_recordset($1::json) AS e("accountId" uuid, "instanceId" text, at timestamptz, kind text, model text, detail text)`,
+        `WITH e AS (
+           INSERT INTO "AccountHealthEvent" ("accountId", "instanceId", at, kind, model, detail)
+           SELECT "accountId", "instanceId", at, kind, model, detail
+             FROM json_to_recordset($1::json) AS e("accountId" uuid, "instanceId" text, at timestamptz, kind text, model text, detail text)
+           RETURNING "accountId", "instanceId", at, kind, model, detail
+         )
+         INSERT INTO "OutboxEvent" (type, "workspaceId", data)
+         SELECT CASE e.kind WHEN 'circuit_open' THEN 'account.circuit_opened' ELSE 'account.circuit_closed' END, NULL,
+                jsonb_build_object('accountId', e."accountId", 'accountName', a.name, 'model', e.model, 'detail', e.detail,
+                                   'instanceId', e."instanceId", 'at', to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+           FROM e LEFT JOIN "ProviderAccount" a ON a.id = e."accountId"
+          WHERE e.kind IN ('circuit_open', 'circuit_closed')`,
         [JSON.stringify(events.map((e) => ({ ...e, instanceId: me, at: iso(e.at) })))],
       );
     }

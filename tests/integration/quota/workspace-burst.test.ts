@@ -1,6 +1,7 @@
 // Issue 19 "done when": 500 concurrent calls across two `next start` processes on one database,
 // against a workspace budget and a key limit together: neither is overshot (not even while the
-// calls are in flight), and the 80% threshold is recorded, with its outbox event, exactly once.
+// calls are in flight), and the 80% threshold is recorded, with its outbox event, exactly once, and
+// reaches the workspace's webhook receiver once per policy, with a signature the README's snippet verifies.
 //
 // Exactness as in concurrency.test.ts: the fake upstream reports the gateway's own prompt count and
 // max_tokens as the completion, so every admitted call's estimate is its actual cost.
@@ -11,10 +12,12 @@ import { createApiKey } from "@/lib/auth/api-keys";
 import { closeDb, db } from "@/lib/db";
 import { countChatTokens } from "@/lib/providers";
 import { createPolicy } from "@/lib/quota";
+import { createWebhook } from "@/lib/webhooks";
 import { createWorkspace } from "@/lib/workspaces";
 import type { Principal } from "@/lib/core";
 import { startFakeUpstream, type FakeUpstream } from "../../support/fake-upstream";
 import { startApp, type AppServer } from "../../support/app-server";
+import { startReceiver, type Receiver } from "../../support/webhook-receiver";
 import { counters, eventually, system, unique } from "./helpers";
 
 const MODEL = "quota-ws-burst-model";
@@ -41,19 +44,22 @@ describe("issue 19: a workspace budget and a key limit under 500 concurrent call
   let apps: AppServer[] = [];
   let sql: pg.Pool;
   let account = "";
+  let rx: Receiver;
 
   beforeAll(async () => {
+    rx = await startReceiver();
     sql = new pg.Pool({ connectionString: process.env.DATABASE_URL });
     fake = await startFakeUpstream({ defaultBehaviour: { promptTokens: PROMPT, completionTokens: COMPLETION, chunkDelayMs: 2 } });
     account = unique("ws-burst-upstream");
     await createAccount(system, { name: account, provider: "openai", baseUrl: fake.openaiBaseUrl, apiKey: "sk-ws-burst-0001", models: [MODEL] });
-    apps = await Promise.all([startApp(), startApp()]);
+    apps = await Promise.all([startApp({ WEBHOOK_POLL_MS: "300" }), startApp({ WEBHOOK_POLL_MS: "300" })]);
   }, 900_000);
 
   afterAll(async () => {
     await Promise.all(apps.map((a) => a.stop()));
     await db.providerAccount.deleteMany({ where: { name: account } });
     await fake?.close();
+    await rx?.close();
     await sql?.end();
     await closeDb();
   });
@@ -69,6 +75,8 @@ describe("issue 19: a workspace budget and a key limit under 500 concurrent call
     const b = await createApiKey(inWs, { name: unique("burst-b"), scopes: ["completions"] });
     const team = await createPolicy(inWs, { name: unique("team-budget"), scope: "workspace", tokensPerDay: COST * TEAM + Math.floor(COST / 2) });
     const keyA = await createPolicy(inWs, { name: unique("key-a-limit"), scope: "key", apiKeyId: a.row.id, tokensPerDay: COST * KEY_A + 1 });
+    const hook = await createWebhook(inWs, { url: rx.url, eventTypes: ["budget.threshold"], description: "budget alerts" });
+    rx.secret = hook.secret;
 
     // Watch the counters while the burst runs: used + reserved must never pass a limit.
     let peak = { team: 0, keyA: 0 };
@@ -118,5 +126,17 @@ describe("issue 19: a workspace budget and a key limit under 500 concurrent call
     );
     expect(events.map((r) => r.policyId).sort()).toEqual([team.id, keyA.id].sort());
     expect(events.every((r) => r.workspaceId === ws.id)).toBe(true);
+
+    // The workspace's endpoint gets every threshold event of the workspace once each, signed; the 80%
+    // line once per policy.
+    const { rows: thresholdEvents } = await sql.query(`SELECT "id" FROM "OutboxEvent" WHERE "type" = 'budget.threshold' AND "workspaceId" = $1`, [ws.id]);
+    expect(thresholdEvents.length).toBeGreaterThanOrEqual(4); // 50 and 80 for each policy
+    const received = await eventually(async () => (rx.received.length >= thresholdEvents.length ? rx.received : null), 30_000, "the budget webhooks");
+    await new Promise((r) => setTimeout(r, 1_000)); // nothing more arrives
+    expect(rx.received.every((r) => r.verified === true)).toBe(true);
+    expect(rx.received.map((r) => r.json.id).sort()).toEqual(thresholdEvents.map((r) => r.id).sort());
+    const at80 = received.filter((r) => (r.json.data as { threshold?: number }).threshold === 80).map((r) => (r.json.data as { policyId: string }).policyId);
+    expect(at80.sort()).toEqual([team.id, keyA.id].sort());
+    expect(new Set(rx.received.map((r) => r.json.id)).size).toBe(rx.received.length);
   }, 300_000);
 });
