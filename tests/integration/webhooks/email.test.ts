@@ -12,6 +12,12 @@ import { eventually } from "../../support/eventually";
 
 type Mail = { from: string; to: string[]; raw: string };
 
+/** RFC 2047 Q-encoded words (=?UTF-8?Q?...?=), adjacent ones joined without the space between them. */
+function decodeWords(text: string): string {
+  return text.replace(/\?=\s+=\?/g, "?==?").replace(/=\?UTF-8\?Q\?(.*?)\?=/gi, (_, q: string) =>
+    Buffer.from(q.replace(/_/g, " ").replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1").toString("utf8"));
+}
+
 describe("budget alert email", () => {
   let app: AppServer;
   let smtp: SMTPServer;
@@ -65,7 +71,8 @@ describe("budget alert email", () => {
     expect(mail.from).toBe("alerts@promptgate.test");
     expect(mail.to.sort()).toEqual(["finance@example.test", "ops@example.test"]);
     // Long headers are folded onto continuation lines (RFC 5322); unfold before reading them.
-    const headers = mail.raw.split(/\r?\n\r?\n/)[0]!.replace(/\r?\n[ \t]+/g, " ");
+    // A subject with quotes or parentheses is sent as RFC 2047 encoded words: decode them as a mail client would.
+    const headers = decodeWords(mail.raw.split(/\r?\n\r?\n/)[0]!.replace(/\r?\n[ \t]+/g, " "));
     // The fields of lib/events/README.md's budget events, as quota settlement writes them.
     expect(headers).toMatch(/^Subject: \[Promptgate\] Budget "team spend" of workspace default \(spend \(USD\) per month\) crossed 80%: 80\.5 of 100; resets 2027-01-01T00:00:00\.000Z$/m);
     expect(headers).toContain(`Message-ID: <${eventId}@promptgate>`);
