@@ -28,6 +28,8 @@ export const API_ROUTES = [
   "/api/admin/prompts/globals/[name]",
   "/api/admin/quotas",
   "/api/admin/quotas/[id]",
+  "/api/admin/quotas/[id]/raise",
+  "/api/admin/quotas/[id]/reset",
   "/api/admin/usage/dashboard",
   "/api/admin/usage/export/aggregate",
   "/api/admin/usage/export/events",
