@@ -1,17 +1,14 @@
 "use client";
-import { useQuery } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import { Button } from "@/components/ui/button";
 import type { PromptContentInput } from "@/lib/prompts/schemas";
-import { fetchPlaygroundRun } from "./prompt-reads";
+import { RunStats } from "./run-stats";
 import { usePlaygroundStream } from "./use-playground-stream";
 
 export type PlaygroundAccount = { id: string; name: string; models: string[] };
 
 const input =
   "block w-full rounded border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 dark:border-slate-600 dark:bg-slate-900 dark:text-slate-100";
-
-const ms = (v: number | null | undefined) => (v === null || v === undefined ? "—" : `${v} ms`);
 
 export function PlaygroundPanel({
   accounts, name, versions, draft, values, defaultModel,
@@ -30,21 +27,6 @@ export function PlaygroundPanel({
   const [model, setModel] = useState(defaultModel);
   const { state, run, stop } = usePlaygroundStream();
   const account = accounts.find((a) => a.id === accountId);
-  const finished = state.status === "done" || state.status === "stopped" || state.status === "error";
-
-  // The run's recorded usage event (tokens, latency, cost) once the batched writer has flushed it.
-  const recorded = useQuery({
-    queryKey: ["playground-run", state.completionId],
-    queryFn: async ({ signal }) => {
-      const r = await fetchPlaygroundRun(state.completionId!, signal);
-      if (!r) throw new Error("not recorded yet");
-      return r;
-    },
-    enabled: finished && !!state.completionId,
-    retry: 10,
-    retryDelay: 300,
-    staleTime: Infinity,
-  });
 
   const start = () => {
     const body = {
@@ -94,21 +76,7 @@ export function PlaygroundPanel({
         {state.text || (state.status === "idle" ? <span className="text-slate-600 dark:text-slate-400">Output appears here as it streams.</span> : "")}
       </div>
       {state.error && <p role="alert" className="text-sm text-red-700 dark:text-red-400">{state.error}</p>}
-      <dl className="grid grid-cols-2 gap-x-4 gap-y-1 text-sm sm:grid-cols-3" data-testid="playground-stats" aria-live="polite">
-        <div><dt className="text-xs text-slate-600 dark:text-slate-400">Status</dt><dd>{state.status}</dd></div>
-        <div><dt className="text-xs text-slate-600 dark:text-slate-400">Time to first token</dt><dd>{ms(recorded.data?.ttftMs ?? state.ttftMs)}</dd></div>
-        <div><dt className="text-xs text-slate-600 dark:text-slate-400">Latency</dt><dd>{ms(recorded.data?.latencyMs ?? state.latencyMs)}</dd></div>
-        <div><dt className="text-xs text-slate-600 dark:text-slate-400">Input tokens</dt><dd>{recorded.data?.inputTokens ?? state.usage?.prompt_tokens ?? "—"}</dd></div>
-        <div><dt className="text-xs text-slate-600 dark:text-slate-400">Output tokens</dt><dd>{recorded.data?.outputTokens ?? state.usage?.completion_tokens ?? "—"}</dd></div>
-        <div>
-          <dt className="text-xs text-slate-600 dark:text-slate-400">Cost</dt>
-          <dd data-testid="playground-cost">
-            {recorded.data
-              ? recorded.data.priceKnown ? `$${recorded.data.costUsd.toFixed(6)}` : "unknown price"
-              : recorded.isError ? "not recorded" : finished && state.completionId ? "recording…" : "—"}
-          </dd>
-        </div>
-      </dl>
+      <RunStats state={state} testId="playground" />
     </section>
   );
 }

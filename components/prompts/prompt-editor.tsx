@@ -7,12 +7,15 @@ import { Card } from "@/components/ui/card";
 import { messageRoles, type PromptContentInput, type PromptDetail, type VersionView } from "@/lib/prompts/schemas";
 import { ConflictPanel } from "./conflict-panel";
 import { draftFromVersion, draftToContent, emptyDraft } from "./draft";
+import { draftStorageKey } from "./draft-storage";
 import { ModelConfigForm } from "./model-config-form";
 import { emptyNewPromptMeta, NewPromptFields } from "./new-prompt-fields";
 import { PlaygroundPanel, type PlaygroundAccount } from "./playground-panel";
 import { PreviewPanel, sampleValues } from "./preview-panel";
 import { inputClass as input } from "./styles";
 import { fetchPreview, fetchPrompt } from "./prompt-reads";
+import { RestoreDraftBanner } from "./restore-draft-banner";
+import { useDraftPersistence } from "./use-draft-persistence";
 import { useDebounced } from "./use-debounced";
 import { useEditorStore } from "./use-editor-store";
 import { useSavePrompt } from "./use-save-prompt";
@@ -36,15 +39,20 @@ type Props = {
   accounts: PlaygroundAccount[];
   models: string[];
   globals: string[];
+  /** The signed-in user's workspace: unsaved drafts are kept per workspace, prompt and version. */
+  workspaceId: string;
 };
 
-export function PromptEditor({ detail: initialDetail, version, baseVersion: pageBase, canEdit, isAdmin, accounts, models, globals }: Props) {
+export function PromptEditor({ detail: initialDetail, version, baseVersion: pageBase, canEdit, isAdmin, accounts, models, globals, workspaceId }: Props) {
   const name = initialDetail?.name ?? null;
   const storeKey = name ? `${name}@${pageBase ?? 0}:${version?.version ?? 0}` : "new";
   const load = useEditorStore((s) => s.load);
   useEffect(() => {
     load(storeKey, version ? draftFromVersion(version) : emptyDraft(), pageBase);
   }, [load, storeKey, version, pageBase]);
+  // Only for a saved prompt: a new one has no name to keep its draft under yet.
+  const storageKey = name && canEdit ? draftStorageKey(workspaceId, name, version?.version ?? null) : null;
+  useDraftPersistence(storageKey, storeKey);
 
   const detailQuery = useQuery({
     queryKey: ["prompt", name],
@@ -86,6 +94,7 @@ export function PromptEditor({ detail: initialDetail, version, baseVersion: page
   return (
     <div className="grid gap-6 xl:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
       <div className="space-y-6">
+        <RestoreDraftBanner storageKey={storageKey} />
         {!name && (
           <NewPromptFields
             meta={meta}

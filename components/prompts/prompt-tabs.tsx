@@ -8,6 +8,7 @@ export function PromptTabs({ name }: { name: string }) {
     { href: `/prompts/${name}`, label: "Editor" },
     { href: `/prompts/${name}/history`, label: "History & labels" },
     { href: `/prompts/${name}/diff`, label: "Compare versions" },
+    { href: `/prompts/${name}/compare`, label: "Side by side" },
     { href: `/prompts/${name}/settings`, label: "Settings" },
   ];
   return (

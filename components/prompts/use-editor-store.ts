@@ -1,9 +1,11 @@
 "use client";
 import { create } from "zustand";
 import { emptyDraft, rowId, type ConfigForm, type Draft, type MessageRow, type VariableRow } from "./draft";
+import type { StoredDraft } from "./draft-storage";
 
 // The editor's UI state: the unsaved draft, the sample values of the preview,
-// the commit message and the conflict after a refused save. Server data (the
+// the commit message, the conflict after a refused save and a draft from local
+// storage waiting to be restored or discarded. Server data (the
 // prompt, its versions and labels) lives in TanStack Query, not here.
 
 type Conflict = { message: string };
@@ -16,6 +18,8 @@ type EditorState = {
   commitMessage: string;
   samples: Record<string, string>;
   conflict: Conflict | null;
+  /** An unsaved draft kept from an earlier visit, offered until restored or discarded. */
+  restorable: StoredDraft | null;
   /** Starts editing a prompt (or a new one) unless that draft is already loaded. */
   load: (key: string, draft: Draft, baseVersion: number | null, force?: boolean) => void;
   setType: (type: Draft["type"]) => void;
@@ -33,6 +37,9 @@ type EditorState = {
   setConflict: (c: Conflict | null) => void;
   rebase: (version: number) => void;
   saved: (version: number) => void;
+  offerRestore: (stored: StoredDraft) => void;
+  restore: () => void;
+  dismissRestore: () => void;
 };
 
 export const useEditorStore = create<EditorState>()((set, get) => {
@@ -45,9 +52,10 @@ export const useEditorStore = create<EditorState>()((set, get) => {
     commitMessage: "",
     samples: {},
     conflict: null,
+    restorable: null,
     load: (key, draft, baseVersion, force = false) => {
       if (!force && get().key === key) return;
-      set({ key, draft, baseVersion, dirty: false, commitMessage: "", conflict: null, samples: {} });
+      set({ key, draft, baseVersion, dirty: false, commitMessage: "", conflict: null, samples: {}, restorable: null });
     },
     setType: (type) => edit((d) => ({ ...d, type, text: type === "text" && !d.text ? d.messages.map((m) => m.content).join("\n\n") : d.text })),
     setText: (text) => edit((d) => ({ ...d, text })),
@@ -76,5 +84,11 @@ export const useEditorStore = create<EditorState>()((set, get) => {
     setConflict: (conflict) => set({ conflict }),
     rebase: (version) => set({ baseVersion: version, conflict: null }),
     saved: (version) => set({ baseVersion: version, dirty: false, commitMessage: "", conflict: null }),
+    offerRestore: (restorable) => set({ restorable }),
+    // The restored draft keeps the base version it was written on: if someone saved since, its save is
+    // refused as a conflict (and offers the usual ways out) instead of silently replacing their version.
+    restore: () =>
+      set((s) => (s.restorable ? { draft: s.restorable.draft, baseVersion: s.restorable.baseVersion ?? s.baseVersion, dirty: true, restorable: null } : {})),
+    dismissRestore: () => set({ restorable: null }),
   };
 });

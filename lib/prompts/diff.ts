@@ -1,8 +1,8 @@
 import "server-only";
-import { diffWords } from "diff";
 import type {
-  FieldChange, MessageDiff, ModelConfig, PromptContent, PromptMessage, VariableChange, VariableDeclaration, VersionDiff, WordChange,
+  FieldChange, MessageDiff, ModelConfig, PromptContent, PromptMessage, VariableChange, VariableDeclaration, VersionDiff,
 } from "./schemas";
+import { wordDiff } from "./word-diff";
 
 // Structured comparison of two versions (or a version and a draft): a word-level
 // diff per message, paired by position, and the config and variable changes as lists.
@@ -14,10 +14,6 @@ const asMessages = (c: Comparable): PromptMessage[] =>
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-function words(before: string, after: string): WordChange[] {
-  return diffWords(before, after).map((p) => ({ value: p.value, ...(p.added ? { added: true } : {}), ...(p.removed ? { removed: true } : {}) }));
-}
-
 function messageDiffs(a: PromptMessage[], b: PromptMessage[]): MessageDiff[] {
   const out: MessageDiff[] = [];
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
@@ -25,7 +21,7 @@ function messageDiffs(a: PromptMessage[], b: PromptMessage[]): MessageDiff[] {
     const after = b[i] ?? null;
     if (before && after) {
       const changed = before.content !== after.content || before.role !== after.role;
-      out.push({ index: i, status: changed ? "changed" : "unchanged", before, after, roleChanged: before.role !== after.role, parts: words(before.content, after.content) });
+      out.push({ index: i, status: changed ? "changed" : "unchanged", before, after, roleChanged: before.role !== after.role, parts: wordDiff(before.content, after.content) });
     } else if (after) {
       out.push({ index: i, status: "added", before: null, after, roleChanged: false, parts: [{ value: after.content, added: true }] });
     } else if (before) {

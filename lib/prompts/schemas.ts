@@ -338,3 +338,6 @@ export type PlaygroundRun = {
   priceKnown: boolean;
   servedModel: string | null;
 };
+
+// The word diff is client-safe too: the compare view diffs two outputs in the browser.
+export { wordDiff, wordDiffStats } from "./word-diff";

@@ -29,6 +29,7 @@ export default async function PromptEditorPage({ params, searchParams }: { param
       accounts={accounts.filter((a) => a.enabled).map((a) => ({ id: a.id, name: a.name, models: a.models }))}
       models={models.map((m) => m.id)}
       globals={globals.map((g) => g.name)}
+      workspaceId={userWorkspace(me)}
     />
   );
 }

@@ -25,6 +25,7 @@ export default async function NewPromptPage() {
         accounts={accounts.filter((a) => a.enabled).map((a) => ({ id: a.id, name: a.name, models: a.models }))}
         models={models.map((m) => m.id)}
         globals={globals.map((g) => g.name)}
+        workspaceId={userWorkspace(me)}
       />
     </>
   );
