@@ -13,7 +13,7 @@ import { emptyNewPromptMeta, NewPromptFields } from "./new-prompt-fields";
 import { PlaygroundPanel, type PlaygroundAccount } from "./playground-panel";
 import { PreviewPanel, sampleValues } from "./preview-panel";
 import { inputClass as input } from "./styles";
-import { fetchPreview, fetchPrompt } from "./prompt-reads";
+import { fetchIncludeTargets, fetchPreview, fetchPrompt } from "./prompt-reads";
 import { RestoreDraftBanner } from "./restore-draft-banner";
 import { useDraftPersistence } from "./use-draft-persistence";
 import { useDebounced } from "./use-debounced";
@@ -71,17 +71,22 @@ export function PromptEditor({ detail: initialDetail, version, baseVersion: page
 
   const { content, problems } = useMemo(() => draftToContent(draft), [draft]);
   const sample = useMemo(() => sampleValues(draft.variables, samples), [draft.variables, samples]);
-  const previewInput = useDebounced(JSON.stringify({ draft: content ?? null, values: sample.values }), 250);
+  const previewInput = useDebounced(JSON.stringify({ draft: content ?? null, values: sample.values, prompt: name }), 250);
   const preview = useQuery({
     queryKey: ["prompt-preview", previewInput],
-    queryFn: ({ signal }) => fetchPreview(JSON.parse(previewInput) as { draft: PromptContentInput; values: Record<string, unknown> }, signal),
+    queryFn: ({ signal }) => fetchPreview(JSON.parse(previewInput) as { draft: PromptContentInput; values: Record<string, unknown>; prompt: string | null }, signal),
     placeholderData: keepPreviousData,
     enabled: !!content,
   });
 
+  // Another prompt's name and labels after "{{>" (an include); a prompt does not include itself.
+  const includeTargets = useQuery({ queryKey: ["prompt-refs"], queryFn: ({ signal }) => fetchIncludeTargets(signal), staleTime: 30_000, enabled: canEdit });
+  const targets = useMemo(() => (includeTargets.data ?? []).filter((t) => t.name !== name), [includeTargets.data, name]);
+
   const declared = draft.variables.map((v) => v.name.trim()).filter(Boolean);
   const completions = [...new Set([...declared, ...globals])];
-  const undeclared = preview.data ? preview.data.used.filter((u) => !declared.includes(u) && !globals.includes(u)) : [];
+  const byIncludes = preview.data?.ok ? (preview.data.declared ?? []) : [];
+  const undeclared = preview.data ? preview.data.used.filter((u) => !declared.includes(u) && !globals.includes(u) && !byIncludes.includes(u)) : [];
 
   const commitId = useId();
   const [meta, setMeta] = useState(emptyNewPromptMeta);
@@ -134,13 +139,13 @@ export function PromptEditor({ detail: initialDetail, version, baseVersion: page
                       </span>
                     )}
                   </div>
-                  <TemplateEditor value={m.content} onChange={(v) => store().updateMessage(m.id, { content: v })} label={`Message ${i + 1} content`} variables={completions} readOnly={readOnly} testId={`message-editor-${i}`} />
+                  <TemplateEditor value={m.content} onChange={(v) => store().updateMessage(m.id, { content: v })} label={`Message ${i + 1} content`} variables={completions} includeTargets={targets} readOnly={readOnly} testId={`message-editor-${i}`} />
                   {messageError(i) && <p role="alert" className="text-xs text-red-700 dark:text-red-400">{messageError(i)}</p>}
                 </li>
               ))}
             </ol>
           ) : (
-            <TemplateEditor value={draft.text} onChange={(v) => store().setText(v)} label="Prompt text" variables={completions} readOnly={readOnly} testId="text-editor" />
+            <TemplateEditor value={draft.text} onChange={(v) => store().setText(v)} label="Prompt text" variables={completions} includeTargets={targets} readOnly={readOnly} testId="text-editor" />
           )}
           {draft.type === "chat" && !readOnly && (
             <Button variant="secondary" size="sm" className="mt-3" onClick={() => store().addMessage()}>Add message</Button>

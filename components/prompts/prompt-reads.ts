@@ -1,7 +1,7 @@
 // The prompt views' reads, typed, from the console routes (app/api/console):
 // TanStack Query's queryFns, and the editor's one-off loads. Writes stay server actions.
 import { fetchJson } from "@/components/ui/fetch-json";
-import type { PlaygroundRun, PreviewResult, PromptContentInput, PromptDetail, VersionDiff, VersionView } from "@/lib/prompts/schemas";
+import type { IncludeTarget, PlaygroundRun, PreviewResult, PromptContentInput, PromptDetail, VersionDiff, VersionView } from "@/lib/prompts/schemas";
 
 const prompt = (name: string) => `/api/console/prompts/${encodeURIComponent(name)}`;
 
@@ -17,7 +17,10 @@ export const fetchDiff = (name: string, pair: { from: number; to: number }, sign
 export const fetchDraftDiff = (name: string, against: number, draft: PromptContentInput, signal?: AbortSignal) =>
   fetchJson<VersionDiff>(`${prompt(name)}/diff`, { body: { against, draft }, signal });
 
-export const fetchPreview = (input: { draft: PromptContentInput; values: Record<string, unknown> }, signal?: AbortSignal) =>
+/** The workspace's prompts and labels, for autocompleting includes (`{{> name@label}}`). */
+export const fetchIncludeTargets = (signal?: AbortSignal) => fetchJson<IncludeTarget[]>("/api/console/prompt-refs", { signal });
+
+export const fetchPreview = (input: { draft: PromptContentInput; values: Record<string, unknown>; prompt?: string | null }, signal?: AbortSignal) =>
   fetchJson<PreviewResult>("/api/console/preview", { body: input, signal });
 
 /** Null until the run's usage event is written. */

@@ -3,9 +3,13 @@ import CodeMirror from "@uiw/react-codemirror";
 import { autocompletion, type CompletionContext, type CompletionResult } from "@codemirror/autocomplete";
 import { Decoration, EditorView, MatchDecorator, ViewPlugin, type DecorationSet, type ViewUpdate } from "@codemirror/view";
 import { useMemo } from "react";
+import type { IncludeTarget } from "@/lib/prompts/schemas";
+import { includeCompletions } from "./include-completions";
 
 // One CodeMirror 6 editor per message: {{…}} expressions are highlighted, and
-// typing "{{" offers the declared and global variables (plus the block helpers).
+// typing "{{" offers the declared and global variables (plus the block helpers);
+// "{{>" (an include) offers the workspace's prompts, then after "@" their labels
+// and after "#" their version numbers.
 
 const templateMark = new MatchDecorator({
   regexp: /\{\{[^{}]*\}\}\}?/g,
@@ -53,19 +57,23 @@ function variableCompletions(names: string[]) {
 }
 
 export function TemplateEditor({
-  value, onChange, label, variables, readOnly = false, testId,
-}: { value: string; onChange: (v: string) => void; label: string; variables: string[]; readOnly?: boolean; testId?: string }) {
+  value, onChange, label, variables, includeTargets = [], readOnly = false, testId,
+}: { value: string; onChange: (v: string) => void; label: string; variables: string[]; includeTargets?: IncludeTarget[]; readOnly?: boolean; testId?: string }) {
   const key = variables.join(",");
+  const targetsKey = JSON.stringify(includeTargets);
   const extensions = useMemo(
     () => [
       highlightTemplates,
       theme,
       EditorView.lineWrapping,
       EditorView.contentAttributes.of({ "aria-label": label, ...(testId ? { "data-testid": testId } : {}) }),
-      autocompletion({ override: [variableCompletions(key ? key.split(",") : [])], activateOnTyping: true }),
+      autocompletion({
+        override: [variableCompletions(key ? key.split(",") : []), includeCompletions(JSON.parse(targetsKey) as IncludeTarget[])],
+        activateOnTyping: true,
+      }),
     ],
-    // Rebuilt only when the variable names or the label change, not on every keystroke.
-    [key, label, testId],
+    // Rebuilt only when the variable names, the include targets or the label change, not on every keystroke.
+    [key, targetsKey, label, testId],
   );
   return (
     <CodeMirror

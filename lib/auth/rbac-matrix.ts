@@ -139,6 +139,7 @@ export const routeRules: RouteRule[] = [
   { method: "GET", path: "/api/console/prompts/[name]/diff", what: "Diff two prompt versions (console)", allow: SIGNED_IN },
   { method: "POST", path: "/api/console/prompts/[name]/diff", what: "Diff a draft against a prompt version", allow: SIGNED_IN, probe: NOT_AN_OBJECT },
   { method: "POST", path: "/api/console/preview", what: "Preview a rendered prompt draft", allow: SIGNED_IN, probe: NOT_AN_OBJECT },
+  { method: "GET", path: "/api/console/prompt-refs", what: "List prompt names and labels for includes (console)", allow: SIGNED_IN },
   { method: "POST", path: "/api/console/playground", what: "Run the prompt playground", allow: EDITORS, probe: NOT_AN_OBJECT },
   { method: "GET", path: "/api/console/playground/runs/[completionId]", what: "Read a playground run's recorded numbers", allow: EDITORS },
   { method: "GET", path: "/api/console/accounts/health", what: "Read every account's health (console)", allow: SIGNED_IN },

@@ -1,7 +1,7 @@
 import "server-only";
 import { AppError, workspaceOf, type Principal } from "@/lib/core";
 import { chat } from "@/lib/gateway";
-import { buildChatRequest, checkTemplates, globalValues, playgroundRequest, promptContent, renderPrompt, resolvePrompt, type PlaygroundRequest, type PromptContent } from "@/lib/prompts";
+import { buildChatRequest, checkTemplates, composeContent, globalValues, playgroundRequest, promptContent, renderPrompt, resolvePrompt, type PlaygroundRequest, type PromptContent } from "@/lib/prompts";
 
 /**
  * The console playground: the unsaved draft or a saved version, streamed from
@@ -22,11 +22,13 @@ export async function playgroundCompletion(principal: Principal, input: Playgrou
     versionId = r.version.id;
     extras = { prompt: r.prompt.name, version: r.version.version };
   }
-  const { messages } = renderPrompt(content, body.variables, await globalValues(workspaceOf(principal)));
+  const composed = await composeContent(workspaceOf(principal), body.prompt ?? null, content);
+  if (composed.includes.length) extras.includes = composed.includes;
+  const { messages } = renderPrompt(composed.content, body.variables, await globalValues(workspaceOf(principal)));
   const req = buildChatRequest(content.config, messages, {
     overrides: { ...body.overrides, model: body.model },
     stream: true,
     stream_options: { include_usage: true },
   });
-  return chat(principal, req, signal, { source: "playground", accountId: body.accountId, promptVersionId: versionId, bodyExtras: extras });
+  return chat(principal, req, signal, { source: "playground", accountId: body.accountId, promptVersionId: versionId, promptIncludes: composed.includes.length ? composed.includes : null, bodyExtras: extras });
 }

@@ -2,7 +2,7 @@ import "server-only";
 import { workspaceOf, type Principal } from "@/lib/core";
 import { selectVariant, EXPERIMENT_HEADER, VARIANT_HEADER } from "@/lib/experiments";
 import { assertMayComplete, chat, type CallOptions } from "@/lib/gateway";
-import { buildChatRequest, globalValues, renderPrompt, resolvePrompt, DEFAULT_LABEL, type CompletionRequest } from "@/lib/prompts";
+import { buildChatRequest, composeResolved, globalValues, renderPrompt, resolvePrompt, DEFAULT_LABEL, type CompletionRequest } from "@/lib/prompts";
 import type { ChatCompletionRequest } from "@/lib/providers";
 
 // The one template-completion use case: (prompt, label or version, variables,
@@ -21,7 +21,8 @@ export async function templateCall(workspaceId: string, body: CompletionRequest,
   const selection = await selectVariant(workspaceId, body, headers);
   const label = body.label ?? (body.version ? null : DEFAULT_LABEL);
   const r = await resolvePrompt(workspaceId, body.prompt, selection ? { version: selection.variant.promptVersion } : { label: body.label, version: body.version });
-  const { messages } = renderPrompt(r.version, body.variables, await globalValues(workspaceId));
+  const composed = await composeResolved(workspaceId, r);
+  const { messages } = renderPrompt(composed.content, body.variables, await globalValues(workspaceId));
   // With an experiment the subject travels as the request's `user`, so the usage event's endUser is the
   // assignment unit (and a null endUser marks a non-sticky, per-request pick).
   const request = selection
@@ -36,6 +37,8 @@ export async function templateCall(workspaceId: string, body: CompletionRequest,
     responseHeaders[VARIANT_HEADER] = variant.name;
     responseHeaders[EXPERIMENT_HEADER] = experiment.id;
   }
+  // The exact versions the includes resolved to (lib/prompts/compose.ts), beside the parent's own.
+  if (composed.includes.length) bodyExtras.includes = composed.includes;
   if (body.metadata) bodyExtras.metadata = body.metadata;
   return {
     request,
@@ -44,6 +47,7 @@ export async function templateCall(workspaceId: string, body: CompletionRequest,
       surface: "completion",
       metadata: body.metadata,
       promptVersionId: r.version.id,
+      promptIncludes: composed.includes.length ? composed.includes : null,
       experimentId: selection?.experiment.id ?? null,
       variantId: selection?.variant.id ?? null,
       bodyExtras,

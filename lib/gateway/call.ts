@@ -16,6 +16,8 @@ export type CallOptions = {
   /** The API surface the call came in on (usage is filtered and stacked by it): chat by default. */
   surface?: UsageSurface;
   promptVersionId?: string | null;
+  /** The prompts a composed template included, at the exact versions used (lib/prompts/compose.ts). */
+  promptIncludes?: { prompt: string; version: number; label: string | null }[] | null;
   experimentId?: string | null;
   variantId?: string | null;
   /** Route only to this account (the console playground's account picker). */

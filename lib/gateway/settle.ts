@@ -123,6 +123,7 @@ export class Settlement {
       requestedModel: req.model,
       servedModel: o.servedModel ?? c?.upstreamModel ?? null,
       promptVersionId: call.options.promptVersionId ?? null,
+      promptIncludes: call.options.promptIncludes ?? null,
       experimentId: call.options.experimentId ?? null,
       variantId: call.options.variantId ?? null,
       ...tokens,

@@ -53,6 +53,7 @@ export const API_ROUTES = [
   "/api/console/playground",
   "/api/console/playground/runs/[completionId]",
   "/api/console/preview",
+  "/api/console/prompt-refs",
   "/api/console/prompts/[name]",
   "/api/console/prompts/[name]/diff",
   "/api/console/prompts/[name]/versions/[version]",

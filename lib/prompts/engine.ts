@@ -2,7 +2,7 @@ import "server-only";
 import Handlebars from "handlebars";
 import { AppError } from "@/lib/core";
 import {
-  MAX_RENDERED_CHARS, valueProblem,
+  INCLUDE_PATTERN, MAX_RENDERED_CHARS, valueProblem,
   type PromptContent, type PromptMessage, type RenderedPrompt, type VariableDeclaration,
 } from "./schemas";
 
@@ -144,8 +144,13 @@ function syntaxMessage(e: unknown): string {
  */
 export function checkTemplates(content: Pick<PromptContent, "type" | "messages" | "text">): string[] {
   const used = new Set<string>();
-  sources(content).forEach((src, i) => {
+  sources(content).forEach((source, i) => {
+    // Includes ({{> name@label}}) are expanded before rendering (compose.ts); what is left must be plain Handlebars.
+    const src = source.replace(INCLUDE_PATTERN, "");
     try {
+      if (/\{\{\{?\s*>/.test(src)) {
+        throw new Error("an include names a prompt and pins it to a label or a version: {{> name@label}} or {{> name#3}}");
+      }
       for (const v of templateVariables(src)) used.add(v);
       // Compiling finds what parsing alone does not (unknown helpers, partials, decorators).
       hb.precompile(src, COMPILE);

@@ -6,9 +6,10 @@ export {
 export { assertMayChangeWhatLabelServes } from "./label-rules";
 export { resolvePrompt, globalValues, invalidatePrompt, type ResolvedPrompt, type PromptSelection } from "./resolve";
 export { renderPrompt, renderContent, resolveValues, checkTemplates, templateVariables, undeclaredVariables } from "./engine";
+export { composeContent, composeResolved } from "./compose";
 export { diffContents } from "./diff";
 export { buildChatRequest } from "./completion";
-export { previewDraft, diffVersions, diffDraft, playgroundRun } from "./console";
+export { previewDraft, diffVersions, diffDraft, playgroundRun, includeTargets } from "./console";
 export { seedDemoPrompt, DEMO_PROMPT } from "./seed";
 export { templateResponse } from "./template-api";
 export * from "./schemas";

@@ -50,22 +50,37 @@ type State = {
   /** By workspace id. */
   globals: Map<string, { values: Record<string, unknown>; at: number }>;
   globalsGens: Map<string, number>;
+  /**
+   * Compositions (compose.ts) by the including version's id, with the prompts they read
+   * ("<workspace id>/<name>"): dropping any of those drops the composition.
+   */
+  composed: Map<string, { value: unknown; deps: Set<string>; at: number }>;
+  /** Counts every drop: a composition built while one happened is served but not cached. */
+  tick: number;
   subscribed: boolean;
 };
 const g = globalThis as typeof globalThis & { __pgPromptsWs?: State };
-const state: State = (g.__pgPromptsWs ??= { entries: new Map(), gens: new Map(), epoch: 0, globals: new Map(), globalsGens: new Map(), subscribed: false });
+const state: State = (g.__pgPromptsWs ??= { entries: new Map(), gens: new Map(), epoch: 0, globals: new Map(), globalsGens: new Map(), composed: new Map(), tick: 0, subscribed: false });
+// A dev server's hot reload keeps the state of an older module version.
+state.composed ??= new Map();
+state.tick ??= 0;
 
 /** The cache and notification key of one workspace's prompt (a uuid and a slug: neither contains "/"). */
 const scoped = (workspaceId: string, name: string) => `${workspaceId}/${name}`;
 
 function forget(name: string | null): void {
+  state.tick++;
   if (!name || name === "*") {
     state.epoch++;
     state.entries.clear();
+    state.composed.clear();
     return;
   }
   state.gens.set(name, (state.gens.get(name) ?? 0) + 1);
   state.entries.delete(name);
+  // A parent holds the text of what it includes: a move of an included prompt's label drops every
+  // parent that read it, here and (on the same notification) on every other instance.
+  for (const [key, c] of state.composed) if (c.deps.has(name)) state.composed.delete(key);
 }
 
 function forgetGlobals(workspaceId: string | null): void {
@@ -154,6 +169,30 @@ async function loadAndCache(workspaceId: string, name: string, key: string, sel:
   }
   return value;
 }
+
+const COMPOSED_MAX = 1000;
+
+/**
+ * A composition cached by `key` (the including version's id: versions are immutable), dropped when
+ * any prompt in its `deps` changes, and rebuilt past the TTL (from the resolution cache, which
+ * serves stale entries while it reloads, so a rebuild does not wait on the database either).
+ */
+export async function cachedComposition<T>(key: string, build: () => Promise<{ value: T; deps: string[] }>): Promise<T> {
+  subscribe();
+  const hit = state.composed.get(key);
+  if (hit && Date.now() - hit.at < TTL_MS) return hit.value as T;
+  const canCache = await willHearInvalidations();
+  const tick = state.tick;
+  const { value, deps } = await build();
+  if (canCache && tick === state.tick) {
+    if (state.composed.size >= COMPOSED_MAX) state.composed.delete(state.composed.keys().next().value as string);
+    state.composed.set(key, { value, deps: new Set(deps), at: Date.now() });
+  }
+  return value;
+}
+
+/** The cache and notification key of a prompt, as compositions list their dependencies. */
+export const scopedPromptKey = scoped;
 
 /** A workspace's global variables as a name → value map, cached and invalidated like prompts. */
 export async function globalValues(workspaceId: string): Promise<Record<string, unknown>> {

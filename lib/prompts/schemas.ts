@@ -17,6 +17,27 @@ export const DEFAULT_LABEL = "production";
 /** Suggested in the console; any slug works. */
 export const COMMON_LABELS = ["production", "staging"] as const;
 
+/**
+ * An include: `{{> name@label}}` or `{{> name#3}}` inlines another prompt of the
+ * workspace, pinned to a label or a version number. `{{>` is Handlebars' partial
+ * syntax, which templates could never use (partials are refused at save time),
+ * so no saved template changes meaning; `@` and `#` cannot occur in a name.
+ */
+export const INCLUDE_PATTERN = /(?<!\{)\{\{>\s*([a-z0-9][a-z0-9._-]{0,99})(?:@([a-z0-9][a-z0-9._-]{0,49})|#([1-9][0-9]{0,8}))\s*\}\}/g;
+/** Any include-like opening, to refuse what INCLUDE_PATTERN does not accept. */
+export const INCLUDE_OPENING = /\{\{\{?\s*>/g;
+/** How deep includes may nest below the prompt being rendered. */
+export const MAX_INCLUDE_DEPTH = 5;
+export type IncludeRef = { prompt: string; label: string | null; version: number | null; tag: string };
+/** The includes of one template, in order (client-safe: the editor uses it too). */
+export function includeRefs(source: string): IncludeRef[] {
+  return [...source.matchAll(INCLUDE_PATTERN)].map((m) => ({ prompt: m[1]!, label: m[2] ?? null, version: m[3] ? Number(m[3]) : null, tag: m[0] }));
+}
+/** A prompt an include may name, with its labels: the editor's autocompletion. */
+export type IncludeTarget = { name: string; labels: string[]; latestVersion: number | null };
+/** The exact version an include resolved to: in the completion response and the usage event. */
+export type IncludedVersion = { prompt: string; version: number; label: string | null };
+
 export const MAX_TEMPLATE_CHARS = 100_000;
 /** Upper bound on everything one render produces, across all messages. */
 export const MAX_RENDERED_CHARS = 200_000;
@@ -324,7 +345,8 @@ export type VersionDiff = {
 
 export type RenderedPrompt = { messages: PromptMessage[]; chars: number };
 export type PreviewResult =
-  | { ok: true; messages: PromptMessage[]; chars: number; warnings: string[]; used: string[] }
+  /** `declared`: the draft's variables and those its includes declare. */
+  | { ok: true; messages: PromptMessage[]; chars: number; warnings: string[]; used: string[]; declared?: string[] }
   | { ok: false; error: { message: string; param?: string | null }; warnings: string[]; used: string[] };
 
 /** A playground run's recorded numbers, once the batched usage writer has flushed its event. */

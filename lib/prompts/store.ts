@@ -5,6 +5,7 @@ import { withAudit } from "@/lib/audit";
 import { recordEvent } from "@/lib/events";
 import { actorOf, isAdminPrincipal, workspaceOf, type Principal } from "@/lib/core";
 import { AppError, notFound } from "@/lib/core";
+import { composeContent } from "./compose";
 import { checkTemplates } from "./engine";
 import { assertMayChangeLabel } from "./label-rules";
 import { invalidateGlobals, invalidatePrompt } from "./resolve";
@@ -42,13 +43,30 @@ function assertMayMove(actor: Principal, protectedLabels: string[], label: strin
   assertMayChangeLabel(actor, protectedLabels, label, "move it");
 }
 
-async function setLabels(tx: DbClient, promptId: string, versionId: string, labels: string[]): Promise<void> {
+/**
+ * Points `labels` at a new version, and records a prompt.label_moved event for each one but
+ * `latest` in the same transaction: a label set while saving is as much a move as moveLabel's
+ * (`latest` moves on every save; prompt.version_created already says so, with its labels).
+ */
+async function setLabels(
+  tx: DbClient, prompt: { id: string; name: string; workspaceId: string }, version: { id: string; version: number }, labels: string[], movedBy: string | null,
+): Promise<void> {
+  const before = await tx.promptLabel.findMany({
+    where: { promptId: prompt.id, name: { in: [...new Set(labels)] } },
+    select: { name: true, version: { select: { version: true } } },
+  });
   for (const name of new Set(labels)) {
     await tx.promptLabel.upsert({
-      where: { promptId_name: { promptId, name } },
-      create: { promptId, name, versionId },
-      update: { versionId },
+      where: { promptId_name: { promptId: prompt.id, name } },
+      create: { promptId: prompt.id, name, versionId: version.id },
+      update: { versionId: version.id },
     });
+    if (name === LATEST_LABEL) continue;
+    const fromVersion = before.find((b) => b.name === name)?.version.version ?? null;
+    await recordEvent({
+      type: "prompt.label_moved", workspaceId: prompt.workspaceId,
+      data: { prompt: prompt.name, label: name, fromVersion, toVersion: version.version, movedBy },
+    }, tx);
   }
 }
 
@@ -166,6 +184,8 @@ export async function createPrompt(actor: Principal, input: unknown, ip?: string
   for (const l of data.labels) assertMayMove(actor, ["production"], l);
   const author = actorOf(actor);
   const workspaceId = workspaceOf(actor);
+  // Includes must resolve, and not come back to this prompt, when saved (they are checked again at render time: labels move).
+  await composeContent(workspaceId, data.name, data);
   try {
     const view = await withAudit(actor, { action: "prompt.create", targetType: "prompt", ip }, async (tx) => {
       const p = await tx.prompt.create({ data: { workspaceId, name: data.name, description: data.description, tags: data.tags } });
@@ -173,8 +193,8 @@ export async function createPrompt(actor: Principal, input: unknown, ip?: string
         data: { promptId: p.id, version: 1, ...contentData(data), commitMessage: data.commitMessage, authorId: author.actorId, authorEmail: author.actorEmail },
       });
       const labels = [LATEST_LABEL, ...data.labels];
-      await setLabels(tx, p.id, v.id, labels);
       await recordEvent({ type: "prompt.version_created", workspaceId, data: versionEvent(p.name, 1, data.commitMessage, author.actorEmail, labels) }, tx);
+      await setLabels(tx, { id: p.id, name: p.name, workspaceId }, v, labels, author.actorEmail);
       return { result: toVersionView(v, [...new Set(labels)].sort()), targetId: p.id, after: { name: p.name, version: 1, labels } };
     });
     await invalidatePrompt(workspaceId, data.name);
@@ -189,6 +209,7 @@ export async function createPromptVersion(actor: Principal, name: string, input:
   checkTemplates(data);
   const author = actorOf(actor);
   const workspaceId = workspaceOf(actor);
+  await composeContent(workspaceId, name, data);
   const view = await withAudit(actor, { action: "prompt.version.create", targetType: "prompt", ip }, async (tx) => {
     // The lock serialises saves of one prompt: the next number is read and
     // written by one transaction at a time, so numbers never repeat or skip.
@@ -215,9 +236,9 @@ export async function createPromptVersion(actor: Principal, name: string, input:
       data: { promptId: prompt.id, version: latest + 1, ...contentData(data), commitMessage: data.commitMessage, authorId: author.actorId, authorEmail: author.actorEmail },
     });
     const labels = [LATEST_LABEL, ...data.labels];
-    await setLabels(tx, prompt.id, v.id, labels);
     await tx.prompt.update({ where: { id: prompt.id }, data: { updatedAt: new Date() } });
     await recordEvent({ type: "prompt.version_created", workspaceId, data: versionEvent(name, v.version, data.commitMessage, author.actorEmail, labels) }, tx);
+    await setLabels(tx, { id: prompt.id, name, workspaceId }, v, labels, author.actorEmail);
     return {
       result: toVersionView(v, [...new Set(labels)].sort()),
       targetId: prompt.id,

@@ -1,5 +1,6 @@
 import "server-only";
 import { createHash } from "node:crypto";
+import { composeResolved } from "./compose";
 import { globalValues, resolvePrompt } from "./resolve";
 import { promptSelector } from "./schemas";
 
@@ -12,7 +13,9 @@ import { promptSelector } from "./schemas";
 export async function templateResponse(req: Request, workspaceId: string, name: string, query: unknown): Promise<Response> {
   const sel = promptSelector.parse(query);
   const [r, globals] = await Promise.all([resolvePrompt(workspaceId, name, sel), globalValues(workspaceId)]);
-  const v = r.version;
+  // Includes come inlined (with the versions they resolved to), so the app renders plain Handlebars,
+  // and the ETag changes when an included prompt's label moves.
+  const { content: v, includes } = await composeResolved(workspaceId, r);
   const body = {
     name: r.prompt.name,
     version: v.version,
@@ -21,6 +24,7 @@ export async function templateResponse(req: Request, workspaceId: string, name: 
     ...(v.type === "chat" ? { messages: v.messages } : { text: v.text }),
     variables: v.variables,
     config: v.config,
+    ...(includes.length ? { includes } : {}),
     globals,
     commit_message: v.commitMessage,
     created_at: v.createdAt,

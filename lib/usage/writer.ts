@@ -41,6 +41,8 @@ export type UsageEventInput = {
   requestedModel: string;
   servedModel: string | null;
   promptVersionId?: string | null;
+  /** The prompts the template included, at the versions used; null when it included none. */
+  promptIncludes?: { prompt: string; version: number; label: string | null }[] | null;
   experimentId?: string | null;
   variantId?: string | null;
   inputTokens: number;
@@ -217,7 +219,7 @@ const COLUMNS = [
   ["promptVersionId", "uuid"], ["experimentId", "uuid"], ["variantId", "uuid"],
   ["inputTokens", "int4"], ["outputTokens", "int4"], ["cachedTokens", "int4"], ["costUsd", "numeric"], ["priceKnown", "bool"],
   ["latencyMs", "int4"], ["ttftMs", "int4"], ["status", "text"], ["errorCode", "text"], ["stream", "bool"], ["attempts", "int4"],
-  ["cached", "bool"], ["metadata", "jsonb"], ["workspaceId", "uuid"],
+  ["cached", "bool"], ["metadata", "jsonb"], ["workspaceId", "uuid"], ["promptIncludes", "jsonb"],
 ] as const;
 
 // What each column of the unnest() arrays holds, chosen once per column rather than per event.
@@ -228,6 +230,7 @@ const COLUMN_VALUES: ((p: PricedUsageEvent) => unknown)[] = COLUMNS.map(([c]) =>
   if (c === "cached") return (p) => p.cached ?? false;
   if (c === "workspaceId") return (p) => p.workspaceId ?? DEFAULT_WORKSPACE_ID;
   if (c === "metadata") return (p) => (p.metadata ? JSON.stringify(p.metadata) : null);
+  if (c === "promptIncludes") return (p) => (p.promptIncludes?.length ? JSON.stringify(p.promptIncludes) : null);
   return (p) => (p as unknown as Record<string, unknown>)[c] ?? null;
 });
 

@@ -20,18 +20,22 @@ describe("domain events in the outbox", () => {
     await closeDb();
   });
 
-  it("prompt.version_created on create and save, prompt.label_moved with from, to and who moved it", async () => {
+  it("prompt.version_created on create and save, prompt.label_moved with from, to and who moved it (issue 20 §4: labels set while saving too)", async () => {
     const name = `ev-prompt-${run}`;
     await createPrompt(inWs, { name, commitMessage: "v1", labels: ["staging"], ...content("one") });
     await createPromptVersion(inWs, name, { commitMessage: "v2", ...content("two") });
     await moveLabel(inWs, name, "staging", { version: 2 });
     const created = await eventsWhere("prompt.version_created", "prompt", name);
     expect(created.map((e) => (e.data as { version: number }).version)).toEqual([1, 2]);
-    const [moved] = await eventsWhere("prompt.label_moved", "prompt", name);
-    expect(moved!.data).toEqual({ prompt: name, label: "staging", fromVersion: 1, toVersion: 2, movedBy: "system:test" });
-    // A refused save (version 99 does not exist) tells nothing.
+    // Issue 20 §4: the label set while creating is a move too (from nothing); `latest` is not (version_created says so).
+    const moved = await eventsWhere("prompt.label_moved", "prompt", name);
+    expect(moved.map((e) => e.data)).toEqual([
+      { prompt: name, label: "staging", fromVersion: null, toVersion: 1, movedBy: "system:test" },
+      { prompt: name, label: "staging", fromVersion: 1, toVersion: 2, movedBy: "system:test" },
+    ]);
+    // A refused move (version 99 does not exist) tells nothing.
     await expect(moveLabel(inWs, name, "staging", { version: 99 })).rejects.toMatchObject({ status: 404 });
-    expect(await eventsWhere("prompt.label_moved", "prompt", name)).toHaveLength(1);
+    expect(await eventsWhere("prompt.label_moved", "prompt", name)).toHaveLength(2);
   });
 
   it("experiment.started and experiment.completed, in the step's transaction; a refused step tells nothing", async () => {

@@ -7,8 +7,9 @@ import { apiRoute, methods } from "@/lib/http";
 import { previewDraft } from "@/lib/prompts";
 import { workspaceOf } from "@/lib/auth";
 
-const previewRequest = z.object({ draft: z.unknown(), values: z.record(z.string(), z.unknown()) });
+// `prompt`: the prompt being edited, so an include that comes back to it is named as a cycle.
+const previewRequest = z.object({ draft: z.unknown(), values: z.record(z.string(), z.unknown()), prompt: z.string().max(100).nullish() });
 
 export const { GET, POST, PUT, PATCH, DELETE } = methods({
-  POST: apiRoute({ auth: "session", role: "viewer", body: previewRequest }, ({ body, principal }) => previewDraft(workspaceOf(principal), body.draft, body.values)),
+  POST: apiRoute({ auth: "session", role: "viewer", body: previewRequest }, ({ body, principal }) => previewDraft(workspaceOf(principal), body.draft, body.values, body.prompt)),
 });
