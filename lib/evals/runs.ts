@@ -2,7 +2,7 @@ import "server-only";
 import { withAudit } from "@/lib/audit";
 import { AppError, workspaceOf, type Principal } from "@/lib/core";
 import { db, publishInvalidation, type Prisma } from "@/lib/db";
-import { assertModelAllowed } from "@/lib/gateway";
+import { modelAllowed } from "@/lib/gateway";
 import { promptContent, resolvePrompt, type PromptContent } from "@/lib/prompts";
 import { runRowsQuery, scorerNames, startRunInput, type RunStatus, type ScorerConfig } from "./schemas";
 import type { Score } from "./scorers";
@@ -72,6 +72,11 @@ export async function getRun(actor: Principal, id: string): Promise<RunView> {
   return view(r, await counts(id));
 }
 
+/** The workspace's allowed models and a key's `model:` scopes bound a run as they bound a call; an admin key needs no `completions` scope to start one. */
+function assertRunModel(actor: Principal, model: string, param: string): void {
+  if (!modelAllowed(actor, model)) throw new AppError("forbidden", `This workspace or key may not use the model '${model}'`, { param, extra: { code: "model_not_allowed" } });
+}
+
 const actorEmail = (p: Principal) => (p.kind === "user" ? p.user.email : p.kind === "apiKey" ? `apikey:${p.key.prefix}` : `system:${p.name}`);
 
 /** Queues a run; the runner (runner.ts) on some instance picks it up. */
@@ -96,7 +101,7 @@ export async function startRun(actor: Principal, input: unknown, ip?: string | n
   }
   const model = body.model ?? content.config.model;
   if (!model) throw new AppError("validation_error", "Choose a model: the prompt's config names none", { param: "model" });
-  assertModelAllowed(actor, model);
+  assertRunModel(actor, model, "model");
   for (const s of body.scorers) {
     if (s.type === "regex") {
       try {
@@ -106,7 +111,7 @@ export async function startRun(actor: Principal, input: unknown, ip?: string | n
       }
     }
     if (s.type === "judge") {
-      assertModelAllowed(actor, s.model);
+      assertRunModel(actor, s.model, "scorers");
       // The rubric must exist now; a run that could only fail is refused.
       await resolvePrompt(workspaceId, s.prompt, s.version ? { version: s.version } : { label: s.label });
     }

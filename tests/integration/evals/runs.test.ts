@@ -121,7 +121,7 @@ describe("datasets and evaluation runs", () => {
 
   it("issue 20 §3: a run goes through the gateway (usage source=evaluation), stores each row's output, scores, latency and the judge's reasoning", async () => {
     const started = await call(runsRoute.POST, { method: "POST", path: "/api/admin/evaluations", headers: keyOf.a, body: { datasetId, prompt: PROMPT, version: 1, scorers } });
-    expect(started.status).toBe(202);
+    expect(started.status, started.text).toBe(202);
     runV1 = started.json.id;
     expect(started.json).toMatchObject({ status: "queued", prompt: PROMPT, promptVersion: 1, model: WRONG, progress: { total: 20, done: 0, remaining: 20 } });
     await workDueRuns();
