@@ -89,6 +89,7 @@ describe("an evaluation run survives SIGKILL of its instance", () => {
       if (m) hits.set(Number(m[1]), (hits.get(Number(m[1])) ?? 0) + 1);
     }
     const rerun = rows.filter((x) => x.attempts > 1);
+    process.stdout.write(`restart: ${doneAtKill.size} rows done at the kill, ${rerun.length} re-run after the takeover, ${fake.requests.length} upstream calls for ${ROWS} rows\n`);
     // Only what the killed instance had under way is run again, and only once more.
     expect(rerun.length).toBeLessThanOrEqual(CONCURRENCY);
     for (const x of rerun) {
