@@ -38,4 +38,9 @@ export async function register() {
   // Webhooks and email from the outbox (lib/webhooks): every instance may deliver; claims take turns (SKIP LOCKED).
   const { startWebhookWorker } = await import("@/lib/webhooks");
   startWebhookWorker();
+  // Evaluation runs (lib/evals): every instance may work them; each run has one instance at a time (a lease).
+  // Label moves ask the evaluation gates (lib/evals/gate.ts) whether or not this instance works runs.
+  const { installEvaluationGate, startEvalRunner } = await import("@/lib/evals");
+  installEvaluationGate();
+  startEvalRunner();
 }

@@ -171,6 +171,14 @@ export const configSchema = z.object({
   WEBHOOK_RETRY_BASE_MS: int(10, DAY_MS).default(5_000),
   WEBHOOK_RETRY_MAX_MS: int(10, DAY_MS).default(HOUR_MS),
   WEBHOOK_RETRY_WINDOW_MS: int(1_000, 30 * DAY_MS).default(DAY_MS),
+
+  // ---- evaluation runs (lib/evals) ----
+  // Each instance may work evaluation runs, one instance per run (a lease); false: this one does not.
+  EVAL_WORKER: bool.default(true),
+  // How often an idle worker looks for a queued run (a new run also wakes it over LISTEN/NOTIFY).
+  EVAL_POLL_MS: int(50, HOUR_MS).default(2_000),
+  // A run's lease, renewed every third of it while the run is worked; a dead instance's run is taken over after it.
+  EVAL_LEASE_MS: int(1_000, HOUR_MS).default(30_000),
   // Budget alerts by email over SMTP: SMTP_URL (smtp[s]://user:pass@host:port) or SMTP_HOST and the rest;
   // no SMTP, or no BUDGET_ALERT_EMAILS, and email is off.
   SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),

@@ -8,6 +8,7 @@ export const navItems: NavItem[] = [
   { href: "/", label: "Overview", minRole: "viewer" },
   { href: "/prompts", label: "Prompts", minRole: "viewer" },
   { href: "/experiments", label: "Experiments", minRole: "viewer" },
+  { href: "/evaluations", label: "Evaluations", minRole: "admin" },
   { href: "/accounts", label: "Accounts", minRole: "viewer" },
   { href: "/usage", label: "Usage", minRole: "viewer" },
   { href: "/keys", label: "API keys", minRole: "admin" },

@@ -222,3 +222,5 @@ export type ExperimentResults = {
 
 // The statistics are pure and run in the browser too (the sample size calculator uses the server's function).
 export { requiredSampleSize } from "./stats";
+// The paired tests and intervals that evaluation comparisons use (lib/evals): the same statistics, not a fork.
+export { mcnemarTest, pairedTTest, meanInterval, wilsonInterval, summarize } from "./stats";

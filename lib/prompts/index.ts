@@ -3,7 +3,7 @@ export {
   listPrompts, listTags, getPrompt, findPrompt, getVersion, createPrompt, createPromptVersion, moveLabel, deleteLabel, updatePrompt,
   listGlobalVariables, setGlobalVariable, deleteGlobalVariable,
 } from "./store";
-export { assertMayChangeWhatLabelServes } from "./label-rules";
+export { assertMayChangeWhatLabelServes, registerLabelGate, type LabelGate, type LabelMove } from "./label-rules";
 export { resolvePrompt, globalValues, invalidatePrompt, type ResolvedPrompt, type PromptSelection } from "./resolve";
 export { renderPrompt, renderContent, resolveValues, checkTemplates, templateVariables, undeclaredVariables } from "./engine";
 export { composeContent, composeResolved } from "./compose";

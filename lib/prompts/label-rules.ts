@@ -40,3 +40,28 @@ export async function assertMayChangeWhatLabelServes(
   }
   assertMayChangeLabel(actor, row.protectedLabels, label, doing);
 }
+
+// ---- label gates ----------------------------------------------------------------------------------
+// Domains above prompts may refuse a label move by data prompts do not hold (lib/evals: "production
+// needs a passing evaluation"). They register here; prompts never import them. A gate is asked inside
+// the move's transaction, for moves by hand and for labels set at save time.
+
+/** A label about to point at a version. `fromVersion`: what it serves now (null: a new label). */
+export type LabelMove = { workspaceId: string; prompt: string; label: string; toVersion: number; fromVersion: number | null };
+/** Answers why the move is refused, or null to allow it. */
+export type LabelGate = (move: LabelMove, client: DbClient) => Promise<string | null>;
+
+const gateState = globalThis as typeof globalThis & { __pgLabelGates?: Map<string, LabelGate> };
+const gates = (gateState.__pgLabelGates ??= new Map());
+
+export function registerLabelGate(name: string, gate: LabelGate): void {
+  gates.set(name, gate);
+}
+
+/** Throws 409 (param `label`, code `label_gate`) with the gate's reason when one refuses the move. */
+export async function assertLabelGates(move: LabelMove, client: DbClient = db): Promise<void> {
+  for (const gate of gates.values()) {
+    const why = await gate(move, client);
+    if (why) throw new AppError("conflict", why, { param: "label", extra: { code: "label_gate" } });
+  }
+}

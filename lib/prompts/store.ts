@@ -7,7 +7,7 @@ import { actorOf, isAdminPrincipal, workspaceOf, type Principal } from "@/lib/co
 import { AppError, notFound } from "@/lib/core";
 import { composeContent } from "./compose";
 import { checkTemplates } from "./engine";
-import { assertMayChangeLabel } from "./label-rules";
+import { assertLabelGates, assertMayChangeLabel } from "./label-rules";
 import { invalidateGlobals, invalidatePrompt } from "./resolve";
 import { toVersionView } from "./views";
 import {
@@ -236,6 +236,7 @@ export async function createPromptVersion(actor: Principal, name: string, input:
       data: { promptId: prompt.id, version: latest + 1, ...contentData(data), commitMessage: data.commitMessage, authorId: author.actorId, authorEmail: author.actorEmail },
     });
     const labels = [LATEST_LABEL, ...data.labels];
+    for (const l of data.labels) await assertLabelGates({ workspaceId, prompt: name, label: l, toVersion: v.version, fromVersion: null }, tx);
     await tx.prompt.update({ where: { id: prompt.id }, data: { updatedAt: new Date() } });
     await recordEvent({ type: "prompt.version_created", workspaceId, data: versionEvent(name, v.version, data.commitMessage, author.actorEmail, labels) }, tx);
     await setLabels(tx, { id: prompt.id, name, workspaceId }, v, labels, author.actorEmail);
@@ -263,6 +264,7 @@ export async function moveLabel(actor: Principal, name: string, label: string, i
       where: { promptId_name: { promptId: prompt.id, name: labelValue } },
       select: { version: { select: { version: true } } },
     });
+    await assertLabelGates({ workspaceId: workspaceOf(actor), prompt: name, label: labelValue, toVersion: version, fromVersion: before?.version.version ?? null }, tx);
     const row = await tx.promptLabel.upsert({
       where: { promptId_name: { promptId: prompt.id, name: labelValue } },
       create: { promptId: prompt.id, name: labelValue, versionId: target.id },

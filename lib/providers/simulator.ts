@@ -122,6 +122,55 @@ function sentenceLengths(total: number, random: () => number): number[] {
   return lengths;
 }
 
+/** One sentence of the simulator's prose, for a string in a structured answer. */
+function sentence(random: () => number): string {
+  const shape = SHAPES[6]!;
+  return shape.map((slot, i) => {
+    const list = WORDS[slot as Exclude<Slot, ",">];
+    const word = list[Math.floor(random() * list.length)] ?? "the";
+    return i === 0 ? capitalise(word) : word;
+  }).join(" ") + ".";
+}
+
+type JsonSchema = { type?: string | string[]; properties?: Record<string, JsonSchema>; items?: JsonSchema; enum?: unknown[]; minimum?: number; maximum?: number };
+
+/** A value of the schema's shape: numbers are whole numbers from 1 to 5 (a judge's usual scale), within any bounds. */
+function valueOf(schema: JsonSchema | undefined, random: () => number, depth = 0): unknown {
+  if (!schema || depth > 8) return null;
+  if (Array.isArray(schema.enum) && schema.enum.length) return schema.enum[Math.floor(random() * schema.enum.length)];
+  const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== "null") : schema.type ?? (schema.properties ? "object" : undefined);
+  switch (type) {
+    case "object":
+      return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, v]) => [k, valueOf(v, random, depth + 1)]));
+    case "array":
+      return [valueOf(schema.items, random, depth + 1)];
+    case "integer":
+    case "number": {
+      const lo = Math.ceil(schema.minimum ?? 1);
+      const hi = Math.max(lo, Math.floor(schema.maximum ?? Math.max(lo, 5)));
+      return lo + Math.floor(random() * (hi - lo + 1));
+    }
+    case "boolean":
+      return random() < 0.5;
+    case "string":
+      return sentence(random);
+    default:
+      return null;
+  }
+}
+
+/**
+ * Structured output: with `response_format` json_schema the answer is a JSON value of the schema's shape
+ * (json_object: `{"answer": "…"}`), deterministic like the prose, so an LLM judge can run on the simulator.
+ */
+function structuredAnswer(format: ChatCompletionRequest["response_format"], random: () => number): string | null {
+  if (!format || typeof format !== "object") return null;
+  if (format.type === "json_object") return JSON.stringify({ answer: sentence(random) });
+  if (format.type !== "json_schema") return null;
+  const schema = (format as { json_schema?: { schema?: JsonSchema } }).json_schema?.schema;
+  return JSON.stringify(valueOf(schema ?? { type: "object" }, random));
+}
+
 export type SimulatedText = {
   /** One entry per token, in order; joined they are the text. */
   pieces: string[];
@@ -135,6 +184,8 @@ export type SimulatedText = {
  */
 export function simulateText(req: ChatCompletionRequest, model: string): SimulatedText {
   const random = mulberry32(fnv1a(JSON.stringify([model, req.messages, req.seed ?? null])));
+  const structured = structuredAnswer(req.response_format, random);
+  if (structured !== null) return { pieces: structured.split(/(?= )/), finishReason: "stop" };
   const natural = MIN_TOKENS + Math.floor(random() * (MAX_TOKENS - MIN_TOKENS + 1));
   const pieces: string[] = [];
   for (const length of sentenceLengths(natural, random)) {

@@ -25,6 +25,7 @@ const consolePages = [
   { label: "Overview", path: "/", heading: "Overview", shot: "overview" },
   { label: "Prompts", path: "/prompts", heading: "Prompts", shot: "prompts" },
   { label: "Experiments", path: "/experiments", heading: "Experiments", shot: "experiments" },
+  { label: "Evaluations", path: "/evaluations", heading: "Evaluations", shot: "evaluations" },
   { label: "Accounts", path: "/accounts", heading: "Accounts", shot: "accounts" },
   { label: "Usage", path: "/usage", heading: "Usage", shot: "usage" },
   { label: "API keys", path: "/keys", heading: "API keys", shot: "keys" },
@@ -34,7 +35,7 @@ const consolePages = [
   { label: "Workspaces", path: "/workspaces", heading: "Workspaces", shot: "workspaces-admin" },
   { label: "Audit log", path: "/audit", heading: "Audit log", shot: "audit" },
 ] as const;
-const adminOnly = ["API keys", "Webhooks", "Users", "Workspaces", "Audit log"];
+const adminOnly = ["Evaluations", "API keys", "Webhooks", "Users", "Workspaces", "Audit log"];
 
 type CapturedAction = { url: string; headers: Record<string, string>; body: string };
 

@@ -1,5 +1,5 @@
-import { normalSf, studentTTwoSidedP } from "./special";
-import { mean, sampleVariance, type MetricSummary } from "./summary";
+import { chiSquareSf, normalSf, studentTTwoSidedP } from "./special";
+import { mean, sampleVariance, summarize, type MetricSummary } from "./summary";
 
 export type TestResult = {
   /** Test statistic (z or t) for treatment − control. */
@@ -40,4 +40,40 @@ export function welchTTest(control: MetricSummary, treatment: MetricSummary): Te
   const t = diff / Math.sqrt(se2);
   const df = (se2 * se2) / ((v1 * v1) / (n1 - 1) + (v2 * v2) / (n2 - 1));
   return { statistic: t, pValue: Math.min(1, studentTTwoSidedP(t, df)), df };
+}
+
+/**
+ * McNemar's test for paired pass/fail outcomes: only the discordant pairs count, `b` (control passed,
+ * treatment failed) and `c` (control failed, treatment passed). Exact two-sided binomial p below 25
+ * discordant pairs, where the χ² approximation is poor; above, χ² with Edwards' continuity correction.
+ * The statistic is signed like the other tests here: positive when the treatment passes more often.
+ */
+export function mcnemarTest(b: number, c: number): TestResult & { exact: boolean } {
+  const n = b + c;
+  if (n === 0) return { statistic: 0, pValue: 1, df: 1, exact: true };
+  if (n < 25) {
+    // P(X ≤ min(b, c)) for X ~ Bin(n, ½), doubled.
+    const k = Math.min(b, c);
+    let tail = 0;
+    let term = Math.pow(0.5, n);
+    for (let i = 0; i <= k; i++) {
+      tail += term;
+      term = (term * (n - i)) / (i + 1);
+    }
+    return { statistic: c - b, pValue: Math.min(1, 2 * tail), df: 1, exact: true };
+  }
+  const chi2 = (Math.abs(b - c) - 1) ** 2 / n;
+  return { statistic: Math.sign(c - b) * Math.sqrt(chi2), pValue: Math.min(1, chiSquareSf(chi2, 1)), df: 1, exact: false };
+}
+
+/** Paired t-test on per-pair differences (treatment − control): t = d̄ / (s_d / √n), n − 1 degrees of freedom. */
+export function pairedTTest(differences: readonly number[]): TestResult & { meanDifference: number } {
+  const s = summarize(differences);
+  const n = s.n;
+  const d = mean(s);
+  if (n < 2) return { statistic: NaN, pValue: NaN, df: NaN, meanDifference: d };
+  const v = sampleVariance(s);
+  if (v === 0) return d === 0 ? { statistic: 0, pValue: 1, df: n - 1, meanDifference: d } : { statistic: Math.sign(d) * Infinity, pValue: 0, df: n - 1, meanDifference: d };
+  const t = d / Math.sqrt(v / n);
+  return { statistic: t, pValue: Math.min(1, studentTTwoSidedP(t, n - 1)), df: n - 1, meanDifference: d };
 }
