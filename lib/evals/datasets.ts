@@ -3,7 +3,7 @@ import { withAudit } from "@/lib/audit";
 import { AppError, workspaceOf, type Principal } from "@/lib/core";
 import { db, type DbClient, type Prisma } from "@/lib/db";
 import { parseUpload } from "./parse";
-import { addRowsInput, createDatasetInput, updateDatasetInput, uploadInput, type DatasetRow } from "./schemas";
+import { addRowsInput, createDatasetInput, importLogsInput, updateDatasetInput, uploadInput, type DatasetRow } from "./schemas";
 
 // Datasets of the principal's workspace. A version is immutable: uploads and rows added by hand make a
 // new version (the latest's rows plus the new ones, or the new ones instead), version = latest + 1 in
@@ -122,13 +122,103 @@ export async function uploadDatasetRows(actor: Principal, id: string, input: unk
   return newVersion(actor, id, parsed.rows, body.replace, "upload", ip);
 }
 
-async function newVersion(actor: Principal, id: string, rows: DatasetRow[], replace: boolean, source: string, ip?: string | null) {
+export type LogImportView = Omit<DatasetVersionView, "rows"> & { imported: number; skipped: { requestLogId: string; reason: string }[] };
+
+/**
+ * Rows from a key's request logs (lib/filters), newest first: a new version (source "request_logs").
+ * The key must be the workspace's own (another workspace's key is 404, like its datasets); logs are
+ * read only in the caller's workspace. Logs whose request or response cannot be read are skipped and
+ * reported; none at all in the range is a 400 that says logging is opt-in.
+ */
+export async function importRowsFromLogs(actor: Principal, id: string, input: unknown, ip?: string | null): Promise<LogImportView> {
+  const body = importLogsInput.parse(input);
+  const workspaceId = workspaceOf(actor);
+  await findOwn(actor, id);
+  if (!(await db.apiKey.findFirst({ where: { id: body.apiKeyId, workspaceId }, select: { id: true } }))) {
+    throw new AppError("not_found", `API key ${body.apiKeyId} not found`, { param: "apiKeyId" });
+  }
+  const logs = await db.requestLog.findMany({
+    where: {
+      apiKeyId: body.apiKeyId, workspaceId, status: body.status, expiresAt: { gt: new Date() },
+      ...(body.since || body.until ? { createdAt: { ...(body.since ? { gte: new Date(body.since) } : {}), ...(body.until ? { lte: new Date(body.until) } : {}) } } : {}),
+    },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: body.limit,
+  });
+  if (!logs.length) throw new AppError("bad_request", "There are no request logs for this key in that range; logging is opt-in per key (its policy's request logging)", { param: "apiKeyId" });
+  const rows: DatasetRow[] = [];
+  const skipped: LogImportView["skipped"] = [];
+  for (const log of logs) {
+    const r = rowFromLog(log);
+    if (typeof r === "string") skipped.push({ requestLogId: String(log.id), reason: r });
+    else rows.push(r);
+  }
+  if (!rows.length) {
+    throw new AppError("bad_request", `None of the ${logs.length} request logs could be read; the first: ${skipped[0]!.reason}`, { param: "apiKeyId", extra: { issues: skipped.map((s) => ({ path: `requestLog ${s.requestLogId}`, message: s.reason })) } });
+  }
+  const v = await newVersion(actor, id, rows, body.replace, "request_logs", ip, { apiKeyId: body.apiKeyId, skipped: skipped.length });
+  return { ...v, imported: rows.length, skipped };
+}
+
+type LoggedRequest = { id: bigint; completionId: string | null; model: string; createdAt: Date; request: unknown; response: unknown };
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** A message's text: a string, or the text parts of a content array; null when it has none. */
+function textOf(content: unknown): string | null {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return null;
+  const parts = content.filter((p): p is { text: string } => isRecord(p) && typeof p.text === "string").map((p) => p.text);
+  return parts.length ? parts.join("") : null;
+}
+
+/**
+ * The assistant text of a logged response. The logger stores the redacted text itself; the provider
+ * shapes (OpenAI chat, Anthropic messages, Responses) are read too, for logs written by other means.
+ * `null` is a call without a response (a failed call); `undefined` is a response that cannot be read.
+ */
+function responseText(response: unknown): string | null | undefined {
+  if (response === null || typeof response === "string") return response;
+  if (!isRecord(response)) return undefined;
+  if (Array.isArray(response.choices)) {
+    const c0 = response.choices[0];
+    return isRecord(c0) && isRecord(c0.message) ? (textOf(c0.message.content) ?? undefined) : undefined;
+  }
+  if (typeof response.output_text === "string") return response.output_text;
+  if (Array.isArray(response.output)) {
+    const texts = response.output.flatMap((o) => (isRecord(o) && o.type === "message" ? [textOf(o.content)] : [])).filter((t): t is string => t !== null);
+    return texts.length ? texts.join("") : undefined;
+  }
+  if (Array.isArray(response.content)) return textOf(response.content) ?? undefined;
+  return undefined;
+}
+
+/** One dataset row from a log, or why it cannot be one. */
+function rowFromLog(log: LoggedRequest): DatasetRow | string {
+  // The logger stores the messages; a log that also carries the /api/completion variables uses those.
+  const req = log.request;
+  const messages = Array.isArray(req) ? req : isRecord(req) && Array.isArray(req.messages) ? req.messages : null;
+  const vars = isRecord(req) && isRecord(req.variables) ? req.variables : null;
+  if (!messages && !vars) return "the request is not a list of messages";
+  const expected = responseText(log.response);
+  if (expected === undefined) return "the response has no assistant text";
+  const metadata: Record<string, unknown> = {
+    source: "request_log", requestLogId: String(log.id), completionId: log.completionId, model: log.model, createdAt: log.createdAt.toISOString(),
+  };
+  if (vars) return { variables: vars, expected, metadata: messages ? { ...metadata, messages } : metadata };
+  const lastUser = [...messages!].reverse().find((m) => isRecord(m) && m.role === "user");
+  const input = lastUser ? textOf((lastUser as Record<string, unknown>).content) : null;
+  if (input === null) return "the request has no user message text";
+  return { variables: { input }, expected, metadata: { ...metadata, messages } };
+}
+
+async function newVersion(actor: Principal, id: string, rows: DatasetRow[], replace: boolean, source: string, ip?: string | null, extra?: Record<string, unknown>) {
   return withAudit(actor, { action: "dataset.version", targetType: "dataset", ip }, async (tx) => {
     await findOwn(actor, id, tx);
     const v = await appendVersion(tx, id, rows, replace, source);
     return {
       result: { id: v.id, datasetId: id, version: v.version, rowCount: v.rowCount, source: v.source, createdAt: v.createdAt.toISOString() },
-      targetId: id, after: { version: v.version, added: rows.length, replace, source },
+      targetId: id, after: { version: v.version, added: rows.length, replace, source, ...extra },
     };
   });
 }

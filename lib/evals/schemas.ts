@@ -38,6 +38,19 @@ export const uploadInput = z.object({
   replace: z.boolean().default(false),
 });
 
+/** Rows from a key's request logs (newest first): the key must be the workspace's own and log requests. */
+export const importLogsInput = z.object({
+  apiKeyId: z.string().uuid(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+  /** How many logs are read; unreadable ones are skipped (and reported), not replaced by older ones. */
+  limit: z.coerce.number().int().min(1).max(1_000).default(100),
+  /** The logged HTTP status to import; successful calls only unless told. */
+  status: z.coerce.number().int().min(100).max(599).default(200),
+  replace: z.boolean().default(false),
+});
+export type ImportLogsInput = z.input<typeof importLogsInput>;
+
 // ---- scorers ----
 
 const scorerName = z.string().trim().min(1).max(60).regex(/^[\w.-]+$/, "letters, digits, _ . - only").optional();
