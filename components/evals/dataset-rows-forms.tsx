@@ -106,3 +106,44 @@ export function AddRowForm({ datasetId }: { datasetId: string }) {
     </form>
   );
 }
+
+/** Rows from a key's request logs (keys that log only), newest first: a new version; skipped logs are counted. */
+export function ImportLogsForm({ datasetId, keys }: { datasetId: string; keys: { id: string; name: string }[] }) {
+  const router = useRouter();
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  if (!keys.length) return <p className="text-sm text-slate-600 dark:text-slate-300">No key of this workspace logs requests; logging is opt-in per key (its policy).</p>;
+  return (
+    <form
+      aria-label="Import from request logs"
+      className="flex flex-wrap items-end gap-3"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        const form = new FormData(e.currentTarget);
+        setBusy(true);
+        setError(null);
+        setDone(null);
+        try {
+          const v = await send<{ version: number; rowCount: number; imported: number; skipped: unknown[] }>("POST", `/api/admin/datasets/${datasetId}/import-logs`, {
+            apiKeyId: form.get("apiKeyId"), limit: Number(form.get("limit") || 100),
+          });
+          setDone(`Version ${v.version} saved: ${v.imported} rows imported${v.skipped.length ? `, ${v.skipped.length} logs skipped` : ""}; ${v.rowCount} rows in all.`);
+          router.refresh();
+        } catch (err) {
+          setError((err as Error).message);
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      <SelectField label="API key" name="apiKeyId">
+        {keys.map((k) => <option key={k.id} value={k.id}>{k.name}</option>)}
+      </SelectField>
+      <TextField label="Newest logs" name="limit" type="number" min={1} max={1000} defaultValue="100" />
+      <Button type="submit" disabled={busy}>Import</Button>
+      {done && <p role="status" className="w-full text-sm text-green-800 dark:text-green-300">{done}</p>}
+      {error && <p role="alert" className="w-full text-sm text-red-700 dark:text-red-400">{error}</p>}
+    </form>
+  );
+}

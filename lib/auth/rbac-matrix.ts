@@ -123,6 +123,7 @@ export const routeRules: RouteRule[] = [
   { method: "GET", path: "/api/admin/datasets/[id]/rows", what: "Read a dataset version's rows", allow: MANAGEMENT },
   { method: "POST", path: "/api/admin/datasets/[id]/rows", what: "Add dataset rows by hand (a new version)", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
   { method: "POST", path: "/api/admin/datasets/[id]/upload", what: "Upload dataset rows, CSV or JSONL (a new version)", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
+  { method: "POST", path: "/api/admin/datasets/[id]/import-logs", what: "Import dataset rows from a key's request logs (a new version)", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
   { method: "GET", path: "/api/admin/evaluations", what: "List evaluation runs", allow: MANAGEMENT },
   { method: "POST", path: "/api/admin/evaluations", what: "Start an evaluation run", allow: MANAGEMENT, probe: NOT_AN_OBJECT },
   { method: "GET", path: "/api/admin/evaluations/[id]", what: "Read an evaluation run's progress and aggregates", allow: MANAGEMENT },

@@ -160,6 +160,13 @@ export async function importRowsFromLogs(actor: Principal, id: string, input: un
   return { ...v, imported: rows.length, skipped };
 }
 
+/** The workspace's keys that log requests: the console's choice of where to import rows from. */
+export async function loggingKeys(actor: Principal): Promise<{ id: string; name: string }[]> {
+  const policies = await db.apiKeyPolicy.findMany({ where: { logRequests: true }, select: { apiKeyId: true } });
+  if (!policies.length) return [];
+  return db.apiKey.findMany({ where: { id: { in: policies.map((p) => p.apiKeyId) }, workspaceId: workspaceOf(actor) }, select: { id: true, name: true }, orderBy: { name: "asc" } });
+}
+
 type LoggedRequest = { id: bigint; completionId: string | null; model: string; createdAt: Date; request: unknown; response: unknown };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);

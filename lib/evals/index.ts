@@ -3,7 +3,7 @@ import "server-only";
 // scorers (deterministic and LLM-as-judge), per-run aggregates and paired comparisons of two runs.
 // See README.md for the invariants.
 export {
-  listDatasets, getDataset, getDatasetVersion, createDataset, updateDataset, deleteDataset, addDatasetRows, uploadDatasetRows, importRowsFromLogs,
+  listDatasets, getDataset, getDatasetVersion, createDataset, updateDataset, deleteDataset, addDatasetRows, uploadDatasetRows, importRowsFromLogs, loggingKeys,
   type DatasetView, type DatasetVersionView, type LogImportView,
 } from "./datasets";
 export { listRuns, getRun, startRun, cancelRun, deleteRun, runRows, type RunView, type RowView } from "./runs";

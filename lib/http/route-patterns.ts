@@ -17,6 +17,7 @@ export const API_ROUTES = [
   "/api/admin/accounts/routing",
   "/api/admin/datasets",
   "/api/admin/datasets/[id]",
+  "/api/admin/datasets/[id]/import-logs",
   "/api/admin/datasets/[id]/rows",
   "/api/admin/datasets/[id]/upload",
   "/api/admin/evaluations",

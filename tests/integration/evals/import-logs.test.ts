@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "@/lib/auth/api-keys";
 import type { Principal } from "@/lib/core";
-import { closeDb, db } from "@/lib/db";
-import { createDataset, getDatasetVersion } from "@/lib/evals";
+import { closeDb, db, Prisma } from "@/lib/db";
+import { createDataset, getDatasetVersion, loggingKeys } from "@/lib/evals";
 import { createWorkspace } from "@/lib/workspaces";
 import * as importRoute from "@/app/api/admin/datasets/[id]/import-logs/route";
 import { call } from "../../support/http";
@@ -32,7 +32,8 @@ describe("issue 20 §3: dataset rows from a key's request logs", () => {
     logged.quiet = (await createApiKey(as.a, { name: `logs-a-quiet-${run}` })).row.id;
     const expiresAt = new Date(Date.now() + 86_400_000);
     const base = Date.now() - 60_000;
-    // Five readable logs (oldest first), one failed call, one whose request cannot be read.
+    // Five readable logs (oldest first), one failed call (the logger stores its missing response as JSON
+    // null), one whose request cannot be read.
     const rows = [0, 1, 2, 3, 4].map((i) => ({
       apiKeyId: logged.a, workspaceId: ws.a, createdAt: new Date(base + i * 1000), expiresAt, completionId: `chatcmpl-${run}-${i}`, model: "gpt-test", status: 200,
       request: [{ role: "system", content: "Answer briefly." }, { role: "user", content: `Question ${i}?` }],
@@ -41,7 +42,7 @@ describe("issue 20 §3: dataset rows from a key's request logs", () => {
     await db.requestLog.createMany({
       data: [
         ...rows,
-        { apiKeyId: logged.a, workspaceId: ws.a, createdAt: new Date(base + 5000), expiresAt, completionId: `chatcmpl-${run}-err`, model: "gpt-test", status: 502, request: [{ role: "user", content: "boom" }], response: null },
+        { apiKeyId: logged.a, workspaceId: ws.a, createdAt: new Date(base + 5000), expiresAt, completionId: `chatcmpl-${run}-err`, model: "gpt-test", status: 502, request: [{ role: "user", content: "boom" }], response: Prisma.JsonNull },
         { apiKeyId: logged.a, workspaceId: ws.a, createdAt: new Date(base + 6000), expiresAt, completionId: `chatcmpl-${run}-bad`, model: "gpt-test", status: 200, request: "not messages", response: "x" },
         { apiKeyId: logged.b, workspaceId: ws.b, createdAt: new Date(base), expiresAt, completionId: `chatcmpl-${run}-b`, model: "gpt-test", status: 200, request: [{ role: "user", content: "secret of b" }], response: "b" },
       ],
@@ -85,6 +86,11 @@ describe("issue 20 §3: dataset rows from a key's request logs", () => {
     expect((await getDatasetVersion(as.a, datasetId)).rows.at(-1)).toMatchObject({ variables: { input: "boom" }, expected: null });
     const audit = await db.auditLog.findFirst({ where: { targetId: datasetId, action: "dataset.version" }, orderBy: { createdAt: "desc" } });
     expect(audit?.after).toMatchObject({ source: "request_logs" });
+  });
+
+  it("issue 20 §3: the console offers only the workspace's keys that log", async () => {
+    expect((await loggingKeys(as.a)).map((k) => k.id)).toEqual([logged.a]);
+    expect((await loggingKeys(as.b)).map((k) => k.id)).toEqual([logged.b]);
   });
 
   it("issue 20 §3: another workspace's key or dataset is 404", async () => {

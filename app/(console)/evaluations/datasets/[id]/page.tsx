@@ -2,13 +2,13 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { Card, EmptyState, PageHeader } from "@/components/ui/card";
 import { Table, Td, Th } from "@/components/ui/table";
-import { AddRowForm, UploadForm } from "@/components/evals/dataset-rows-forms";
+import { AddRowForm, ImportLogsForm, UploadForm } from "@/components/evals/dataset-rows-forms";
 import { CompareForm } from "@/components/evals/compare-form";
 import { StartRunForm } from "@/components/evals/start-run-form";
 import { listAccounts } from "@/lib/accounts";
 import { requireRole } from "@/lib/auth";
 import { userWorkspace } from "@/lib/core";
-import { getDataset, getDatasetVersion, listRuns } from "@/lib/evals";
+import { getDataset, getDatasetVersion, listRuns, loggingKeys } from "@/lib/evals";
 import { listPrompts } from "@/lib/prompts";
 
 export const metadata = { title: "Dataset" };
@@ -22,11 +22,12 @@ export default async function DatasetPage({ params }: { params: Promise<{ id: st
     if (status === 404 || status === 400) notFound();
     throw e;
   });
-  const [latest, prompts, accounts, runs] = await Promise.all([
+  const [latest, prompts, accounts, runs, keys] = await Promise.all([
     dataset.latestVersion ? getDatasetVersion(principal, id) : null,
     listPrompts(userWorkspace(me)),
     listAccounts(),
     listRuns(principal, { datasetId: id }),
+    loggingKeys(principal),
   ]);
   return (
     <>
@@ -34,6 +35,7 @@ export default async function DatasetPage({ params }: { params: Promise<{ id: st
       <PageHeader title={dataset.name} description={dataset.description || `${dataset.rowCount} rows in version ${dataset.latestVersion ?? "–"}; each change makes a new version.`} />
       <Card title="Upload rows" className="mb-6"><UploadForm datasetId={id} /></Card>
       <Card title="Add a row" className="mb-6"><AddRowForm datasetId={id} /></Card>
+      <Card title="Import from request logs" className="mb-6"><ImportLogsForm datasetId={id} keys={keys} /></Card>
       {latest && (
         <Card title="Run an evaluation" className="mb-6">
           <StartRunForm datasetId={id} versions={dataset.versions.map((v) => v.version)} prompts={prompts.map((p) => p.name)} accounts={accounts.map((a) => ({ id: a.id, name: a.name }))} />
