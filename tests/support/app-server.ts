@@ -7,7 +7,11 @@ import { buildIfStale } from "../../scripts/lib/build";
 import { serverCommand } from "../../scripts/lib/server-flags";
 import { createServer } from "node:net";
 
-export type AppServer = { url: string; port: number; pid: number; output: () => string; stop: () => Promise<void> };
+export type AppServer = {
+  url: string; port: number; pid: number; output: () => string; stop: () => Promise<void>;
+  /** SIGKILL, resolved once the process is gone: a crash, with no drain and no shutdown hooks. */
+  kill: () => Promise<void>;
+};
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -71,13 +75,20 @@ export async function startApp(env: Record<string, string> = {}, { host = "127.0
     port,
     pid: child.pid!,
     output: () => out,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-        // Longer than SHUTDOWN_DEADLINE_MS (5 s here) so a graceful drain is never cut short.
-        setTimeout(() => child.kill("SIGKILL"), 15_000).unref();
-      }),
+    stop: () => exited(child, () => {
+      child.kill("SIGTERM");
+      // Longer than SHUTDOWN_DEADLINE_MS (5 s here) so a graceful drain is never cut short.
+      setTimeout(() => child.kill("SIGKILL"), 15_000).unref();
+    }),
+    kill: () => exited(child, () => child.kill("SIGKILL")),
   };
+}
+
+/** Sends the signal(s) in `signal` and resolves when the child has exited (at once if it already has). */
+function exited(child: ChildProcess, signal: () => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    signal();
+  });
 }

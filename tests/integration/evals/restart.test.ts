@@ -19,17 +19,6 @@ const CONCURRENCY = 4;
 const ENV = { EVAL_LEASE_MS: "3000", EVAL_POLL_MS: "200" };
 const as: Principal = { kind: "system", name: "test", workspaceId: DEFAULT_WORKSPACE_ID };
 
-async function kill9(app: AppServer): Promise<void> {
-  process.kill(app.pid, "SIGKILL");
-  await eventually(async () => {
-    try {
-      process.kill(app.pid, 0);
-      return false;
-    } catch {
-      return true;
-    }
-  }, 10_000, "the killed app to be gone");
-}
 
 describe("an evaluation run survives SIGKILL of its instance", () => {
   const apps: AppServer[] = [];
@@ -64,7 +53,7 @@ describe("an evaluation run survives SIGKILL of its instance", () => {
     });
     // Mid-run: some rows done, most not.
     await eventually(async () => ((await db.evalRow.count({ where: { runId: r.id, status: "done" } })) >= 30 ? true : null), 60_000, "30 rows done");
-    await kill9(first);
+    await first.kill();
     const atKill = await db.evalRow.findMany({ where: { runId: r.id }, select: { rowIndex: true, status: true } });
     const doneAtKill = new Set(atKill.filter((x) => x.status === "done").map((x) => x.rowIndex));
     expect(doneAtKill.size).toBeLessThan(ROWS);

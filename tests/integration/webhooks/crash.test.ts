@@ -15,17 +15,6 @@ const run = Date.now().toString(36);
 const root = { kind: "system", name: "test" } as const;
 const ENV = { WEBHOOK_POLL_MS: "250", WEBHOOK_RETRY_BASE_MS: "250", WEBHOOK_RETRY_MAX_MS: "1000", WEBHOOK_RETRY_WINDOW_MS: "120000", WEBHOOK_TIMEOUT_MS: "1500" };
 
-async function kill9(app: AppServer): Promise<void> {
-  process.kill(app.pid, "SIGKILL");
-  await eventually(async () => {
-    try {
-      process.kill(app.pid, 0);
-      return false;
-    } catch {
-      return true;
-    }
-  }, 10_000, "the killed app to be gone");
-}
 
 describe("webhook delivery survives SIGKILL", () => {
   const apps: AppServer[] = [];
@@ -55,7 +44,7 @@ describe("webhook delivery survives SIGKILL", () => {
     }, 20_000, "a failed first attempt");
     expect(failed.status).toBe("pending");
     expect(failed.lastError).toMatch(/ECONNREFUSED|connect/i);
-    await kill9(first);
+    await first.kill();
 
     const rx = await startReceiver(port);
     receivers.push(rx);
@@ -80,7 +69,7 @@ describe("webhook delivery survives SIGKILL", () => {
     const victim = await startApp(ENV);
     apps.push(victim);
     await eventually(async () => rx.received.length >= 1, 20_000, "the attempt under way");
-    await kill9(victim);
+    await victim.kill();
     apps.push(await startApp(ENV));
     await eventually(async () => rx.received.length >= 2, 30_000, "the delivery after the lease ended");
     expect(rx.received.map((r) => r.json.id)).toEqual([eventId, eventId]);
